@@ -1,0 +1,1 @@
+"""Lineside's Qt GUI: screens and widgets over the inspection core."""

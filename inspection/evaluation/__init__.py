@@ -1,0 +1,1 @@
+"""`lineside eval ...` and `lineside bench`: measuring the tools and the pipeline."""

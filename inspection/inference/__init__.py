@@ -1,0 +1,1 @@
+"""Local inference core (onnxruntime session factory, model manifests, adapters)."""

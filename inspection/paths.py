@@ -1,0 +1,64 @@
+"""Where Lineside keeps config, data, logs and cache. The only module that decides paths.
+
+``LINESIDE_HOME`` puts everything under one folder (tests, portable installs); otherwise the
+platform's usual user folders are used. Nothing is ever written into the install folder.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+APP_NAME = "lineside"
+
+
+@dataclass(frozen=True, slots=True)
+class Paths:
+    config: Path
+    data: Path
+    logs: Path
+    cache: Path
+
+    @property
+    def results_db(self) -> Path:
+        return self.data / "results.sqlite"
+
+    @property
+    def archive(self) -> Path:
+        return self.data / "images"
+
+    @property
+    def settings_file(self) -> Path:
+        return self.config / "settings.json"
+
+    def ensure(self) -> Paths:
+        for p in (self.config, self.data, self.logs, self.cache):
+            p.mkdir(parents=True, exist_ok=True)
+        return self
+
+
+def user_paths(environ: dict[str, str] | None = None) -> Paths:
+    """Folders for this user; ``LINESIDE_HOME`` (from ``environ`` or the process) overrides all."""
+    env = os.environ if environ is None else environ
+    home = env.get("LINESIDE_HOME")
+    if home:
+        root = Path(home).expanduser()
+        return Paths(root / "config", root / "data", root / "logs", root / "cache")
+    import platformdirs  # imported here: only needed when no override is set
+
+    return Paths(
+        Path(platformdirs.user_config_dir(APP_NAME)),
+        Path(platformdirs.user_data_dir(APP_NAME)),
+        Path(platformdirs.user_log_dir(APP_NAME)),
+        Path(platformdirs.user_cache_dir(APP_NAME)),
+    )
+
+
+def resources_dir() -> Path:
+    """The shipped resources folder (recipes, icons, stylesheet); read-only at run time."""
+    return Path(__file__).resolve().parent.parent / "resources"
+
+
+def demo_recipe() -> Path:
+    return resources_dir() / "recipes" / "demo.yaml"

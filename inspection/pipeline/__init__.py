@@ -1,0 +1,1 @@
+"""Wires sources → trigger → tools → decision → ordered dispatch to sinks. The only room that does."""

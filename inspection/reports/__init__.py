@@ -1,0 +1,1 @@
+"""Shift reports: aggregation and writers (xlsx, csv)."""

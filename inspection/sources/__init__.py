@@ -1,0 +1,1 @@
+"""Image sources: one module per kind of camera or file, behind the Source protocol in base.py."""

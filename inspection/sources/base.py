@@ -1,0 +1,44 @@
+"""What every image source is: open, read frames, close. The pipeline owns the thread."""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+from inspection.errors import SourceError
+from inspection.types import Frame
+
+
+class BadFrameError(SourceError):
+    """One frame could not be read (corrupt file, bad pixel format); the stream itself goes on.
+
+    The pipeline records the part it stood for as ERROR with this message as the reason.
+    """
+
+    def __init__(self, message: str, *, camera: str, seq: int) -> None:
+        super().__init__(message)
+        self.camera = camera
+        self.seq = seq
+
+
+@runtime_checkable
+class Source(Protocol):
+    """One camera or file source. Used from one acquisition thread only.
+
+    ``live`` sources (free-running streams) cannot wait: when the line falls behind, the pipeline
+    drops their oldest frame and counts it. Other sources (triggered cameras, files, the simulated
+    line in triggered mode) are held back instead, so no part is ever skipped.
+    """
+
+    camera: str
+    live: bool
+
+    def open(self) -> None:
+        """Connect; raises SourceError with the reason."""
+        ...
+
+    def read(self, timeout_s: float) -> Frame | None:
+        """Next frame; None at the end of a finite source. Raises SourceError (BadFrameError for one
+        unreadable frame), or TimeoutError when nothing came within ``timeout_s``."""
+        ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,1 @@
+"""Results store (SQLite, WAL) and image archive, written by one writer thread."""
