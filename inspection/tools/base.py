@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Mapping
@@ -58,6 +59,8 @@ def run_guarded(tool: Tool, frame: Frame) -> ToolResult:
         )
     if not isinstance(result, ToolResult):
         return error_result(tool, f"tool returned {type(result).__name__}, not a ToolResult")
+    if result.duration_ns <= 0:
+        result = dataclasses.replace(result, duration_ns=time.perf_counter_ns() - t0)
     return result
 
 

@@ -1,0 +1,208 @@
+"""The headless commands: run, simulate, eval, bench. No Qt is imported here, ever.
+
+Exit codes: 0 ok, 1 ran but found problems, 2 bad usage or input. With ``--json`` the result is
+one JSON object on stdout; logs go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from inspection.errors import LinesideError
+from inspection.paths import demo_recipe, user_paths
+
+log = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def _emit(result: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(_json_safe(result)) + "\n")
+    else:
+        sys.stdout.write(json.dumps(_json_safe(result), indent=2) + "\n")
+    sys.stdout.flush()
+
+
+def _progress(done: int, total: int) -> None:
+    """A progress line on stderr (stdout stays machine-readable)."""
+    if total and (done == total or done % max(total // 20, 1) == 0):
+        sys.stderr.write(f"\r{done}/{total} ({100 * done // total} %)")
+        if done == total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def _load(path: str | None) -> Any:
+    from inspection.recipe import load_recipe
+
+    return load_recipe(path or demo_recipe())
+
+
+# ---- commands ----------------------------------------------------------------------------
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    if not args.headless:
+        sys.stderr.write("lineside run: the GUI is `lineside` with no arguments; use --headless here\n")
+        return EXIT_USAGE
+    from inspection.evaluation.headless import run_headless
+
+    recipe = _load(args.recipe)
+    result = run_headless(
+        recipe,
+        parts=args.parts,
+        paths=user_paths().ensure() if not args.no_store else None,
+        store_results=not args.no_store,
+        realtime=args.realtime,
+        timeout_s=args.timeout,
+    )
+    _emit(result, args.json)
+    truth = result["vs_truth"]
+    return EXIT_PROBLEMS if result["error"] or truth["fp"] or truth["fn"] else EXIT_OK
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from inspection.recipe import SyntheticSourceSettings
+    from inspection.sources.synthetic import write_simulation
+
+    settings = SyntheticSourceSettings(
+        type="synthetic",
+        seed=args.seed,
+        mode=args.mode,
+        width=args.width,
+        height=args.height,
+        defect_rate=args.defect_rate,
+        color=args.color,
+    )
+    summary = write_simulation(settings, Path(args.out), args.parts, progress=_progress)
+    _emit(summary, args.json)
+    return EXIT_OK
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    if args.what == "codes":
+        from inspection.evaluation.codes import evaluate_codes
+
+        data = Path(args.data)
+        if not data.is_dir():
+            sys.stderr.write(f"lineside eval codes: --data {data}: no such folder\n")
+            return EXIT_USAGE
+        formats = [f.strip() for f in args.formats.split(",") if f.strip()] if args.formats else None
+        result = evaluate_codes(data, formats, plain=args.plain, progress=_progress)
+        _emit(result, args.json)
+        return EXIT_OK
+    sys.stderr.write(f"lineside eval: {args.what!r} is not an evaluation this version has\n")
+    return EXIT_USAGE
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from inspection.evaluation.bench import bench
+
+    recipe = _load(args.recipe)
+    workers = [int(w) for w in args.workers.split(",")]
+    result = bench(
+        recipe, parts=args.parts, workers=workers, progress=lambda m: log.info("bench: %s", m)
+    )
+    _emit(result, args.json)
+    return EXIT_OK
+
+
+# ---- parsing -----------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="lineside", description="Lineside inspection station")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging on stderr")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="inspect parts with a recipe")
+    run.add_argument("--headless", action="store_true", help="no screen (required here)")
+    run.add_argument("--recipe", help="recipe YAML (default: the demo recipe)")
+    run.add_argument("--parts", type=int, help="stop after this many parts")
+    run.add_argument("--realtime", action="store_true", help="keep the simulated camera's pace")
+    run.add_argument("--no-store", action="store_true", help="do not record results")
+    run.add_argument("--timeout", type=float, help="give up after this many seconds")
+    run.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    run.set_defaults(fn=cmd_run)
+
+    sim = sub.add_parser("simulate", help="write simulated-line frames and ground truth")
+    sim.add_argument("--out", required=True, help="output folder")
+    sim.add_argument("--parts", type=int, default=100)
+    sim.add_argument("--seed", type=int, default=1)
+    sim.add_argument("--mode", choices=["triggered", "video"], default="triggered")
+    sim.add_argument("--width", type=int, default=1280)
+    sim.add_argument("--height", type=int, default=1024)
+    sim.add_argument("--defect-rate", type=float, default=0.25)
+    sim.add_argument("--color", action="store_true")
+    sim.add_argument("--json", action="store_true")
+    sim.set_defaults(fn=cmd_simulate)
+
+    ev = sub.add_parser("eval", help="measure a tool on a labelled folder")
+    ev.add_argument("what", choices=["codes"], help="which tool to evaluate")
+    ev.add_argument("--data", required=True, help="folder with images and expected results")
+    ev.add_argument("--formats", help="code formats to search, comma-separated (default: all)")
+    ev.add_argument("--plain", action="store_true", help="one plain zxing-cpp call (baseline)")
+    ev.add_argument("--json", action="store_true")
+    ev.set_defaults(fn=cmd_eval)
+
+    b = sub.add_parser("bench", help="measure pipeline throughput and overhead")
+    b.add_argument("--recipe", help="recipe YAML (default: the demo recipe)")
+    b.add_argument("--parts", type=int, default=300)
+    b.add_argument("--workers", default="1,2", help="worker counts to run, comma-separated")
+    b.add_argument("--json", action="store_true")
+    b.set_defaults(fn=cmd_bench)
+    return p
+
+
+def _positive(args: argparse.Namespace) -> str | None:
+    for name in ("parts", "timeout"):
+        v = getattr(args, name, None)
+        if v is not None and v <= 0:
+            return f"--{name} must be positive, got {v}"
+    return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on bad usage, 0 on --help
+        return int(exc.code or 0)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    problem = _positive(args)
+    if problem:
+        sys.stderr.write(f"lineside {args.command}: {problem}\n")
+        return EXIT_USAGE
+    try:
+        return int(args.fn(args))
+    except LinesideError as exc:
+        sys.stderr.write(f"lineside {args.command}: {exc}\n")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return EXIT_PROBLEMS
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

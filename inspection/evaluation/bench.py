@@ -1,0 +1,155 @@
+"""`lineside bench`: how fast the pipeline inspects, and what it costs over the tools alone.
+
+Frames are generated first (not timed). Each tool is then timed alone in a loop on those frames
+(tools_raw_ms), and the whole station is run at saturation with 1 and 2 workers. The overhead
+ratio is (sum of raw tool ms per part) / (wall ms per part): near 1.0 with one worker means the
+pipeline adds little; with two workers it can reach ~2 on two free cores.
+"""
+
+from __future__ import annotations
+
+import logging
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from inspection.paths import user_paths
+from inspection.pipeline.station import Station
+from inspection.recipe import Recipe, SyntheticSourceSettings
+from inspection.sources.memory import MemorySource
+from inspection.sources.synthetic import SyntheticLine
+from inspection.tools.base import run_guarded
+from inspection.tools.registry import build_tool
+from inspection.types import Frame, Inspection, PartTruth, StatusUpdate
+
+log = logging.getLogger(__name__)
+
+
+def _percentiles(values: Sequence[float]) -> dict[str, float]:
+    if not values:
+        return {"p50": float("nan"), "p95": float("nan"), "p99": float("nan")}
+    a = np.asarray(values, dtype=np.float64)
+    return {k: round(float(np.percentile(a, q)), 3) for k, q in (("p50", 50), ("p95", 95), ("p99", 99))}
+
+
+def pregenerate(recipe: Recipe, parts: int) -> tuple[list[np.ndarray], list[PartTruth]]:
+    """The first camera's simulated frames for ``parts`` parts (the recipe must use the simulator)."""
+    src = recipe.cameras[0].source
+    if not isinstance(src, SyntheticSourceSettings):
+        raise ValueError("lineside bench needs a recipe whose first camera is the simulated line")
+    line = SyntheticLine(src.model_copy(update={"mode": "triggered"}), camera=recipe.cameras[0].id)
+    images, truths = [], []
+    for i in range(parts):
+        image, truth = line.render_part(i)
+        images.append(image)
+        truths.append(truth)
+    return images, truths
+
+
+def time_tools_alone(recipe: Recipe, images: Sequence[np.ndarray], camera: str) -> dict[str, float]:
+    """Median ms of each tool called alone, in a loop, on the same frames."""
+    out = {}
+    for settings in recipe.tools:
+        tool = build_tool(settings, recipe.camera_for(settings))
+        try:
+            times = []
+            for i, image in enumerate(images):
+                frame = Frame(camera=camera, seq=i, t_ns=time.monotonic_ns(), image=image)
+                t0 = time.perf_counter_ns()
+                run_guarded(tool, frame)
+                times.append((time.perf_counter_ns() - t0) / 1e6)
+        finally:
+            tool.close()
+        out[settings.id] = round(statistics.median(times), 3)
+        out[f"{settings.id}_mean"] = round(statistics.fmean(times), 3)
+    return out
+
+
+class _Latencies:
+    def __init__(self) -> None:
+        self.ms: list[float] = []
+
+    def on_inspection(self, inspection: Inspection) -> None:
+        t = inspection.timing
+        self.ms.append((t.dispatched_ns - t.captured_ns) / 1e6)
+
+    def on_status(self, update: StatusUpdate) -> None:
+        pass
+
+
+def run_saturated(
+    recipe: Recipe,
+    images: Sequence[np.ndarray],
+    truths: Sequence[PartTruth],
+    workers: int,
+    home: Path,
+) -> dict[str, Any]:
+    """Inspect every frame as fast as the station can, results stored as in production."""
+    r = recipe.model_copy(
+        update={"pipeline": recipe.pipeline.model_copy(update={"workers": workers})}
+    )
+    camera = r.cameras[0].id
+    lat = _Latencies()
+    station = Station(
+        r,
+        paths=user_paths({"LINESIDE_HOME": str(home / f"w{workers}")}),
+        sources=[MemorySource(images, truths, camera=camera)],
+    )
+    station.add_listener(lat)
+    t0 = time.perf_counter()
+    station.start()
+    finished = station.wait_finished(600.0)
+    wall = time.perf_counter() - t0
+    station.stop(timeout_s=10.0)
+    n = len(lat.ms)
+    return {
+        "workers": workers,
+        "parts": n,
+        "finished": finished,
+        "wall_s": round(wall, 3),
+        "parts_per_s": round(n / wall, 2) if wall > 0 else None,
+        "wall_ms_per_part": round(1000 * wall / n, 3) if n else None,
+        "latency_ms": _percentiles(lat.ms),
+        "dropped": station.counters().dropped_total,
+    }
+
+
+def bench(
+    recipe: Recipe,
+    parts: int = 300,
+    workers: Sequence[int] = (1, 2),
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    say = progress or (lambda _m: None)
+    say(f"generating {parts} simulated parts (not timed)")
+    images, truths = pregenerate(recipe, parts)
+    camera = recipe.cameras[0].id
+    say("timing each tool alone")
+    raw = time_tools_alone(recipe, images, camera)
+    raw_per_part = sum(v for k, v in raw.items() if k.endswith("_mean"))
+    runs = []
+    with tempfile.TemporaryDirectory(prefix="lineside-bench-") as tmp:
+        for w in workers:
+            say(f"running the station with {w} worker(s)")
+            run = run_saturated(recipe, images, truths, w, Path(tmp))
+            per_part = run["wall_ms_per_part"]
+            run["overhead_ratio"] = round(raw_per_part / per_part, 3) if per_part else None
+            runs.append(run)
+    best = max(runs, key=lambda r: r["parts_per_s"] or 0.0)
+    return {
+        "recipe": f"{recipe.name} v{recipe.version}",
+        "parts": parts,
+        "frame": list(images[0].shape) if images else [],
+        "tools_raw_ms": raw,
+        "tools_raw_ms_per_part": round(raw_per_part, 3),
+        "parts_per_s": best["parts_per_s"],
+        "overhead_ratio": best["overhead_ratio"],
+        "latency_ms": best["latency_ms"],
+        "workers": best["workers"],
+        "runs": runs,
+    }

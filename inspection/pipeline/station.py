@@ -1,0 +1,431 @@
+"""A running inspection station: sources → parts → tools → decision → ordered dispatch to sinks.
+
+Threads (DESIGN §4): one acquisition thread per camera, ``recipe.pipeline.workers`` inspection
+workers each owning its own tool instances, one dispatcher delivering parts in order, and the
+results store's writer. Queues are bounded: live streams drop their oldest frame (counted),
+everything else is held back, so no part is ever skipped without a counted reason.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import queue
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from inspection.errors import SourceError, StorageError
+from inspection.paths import Paths, user_paths
+from inspection.pipeline.counters import Counters, CountersSnapshot
+from inspection.pipeline.decide import ShiftLedger, decide
+from inspection.pipeline.feed import Feed
+from inspection.pipeline.masks import PrivacyMask
+from inspection.pipeline.ordering import ReorderBuffer
+from inspection.pipeline.parts import FrameGrouper, GroupedPart, PartJob
+from inspection.recipe import Recipe
+from inspection.sources.base import BadFrameError, Source
+from inspection.sources.registry import build_source
+from inspection.storage.archive import ImageArchive
+from inspection.storage.results import ResultsStore
+from inspection.tools.base import Tool, error_result, run_guarded
+from inspection.tools.registry import build_tool
+from inspection.types import (
+    Frame,
+    Inspection,
+    StatusLevel,
+    StatusUpdate,
+    Timing,
+    ToolResult,
+    Verdict,
+)
+
+log = logging.getLogger(__name__)
+
+_POLL_S = 0.1  # how often blocked threads look at their stop flag
+_READ_TIMEOUT_S = 0.2
+
+
+class StationListener(Protocol):
+    """Receives what the station publishes. Called on core threads: hand over, never block."""
+
+    def on_inspection(self, inspection: Inspection) -> None:
+        """Every part, in part order, on the dispatcher thread."""
+        ...
+
+    def on_status(self, update: StatusUpdate) -> None:
+        """Alarms and notices, from any core thread."""
+        ...
+
+
+class Station:
+    """Runs one recipe. ``start`` returns at once; ``stop`` joins every thread with a timeout."""
+
+    def __init__(
+        self,
+        recipe: Recipe,
+        *,
+        paths: Paths | None = None,
+        store_results: bool = True,
+        line_sinks: Sequence[StationListener] = (),
+        sources: Sequence[Source] | None = None,
+        make_tools: Callable[[], list[Tool]] | None = None,
+    ) -> None:
+        """``sources`` replaces the recipe's cameras (same ids, same order) with ready-made
+        sources, e.g. frames already in memory for ``lineside bench``; ``make_tools`` replaces
+        building the recipe's tools (called once per worker, each worker owns what it returns)."""
+        self._recipe = recipe
+        self._paths = paths
+        self._store_results = store_results
+        self._line_sinks = tuple(line_sinks)
+        self._given_sources = list(sources) if sources is not None else None
+        self._make_tools = make_tools or self._build_tools
+        self._listeners: list[StationListener] = []
+        self._listeners_lock = threading.Lock()
+        self._counters = Counters()
+        self._ledger = ShiftLedger()
+        self._newest: dict[str, Frame] = {}
+        self._threads: list[threading.Thread] = []
+        self._running = False
+        self._store: ResultsStore | None = None
+        self._feed: Feed | None = None
+
+    # ---- what the GUI and the CLI use ------------------------------------------------------
+
+    @property
+    def recipe(self) -> Recipe:
+        return self._recipe
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    def add_listener(self, listener: StationListener) -> None:
+        with self._listeners_lock:
+            self._listeners.append(listener)
+
+    def remove_listener(self, listener: StationListener) -> None:
+        with self._listeners_lock:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+    def newest_frame(self, camera: str | None = None) -> Frame | None:
+        """The last frame a camera delivered (masks applied), for the live view."""
+        cam = camera or self._recipe.cameras[0].id
+        return self._newest.get(cam)
+
+    def counters(self) -> CountersSnapshot:
+        return self._counters.snapshot()
+
+    def reset_counts(self) -> None:
+        """A new shift or batch: counts start at zero and serials may be seen again."""
+        self._counters.reset_parts()
+        self._ledger.reset()
+
+    def wait_finished(self, timeout_s: float) -> bool:
+        """True once every camera's stream ended and each of its parts was dispatched."""
+        return self._feed is not None and self._feed.finished.wait(timeout_s)
+
+    # ---- start / stop ----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Build tools and sources (raising ToolError/SourceError before any thread starts), then go."""
+        if self._running:
+            return
+        recipe = self._recipe
+        workers_tools = [self._make_tools() for _ in range(recipe.pipeline.workers)]
+        built = self._given_sources or [build_source(cam) for cam in recipe.cameras]
+        masks = {cam.id: PrivacyMask(cam.privacy_masks) for cam in recipe.cameras}
+        sources = [(src, masks.get(src.camera, PrivacyMask([]))) for src in built]
+        if self._store_results:
+            paths = (self._paths or user_paths()).ensure()
+            self._store = ResultsStore(
+                paths.results_db,
+                archive=ImageArchive(paths.archive, recipe.archive),
+                status_callback=lambda msg: self._status(StatusLevel.ALARM, "storage", msg),
+            )
+            self._store.start()
+        self._feed = Feed(
+            cameras=[c.id for c in recipe.cameras],
+            queue_size=recipe.pipeline.queue_size,
+            grouper=FrameGrouper([c.id for c in recipe.cameras]),
+        )
+        self._running = True
+        feed = self._feed
+        self._threads = [
+            threading.Thread(
+                target=self._acquire, args=(feed, src, mask), name=f"acq-{src.camera}", daemon=True
+            )
+            for src, mask in sources
+        ]
+        self._threads += [
+            threading.Thread(target=self._work, args=(feed, tools), name=f"worker-{i}", daemon=True)
+            for i, tools in enumerate(workers_tools)
+        ]
+        self._threads.append(
+            threading.Thread(target=self._dispatch, args=(feed,), name="dispatcher", daemon=True)
+        )
+        for t in self._threads:
+            t.start()
+        self._status(StatusLevel.INFO, "station", f"recipe {recipe.name} v{recipe.version} running")
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        """Stop acquiring, inspect what is already queued, dispatch it, commit it, join threads."""
+        if not self._running or self._feed is None:
+            return
+        feed = self._feed
+        deadline = time.monotonic() + timeout_s
+
+        def left() -> float:
+            return max(deadline - time.monotonic(), 0.05)
+
+        feed.stop_acquiring.set()
+        self._join([t for t in self._threads if t.name.startswith("acq-")], left())
+        for part in feed.grouper.flush():
+            self._enqueue(feed, part, live=False)
+        feed.stop_workers.set()
+        self._join([t for t in self._threads if t.name.startswith("worker-")], left())
+        feed.stop_dispatch.set()
+        self._join([t for t in self._threads if t.name == "dispatcher"], left())
+        if self._store is not None:
+            self._store.stop(left())
+            self._store = None
+        self._threads = []
+        self._running = False
+        self._status(StatusLevel.INFO, "station", "stopped")
+
+    def _join(self, threads: Sequence[threading.Thread], timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        for t in threads:
+            t.join(max(deadline - time.monotonic(), 0.0))
+            if t.is_alive():
+                log.warning("thread %s did not stop within %.1f s", t.name, timeout_s)
+
+    def _build_tools(self) -> list[Tool]:
+        return [build_tool(t, self._recipe.camera_for(t)) for t in self._recipe.tools]
+
+    # ---- acquisition (one thread per camera) -----------------------------------------------
+
+    def _acquire(self, feed: Feed, source: Source, mask: PrivacyMask) -> None:
+        cam = source.camera
+        backoff = 0.5
+        opened = False
+        try:
+            while not feed.stop_acquiring.is_set():
+                if not opened:
+                    try:
+                        source.open()
+                    except SourceError as exc:
+                        self._status(StatusLevel.ALARM, cam, f"camera {cam} cannot be opened: {exc}")
+                        feed.stop_acquiring.wait(backoff)
+                        backoff = min(backoff * 2, 10.0)
+                        continue
+                    opened = True
+                    backoff = 0.5
+                try:
+                    frame = source.read(_READ_TIMEOUT_S)
+                except TimeoutError:
+                    continue
+                except BadFrameError as exc:
+                    self._counters.frame_in(cam)
+                    self._dropped_frame_part(feed, source, exc.seq, str(exc))
+                    continue
+                except SourceError as exc:
+                    self._status(StatusLevel.ALARM, cam, f"camera {cam} lost: {exc}")
+                    source.close()
+                    opened = False
+                    continue
+                if frame is None:
+                    log.info("camera %s: end of stream", cam)
+                    break
+                self._counters.frame_in(cam, frame.t_ns)
+                if mask:
+                    frame = dataclasses.replace(frame, image=mask.apply(frame.image))
+                self._newest[cam] = frame
+                for part in feed.grouper.add(cam, frame.seq, frame):
+                    self._enqueue(feed, part, live=source.live)
+        except Exception:  # a dead acquisition thread would stop the line silently
+            log.exception("camera %s: acquisition failed", cam)
+            self._status(StatusLevel.ALARM, cam, f"camera {cam} stopped after an internal error")
+        finally:
+            if opened:
+                source.close()
+            if feed.camera_ended(cam) and not feed.stop_acquiring.is_set():
+                for part in feed.grouper.flush():  # parts still missing a camera's frame
+                    self._enqueue(feed, part, live=False)
+
+    def _dropped_frame_part(self, feed: Feed, source: Source, seq: int, reason: str) -> None:
+        for part in feed.grouper.add(source.camera, seq, None, reason):
+            self._enqueue(feed, part, live=source.live)
+
+    def _enqueue(self, feed: Feed, part: GroupedPart, *, live: bool) -> None:
+        """Number the part and queue it: live streams drop their oldest part, others wait."""
+        with feed.issue_lock:
+            first = next(iter(part.frames.values()), None)
+            job = PartJob(
+                part_seq=feed.issue(),
+                frames=dict(part.frames),
+                errors=tuple(part.errors.values()),
+                captured_ns=first.t_ns if first is not None else time.monotonic_ns(),
+                queued_ns=time.monotonic_ns(),
+                wall_time=time.time(),
+            )
+            while True:
+                try:
+                    feed.jobs.put(job, timeout=0 if live else _POLL_S)
+                    return
+                except queue.Full:
+                    pass
+                if live:
+                    try:
+                        old: PartJob = feed.jobs.get_nowait()
+                    except queue.Empty:
+                        continue
+                    feed.reorder.skip(old.part_seq)
+                    self._counters.dropped("line behind: oldest live frame dropped")
+                elif feed.stop_acquiring.is_set() and feed.stop_workers.is_set():
+                    # stopping with no worker left to take it: record it, never lose it
+                    feed.reorder.put(self._unfinished(job, "station stopped before inspection"))
+                    return
+
+    # ---- inspection workers ----------------------------------------------------------------
+
+    def _work(self, feed: Feed, tools: list[Tool]) -> None:
+        try:
+            while True:
+                try:
+                    job: PartJob = feed.jobs.get(timeout=_POLL_S)
+                except queue.Empty:
+                    if feed.stop_workers.is_set():
+                        return
+                    continue
+                try:
+                    inspection = self._inspect(job, tools)
+                except Exception as exc:  # never lose a part: it becomes ERROR with the cause
+                    log.exception("part %d: inspection failed", job.part_seq)
+                    inspection = self._unfinished(job, f"inspection failed: {exc}")
+                feed.reorder.put(inspection)
+        finally:
+            for tool in tools:
+                try:
+                    tool.close()
+                except Exception:
+                    log.exception("tool %s did not close cleanly", tool.tool_id)
+
+    def _inspect(self, job: PartJob, tools: list[Tool]) -> Inspection:
+        started = time.monotonic_ns()
+        results: list[ToolResult] = []
+        if job.errors:
+            results.append(
+                ToolResult(
+                    tool_id="acquisition",
+                    tool_type="camera",
+                    verdict=Verdict.ERROR,
+                    reason="; ".join(job.errors),
+                )
+            )
+        hashes: dict[str, str] = {}
+        for tool in tools:
+            frame = job.frames.get(tool.camera)
+            if frame is None:
+                if not job.errors:
+                    results.append(error_result(tool, f"no frame from camera {tool.camera}"))
+                continue
+            results.append(run_guarded(tool, frame))
+            hashes.update(tool.model_hashes())
+        verdict, reason = decide(results)
+        return self._record(job, verdict, reason, tuple(results), hashes, started)
+
+    def _unfinished(self, job: PartJob, reason: str) -> Inspection:
+        result = ToolResult(
+            tool_id="station", tool_type="station", verdict=Verdict.ERROR, reason=reason
+        )
+        return self._record(job, Verdict.ERROR, f"station: {reason}", (result,), {}, 0)
+
+    def _record(
+        self,
+        job: PartJob,
+        verdict: Verdict,
+        reason: str,
+        results: tuple[ToolResult, ...],
+        hashes: dict[str, str],
+        started_ns: int,
+    ) -> Inspection:
+        return Inspection(
+            inspection_id=uuid.uuid4().hex,
+            station=self._recipe.station,
+            part_seq=job.part_seq,
+            verdict=verdict,
+            reason=reason,
+            tool_results=results,
+            frames=tuple(job.frames.values()),
+            recipe_name=self._recipe.name,
+            recipe_version=self._recipe.version,
+            model_hashes=hashes,
+            timing=Timing(
+                captured_ns=job.captured_ns,
+                queued_ns=job.queued_ns,
+                started_ns=started_ns,
+                decided_ns=time.monotonic_ns(),
+            ),
+            wall_time=job.wall_time,
+        )
+
+    # ---- dispatcher: part order, then sinks ------------------------------------------------
+
+    def _dispatch(self, feed: Feed) -> None:
+        while True:
+            inspection = feed.reorder.pop(_POLL_S)
+            if inspection is None:
+                if feed.all_dispatched():
+                    if feed.stop_dispatch.is_set():
+                        return
+                    if feed.streams_ended():
+                        feed.finished.set()
+                continue
+            self._publish(inspection)
+
+    def _publish(self, inspection: Inspection) -> None:
+        inspection = self._ledger.check(inspection)
+        inspection = dataclasses.replace(
+            inspection,
+            timing=dataclasses.replace(inspection.timing, dispatched_ns=time.monotonic_ns()),
+        )
+        self._counters.part_done(inspection)
+        if self._store is not None:
+            # the line hears of a part only once its record is committed
+            try:
+                self._store.submit(inspection, on_committed=self._tell_line)
+            except StorageError as exc:
+                # not recorded, so not reported: the line's own timeout rejects the part
+                self._status(StatusLevel.ALARM, "storage", str(exc))
+        else:
+            self._tell_line(inspection)
+        with self._listeners_lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            self._call(listener.on_inspection, inspection)
+
+    def _tell_line(self, inspection: Inspection) -> None:
+        for sink in self._line_sinks:
+            self._call(sink.on_inspection, inspection)
+
+    def _call(self, fn: Callable[[Inspection], None], inspection: Inspection) -> None:
+        try:
+            fn(inspection)
+        except Exception as exc:  # one failing sink must not stop the others or the line
+            log.exception("result sink %r failed", fn)
+            self._status(StatusLevel.WARNING, "sink", f"a result receiver failed: {exc}")
+
+    def _status(self, level: StatusLevel, source: str, message: str) -> None:
+        update = StatusUpdate(level=level, source=source, message=message, t_ns=time.monotonic_ns())
+        (log.warning if level is StatusLevel.ALARM else log.info)("%s: %s", source, message)
+        with self._listeners_lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            try:
+                listener.on_status(update)
+            except Exception:
+                log.exception("status listener failed")

@@ -1,0 +1,91 @@
+"""Images from a folder in name order, one part each (re-inspecting saved parts, offline tests)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from inspection.errors import SourceError
+from inspection.recipe import FolderSourceSettings
+from inspection.sources.base import BadFrameError
+from inspection.types import Frame
+
+log = logging.getLogger(__name__)
+
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".pgm", ".pbm", ".ppm"})
+
+
+def read_image(path: Path) -> np.ndarray:
+    """Decode an image file to uint8 grey (H, W) or BGR (H, W, 3); SourceError names the problem."""
+    try:
+        data = np.fromfile(path, dtype=np.uint8)
+    except OSError as exc:
+        raise SourceError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+    if data.size == 0:
+        raise SourceError(f"{path}: file is empty")
+    image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+    if image is None:
+        raise SourceError(f"{path}: not a readable image (corrupt, truncated or unknown format)")
+    if image.dtype == np.uint16:
+        image = (image >> 8).astype(np.uint8)
+    elif image.dtype != np.uint8:
+        raise SourceError(f"{path}: pixel type {image.dtype} is not supported")
+    if image.ndim == 3 and image.shape[2] == 4:
+        image = cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
+    elif image.ndim == 3 and image.shape[2] == 1:
+        image = image[:, :, 0]
+    return np.ascontiguousarray(image)
+
+
+class FolderSource:
+    """Each image file in the folder (sorted by name) is one part; ``loop`` starts over at the end."""
+
+    live = False
+
+    def __init__(self, settings: FolderSourceSettings, camera: str = "cam1") -> None:
+        self.camera = camera
+        self._settings = settings
+        self._files: list[Path] = []
+        self._next = 0
+        self._seq = 0
+
+    def open(self) -> None:
+        folder = self._settings.path
+        if not folder.is_dir():
+            raise SourceError(f"camera {self.camera}: folder {folder} does not exist")
+        files = sorted(
+            p for p in folder.glob(self._settings.pattern)
+            if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+        )
+        skipped = sorted(
+            p.name for p in folder.glob(self._settings.pattern)
+            if p.is_file() and p.suffix.lower() not in IMAGE_SUFFIXES
+        )
+        if skipped:
+            log.warning("camera %s: %d non-image files skipped in %s: %s", self.camera,
+                        len(skipped), folder, ", ".join(skipped[:10]))
+        self._files = files
+        self._next = 0
+
+    def read(self, timeout_s: float) -> Frame | None:
+        if self._next >= len(self._files):
+            if not self._settings.loop or not self._files:
+                return None
+            self._next = 0
+        path = self._files[self._next]
+        self._next += 1
+        seq = self._seq
+        self._seq += 1
+        try:
+            image = read_image(path)
+        except SourceError as exc:
+            raise BadFrameError(str(exc), camera=self.camera, seq=seq) from None
+        return Frame(camera=self.camera, seq=seq, t_ns=time.monotonic_ns(), image=image,
+                     source_name=path.name)
+
+    def close(self) -> None:
+        self._files = []

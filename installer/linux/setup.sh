@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Installs Lineside and what it needs on Debian/Ubuntu, then either starts it or runs the tests.
+#   bash installer/linux/setup.sh run    # install, then open Lineside on the simulated line
+#   bash installer/linux/setup.sh test   # install (with test tools), then run the whole test suite
+# Idempotent: a second run only checks. Versions come from constraints.txt (reproducible installs).
+set -euo pipefail
+
+what="${1:-run}"
+case "$what" in run|test) ;; *) echo "usage: $0 run|test" >&2; exit 2 ;; esac
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$root"
+
+# System libraries Qt needs to start (also offscreen), and a Python with venv.
+apt_packages=(python3 python3-venv python3-dev libgl1 libegl1 libxkbcommon0 libxkbcommon-x11-0
+  libfontconfig1 libfreetype6 libglib2.0-0 libdbus-1-3 libxcb-cursor0 libxcb-icccm4
+  libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-image0 libxcb-render-util0
+  fonts-dejavu-core)
+missing=()
+for p in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  echo "Installing system packages: ${missing[*]}" >&2
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Python 3.11 or 3.12 (pyproject: >=3.11,<3.13); prefer a python3.11 on PATH.
+py=""
+for cand in python3.11 python3.12 python3; do
+  if command -v "$cand" >/dev/null && "$cand" -c 'import sys; sys.exit(not ((3,11) <= sys.version_info[:2] < (3,13)))'; then
+    py="$cand"; break
+  fi
+done
+[ -n "$py" ] || { echo "Lineside needs Python 3.11 or 3.12" >&2; exit 2; }
+
+[ -x .venv/bin/python ] || "$py" -m venv .venv
+extra=""
+[ "$what" = test ] && extra="[dev]"
+.venv/bin/python -m pip install -q --disable-pip-version-check -c constraints.txt -e ".${extra}"
+
+if [ "$what" = run ]; then
+  exec .venv/bin/lineside
+fi
+export QT_QPA_PLATFORM=offscreen
+.venv/bin/ruff check inspection app tests
+.venv/bin/mypy
+.venv/bin/lint-imports
+exec .venv/bin/python -m pytest -q

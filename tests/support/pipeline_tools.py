@@ -1,0 +1,108 @@
+"""Small real tools and a listener for driving a Station in tests (not fixtures: plain helpers)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping
+
+import numpy as np
+
+from inspection.recipe import parse_recipe
+from inspection.types import Frame, Inspection, StatusUpdate, ToolResult, Verdict
+
+
+class BrightnessTool:
+    """Passes parts whose mean grey level is at least ``minimum``; optionally works ``work_s``
+    seconds scaled by the frame's first pixel, so parts finish out of order on several workers."""
+
+    tool_type = "brightness"
+
+    def __init__(
+        self,
+        tool_id: str = "bright",
+        camera: str = "cam1",
+        minimum: float = 100.0,
+        work_s: float = 0.0,
+        serial_from_pixel: bool = False,
+    ) -> None:
+        self.tool_id = tool_id
+        self.camera = camera
+        self.minimum = minimum
+        self.work_s = work_s
+        self.serial_from_pixel = serial_from_pixel
+        self.seen: list[np.ndarray] = []
+        self.closed = False
+
+    def inspect(self, frame: Frame) -> ToolResult:
+        self.seen.append(frame.image)
+        if self.work_s:
+            time.sleep(self.work_s * (int(frame.image.flat[1]) % 5) / 4)
+        mean = float(frame.image.mean())
+        ok = mean >= self.minimum
+        return ToolResult(
+            tool_id=self.tool_id,
+            tool_type=self.tool_type,
+            verdict=Verdict.PASS if ok else Verdict.FAIL,
+            reason="" if ok else f"too dark ({mean:.0f})",
+            measurements={"mean": mean},
+            unique_keys=(f"S{int(frame.image.flat[2])}",) if self.serial_from_pixel else (),
+        )
+
+    def model_hashes(self) -> Mapping[str, str]:
+        return {}
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class ExplodingTool(BrightnessTool):
+    tool_type = "exploding"
+
+    def inspect(self, frame: Frame) -> ToolResult:
+        raise RuntimeError("sensor model diverged")
+
+
+class Collector:
+    """A StationListener that keeps what it receives, and signals when ``want`` parts arrived."""
+
+    def __init__(self, want: int = 0) -> None:
+        self.inspections: list[Inspection] = []
+        self.status: list[StatusUpdate] = []
+        self.threads: set[str] = set()
+        self.want = want
+        self.done = threading.Event()
+
+    def on_inspection(self, inspection: Inspection) -> None:
+        self.threads.add(threading.current_thread().name)
+        self.inspections.append(inspection)
+        if self.want and len(self.inspections) >= self.want:
+            self.done.set()
+
+    def on_status(self, update: StatusUpdate) -> None:
+        self.status.append(update)
+
+
+def frames(n: int, value: int = 200, shape: tuple[int, int] = (48, 64)) -> list[np.ndarray]:
+    """n grey frames; pixel 1 varies (work time), pixel 2 holds the index (serial)."""
+    out = []
+    for i in range(n):
+        img = np.full(shape, value, np.uint8)
+        img.flat[1] = (i * 7) % 256
+        img.flat[2] = i % 256
+        out.append(img)
+    return out
+
+
+def make_recipe(workers: int = 2, queue_size: int = 4, cameras: int = 1, **extra: object):
+    data = {
+        "name": "test",
+        "cameras": [
+            {"id": f"cam{i + 1}", "source": {"type": "synthetic", "parts": 5}}
+            for i in range(cameras)
+        ],
+        "pipeline": {"workers": workers, "queue_size": queue_size},
+        **extra,
+    }
+    return parse_recipe(data, "test-recipe")
+
