@@ -120,6 +120,7 @@ class ToolResult:
     overlays: tuple[Overlay, ...] = ()
     unique_keys: tuple[str, ...] = ()
     roi: Region | None = None
+    camera: str = ""
     duration_ns: int = 0
 
 

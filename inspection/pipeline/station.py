@@ -144,6 +144,7 @@ class Station:
             self._store = ResultsStore(
                 paths.results_db,
                 archive=ImageArchive(paths.archive, recipe.archive),
+                batch_wait_s=0.0,  # batches fill by themselves under load; waiting only adds latency
                 status_callback=lambda msg: self._status(StatusLevel.ALARM, "storage", msg),
             )
             self._store.start()

@@ -27,11 +27,12 @@ def read_image(path: Path) -> np.ndarray:
         raise SourceError(f"{path}: cannot be read: {exc.strerror or exc}") from None
     if data.size == 0:
         raise SourceError(f"{path}: file is empty")
-    image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
-    if image is None:
+    decoded = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+    if decoded is None:
         raise SourceError(f"{path}: not a readable image (corrupt, truncated or unknown format)")
+    image = np.asarray(decoded)
     if image.dtype == np.uint16:
-        image = (image >> 8).astype(np.uint8)
+        image = (image // 256).astype(np.uint8)
     elif image.dtype != np.uint8:
         raise SourceError(f"{path}: pixel type {image.dtype} is not supported")
     if image.ndim == 3 and image.shape[2] == 4:

@@ -40,6 +40,7 @@ def error_result(tool: Tool, reason: str, duration_ns: int = 0) -> ToolResult:
         tool_type=tool.tool_type,
         verdict=Verdict.ERROR,
         reason=reason,
+        camera=tool.camera,
         duration_ns=duration_ns,
     )
 
@@ -59,8 +60,12 @@ def run_guarded(tool: Tool, frame: Frame) -> ToolResult:
         )
     if not isinstance(result, ToolResult):
         return error_result(tool, f"tool returned {type(result).__name__}, not a ToolResult")
-    if result.duration_ns <= 0:
-        result = dataclasses.replace(result, duration_ns=time.perf_counter_ns() - t0)
+    if result.duration_ns <= 0 or not result.camera:
+        result = dataclasses.replace(
+            result,
+            duration_ns=result.duration_ns or time.perf_counter_ns() - t0,
+            camera=result.camera or tool.camera,
+        )
     return result
 
 

@@ -1,0 +1,405 @@
+"""The results store: one writer thread records every Inspection in SQLite (WAL), in batches.
+
+The pipeline only enqueues (``submit``); the writer thread owns the write connection and the image
+files, writes a batch per transaction, and calls each item's ``on_committed`` after its row is
+committed, so a result reported to the line is always on disk. A failed write (disk full, database
+locked) keeps the batch and retries it with back-off: nothing submitted is dropped while the
+store runs. Readers use ``open_reader`` and the query helpers, re-exported here.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from inspection.errors import StorageError
+from inspection.storage.archive import ImageArchive
+from inspection.storage.batch import Pending, write_batch
+from inspection.storage.queries import (
+    count_rows,
+    counts,
+    inspection_by_id,
+    open_reader,
+    recent,
+    tool_results_for,
+)
+from inspection.storage.schema import migrate
+from inspection.types import Inspection, Verdict
+
+__all__ = [
+    "ResultsStore",
+    "StoreStats",
+    "count_rows",
+    "counts",
+    "inspection_by_id",
+    "open_reader",
+    "recent",
+    "tool_results_for",
+]
+
+log = logging.getLogger(__name__)
+
+_POLL_S = 0.1  # how long the idle writer waits for work before checking for stop
+_BACKOFF_FIRST_S = 0.05
+_BACKOFF_MAX_S = 5.0
+_ABORT_GRACE_S = 1.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoreStats:
+    """Counters of the store since ``start``. ``batches`` counts committed transactions."""
+
+    submitted: int
+    committed: int
+    rejected: int
+    batches: int
+    write_failures: int
+    queued: int
+    images_saved: int
+    image_failures: int
+    last_error: str
+
+
+class ResultsStore:
+    """Records Inspections in a SQLite file from one writer thread; see the module docstring."""
+
+    def __init__(
+        self,
+        db_path: Path,
+        *,
+        batch_max: int = 64,
+        batch_wait_s: float = 0.05,
+        queue_max: int = 10_000,
+        submit_timeout_s: float = 2.0,
+        busy_timeout_s: float = 5.0,
+        archive: ImageArchive | None = None,
+        status_callback: Callable[[str], None] | None = None,
+        run_id: str | None = None,
+    ) -> None:
+        """``batch_wait_s`` is the longest a batch waits to fill after its first item (adds to
+        the latency of ``on_committed``); ``status_callback`` gets operator-readable messages
+        on the writer thread when writing fails and when it recovers."""
+        for name, value, low in (
+            ("batch_max", batch_max, 1),
+            ("queue_max", queue_max, 1),
+        ):
+            if value < low:
+                raise StorageError(f"ResultsStore: {name} must be >= {low}, got {value}")
+        for name, fvalue in (
+            ("batch_wait_s", batch_wait_s),
+            ("submit_timeout_s", submit_timeout_s),
+            ("busy_timeout_s", busy_timeout_s),
+        ):
+            if not fvalue >= 0.0:
+                raise StorageError(f"ResultsStore: {name} must be >= 0, got {fvalue}")
+        self.db_path = Path(db_path)
+        self.run_id = run_id or uuid.uuid4().hex
+        self._batch_max = batch_max
+        self._batch_wait_s = batch_wait_s
+        self._queue_max = queue_max
+        self._submit_timeout_s = submit_timeout_s
+        self._busy_timeout_s = busy_timeout_s
+        self._archive = archive
+        self._status_callback = status_callback
+
+        self._queue: queue.Queue[Pending] = queue.Queue(maxsize=queue_max)
+        self._cond = threading.Condition()
+        self._stop = threading.Event()
+        self._abort = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._conn: sqlite3.Connection | None = None
+        self._accepting = False
+        self._started = False
+        # Counters: written under _cond; read under it for a consistent snapshot.
+        self._submitted = 0
+        self._committed = 0
+        self._rejected = 0
+        self._batches = 0
+        self._failures = 0
+        self._images_saved = 0
+        self._image_failures = 0
+        self._last_error = ""
+        self._pass_index = 0  # writer thread only
+
+    # ---- lifecycle ---------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Open the database (WAL, synchronous=NORMAL), migrate it, start the writer thread.
+
+        Raises StorageError when the file cannot be opened or was written by a newer Lineside.
+        """
+        if self._started:
+            raise StorageError(f"{self.db_path}: results store already started")
+        conn = self._open()
+        self._conn = conn
+        self._started = True
+        self._accepting = True
+        self._thread = threading.Thread(target=self._run, name="storage-writer", daemon=True)
+        self._thread.start()
+        log.info("results store %s started (run %s)", self.db_path, self.run_id)
+
+    def _open(self) -> sqlite3.Connection:
+        try:
+            self.db_path.parent.mkdir(parents=True, exist_ok=True)
+            # Opened here so start() reports a bad file at once; from now on only the writer
+            # thread touches it (hence check_same_thread=False).
+            conn = sqlite3.connect(
+                self.db_path,
+                timeout=self._busy_timeout_s,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+        except (sqlite3.Error, OSError) as exc:
+            raise StorageError(f"{self.db_path}: cannot open results database: {exc}") from exc
+        try:
+            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise StorageError(
+                    f"{self.db_path}: SQLite refused WAL mode (got {mode!r}); "
+                    "is the file on a network share?"
+                )
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            migrate(conn, self.db_path)
+        except sqlite3.Error as exc:
+            conn.close()
+            raise StorageError(f"{self.db_path}: cannot prepare results database: {exc}") from exc
+        except StorageError:
+            conn.close()
+            raise
+        return conn
+
+    def stop(self, timeout_s: float = 5.0) -> bool:
+        """Write what is queued, close the database and join the writer; True if all committed.
+
+        If the writer is still busy after ``timeout_s`` (e.g. the disk keeps failing), the
+        queued results are abandoned with an error in the log.
+        """
+        self._accepting = False
+        thread = self._thread
+        if thread is None:
+            return True
+        self._stop.set()
+        thread.join(timeout_s)
+        if thread.is_alive():
+            log.warning(
+                "storage writer still busy after %.1f s; abandoning what is queued", timeout_s
+            )
+            self._abort.set()
+            thread.join(_ABORT_GRACE_S)
+            if thread.is_alive():
+                log.error("storage writer thread did not stop; it is left running (daemon)")
+        self._thread = None
+        with self._cond:
+            done = self._committed + self._rejected >= self._submitted
+        log.info("results store %s stopped", self.db_path)
+        return done
+
+    # ---- the pipeline's side -----------------------------------------------------------
+
+    def submit(
+        self,
+        inspection: Inspection,
+        image_path: str | None = None,
+        on_committed: Callable[[Inspection], None] | None = None,
+    ) -> None:
+        """Queue one Inspection for recording; returns at once unless the queue is full.
+
+        ``image_path`` is an already archived image; without it the store's archive (if any)
+        decides and writes on the writer thread. ``on_committed`` runs on the writer thread, in
+        submit order, after the row is committed; keep it short. If the queue (``queue_max``)
+        stays full for ``submit_timeout_s`` — the writer is stuck — StorageError is raised.
+        """
+        if not self._accepting:
+            raise StorageError(f"{self.db_path}: results store is not running; start() it first")
+        # Counted before the put so flush() never returns while this item is still in flight.
+        with self._cond:
+            self._submitted += 1
+        try:
+            self._queue.put(
+                Pending(inspection, image_path, on_committed), timeout=self._submit_timeout_s
+            )
+        except queue.Full:
+            with self._cond:
+                self._submitted -= 1
+                self._cond.notify_all()
+                last = self._last_error or "no write error recorded"
+            raise StorageError(
+                f"{self.db_path}: results queue stayed full ({self._queue_max} waiting) for "
+                f"{self._submit_timeout_s} s; inspection {inspection.inspection_id} not "
+                f"recorded. Last write error: {last}"
+            ) from None
+
+    def flush(self, timeout_s: float = 5.0) -> bool:
+        """Wait until everything submitted so far is committed and its on_committed has run.
+
+        False on timeout. Must not be called from on_committed (the writer would wait for
+        itself); that raises StorageError.
+        """
+        if threading.current_thread() is self._thread:
+            raise StorageError("ResultsStore.flush() called on the storage writer thread")
+        with self._cond:
+            target = self._submitted
+            return self._cond.wait_for(
+                lambda: self._committed + self._rejected >= target, timeout_s
+            )
+
+    @property
+    def stats(self) -> StoreStats:
+        with self._cond:
+            return StoreStats(
+                submitted=self._submitted,
+                committed=self._committed,
+                rejected=self._rejected,
+                batches=self._batches,
+                write_failures=self._failures,
+                queued=self._queue.qsize(),
+                images_saved=self._images_saved,
+                image_failures=self._image_failures,
+                last_error=self._last_error,
+            )
+
+    @property
+    def is_running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    # ---- the writer thread -------------------------------------------------------------
+
+    def _run(self) -> None:
+        conn = self._conn
+        assert conn is not None
+        pending: list[Pending] = []
+        backoff = _BACKOFF_FIRST_S
+        failing = False
+        try:
+            while True:
+                if self._abort.is_set():
+                    lost = len(pending) + self._queue.qsize()
+                    if lost:
+                        log.error("results store %s: %d result(s) NOT recorded", self.db_path, lost)
+                    return
+                if not pending:
+                    pending = self._take_batch()
+                    if not pending:
+                        if self._stop.is_set() and self._queue.empty():
+                            return
+                        continue
+                try:
+                    self._write_batch(conn, pending)
+                except (sqlite3.Error, OSError) as exc:
+                    failing = True
+                    self._on_write_failure(exc, len(pending), backoff)
+                    # While running, stop() cuts the wait short to start draining; while
+                    # stopping, only abort does, so retries keep their back-off.
+                    waiter = self._abort if self._stop.is_set() else self._stop
+                    waiter.wait(backoff)
+                    backoff = min(backoff * 2.0, _BACKOFF_MAX_S)
+                    continue
+                if failing:
+                    failing = False
+                    backoff = _BACKOFF_FIRST_S
+                    self._status(f"results store: writing to {self.db_path.name} again")
+                self._after_commit(pending)
+                pending = []
+        finally:
+            conn.close()
+            self._conn = None
+
+    def _take_batch(self) -> list[Pending]:
+        try:
+            batch = [self._queue.get(timeout=_POLL_S)]
+        except queue.Empty:
+            return []
+        # Stopping: take what is there without waiting for more.
+        deadline = time.monotonic() + (0.0 if self._stop.is_set() else self._batch_wait_s)
+        while len(batch) < self._batch_max:
+            remaining = deadline - time.monotonic()
+            try:
+                if remaining <= 0.0:
+                    batch.append(self._queue.get_nowait())
+                else:
+                    batch.append(self._queue.get(timeout=remaining))
+            except queue.Empty:
+                break
+        return batch
+
+    def _write_batch(self, conn: sqlite3.Connection, batch: list[Pending]) -> None:
+        for item in batch:
+            self._archive_item(item)
+        for item, why in write_batch(conn, batch, self.run_id):
+            self._reject(item, why)
+
+    def _reject(self, item: Pending, why: str) -> None:
+        # Retrying a malformed record would block every part behind it, so it is set aside.
+        msg = f"results store: inspection {item.inspection.inspection_id!r} {why}; not recorded"
+        log.error(msg)
+        with self._cond:
+            self._rejected += 1
+            self._last_error = msg
+            self._cond.notify_all()
+        self._status(msg)
+
+    def _archive_item(self, item: Pending) -> None:
+        if item.archived:
+            return
+        item.archived = True
+        insp = item.inspection
+        if self._archive is None or item.image_path is not None:
+            return
+        keep = self._archive.should_keep(insp, self._pass_index)
+        if insp.verdict is Verdict.PASS:
+            self._pass_index += 1
+        if not keep:
+            return
+        try:
+            item.image_path = self._archive.save(insp)
+        except StorageError as exc:
+            log.exception("image archive failed for %s", insp.inspection_id)
+            with self._cond:
+                self._image_failures += 1
+                self._last_error = str(exc)
+            self._status(f"image archive: {exc}")
+            return
+        if item.image_path is not None:
+            with self._cond:
+                self._images_saved += 1
+
+    def _after_commit(self, batch: list[Pending]) -> None:
+        # Callbacks before counters: when flush() returns, every callback so far has run.
+        for item in batch:
+            if item.rejected or item.on_committed is None:
+                continue
+            try:
+                item.on_committed(item.inspection)
+            except Exception:
+                log.exception("on_committed failed for %s", item.inspection.inspection_id)
+        with self._cond:
+            self._batches += 1
+            self._committed += sum(1 for item in batch if not item.rejected)
+            self._cond.notify_all()
+
+    def _on_write_failure(self, exc: BaseException, n: int, backoff: float) -> None:
+        msg = (
+            f"results store: cannot write {self.db_path.name} ({exc}); {n} result(s) kept, "
+            f"retrying in {backoff:.2f} s"
+        )
+        log.error(msg, exc_info=exc)
+        with self._cond:
+            self._failures += 1
+            self._last_error = msg
+        self._status(msg)
+
+    def _status(self, message: str) -> None:
+        if self._status_callback is None:
+            return
+        try:
+            self._status_callback(message)
+        except Exception:
+            log.exception("status callback failed for message %r", message)

@@ -1,0 +1,251 @@
+"""The results database's schema, its forward-only migrations, and how records become rows.
+
+The version lives in ``PRAGMA user_version``. Each step in ``MIGRATIONS`` takes a database from
+version N to N + 1 inside one transaction, so a crash mid-migration leaves the old version intact.
+A database written by a newer Lineside is refused rather than guessed at.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import math
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from inspection.errors import StorageError
+from inspection.types import Inspection, Timing, ToolResult
+
+log = logging.getLogger(__name__)
+
+Migration = Callable[[sqlite3.Connection], None]
+
+
+def _v1_tables(conn: sqlite3.Connection) -> None:
+    # Timings are ms relative to capture (NULL = stage not reached); the raw capture stamp is
+    # monotonic ns, only comparable within one run_id.
+    conn.execute(
+        """
+        CREATE TABLE inspections (
+            id INTEGER PRIMARY KEY,
+            inspection_id TEXT NOT NULL UNIQUE,
+            station TEXT NOT NULL,
+            part_seq INTEGER NOT NULL,
+            verdict TEXT NOT NULL CHECK (verdict IN ('PASS', 'FAIL', 'ERROR')),
+            reason TEXT NOT NULL DEFAULT '',
+            recipe_name TEXT NOT NULL,
+            recipe_version TEXT NOT NULL,
+            model_hashes TEXT NOT NULL DEFAULT '{}',
+            wall_time REAL NOT NULL,
+            captured_ns INTEGER,
+            queued_ms REAL,
+            started_ms REAL,
+            decided_ms REAL,
+            dispatched_ms REAL,
+            truth TEXT,
+            image_path TEXT,
+            run_id TEXT NOT NULL
+        )
+        """
+    )
+    conn.execute(
+        """
+        CREATE TABLE tool_results (
+            id INTEGER PRIMARY KEY,
+            inspection INTEGER NOT NULL REFERENCES inspections(id) ON DELETE CASCADE,
+            tool_id TEXT NOT NULL,
+            tool_type TEXT NOT NULL,
+            verdict TEXT NOT NULL CHECK (verdict IN ('PASS', 'FAIL', 'ERROR')),
+            reason TEXT NOT NULL DEFAULT '',
+            measurements TEXT NOT NULL DEFAULT '{}',
+            details TEXT NOT NULL DEFAULT '{}',
+            duration_ms REAL
+        )
+        """
+    )
+    conn.execute("CREATE INDEX inspections_wall_time ON inspections(wall_time)")
+    conn.execute("CREATE INDEX inspections_verdict ON inspections(verdict)")
+    conn.execute("CREATE INDEX tool_results_inspection ON tool_results(inspection)")
+
+
+def _v2_stored_ms(conn: sqlite3.Connection) -> None:
+    # DESIGN §3 asks for the "stored" stamp too: capture → row written by the storage writer.
+    conn.execute("ALTER TABLE inspections ADD COLUMN stored_ms REAL")
+    conn.execute("CREATE INDEX inspections_station_seq ON inspections(station, part_seq)")
+
+
+MIGRATIONS: tuple[Migration, ...] = (_v1_tables, _v2_stored_ms)
+"""Step i takes the database from version i to i + 1. Append only; never edit a shipped step."""
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def user_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def check_not_newer(conn: sqlite3.Connection, db_path: Path, current: int = SCHEMA_VERSION) -> int:
+    """The database's schema version; StorageError when a newer Lineside wrote it."""
+    found = user_version(conn)
+    if found > current:
+        raise StorageError(
+            f"{db_path}: results database has schema version {found}, but this Lineside "
+            f"understands versions up to {current}; use a newer Lineside or another database file"
+        )
+    return found
+
+
+def migrate(
+    conn: sqlite3.Connection, db_path: Path, migrations: Sequence[Migration] = MIGRATIONS
+) -> int:
+    """Bring the database to the newest version, one transaction per step; returns the version.
+
+    ``conn`` must be in autocommit mode (``isolation_level=None``) so the explicit BEGIN here
+    is the only transaction.
+    """
+    found = check_not_newer(conn, db_path, len(migrations))
+    for version in range(found, len(migrations)):
+        log.info("migrating %s from schema version %d to %d", db_path, version, version + 1)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            migrations[version](conn)
+            # PRAGMA takes no parameters; the value is our own int.
+            conn.execute(f"PRAGMA user_version = {version + 1}")
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise StorageError(
+                f"{db_path}: migration from schema version {version} to {version + 1} failed: {exc}"
+            ) from exc
+    return len(migrations)
+
+
+# ---- plain JSON ---------------------------------------------------------------------------
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` as plain JSON types: numpy → Python, tuples → lists, NaN/inf → None, else str.
+
+    Non-finite floats become null because strict JSON readers (Excel, JavaScript) reject NaN.
+    """
+    if value is None or isinstance(value, bool | str | int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Enum):
+        return jsonable(value.value)
+    if isinstance(value, np.ndarray):
+        return jsonable(value.tolist())
+    if isinstance(value, np.generic):
+        return jsonable(value.item())
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [jsonable(v) for v in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, bytes):
+        return value.hex()
+    return str(value)
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(jsonable(value), ensure_ascii=False, allow_nan=False)
+
+
+# ---- rows ---------------------------------------------------------------------------------
+
+INSPECTION_COLUMNS = (
+    "inspection_id",
+    "station",
+    "part_seq",
+    "verdict",
+    "reason",
+    "recipe_name",
+    "recipe_version",
+    "model_hashes",
+    "wall_time",
+    "captured_ns",
+    "queued_ms",
+    "started_ms",
+    "decided_ms",
+    "dispatched_ms",
+    "stored_ms",
+    "truth",
+    "image_path",
+    "run_id",
+)
+INSERT_INSPECTION = (
+    f"INSERT INTO inspections ({', '.join(INSPECTION_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(INSPECTION_COLUMNS))})"
+)
+INSERT_TOOL_RESULT = (
+    "INSERT INTO tool_results (inspection, tool_id, tool_type, verdict, reason, measurements, "
+    "details, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+JSON_COLUMNS = frozenset({"model_hashes", "truth", "measurements", "details"})
+
+
+def _since_capture(timing: Timing, stamp_ns: int) -> float | None:
+    if not timing.captured_ns or not stamp_ns:
+        return None
+    return (stamp_ns - timing.captured_ns) / 1e6
+
+
+def inspection_row(
+    inspection: Inspection, image_path: str | None, run_id: str, stored_ns: int
+) -> tuple[Any, ...]:
+    """The ``inspections`` row for one part, in ``INSPECTION_COLUMNS`` order."""
+    t = inspection.timing
+    truth = inspection.truth
+    return (
+        inspection.inspection_id,
+        inspection.station,
+        int(inspection.part_seq),
+        str(inspection.verdict),
+        inspection.reason,
+        inspection.recipe_name,
+        inspection.recipe_version,
+        to_json(inspection.model_hashes),
+        float(inspection.wall_time),
+        t.captured_ns or None,
+        _since_capture(t, t.queued_ns),
+        _since_capture(t, t.started_ns),
+        _since_capture(t, t.decided_ns),
+        _since_capture(t, t.dispatched_ns),
+        _since_capture(t, stored_ns),
+        None if truth is None else to_json(truth),
+        image_path,
+        run_id,
+    )
+
+
+def tool_result_row(inspection_rowid: int, result: ToolResult) -> tuple[Any, ...]:
+    return (
+        inspection_rowid,
+        result.tool_id,
+        result.tool_type,
+        str(result.verdict),
+        result.reason,
+        to_json(result.measurements),
+        to_json(result.details),
+        result.duration_ns / 1e6,
+    )
+
+
+def decode_row(row: sqlite3.Row) -> dict[str, Any]:
+    """A row as a dict with its JSON columns parsed."""
+    out: dict[str, Any] = {}
+    for key in row.keys():  # noqa: SIM118 - sqlite3.Row is not iterable by key
+        value = row[key]
+        if key in JSON_COLUMNS and isinstance(value, str):
+            value = json.loads(value)
+        out[key] = value
+    return out
