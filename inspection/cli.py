@@ -106,7 +106,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
             sys.stderr.write(f"lineside eval codes: --data {data}: no such folder\n")
             return EXIT_USAGE
         formats = [f.strip() for f in args.formats.split(",") if f.strip()] if args.formats else None
-        result = evaluate_codes(data, formats, plain=args.plain, progress=_progress)
+        try:
+            result = evaluate_codes(data, formats, plain=args.plain, progress=_progress)
+        except ValueError as exc:  # unknown format names
+            sys.stderr.write(f"lineside eval codes: {exc}\n")
+            return EXIT_USAGE
         _emit(result, args.json)
         return EXIT_OK
     sys.stderr.write(f"lineside eval: {args.what!r} is not an evaluation this version has\n")
