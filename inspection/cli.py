@@ -61,7 +61,9 @@ def _load(path: str | None) -> Any:
 
 def cmd_run(args: argparse.Namespace) -> int:
     if not args.headless:
-        sys.stderr.write("lineside run: the GUI is `lineside` with no arguments; use --headless here\n")
+        sys.stderr.write(
+            "lineside run: the GUI is `lineside` with no arguments; use --headless here\n"
+        )
         return EXIT_USAGE
     from inspection.evaluation.headless import run_headless
 
@@ -105,7 +107,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
         if not data.is_dir():
             sys.stderr.write(f"lineside eval codes: --data {data}: no such folder\n")
             return EXIT_USAGE
-        formats = [f.strip() for f in args.formats.split(",") if f.strip()] if args.formats else None
+        formats = (
+            [f.strip() for f in args.formats.split(",") if f.strip()] if args.formats else None
+        )
         try:
             result = evaluate_codes(data, formats, plain=args.plain, progress=_progress)
         except ValueError as exc:  # unknown format names

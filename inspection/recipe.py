@@ -259,14 +259,14 @@ def parse_recipe(data: object, where: str = "<recipe>", base_dir: Path | None = 
     Relative paths (folder sources) are resolved against ``base_dir`` and must exist.
     """
     if not isinstance(data, dict):
-        raise RecipeError(f"{where}: (top level): expected a mapping of fields, got {type(data).__name__}")
+        raise RecipeError(
+            f"{where}: (top level): expected a mapping of fields, got {type(data).__name__}"
+        )
     data = _migrate(data, where)
     try:
         recipe = Recipe.model_validate(data)
     except ValidationError as exc:
-        lines = [
-            f"{where}: {_field_path(tuple(e['loc']))}: {e['msg']}" for e in exc.errors()[:10]
-        ]
+        lines = [f"{where}: {_field_path(tuple(e['loc']))}: {e['msg']}" for e in exc.errors()[:10]]
         raise RecipeError("\n".join(lines)) from None
     return _resolve_paths(recipe, where, base_dir)
 

@@ -34,7 +34,9 @@ def _percentiles(values: Sequence[float]) -> dict[str, float]:
     if not values:
         return {"p50": float("nan"), "p95": float("nan"), "p99": float("nan")}
     a = np.asarray(values, dtype=np.float64)
-    return {k: round(float(np.percentile(a, q)), 3) for k, q in (("p50", 50), ("p95", 95), ("p99", 99))}
+    return {
+        k: round(float(np.percentile(a, q)), 3) for k, q in (("p50", 50), ("p95", 95), ("p99", 99))
+    }
 
 
 def pregenerate(recipe: Recipe, parts: int) -> tuple[list[np.ndarray], list[PartTruth]]:

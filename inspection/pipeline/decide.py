@@ -63,6 +63,4 @@ class ShiftLedger:
             return inspection
         results = tuple(changed)
         verdict, reason = decide(results)
-        return dataclasses.replace(
-            inspection, tool_results=results, verdict=verdict, reason=reason
-        )
+        return dataclasses.replace(inspection, tool_results=results, verdict=verdict, reason=reason)

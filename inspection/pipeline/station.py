@@ -23,7 +23,6 @@ from inspection.pipeline.counters import Counters, CountersSnapshot
 from inspection.pipeline.decide import ShiftLedger, decide
 from inspection.pipeline.feed import Feed
 from inspection.pipeline.masks import PrivacyMask
-from inspection.pipeline.ordering import ReorderBuffer
 from inspection.pipeline.parts import FrameGrouper, GroupedPart, PartJob
 from inspection.recipe import Recipe
 from inspection.sources.base import BadFrameError, Source
@@ -219,7 +218,9 @@ class Station:
                     try:
                         source.open()
                     except SourceError as exc:
-                        self._status(StatusLevel.ALARM, cam, f"camera {cam} cannot be opened: {exc}")
+                        self._status(
+                            StatusLevel.ALARM, cam, f"camera {cam} cannot be opened: {exc}"
+                        )
                         feed.stop_acquiring.wait(backoff)
                         backoff = min(backoff * 2, 10.0)
                         continue

@@ -16,7 +16,9 @@ from inspection.types import Frame
 
 log = logging.getLogger(__name__)
 
-IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".pgm", ".pbm", ".ppm"})
+IMAGE_SUFFIXES = frozenset(
+    {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".pgm", ".pbm", ".ppm"}
+)
 
 
 def read_image(path: Path) -> np.ndarray:
@@ -59,16 +61,23 @@ class FolderSource:
         if not folder.is_dir():
             raise SourceError(f"camera {self.camera}: folder {folder} does not exist")
         files = sorted(
-            p for p in folder.glob(self._settings.pattern)
+            p
+            for p in folder.glob(self._settings.pattern)
             if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
         )
         skipped = sorted(
-            p.name for p in folder.glob(self._settings.pattern)
+            p.name
+            for p in folder.glob(self._settings.pattern)
             if p.is_file() and p.suffix.lower() not in IMAGE_SUFFIXES
         )
         if skipped:
-            log.warning("camera %s: %d non-image files skipped in %s: %s", self.camera,
-                        len(skipped), folder, ", ".join(skipped[:10]))
+            log.warning(
+                "camera %s: %d non-image files skipped in %s: %s",
+                self.camera,
+                len(skipped),
+                folder,
+                ", ".join(skipped[:10]),
+            )
         self._files = files
         self._next = 0
 
@@ -85,8 +94,13 @@ class FolderSource:
             image = read_image(path)
         except SourceError as exc:
             raise BadFrameError(str(exc), camera=self.camera, seq=seq) from None
-        return Frame(camera=self.camera, seq=seq, t_ns=time.monotonic_ns(), image=image,
-                     source_name=path.name)
+        return Frame(
+            camera=self.camera,
+            seq=seq,
+            t_ns=time.monotonic_ns(),
+            image=image,
+            source_name=path.name,
+        )
 
     def close(self) -> None:
         self._files = []

@@ -10,8 +10,8 @@ from inspection.sources.base import Source
 
 
 def _synthetic(cam: CameraSettings) -> Source:
-    from inspection.sources.synthetic import SyntheticLine
     from inspection.recipe import SyntheticSourceSettings
+    from inspection.sources.synthetic import SyntheticLine
 
     assert isinstance(cam.source, SyntheticSourceSettings)
     return SyntheticLine(cam.source, camera=cam.id)

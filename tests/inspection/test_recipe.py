@@ -88,14 +88,35 @@ def test_folder_path_is_relative_to_the_recipe(tmp_path: Path):
 
 # Values of the kinds YAML can hold, nested: what an operator's hand-edited recipe might contain.
 yaml_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.floats(allow_nan=True)
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**6), 10**6)
+    | st.floats(allow_nan=True)
     | st.text(max_size=12),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
+    ),
     max_leaves=20,
 )
 field_names = st.sampled_from(
-    ["name", "version", "station", "cameras", "tools", "archive", "pipeline", "trigger",
-     "schema_version", "source", "id", "type", "formats", "roi", "workers", "x"]
+    [
+        "name",
+        "version",
+        "station",
+        "cameras",
+        "tools",
+        "archive",
+        "pipeline",
+        "trigger",
+        "schema_version",
+        "source",
+        "id",
+        "type",
+        "formats",
+        "roi",
+        "workers",
+        "x",
+    ]
 )
 
 
@@ -105,8 +126,11 @@ def _mutate(base: dict, data: st.DataObject) -> dict:
         target = doc
         # walk into a random nested mapping, then set or delete a field
         for _depth in range(data.draw(st.integers(0, 3))):
-            kids = [v for v in (target.values() if isinstance(target, dict) else target)
-                    if isinstance(v, dict | list) and v]
+            kids = [
+                v
+                for v in (target.values() if isinstance(target, dict) else target)
+                if isinstance(v, dict | list) and v
+            ]
             if not kids:
                 break
             target = data.draw(st.sampled_from(kids))

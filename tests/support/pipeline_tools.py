@@ -105,4 +105,3 @@ def make_recipe(workers: int = 2, queue_size: int = 4, cameras: int = 1, **extra
         **extra,
     }
     return parse_recipe(data, "test-recipe")
-

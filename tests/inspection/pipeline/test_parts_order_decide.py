@@ -21,8 +21,15 @@ def result(verdict: Verdict, reason: str = "", tool: str = "t", keys: tuple[str,
 def inspection(seq: int, *results: ToolResult) -> Inspection:
     v, why = decide(results)
     return Inspection(
-        inspection_id=f"id{seq}", station="s", part_seq=seq, verdict=v, reason=why,
-        tool_results=results, frames=(), recipe_name="r", recipe_version="1",
+        inspection_id=f"id{seq}",
+        station="s",
+        part_seq=seq,
+        verdict=v,
+        reason=why,
+        tool_results=results,
+        frames=(),
+        recipe_name="r",
+        recipe_version="1",
     )
 
 
@@ -30,7 +37,9 @@ def test_decide_pass_only_when_all_tools_passed():
     assert decide([result(Verdict.PASS), result(Verdict.PASS)]) == (Verdict.PASS, "")
     assert decide([]) == (Verdict.ERROR, "no inspection tool ran on this part")
     assert decide([result(Verdict.PASS), result(Verdict.FAIL, "scratch", "a")]) == (
-        Verdict.FAIL, "a: scratch")
+        Verdict.FAIL,
+        "a: scratch",
+    )
     v, why = decide([result(Verdict.FAIL, "scratch", "a"), result(Verdict.ERROR, "timeout", "b")])
     assert v is Verdict.ERROR and why == "b: timeout; a: scratch"
     assert Verdict.ERROR.is_reject and Verdict.FAIL.is_reject and not Verdict.PASS.is_reject

@@ -17,6 +17,7 @@ from inspection.recipe import parse_recipe
 from inspection.sources.memory import MemorySource
 from inspection.types import Verdict
 
+
 @pytest.fixture
 def collector() -> Collector:
     return Collector()
@@ -161,7 +162,10 @@ def test_corrupt_image_file_in_folder_is_an_error_part(tmp_path: Path, collector
     cv2.imwrite(str(folder / "d.png"), np.full((40, 50), 220, np.uint8))
     (folder / "notes.txt").write_text("operator notes, not an image")
     recipe = parse_recipe(
-        {"name": "files", "cameras": [{"id": "cam1", "source": {"type": "folder", "path": str(folder)}}]},
+        {
+            "name": "files",
+            "cameras": [{"id": "cam1", "source": {"type": "folder", "path": str(folder)}}],
+        },
         "t",
     )
     station = Station(recipe, store_results=False, make_tools=lambda: [BrightnessTool()])
@@ -273,7 +277,9 @@ def test_stop_leaves_no_thread_behind_on_an_endless_line(collector: Collector):
     recipe = parse_recipe(
         {
             "name": "endless",
-            "cameras": [{"id": "cam1", "source": {"type": "synthetic", "width": 640, "height": 512}}],
+            "cameras": [
+                {"id": "cam1", "source": {"type": "synthetic", "width": 640, "height": 512}}
+            ],
         },
         "t",
     )

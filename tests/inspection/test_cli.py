@@ -1,0 +1,131 @@
+"""The headless commands as a user types them: output shape, exit codes, clear errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import zxingcpp
+
+from inspection.cli import main
+from inspection.paths import demo_recipe
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict, str]:
+    rc = main(list(args))
+    out = capsys.readouterr()
+    data = json.loads(out.out) if out.out.strip().startswith("{") else {}
+    return rc, data, out.err
+
+
+def small_recipe(tmp_path: Path, **source: object) -> Path:
+    text = demo_recipe().read_text()
+    text = text.replace("width: 1280", "width: 640").replace("height: 1024", "height: 512")
+    p = tmp_path / "small.yaml"
+    p.write_text(text)
+    return p
+
+
+def test_run_headless_prints_counts_and_truth(capsys, lineside_home: Path):
+    rc, data, _ = run_cli(capsys, "run", "--headless", "--parts", "40", "--json")
+    assert data["parts"] == 40
+    assert data["pass"] + data["fail"] + data["error"] == 40
+    assert data["dropped"] == 0
+    t = data["vs_truth"]
+    assert t["tp"] + t["fp"] + t["tn"] + t["fn"] == 40
+    assert set(t["covered_defects"]) == {"damaged_code", "wrong_serial_format", "duplicate_serial"}
+    assert rc == (1 if data["error"] or t["fp"] or t["fn"] else 0)
+    assert (lineside_home / "data" / "results.sqlite").exists()
+
+
+def test_run_refuses_a_broken_recipe_with_exit_2(capsys, tmp_path: Path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\ncameras:\n  - id: c\n    source: {type: synthetic, fps: 3}\n")
+    rc, _, err = run_cli(capsys, "run", "--headless", "--recipe", str(bad), "--parts", "3")
+    assert rc == 2
+    assert "bad.yaml: cameras[0].source.fps: Extra inputs are not permitted" in err
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["run", "--headless", "--parts", "0"], "--parts must be positive"),
+        (["run", "--parts", "3"], "use --headless"),
+        (["eval", "codes", "--data", "/no/such/folder"], "no such folder"),
+    ],
+)
+def test_bad_usage_exits_2_with_a_message(capsys, args, message):
+    rc, _, err = run_cli(capsys, *args)
+    assert rc == 2 and message in err
+
+
+def test_unknown_subcommand_exits_2(capsys):
+    assert main(["frobnicate"]) == 2
+
+
+def test_simulate_writes_frames_and_truth(capsys, tmp_path: Path):
+    out = tmp_path / "sim"
+    rc, data, _ = run_cli(
+        capsys,
+        "simulate",
+        "--out",
+        str(out),
+        "--parts",
+        "6",
+        "--json",
+        "--width",
+        "640",
+        "--height",
+        "512",
+    )
+    assert rc == 0 and data["parts"] == 6
+    lines = (out / "truth.jsonl").read_text().splitlines()
+    assert len(lines) == 6
+    first = json.loads(lines[0])
+    img = cv2.imread(str(out / first["file"]), cv2.IMREAD_UNCHANGED)
+    assert img is not None and img.shape[:2] == (512, 640)
+
+
+def test_eval_codes_counts_a_labelled_folder(capsys, tmp_path: Path):
+    data = tmp_path / "codes"
+    (data / "qr").mkdir(parents=True)
+    for i, text in enumerate(["HELLO-1", "HELLO-2"]):
+        img = zxingcpp.write_barcode_to_image(
+            zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode), scale=4
+        )
+        cv2.imwrite(str(data / "qr" / f"{i}.png"), np.pad(np.asarray(img), 20, constant_values=255))
+        (data / "qr" / f"{i}.txt").write_text(text)
+    rc, result, _ = run_cli(
+        capsys, "eval", "codes", "--data", str(data), "--formats", "QRCode", "--json"
+    )
+    assert rc == 0
+    assert result["total"]["images"] == 2 and result["total"]["correct"] == 2
+    assert "median_ms" in result["folders"]["qr"]
+    rc, _, err = run_cli(capsys, "eval", "codes", "--data", str(data), "--formats", "Nope")
+    assert rc == 2 and "unknown code format 'Nope'" in err
+
+
+def test_bench_reports_throughput_and_overhead(capsys, tmp_path: Path):
+    rc, data, _ = run_cli(
+        capsys,
+        "bench",
+        "--recipe",
+        str(small_recipe(tmp_path)),
+        "--parts",
+        "20",
+        "--workers",
+        "1,2",
+        "--json",
+    )
+    assert rc == 0
+    assert [r["workers"] for r in data["runs"]] == [1, 2]
+    for r in data["runs"]:
+        assert r["parts"] == 20 and r["finished"] and r["parts_per_s"] > 0
+        assert r["overhead_ratio"] > 0
+        assert r["latency_ms"]["p50"] <= r["latency_ms"]["p95"] <= r["latency_ms"]["p99"]
+    assert data["tools_raw_ms"]["serial"] > 0
+    for key in ("parts_per_s", "overhead_ratio", "latency_ms", "tools_raw_ms", "workers"):
+        assert key in data
