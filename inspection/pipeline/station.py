@@ -212,6 +212,7 @@ class Station:
         cam = source.camera
         backoff = 0.5
         opened = False
+        lost = False
         try:
             while not feed.stop_acquiring.is_set():
                 if not opened:
@@ -224,7 +225,11 @@ class Station:
                         feed.stop_acquiring.wait(backoff)
                         backoff = min(backoff * 2, 10.0)
                         continue
+                    if backoff > 0.5 or lost:
+                        # clears the operator's camera alarm (same source)
+                        self._status(StatusLevel.INFO, cam, f"camera {cam} connected")
                     opened = True
+                    lost = False
                     backoff = 0.5
                 try:
                     frame = source.read(_READ_TIMEOUT_S)
@@ -238,6 +243,7 @@ class Station:
                     self._status(StatusLevel.ALARM, cam, f"camera {cam} lost: {exc}")
                     source.close()
                     opened = False
+                    lost = True
                     continue
                 if frame is None:
                     log.info("camera %s: end of stream", cam)

@@ -3,7 +3,7 @@
 Verdicts, in the operator's words:
 
 * fewer than ``min_count`` codes read → FAIL "no code read" / "1 of 2 codes read";
-* a code whose text does not fully match ``expected`` → FAIL "serial 'X' does not match the
+* a code whose text does not fully match ``expected`` → FAIL "code 'X' does not match the
   expected format" (binary content with ``expected`` set → FAIL, it cannot be a serial);
 * codes with different texts on one part → FAIL "codes disagree: ...";
 * otherwise PASS. Duplicate serials across a shift are the pipeline's job: the tool only hands
@@ -81,7 +81,7 @@ class CodeTool:
                     "not a serial of the expected format"
                 )
             else:
-                findings.append(f"serial {code.text!r} does not match the expected format")
+                findings.append(f"code {code.text!r} does not match the expected format")
         texts = _unique_texts(codes)
         if len(texts) > 1:
             by_text = ", ".join(

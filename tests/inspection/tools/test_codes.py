@@ -88,7 +88,7 @@ def test_wrong_serial_format_fails() -> None:
     tool = CodeTool(settings(expected=r"LOT-\d{4}"), "cam1")
     result = tool.inspect(frame(code_image(SERIAL, "DataMatrix")))
     assert result.verdict is Verdict.FAIL
-    assert result.reason == f"serial '{SERIAL}' does not match the expected format"
+    assert result.reason == f"code '{SERIAL}' does not match the expected format"
     assert not result.overlays[0].ok
 
 

@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+import numpy as np
+
+from app.live_view import MAX_LABELS, LiveView
+from inspection.recipe import parse_recipe
+from inspection.types import Frame, Overlay, Verdict
+
+
+class _Camera:
+    """Stands in for Station.newest_frame: returns whatever frame was put last."""
+
+    def __init__(self) -> None:
+        self.frame: Frame | None = None
+        self.calls = 0
+
+    def newest_frame(self, camera: str | None = None) -> Frame | None:
+        self.calls += 1
+        return self.frame
+
+
+def _view(qtbot, camera: _Camera, recipe=None) -> LiveView:
+    view = LiveView()
+    qtbot.addWidget(view)
+    view.resize(640, 480)
+    view.set_source(camera.newest_frame, recipe)
+    view.show()
+    qtbot.waitExposed(view)
+    return view
+
+
+def test_timer_puts_the_newest_frame_into_the_image_item(qtbot, make_frame) -> None:
+    camera = _Camera()
+    view = _view(qtbot, camera)
+    qtbot.waitUntil(lambda: camera.calls > 0)  # polling before any frame exists is harmless
+    assert view.image_item.image is None
+
+    camera.frame = make_frame(1, value=40)
+    qtbot.waitUntil(lambda: view.image_item.image is not None)
+
+    image = view.image_item.image
+    assert image.shape == (96, 128)
+    assert image.dtype == np.uint8 and image.flags["C_CONTIGUOUS"]
+    assert list(view.image_item.levels) == [0, 255]
+    assert image[0, 0] == 40
+
+
+def test_same_seq_is_not_redrawn_and_colour_becomes_rgb(qtbot, make_frame) -> None:
+    camera = _Camera()
+    view = _view(qtbot, camera)
+    bgr = make_frame(5, colour=True, value=0)
+    bgr.image[:, :] = (255, 0, 0)  # pure blue in BGR
+    camera.frame = bgr
+    qtbot.waitUntil(lambda: view.image_item.image is not None)
+    shown = view.image_item.image
+    assert shown.shape == (96, 128, 3)
+    assert tuple(shown[0, 0]) == (0, 0, 255)  # blue in RGB
+
+    # a different picture under the same seq is the same frame: not redrawn
+    same_seq = make_frame(5, colour=True, value=99)
+    camera.frame = same_seq
+    view.refresh()
+    assert view.image_item.image is shown
+
+    camera.frame = make_frame(6, value=7)
+    view.refresh()
+    assert view.image_item.image.shape == (96, 128)
+    assert view.image_item.image[0, 0] == 7
+
+
+def test_overlay_items_are_made_once(qtbot, make_inspection) -> None:
+    camera = _Camera()
+    view = _view(qtbot, camera)
+    items_before = list(view._box.addedItems)
+    overlay_items = view.overlay_items()
+
+    rng = np.random.default_rng(3)
+    for seq in range(60):
+        n = int(rng.integers(0, 12))
+        overlays = tuple(
+            Overlay(
+                points=rng.uniform(0, 90, size=(4, 2)).astype(np.float32),
+                label=f"code {i}",
+                ok=bool(i % 2),
+            )
+            for i in range(n)
+        )
+        verdict = Verdict.FAIL if n % 2 else Verdict.PASS
+        view.show_result(make_inspection(verdict, "x", seq=seq, overlays=overlays))
+
+    assert list(view._box.addedItems) == items_before
+    assert view.overlay_items() == overlay_items
+    assert len(overlay_items) == 3 + MAX_LABELS
+
+
+def test_result_polygons_and_labels_are_drawn(qtbot, make_inspection) -> None:
+    camera = _Camera()
+    view = _view(qtbot, camera)
+    square = np.array([[10, 10], [50, 10], [50, 40], [10, 40]], dtype=np.float32)
+    bad = Overlay(points=square, label="damaged code", ok=False)
+    good = Overlay(points=square + 5, label="SN-0001", ok=True)
+
+    view.show_result(make_inspection(Verdict.FAIL, "damaged code", seq=2, overlays=(bad, good)))
+
+    _roi, ok_curve, bad_curve, *labels = view.overlay_items()
+    bx, by = bad_curve.getData()
+    assert np.nanmax(bx) == 50 and np.nanmin(by) == 10
+    assert len(bx) == 6  # four corners, closing corner, NaN break
+    assert len(ok_curve.getData()[0]) == 6
+    visible = [label.textItem.toPlainText() for label in labels if label.isVisible()]
+    assert visible == ["damaged code", "SN-0001"]
+    assert view.image_item.image is not None  # the part's own frame is shown under its polygons
+
+
+def test_recipe_rois_are_drawn(qtbot, make_frame) -> None:
+    recipe = parse_recipe(
+        {
+            "name": "roi-test",
+            "cameras": [{"id": "cam1", "source": {"type": "synthetic"}}],
+            "tools": [
+                {
+                    "id": "serial",
+                    "type": "codes",
+                    "formats": ["DataMatrix"],
+                    "roi": {"x": 10, "y": 20, "w": 30, "h": 40},
+                }
+            ],
+        }
+    )
+    camera = _Camera()
+    view = _view(qtbot, camera, recipe)
+    x, y = view.overlay_items()[0].getData()
+    assert (np.nanmin(x), np.nanmax(x), np.nanmin(y), np.nanmax(y)) == (10, 40, 20, 60)

@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QMessageBox
+
+from app.main_window import MainWindow
+from inspection.paths import demo_recipe, user_paths
+from inspection.pipeline.station import Station
+from inspection.recipe import Recipe
+
+
+@pytest.fixture
+def critical_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """QMessageBox.critical recorded instead of blocking the test on a modal dialog."""
+    calls: list[tuple[str, str]] = []
+
+    def record(parent, title, text, *args, **kwargs):
+        calls.append((title, text))
+        return QMessageBox.StandardButton.Ok
+
+    monkeypatch.setattr(QMessageBox, "critical", staticmethod(record))
+    return calls
+
+
+def _station(recipe: Recipe) -> Station:
+    return Station(recipe, paths=user_paths())
+
+
+def _window(qtbot, recipe_path: Path, *, start: bool) -> MainWindow:
+    window = MainWindow(_station)
+    qtbot.addWidget(window)
+    window.resize(1280, 800)
+    window.show()
+    qtbot.waitExposed(window)
+    assert window.open_recipe(recipe_path, start=start)
+    qtbot.waitUntil(lambda: window.station is not None and not window.control.busy, timeout=10_000)
+    return window
+
+
+def _close(qtbot, window: MainWindow) -> None:
+    window.close()
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=15_000)
+    assert window.station is None or not window.station.running
+
+
+def test_broken_recipe_is_refused_and_the_old_one_stays(
+    qtbot, tmp_path: Path, folder_recipe: Path, critical_calls
+) -> None:
+    window = _window(qtbot, folder_recipe, start=False)
+    station = window.station
+    title = window.windowTitle()
+    assert "folderline" in title
+
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("schema_version: 1\nname: broken\ncameras: []\n", encoding="utf-8")
+    assert not window.open_recipe(broken)
+
+    assert len(critical_calls) == 1
+    heading, message = critical_calls[0]
+    assert heading == "Recipe not loaded"
+    assert "broken.yaml" in message and "cameras" in message
+    assert window.station is station
+    assert window.windowTitle() == title
+    assert window.screen_widget.recipe_label.text().startswith("folderline")
+    _close(qtbot, window)
+
+
+def test_buttons_are_glove_sized(qtbot, folder_recipe: Path) -> None:
+    window = _window(qtbot, folder_recipe, start=False)
+    screen = window.screen_widget
+    for button in (screen.start_stop_button, screen.reset_button):
+        assert button.height() >= 60, button.text()
+    _close(qtbot, window)
+
+
+def test_runs_a_folder_line_then_stops_without_leftover_threads(qtbot, folder_recipe: Path) -> None:
+    window = _window(qtbot, folder_recipe, start=True)
+    screen = window.screen_widget
+    assert window.control.running
+    assert screen.start_stop_button.text() == "STOP"
+
+    qtbot.waitUntil(lambda: screen.counters.counts.parts > 5, timeout=20_000)
+    # blank images carry no code: every part is a reject with the tool's reason
+    assert screen.lamp.verdict_label.text() == "FAIL"
+    assert screen.lamp.reason_label.text()
+    assert screen.strip.entries[0].pixmap is not None
+    qtbot.waitUntil(lambda: screen.live_view.image_item.image is not None)
+
+    screen.start_stop_button.click()
+    qtbot.waitUntil(lambda: not window.control.busy and not window.control.running, timeout=15_000)
+    assert screen.start_stop_button.text() == "START"
+    assert screen.start_stop_button.isEnabled()
+    names = {t.name for t in threading.enumerate()}
+    assert not {n for n in names if n.startswith(("acq-", "worker-", "dispatcher"))}
+
+    _close(qtbot, window)
+
+
+def test_reset_counts_starts_from_zero(qtbot, folder_recipe: Path) -> None:
+    window = _window(qtbot, folder_recipe, start=True)
+    screen = window.screen_widget
+    qtbot.waitUntil(lambda: screen.counters.counts.parts > 2, timeout=20_000)
+    screen.start_stop_button.click()
+    qtbot.waitUntil(lambda: not window.control.busy and not window.control.running, timeout=15_000)
+
+    screen.reset_button.click()
+    assert screen.counters.total.value.text() == "0"
+    assert window.station is not None and window.station.counters().parts == 0
+    _close(qtbot, window)
+
+
+def test_demo_recipe_end_to_end(qtbot, tmp_path: Path) -> None:
+    text = demo_recipe().read_text(encoding="utf-8")
+    assert "rate_hz: 10" in text
+    recipe = tmp_path / "demo-short.yaml"
+    recipe.write_text(text.replace("rate_hz: 10", "rate_hz: 20\n      parts: 60"), "utf-8")
+
+    window = _window(qtbot, recipe, start=True)
+    screen = window.screen_widget
+    assert window.windowTitle().startswith("Lineside — demo")
+
+    qtbot.waitUntil(lambda: screen.counters.counts.parts > 5, timeout=30_000)
+    assert screen.lamp.verdict_label.text() in {"PASS", "FAIL", "ERROR"}
+    assert len(screen.strip.entries) >= 5
+    qtbot.waitUntil(lambda: screen.live_view.image_item.image is not None)
+    assert screen.live_view.image_item.image.shape[:2] == (1024, 1280)
+    screen.poll_counters()
+    assert "fps" in screen.status.fps.text()
+
+    _close(qtbot, window)
+    names = {t.name for t in threading.enumerate()}
+    assert not {n for n in names if n.startswith(("acq-", "worker-", "dispatcher", "station-"))}
