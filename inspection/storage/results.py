@@ -82,6 +82,7 @@ class ResultsStore:
         archive: ImageArchive | None = None,
         status_callback: Callable[[str], None] | None = None,
         run_id: str | None = None,
+        purge_every_s: float = 3600.0,
     ) -> None:
         """``batch_wait_s`` is the longest a batch waits to fill after its first item (adds to
         the latency of ``on_committed``); ``status_callback`` gets operator-readable messages
@@ -108,6 +109,8 @@ class ResultsStore:
         self._busy_timeout_s = busy_timeout_s
         self._archive = archive
         self._status_callback = status_callback
+        self._purge_every_s = purge_every_s
+        self._next_purge = 0.0  # first purge as soon as the writer is idle after start
 
         self._queue: queue.Queue[Pending] = queue.Queue(maxsize=queue_max)
         self._cond = threading.Condition()
@@ -279,6 +282,7 @@ class ResultsStore:
         backoff = _BACKOFF_FIRST_S
         failing = False
         try:
+            self._purge_when_due()  # at start, then hourly while idle
             while True:
                 if self._abort.is_set():
                     lost = len(pending) + self._queue.qsize()
@@ -290,6 +294,7 @@ class ResultsStore:
                     if not pending:
                         if self._stop.is_set() and self._queue.empty():
                             return
+                        self._purge_when_due()
                         continue
                 try:
                     self._write_batch(conn, pending)
@@ -311,6 +316,17 @@ class ResultsStore:
         finally:
             conn.close()
             self._conn = None
+
+    def _purge_when_due(self) -> None:
+        """Retention runs here, on the writer thread while idle, so the archive has one writer."""
+        if self._archive is None or time.monotonic() < self._next_purge:
+            return
+        self._next_purge = time.monotonic() + self._purge_every_s
+        try:
+            self._archive.purge()
+        except OSError as exc:
+            log.exception("image archive: retention purge failed")
+            self._status(f"image archive: old images could not be removed: {exc}")
 
     def _take_batch(self) -> list[Pending]:
         try:

@@ -12,6 +12,7 @@ Verdicts, in the operator's words:
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import time
@@ -142,15 +143,7 @@ def _shifted(code: DecodedCode, region: Region) -> DecodedCode:
     if region.x == 0 and region.y == 0:
         return code
     corners = tuple((x + region.x, y + region.y) for x, y in code.corners)
-    return DecodedCode(
-        text=code.text,
-        payload=code.payload,
-        format=code.format,
-        corners=corners,
-        binary=code.binary,
-        quality=code.quality,
-        attempt=code.attempt,
-    )
+    return dataclasses.replace(code, corners=corners)
 
 
 def _unique_texts(codes: list[DecodedCode]) -> list[str]:

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from support.pipeline_tools import BrightnessTool, Collector, ExplodingTool, frames, make_recipe
 
+from inspection.errors import SourceError
 from inspection.paths import user_paths
 from inspection.pipeline.station import Station
 from inspection.recipe import parse_recipe
@@ -296,3 +297,46 @@ def test_stop_leaves_no_thread_behind_on_an_endless_line(collector: Collector):
     assert not station.running
     seqs = [i.part_seq for i in collector.inspections]
     assert seqs == list(range(len(seqs)))  # nothing captured was lost at stop
+
+
+class FlakyCamera(MemorySource):
+    """A camera that cannot be opened at first, then drops out once in the middle of a stream."""
+
+    def __init__(self, images, lose_at: int) -> None:
+        super().__init__(images)
+        self.open_calls = 0
+        self.lose_at = lose_at
+        self.lost = False
+
+    def open(self) -> None:
+        self.open_calls += 1
+        if self.open_calls == 1:
+            raise SourceError("no route to host 127.0.0.1")
+        if self.open_calls == 2:
+            super().open()  # later opens continue the stream where it was
+
+    def read(self, timeout_s: float):
+        if self._next == self.lose_at and not self.lost:
+            self.lost = True
+            raise SourceError("stream ended unexpectedly")
+        return super().read(timeout_s)
+
+
+def test_camera_alarms_and_reconnects_and_the_alarm_clears(collector: Collector):
+    cam = FlakyCamera(frames(6), lose_at=3)
+    station = Station(
+        make_recipe(workers=1),
+        store_results=False,
+        sources=[cam],
+        make_tools=lambda: [BrightnessTool()],
+    )
+    station.add_listener(collector)
+    run_to_end(station)
+    cam_status = [(s.level, s.message) for s in collector.status if s.source == "cam1"]
+    assert cam_status == [
+        ("alarm", "camera cam1 cannot be opened: no route to host 127.0.0.1"),
+        ("info", "camera cam1 connected"),
+        ("alarm", "camera cam1 lost: stream ended unexpectedly"),
+        ("info", "camera cam1 connected"),
+    ]
+    assert [i.part_seq for i in collector.inspections] == list(range(6))

@@ -184,3 +184,15 @@ def test_archive_failure_is_reported_and_the_row_still_written(
     with closing(open_reader(tmp_path / "results.sqlite")) as conn:
         row = inspection_by_id(conn, "run1-000000")
     assert row is not None and row["image_path"] is None
+
+
+def test_running_store_applies_retention_by_itself(store_factory, tmp_path: Path) -> None:
+    root = tmp_path / "images"
+    old_time = dt.datetime(2020, 1, 1, 10, 0).timestamp()
+    stale = _old_file(root / "2020-01-01", "x__top.jpg", old_time)
+    today = dt.date.today().isoformat()
+    fresh = _old_file(root / today, "y__top.jpg", dt.datetime.now().timestamp())
+    store = store_factory(archive=ImageArchive(root, ArchiveSettings(retention_days=30)))
+    # the writer purges as it starts (then hourly when idle); stop() joins it
+    assert store.stop(timeout_s=5.0)
+    assert not stale.exists() and fresh.exists()
