@@ -29,6 +29,11 @@ class Paths:
         return self.data / "images"
 
     @property
+    def models(self) -> Path:
+        """Models taught on this station (one folder per recipe)."""
+        return self.data / "models"
+
+    @property
     def settings_file(self) -> Path:
         return self.config / "settings.json"
 

@@ -165,7 +165,59 @@ class CodeToolSettings(_Strict):
         return v
 
 
-ToolSettings = Annotated[CodeToolSettings, Field(discriminator="type")]
+class AnomalyToolSettings(_Strict):
+    """Defects learnt from good parts only: anything unlike the taught good parts is a finding."""
+
+    type: Literal["anomaly"]
+    id: Identifier
+    camera: Identifier | None = None
+    roi: RegionSettings | None = None
+    model: Path | None = None
+    """Model file written by ``lineside train``; relative to the recipe. Default: the station's
+    model folder (``<data>/models/<recipe>/<tool id>.lsam``), where teaching writes it."""
+    threshold: float | None = Field(default=None, gt=0.0)
+    """Overrides the threshold calibrated at teaching (score units of the model)."""
+    min_area_px: int = Field(default=0, ge=0)
+    """Findings smaller than this (frame pixels) are ignored."""
+
+
+class DetectorToolSettings(_Strict):
+    """The user's own detection model: ONNX in the Ultralytics YOLOv8/11 export layout."""
+
+    type: Literal["detector"]
+    id: Identifier
+    camera: Identifier | None = None
+    roi: RegionSettings | None = None
+    model: Path
+    sha256: str | None = Field(default=None, pattern=r"^[0-9a-fA-F]{64}$")
+    class_names: list[str] | None = None
+    """Names of the model's classes in order; default: the model's own metadata."""
+    confidence: float = Field(default=0.25, gt=0.0, le=1.0)
+    class_confidence: dict[str, float] = Field(default_factory=dict)
+    fail_classes: list[str] | None = None
+    """Classes whose detection fails the part; default: any detection fails it."""
+    iou: float = Field(default=0.45, gt=0.0, le=1.0)
+
+
+class AnomalibToolSettings(_Strict):
+    """The user's own anomaly model exported by anomalib to ONNX."""
+
+    type: Literal["anomalib"]
+    id: Identifier
+    camera: Identifier | None = None
+    roi: RegionSettings | None = None
+    model: Path
+    sha256: str | None = Field(default=None, pattern=r"^[0-9a-fA-F]{64}$")
+    metadata: Path | None = None
+    """anomalib's metadata.json (thresholds, normalisation) when the ONNX does not carry them."""
+    threshold: float | None = None
+    min_area_px: int = Field(default=0, ge=0)
+
+
+ToolSettings = Annotated[
+    CodeToolSettings | AnomalyToolSettings | DetectorToolSettings | AnomalibToolSettings,
+    Field(discriminator="type"),
+]
 
 
 # ---- archive, pipeline, recipe -------------------------------------------------------------
@@ -228,7 +280,15 @@ def _field_path(loc: tuple[int | str, ...]) -> str:
             out += f"[{part}]"
         else:
             # discriminated-union tags ("synthetic", "codes") are pydantic's, not the user's
-            if part in {"synthetic", "folder", "codes", "every_frame"}:
+            if part in {
+                "synthetic",
+                "folder",
+                "codes",
+                "anomaly",
+                "detector",
+                "anomalib",
+                "every_frame",
+            }:
                 continue
             out += f".{part}" if out else str(part)
     return out or "(top level)"
@@ -283,7 +343,21 @@ def _resolve_paths(recipe: Recipe, where: str, base_dir: Path | None) -> Recipe:
                 )
             cam = cam.model_copy(update={"source": src.model_copy(update={"path": p.resolve()})})
         cams.append(cam)
-    return recipe.model_copy(update={"cameras": cams})
+    tools = []
+    for i, tool in enumerate(recipe.tools):
+        update: dict[str, Path] = {}
+        for name in ("model", "metadata"):
+            given: Path | None = getattr(tool, name, None)
+            if given is None:
+                continue
+            full = given if given.is_absolute() or base_dir is None else base_dir / given
+            if not full.is_file():
+                raise RecipeError(
+                    f"{where}: tools[{i}].{name}: file {str(given)!r} does not exist"
+                )
+            update[name] = full.resolve()
+        tools.append(tool.model_copy(update=update) if update else tool)
+    return recipe.model_copy(update={"cameras": cams, "tools": tools})
 
 
 def load_recipe(path: str | Path) -> Recipe:

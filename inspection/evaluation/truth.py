@@ -13,6 +13,7 @@ from inspection.types import Inspection
 # counts as a good part for that recipe: rejecting it would be a false alarm of some tool.
 COVERED_BY_TOOL_TYPE: dict[str, frozenset[str]] = {
     "codes": frozenset({"damaged_code", "wrong_serial_format", "duplicate_serial"}),
+    "anomaly": frozenset({"scratch", "stain", "dent"}),
 }
 
 

@@ -30,7 +30,7 @@ from inspection.sources.registry import build_source
 from inspection.storage.archive import ImageArchive
 from inspection.storage.results import ResultsStore
 from inspection.tools.base import Tool, error_result, run_guarded
-from inspection.tools.registry import build_tool
+from inspection.tools.registry import ToolContext, build_tool
 from inspection.types import (
     Frame,
     Inspection,
@@ -204,7 +204,13 @@ class Station:
                 log.warning("thread %s did not stop within %.1f s", t.name, timeout_s)
 
     def _build_tools(self) -> list[Tool]:
-        return [build_tool(t, self._recipe.camera_for(t)) for t in self._recipe.tools]
+        paths = self._paths or user_paths()
+        context = ToolContext(
+            recipe_name=self._recipe.name,
+            models_dir=paths.models / self._recipe.name,
+            threads=self._recipe.pipeline.tool_threads,
+        )
+        return [build_tool(t, self._recipe.camera_for(t), context) for t in self._recipe.tools]
 
     # ---- acquisition (one thread per camera) -----------------------------------------------
 

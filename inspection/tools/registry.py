@@ -3,27 +3,43 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 
 from inspection.errors import ToolError
 from inspection.recipe import CodeToolSettings, ToolSettings
 from inspection.tools.base import Tool
 
 
-def _codes(settings: ToolSettings, camera: str) -> Tool:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ToolContext:
+    """What a tool may need beyond its own settings.
+
+    ``models_dir``: where taught models of this recipe live (``<data>/models/<recipe>``);
+    ``threads``: intra-op threads each of its inference sessions may use.
+    """
+
+    recipe_name: str = ""
+    models_dir: Path | None = None
+    threads: int = 1
+
+
+def _codes(settings: ToolSettings, camera: str, context: ToolContext) -> Tool:
     from inspection.tools.codes import CodeTool
 
     assert isinstance(settings, CodeToolSettings)
     return CodeTool(settings, camera)
 
 
-TOOL_KINDS: dict[str, Callable[[ToolSettings, str], Tool]] = {
+TOOL_KINDS: dict[str, Callable[[ToolSettings, str, ToolContext], Tool]] = {
     "codes": _codes,
 }
 
 
-def build_tool(settings: ToolSettings, camera: str) -> Tool:
-    """A new tool instance for one worker; raises ToolError when its settings cannot be used."""
+def build_tool(settings: ToolSettings, camera: str, context: ToolContext | None = None) -> Tool:
+    """A new tool instance for one worker; raises ToolError (or ModelError) when its settings or
+    model cannot be used."""
     factory = TOOL_KINDS.get(settings.type)
     if factory is None:
-        raise ToolError(f"tool {settings.id!r}: no tool of type {settings.type!r}")
-    return factory(settings, camera)
+        raise ToolError(f"tool {settings.id!r}: no tool of type {settings.type!r} in this version")
+    return factory(settings, camera, context or ToolContext())
