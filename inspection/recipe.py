@@ -214,8 +214,50 @@ class AnomalibToolSettings(_Strict):
     min_area_px: int = Field(default=0, ge=0)
 
 
+class TextFieldSettings(_Strict):
+    """One printed text on a label and the rule it must meet."""
+
+    name: Identifier
+    region: RegionSettings | None = None
+    """Where the text sits, in pixels of the taught label reference; None: search the label."""
+    rule: Literal["exact", "regex", "batch", "date", "any"] = "any"
+    value: str | None = None
+    """The exact text (rule exact) or a regular expression (rule regex)."""
+    batch_key: str | None = None
+    """Batch value to compare with (rule batch), e.g. ``lot``; default: the field's name."""
+    date_formats: list[str] = Field(default_factory=list)
+    """Accepted date layouts (rule date), e.g. ``EXP %Y-%m``, ``%d %b``, ``%m/%y``."""
+    min_days_ahead: int | None = None
+    """For dates: at least this many days after today (expiry)."""
+    allow_confusions: bool = False
+    """Tolerate the usual OCR confusions (O/0, I/1, S/5, B/8) when comparing."""
+    min_confidence: float = Field(default=0.5, ge=0.0, le=1.0)
+
+
+class LabelToolSettings(_Strict):
+    """A label: present, placed within tolerance, and its printed text verified by OCR."""
+
+    type: Literal["label"]
+    id: Identifier
+    camera: Identifier | None = None
+    roi: RegionSettings | None = None
+    """Where to look for the label in the frame (default: the whole frame)."""
+    reference: Path | None = None
+    """Label reference taught from a good part; default: the station's model folder."""
+    max_offset_px: float = Field(default=40.0, gt=0.0)
+    mm_per_px: float | None = Field(default=None, gt=0.0)
+    max_offset_mm: float | None = Field(default=None, gt=0.0)
+    max_rotation_deg: float = Field(default=4.0, gt=0.0, le=90.0)
+    min_match: float = Field(default=0.5, gt=0.0, le=1.0)
+    fields: list[TextFieldSettings] = Field(default_factory=list)
+
+
 ToolSettings = Annotated[
-    CodeToolSettings | AnomalyToolSettings | DetectorToolSettings | AnomalibToolSettings,
+    CodeToolSettings
+    | AnomalyToolSettings
+    | DetectorToolSettings
+    | AnomalibToolSettings
+    | LabelToolSettings,
     Field(discriminator="type"),
 ]
 
@@ -346,15 +388,13 @@ def _resolve_paths(recipe: Recipe, where: str, base_dir: Path | None) -> Recipe:
     tools = []
     for i, tool in enumerate(recipe.tools):
         update: dict[str, Path] = {}
-        for name in ("model", "metadata"):
+        for name in ("model", "metadata", "reference"):
             given: Path | None = getattr(tool, name, None)
             if given is None:
                 continue
             full = given if given.is_absolute() or base_dir is None else base_dir / given
             if not full.is_file():
-                raise RecipeError(
-                    f"{where}: tools[{i}].{name}: file {str(given)!r} does not exist"
-                )
+                raise RecipeError(f"{where}: tools[{i}].{name}: file {str(given)!r} does not exist")
             update[name] = full.resolve()
         tools.append(tool.model_copy(update=update) if update else tool)
     return recipe.model_copy(update={"cameras": cams, "tools": tools})

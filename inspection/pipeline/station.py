@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
+from inspection.batch import BatchContext
 from inspection.errors import SourceError, StorageError
 from inspection.paths import Paths, user_paths
 from inspection.pipeline.counters import Counters, CountersSnapshot
@@ -25,7 +26,7 @@ from inspection.pipeline.feed import Feed
 from inspection.pipeline.masks import PrivacyMask
 from inspection.pipeline.parts import FrameGrouper, GroupedPart, PartJob
 from inspection.recipe import Recipe
-from inspection.sources.base import BadFrameError, Source
+from inspection.sources.base import BadFrameError, BatchAware, Source
 from inspection.sources.registry import build_source
 from inspection.storage.archive import ImageArchive
 from inspection.storage.results import ResultsStore
@@ -84,6 +85,7 @@ class Station:
         self._listeners: list[StationListener] = []
         self._listeners_lock = threading.Lock()
         self._counters = Counters()
+        self._batch = BatchContext()
         self._ledger = ShiftLedger()
         self._newest: dict[str, Frame] = {}
         self._threads: list[threading.Thread] = []
@@ -118,6 +120,11 @@ class Station:
     def counters(self) -> CountersSnapshot:
         return self._counters.snapshot()
 
+    @property
+    def batch(self) -> BatchContext:
+        """The running batch (lot, product...): set by the operator or the line, read by tools."""
+        return self._batch
+
     def reset_counts(self) -> None:
         """A new shift or batch: counts start at zero and serials may be seen again."""
         self._counters.reset_parts()
@@ -136,6 +143,10 @@ class Station:
         recipe = self._recipe
         workers_tools = [self._make_tools() for _ in range(recipe.pipeline.workers)]
         built = self._given_sources or [build_source(cam) for cam in recipe.cameras]
+        for src in built:
+            if isinstance(src, BatchAware):  # values the operator set already take precedence
+                known = src.batch_info()
+                self._batch.set({k: v for k, v in known.items() if self._batch.get(k) is None})
         masks = {cam.id: PrivacyMask(cam.privacy_masks) for cam in recipe.cameras}
         sources = [(src, masks.get(src.camera, PrivacyMask([]))) for src in built]
         if self._store_results:
@@ -209,6 +220,7 @@ class Station:
             recipe_name=self._recipe.name,
             models_dir=paths.models / self._recipe.name,
             threads=self._recipe.pipeline.tool_threads,
+            batch=self._batch,
         )
         return [build_tool(t, self._recipe.camera_for(t), context) for t in self._recipe.tools]
 

@@ -42,3 +42,12 @@ class Source(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class BatchAware(Protocol):
+    """A source that knows the batch it shows (the simulated line; a camera fed by an MES)."""
+
+    def batch_info(self) -> dict[str, str]:
+        """Batch values such as ``lot`` and ``product``; the station offers them to tools."""
+        ...

@@ -69,6 +69,11 @@ class SyntheticLine:
         """The batch every part of this run belongs to (product, lot, expiry, serial range)."""
         return self.plan.batch
 
+    def batch_info(self) -> dict[str, str]:
+        """The batch as a line's MES would announce it (see sources.base.BatchAware)."""
+        b = self.plan.batch
+        return {"lot": b.lot, "product": b.product, "expiry": b.expiry}
+
     @property
     def label_region(self) -> Region:
         """Where labels sit (with any skew) in a triggered frame, before pose jitter."""

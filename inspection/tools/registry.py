@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from inspection.batch import BatchContext
 from inspection.errors import ToolError
 from inspection.recipe import CodeToolSettings, ToolSettings
 from inspection.tools.base import Tool
@@ -16,12 +17,14 @@ class ToolContext:
     """What a tool may need beyond its own settings.
 
     ``models_dir``: where taught models of this recipe live (``<data>/models/<recipe>``);
-    ``threads``: intra-op threads each of its inference sessions may use.
+    ``threads``: intra-op threads each of its inference sessions may use;
+    ``batch``: the running batch (lot, product...), read at inspection time.
     """
 
     recipe_name: str = ""
     models_dir: Path | None = None
     threads: int = 1
+    batch: BatchContext | None = None
 
 
 def _codes(settings: ToolSettings, camera: str, context: ToolContext) -> Tool:
