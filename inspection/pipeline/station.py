@@ -13,7 +13,6 @@ import logging
 import queue
 import threading
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
@@ -21,8 +20,9 @@ from inspection.batch import BatchContext
 from inspection.errors import SourceError, StorageError
 from inspection.paths import Paths, user_paths
 from inspection.pipeline.counters import Counters, CountersSnapshot
-from inspection.pipeline.decide import ShiftLedger, decide
+from inspection.pipeline.decide import ShiftLedger
 from inspection.pipeline.feed import Feed
+from inspection.pipeline.inspect import inspect_part, unfinished_part
 from inspection.pipeline.masks import PrivacyMask
 from inspection.pipeline.parts import FrameGrouper, GroupedPart, PartJob
 from inspection.recipe import Recipe
@@ -30,16 +30,13 @@ from inspection.sources.base import BadFrameError, BatchAware, Source
 from inspection.sources.registry import build_source
 from inspection.storage.archive import ImageArchive
 from inspection.storage.results import ResultsStore
-from inspection.tools.base import Tool, error_result, run_guarded
+from inspection.tools.base import Tool
 from inspection.tools.registry import ToolContext, build_tool
 from inspection.types import (
     Frame,
     Inspection,
     StatusLevel,
     StatusUpdate,
-    Timing,
-    ToolResult,
-    Verdict,
 )
 
 log = logging.getLogger(__name__)
@@ -313,7 +310,9 @@ class Station:
                     self._counters.dropped("line behind: oldest live frame dropped")
                 elif feed.stop_acquiring.is_set() and feed.stop_workers.is_set():
                     # stopping with no worker left to take it: record it, never lose it
-                    feed.reorder.put(self._unfinished(job, "station stopped before inspection"))
+                    feed.reorder.put(
+                        unfinished_part(job, "station stopped before inspection", self._recipe)
+                    )
                     return
 
     # ---- inspection workers ----------------------------------------------------------------
@@ -328,10 +327,10 @@ class Station:
                         return
                     continue
                 try:
-                    inspection = self._inspect(job, tools)
+                    inspection = inspect_part(job, tools, self._recipe)
                 except Exception as exc:  # never lose a part: it becomes ERROR with the cause
                     log.exception("part %d: inspection failed", job.part_seq)
-                    inspection = self._unfinished(job, f"inspection failed: {exc}")
+                    inspection = unfinished_part(job, f"inspection failed: {exc}", self._recipe)
                 feed.reorder.put(inspection)
         finally:
             for tool in tools:
@@ -339,65 +338,6 @@ class Station:
                     tool.close()
                 except Exception:
                     log.exception("tool %s did not close cleanly", tool.tool_id)
-
-    def _inspect(self, job: PartJob, tools: list[Tool]) -> Inspection:
-        started = time.monotonic_ns()
-        results: list[ToolResult] = []
-        if job.errors:
-            results.append(
-                ToolResult(
-                    tool_id="acquisition",
-                    tool_type="camera",
-                    verdict=Verdict.ERROR,
-                    reason="; ".join(job.errors),
-                )
-            )
-        hashes: dict[str, str] = {}
-        for tool in tools:
-            frame = job.frames.get(tool.camera)
-            if frame is None:
-                if not job.errors:
-                    results.append(error_result(tool, f"no frame from camera {tool.camera}"))
-                continue
-            results.append(run_guarded(tool, frame))
-            hashes.update(tool.model_hashes())
-        verdict, reason = decide(results)
-        return self._record(job, verdict, reason, tuple(results), hashes, started)
-
-    def _unfinished(self, job: PartJob, reason: str) -> Inspection:
-        result = ToolResult(
-            tool_id="station", tool_type="station", verdict=Verdict.ERROR, reason=reason
-        )
-        return self._record(job, Verdict.ERROR, f"station: {reason}", (result,), {}, 0)
-
-    def _record(
-        self,
-        job: PartJob,
-        verdict: Verdict,
-        reason: str,
-        results: tuple[ToolResult, ...],
-        hashes: dict[str, str],
-        started_ns: int,
-    ) -> Inspection:
-        return Inspection(
-            inspection_id=uuid.uuid4().hex,
-            station=self._recipe.station,
-            part_seq=job.part_seq,
-            verdict=verdict,
-            reason=reason,
-            tool_results=results,
-            frames=tuple(job.frames.values()),
-            recipe_name=self._recipe.name,
-            recipe_version=self._recipe.version,
-            model_hashes=hashes,
-            timing=Timing(
-                captured_ns=job.captured_ns,
-                queued_ns=job.queued_ns,
-                started_ns=started_ns,
-                decided_ns=time.monotonic_ns(),
-            ),
-            wall_time=job.wall_time,
-        )
 
     # ---- dispatcher: part order, then sinks ------------------------------------------------
 
