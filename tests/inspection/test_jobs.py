@@ -1,0 +1,62 @@
+"""The job pool: progress, results, errors, cancel, shutdown."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from inspection.jobs import Cancelled, JobPool, JobProgress
+
+
+def counting(n: int):
+    def fn(progress, cancel):
+        for i in range(n):
+            if cancel.is_set():
+                raise Cancelled("counting cancelled")
+            progress(i + 1, n, f"step {i + 1}")
+        return n * 10
+
+    return fn
+
+
+def test_progress_and_result():
+    pool = JobPool()
+    seen: list[JobProgress] = []
+    job = pool.submit("count", counting(5))
+    job.on_progress(seen.append)
+    assert job.wait(5.0)
+    assert job.result() == 50
+    assert job.last_progress.done == 5 and job.last_progress.fraction == 1.0
+    assert all(p.name == "count" for p in seen)
+
+
+def test_failure_is_kept_and_raised_by_result():
+    def boom(progress, cancel):
+        raise ValueError("folder has no images")
+
+    job = JobPool().submit("teach", boom)
+    assert job.wait(5.0)
+    assert isinstance(job.error, ValueError)
+    with pytest.raises(ValueError, match="no images"):
+        job.result()
+
+
+def until_cancelled(progress, cancel):
+    progress(0, 1, "waiting for parts")
+    if cancel.wait(10.0):
+        raise Cancelled("teaching cancelled")
+    return "not cancelled"
+
+
+def test_cancel_and_shutdown_stop_a_running_job():
+    pool = JobPool()
+    finished = threading.Event()
+    job = pool.submit("long", until_cancelled)
+    job.on_finished(lambda j: finished.set())
+    assert pool.running() == [job]
+    assert pool.shutdown(5.0)
+    assert finished.is_set() and job.cancelled
+    with pytest.raises(Cancelled):
+        job.result()
+    assert pool.running() == []
