@@ -8,7 +8,12 @@ from pathlib import Path
 
 from inspection.batch import BatchContext
 from inspection.errors import ToolError
-from inspection.recipe import CodeToolSettings, ToolSettings
+from inspection.recipe import (
+    AnomalibToolSettings,
+    CodeToolSettings,
+    DetectorToolSettings,
+    ToolSettings,
+)
 from inspection.tools.base import Tool
 
 
@@ -34,8 +39,24 @@ def _codes(settings: ToolSettings, camera: str, context: ToolContext) -> Tool:
     return CodeTool(settings, camera)
 
 
+def _detector(settings: ToolSettings, camera: str, context: ToolContext) -> Tool:
+    from inspection.tools.detector import DetectorTool
+
+    assert isinstance(settings, DetectorToolSettings)
+    return DetectorTool(settings, camera, context)
+
+
+def _anomalib(settings: ToolSettings, camera: str, context: ToolContext) -> Tool:
+    from inspection.tools.anomalib_tool import AnomalibTool
+
+    assert isinstance(settings, AnomalibToolSettings)
+    return AnomalibTool(settings, camera, context)
+
+
 TOOL_KINDS: dict[str, Callable[[ToolSettings, str, ToolContext], Tool]] = {
     "codes": _codes,
+    "detector": _detector,
+    "anomalib": _anomalib,
 }
 
 
