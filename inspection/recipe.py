@@ -230,7 +230,7 @@ class TextFieldSettings(_Strict):
     min_days_ahead: int | None = None
     """For dates: at least this many days after today (expiry)."""
     allow_confusions: bool = False
-    """Tolerate the usual OCR confusions (O/0, I/1, S/5, B/8) when comparing."""
+    """Tolerate the usual OCR confusions (O/0, I/1, S/5, B/8, Z/2, G/6) when comparing."""
     min_confidence: float = Field(default=0.5, ge=0.0, le=1.0)
 
 

@@ -14,6 +14,7 @@ from inspection.types import Inspection
 COVERED_BY_TOOL_TYPE: dict[str, frozenset[str]] = {
     "codes": frozenset({"damaged_code", "wrong_serial_format", "duplicate_serial"}),
     "anomaly": frozenset({"scratch", "stain", "dent"}),
+    "label": frozenset({"missing_label", "skewed_label", "misprinted_lot"}),
 }
 
 

@@ -11,7 +11,9 @@ from inspection.errors import ToolError
 from inspection.recipe import (
     AnomalibToolSettings,
     CodeToolSettings,
+    AnomalyToolSettings,
     DetectorToolSettings,
+    LabelToolSettings,
     ToolSettings,
 )
 from inspection.tools.base import Tool
@@ -53,8 +55,24 @@ def _anomalib(settings: ToolSettings, camera: str, context: ToolContext) -> Tool
     return AnomalibTool(settings, camera, context)
 
 
+def _anomaly(settings: ToolSettings, camera: str, context: ToolContext) -> Tool:
+    from inspection.tools.anomaly import AnomalyTool
+
+    assert isinstance(settings, AnomalyToolSettings)
+    return AnomalyTool(settings, camera, context)
+
+
+def _label(settings: ToolSettings, camera: str, context: ToolContext) -> Tool:
+    from inspection.tools.label import LabelTool
+
+    assert isinstance(settings, LabelToolSettings)
+    return LabelTool(settings, camera, context)
+
+
 TOOL_KINDS: dict[str, Callable[[ToolSettings, str, ToolContext], Tool]] = {
     "codes": _codes,
+    "anomaly": _anomaly,
+    "label": _label,
     "detector": _detector,
     "anomalib": _anomalib,
 }

@@ -1,0 +1,172 @@
+"""`lineside eval ocr`: is the expected text found where it is printed, and how fast.
+
+The folder holds images and ``gt.tsv``: a header ``image<TAB>text``, then one row per image with
+its path relative to the folder and the text that must be read there (more columns are ignored).
+Every image is read whole (text detection, then recognition), as a verification would: boxes
+shaped like the expected text are read first and reading stops once it has been seen; when it is
+not seen, a finer detection pass reads what the first one missed.
+
+Per image: ``found`` when the expected text occurs in one line read (case and spaces ignored),
+and the character error rate of the line span closest to it (edit distance / its length). Only
+what was actually read counts. ``median_ms`` is the read alone (image loading excluded).
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import math
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from inspection.inference.ocr import OcrEngine, TextLine, box_size
+from inspection.tools.label_rules import best_span
+
+log = logging.getLogger(__name__)
+
+# Width/height of one printed character with its spacing, for guessing a text box's shape.
+_CHAR_ASPECT = 0.58
+
+
+@dataclass(frozen=True, slots=True)
+class _Case:
+    row: int
+    path: Path
+    name: str
+    text: str
+
+
+def evaluate_ocr(
+    data_dir: Path,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    threads: int = 2,
+    det_side: int = 384,
+    fine_det_side: int | None = 800,
+) -> dict[str, Any]:
+    """Read every image listed in ``data_dir/gt.tsv`` and score it (see module doc).
+
+    Returns images, found, found_rate, cer (mean), median_ms, missing_files, bad_rows and a
+    per-image list. ``progress(done, total)`` is called after each image. Raises ValueError when
+    the folder or its ``gt.tsv`` is missing or has no header."""
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        raise ValueError(f"OCR samples folder {data_dir} does not exist or is not a folder")
+    cases, bad_rows = _cases(data_dir / "gt.tsv")
+    engine = OcrEngine(threads=threads, det_side=det_side, fine_det_side=fine_det_side)
+    missing: list[str] = []
+    per_image: list[dict[str, Any]] = []
+    times: list[float] = []
+    for i, case in enumerate(cases):
+        image = cv2.imread(str(case.path), cv2.IMREAD_COLOR) if case.path.is_file() else None
+        if image is None:
+            missing.append(case.name)
+            log.warning("gt.tsv row %d: image %s is missing or unreadable", case.row, case.name)
+        else:
+            t0 = time.perf_counter()
+            result = engine.read(image, accept=_accept(case.text), priority=_priority(case.text))
+            ms = (time.perf_counter() - t0) * 1e3
+            times.append(ms)
+            found, cer, best = _score(case.text, result.lines)
+            per_image.append(
+                {
+                    "image": case.name,
+                    "expected": case.text,
+                    "found": found,
+                    "cer": round(cer, 4),
+                    "best_line": best,
+                    "lines_read": len(result.lines),
+                    "boxes": result.boxes_found,
+                    "passes": result.passes,
+                    "ms": round(ms, 1),
+                    "det_ms": round(result.det_ms, 1),
+                    "rec_ms": round(result.rec_ms, 1),
+                }
+            )
+        if progress is not None:
+            progress(i + 1, len(cases))
+    scored = len(per_image)
+    n_found = sum(1 for r in per_image if r["found"])
+    return {
+        "images": scored,
+        "found": n_found,
+        "found_rate": n_found / scored if scored else 0.0,
+        "cer": statistics.fmean(r["cer"] for r in per_image) if per_image else math.nan,
+        "median_ms": statistics.median(times) if times else math.nan,
+        "threads": threads,
+        "det_side": det_side,
+        "fine_det_side": fine_det_side,
+        "missing_files": missing,
+        "bad_rows": bad_rows,
+        "per_image": per_image,
+    }
+
+
+def _cases(gt: Path) -> tuple[list[_Case], list[str]]:
+    if not gt.is_file():
+        raise ValueError(f"{gt}: ground-truth file not found (expected image<TAB>text rows)")
+    cases: list[_Case] = []
+    bad: list[str] = []
+    with gt.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE))
+    if not rows or [c.strip().lower() for c in rows[0][:2]] != ["image", "text"]:
+        raise ValueError(f"{gt}: first line must be the header 'image<TAB>text'")
+    root = gt.parent
+    for n, row in enumerate(rows[1:], start=2):
+        if not row or not any(c.strip() for c in row):
+            continue
+        if len(row) < 2 or not row[0].strip() or not row[1].strip():
+            bad.append(f"line {n}: needs an image path and a text, got {row!r}")
+            continue
+        name, text = row[0].strip(), row[1].strip()
+        path = (root / name).resolve()
+        if not path.is_relative_to(root.resolve()):
+            bad.append(f"line {n}: image path {name!r} leads outside {root}")
+            continue
+        cases.append(_Case(row=n, path=path, name=name, text=text))
+    for b in bad:
+        log.warning("%s: %s", gt, b)
+    return cases, bad
+
+
+def _squash(text: str) -> str:
+    return "".join(text.upper().split())
+
+
+def _accept(expected: str) -> Callable[[TextLine], bool]:
+    want = _squash(expected)
+    return lambda line: want in _squash(line.text)
+
+
+def _priority(expected: str) -> Callable[[np.ndarray, float], float]:
+    """Boxes shaped like the expected text come first; among those, the larger print."""
+    aspect = max(_CHAR_ASPECT * len(expected), 0.5)
+
+    def score(box: np.ndarray, box_score: float) -> float:
+        w, h = box_size(box)
+        shape = abs(math.log(max(w, 1.0) / max(h, 1.0) / aspect))
+        return -shape + 0.25 * math.log(max(h, 1.0)) + 0.2 * box_score
+
+    return score
+
+
+def _score(expected: str, lines: tuple[TextLine, ...]) -> tuple[bool, float, str]:
+    """(found, CER of the closest span, the line it is in) against the lines read."""
+    want = _squash(expected)
+    best_cer, best_line = 1.0, ""
+    for line in lines:
+        text = _squash(line.text)
+        if want in text:
+            return True, 0.0, line.text
+        _, _, edits = best_span(want, text)
+        cer = min(1.0, edits / len(want))
+        if cer < best_cer:
+            best_cer, best_line = cer, line.text
+    return False, best_cer, best_line

@@ -1,0 +1,278 @@
+"""Text reading with rapidocr (PP-OCR ONNX models shipped in its wheel), sized for verification.
+
+Two ways in: ``recognize`` reads crops that already hold one text line each (the fast path: the
+label tool knows where its fields are), and ``read`` finds text lines first and recognises them,
+most promising first, stopping as soon as the caller has seen what it needed (``accept``).
+
+The detector runs on an image we shrink ourselves to ``det_side`` px (its own default enlarges to
+~2200 px and costs ~1 s here); recognition crops always come from the full-resolution image.
+Nothing is downloaded: the models are in the installed package, and an engine is built only when
+an ``OcrEngine`` is made, never at import.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from inspection.errors import ModelError
+
+log = logging.getLogger(__name__)
+
+# The detector is told never to resize (we already did), except rounding to its stride of 32.
+_DET_NO_RESIZE = 8192
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TextLine:
+    """One line of text read: ``box`` is float32 (4, 2) corners (x, y) in image px, clockwise
+    from top-left (``None`` when the line was recognised from a given crop)."""
+
+    text: str
+    confidence: float
+    box: np.ndarray | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReadResult:
+    """What ``OcrEngine.read`` saw: the lines recognised (in the order they were read), how many
+    boxes the detector found, whether ``accept`` ended the read early, and the time spent (ms)."""
+
+    lines: tuple[TextLine, ...]
+    boxes_found: int
+    stopped_early: bool
+    passes: int
+    det_ms: float
+    rec_ms: float
+    accepted: TextLine | None = None
+
+
+Accept = Callable[[TextLine], bool]
+"""Called on each line as soon as it is read; True ends the read (the expected text was seen)."""
+
+Priority = Callable[[np.ndarray, float], float]
+"""Score of a detected box (float32 (4, 2) corners, full-image px; and the detector's box score):
+higher is read first."""
+
+
+class OcrEngine:
+    """A rapidocr detector + recogniser pair for one worker thread (not thread-safe)."""
+
+    def __init__(
+        self,
+        *,
+        threads: int = 1,
+        det_side: int = 640,
+        fine_det_side: int | None = 960,
+        rec_batch: int = 4,
+        box_thresh: float = 0.5,
+    ) -> None:
+        """``threads``: onnxruntime intra-op threads; ``det_side``: longest side (px) the
+        detector sees; ``fine_det_side``: a second, finer detection pass when the first does not
+        yield an accepted line (None: no second pass); ``rec_batch``: lines per recognition run."""
+        if det_side < 64:
+            raise ValueError(f"det_side must be at least 64 px, got {det_side}")
+        if rec_batch < 1:
+            raise ValueError(f"rec_batch must be at least 1, got {rec_batch}")
+        self.threads = max(1, int(threads))
+        self.det_side = int(det_side)
+        self.fine_det_side = int(fine_det_side) if fine_det_side else None
+        self.rec_batch = int(rec_batch)
+        try:
+            from rapidocr import RapidOCR
+        except ImportError as exc:
+            raise ModelError(f"the OCR package rapidocr is not installed ({exc})") from None
+        params = {
+            "Global.log_level": "warning",
+            "Global.use_cls": False,
+            "Global.text_score": 0.0,  # we judge confidence ourselves, per field
+            "EngineConfig.onnxruntime.intra_op_num_threads": self.threads,
+            "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+            "Det.limit_side_len": _DET_NO_RESIZE,
+            "Det.limit_type": "max",
+            "Det.box_thresh": box_thresh,
+            "Rec.rec_batch_num": self.rec_batch,
+        }
+        try:
+            self._engine = RapidOCR(params=params)
+            # Load both models now (not on the first part) and let them plan their memory.
+            warm = np.full((48, 160, 3), 255, np.uint8)
+            cv2.putText(warm, "LOT 1", (4, 36), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (0, 0, 0), 2)
+            self._engine.recognize_txt([warm])
+            self._engine(warm, use_det=True, use_cls=False, use_rec=False)
+        except Exception as exc:  # rapidocr raises its own and onnxruntime's untyped errors
+            raise ModelError(f"the OCR models could not be loaded: {exc}") from None
+
+    # ---- recognition only ---------------------------------------------------------------
+
+    def recognize(self, crops: Sequence[np.ndarray]) -> list[TextLine]:
+        """Read one text line from each crop (uint8 (H, W) grey or (H, W, 3) BGR), in one batch."""
+        images = [_bgr(c) for c in crops if c.size > 0 and min(c.shape[:2]) >= 2]
+        if len(images) != len(crops):
+            bad = [i for i, c in enumerate(crops) if c.size == 0 or min(c.shape[:2]) < 2]
+            raise ValueError(f"crops {bad} are empty or under 2 px; nothing to read there")
+        if not images:
+            return []
+        out = self._engine.recognize_txt(images)
+        texts = list(out.txts or [""] * len(images))
+        return [
+            TextLine(text=str(t), confidence=float(s))
+            for t, s in zip(texts, out.scores, strict=True)
+        ]
+
+    # ---- detection + recognition --------------------------------------------------------
+
+    def detect(self, image: np.ndarray, side: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Text boxes in ``image``: float32 (N, 4, 2) corners in image px and (N,) box scores.
+
+        The detector sees the image shrunk to ``side`` px on its longest side (default det_side)."""
+        bgr = _bgr(image)
+        h, w = bgr.shape[:2]
+        side = side or self.det_side
+        scale = min(1.0, side / max(h, w))
+        small = (
+            bgr
+            if scale >= 1.0
+            else cv2.resize(
+                bgr,
+                (max(1, round(w * scale)), max(1, round(h * scale))),
+                interpolation=cv2.INTER_AREA,
+            )
+        )
+        res = self._engine(small, use_det=True, use_cls=False, use_rec=False)
+        boxes = getattr(res, "boxes", None)
+        if boxes is None or len(boxes) == 0:
+            return np.zeros((0, 4, 2), np.float32), np.zeros((0,), np.float32)
+        sx, sy = w / small.shape[1], h / small.shape[0]
+        out = np.asarray(boxes, dtype=np.float32).reshape(-1, 4, 2) * np.array(
+            [sx, sy], dtype=np.float32
+        )
+        scores = np.asarray(getattr(res, "scores", None) or [1.0] * len(out), dtype=np.float32)
+        return out, scores
+
+    def read(
+        self,
+        image: np.ndarray,
+        *,
+        accept: Accept | None = None,
+        priority: Priority | None = None,
+    ) -> ReadResult:
+        """Find and read the text in ``image`` (uint8 grey or BGR), best-scored boxes first.
+
+        With ``accept``, reading stops at the first line it accepts; when no line is accepted a
+        second detection at ``fine_det_side`` reads the boxes the first pass did not have."""
+        bgr = _bgr(image)
+        lines: list[TextLine] = []
+        det_ms = rec_ms = 0.0
+        found = 0
+        sides = [self.det_side]
+        fine = self.fine_det_side
+        big = max(bgr.shape[:2]) > self.det_side
+        if accept is not None and fine is not None and fine > self.det_side and big:
+            sides.append(fine)
+        seen: list[np.ndarray] = []
+        passes = 0
+        for side in sides:
+            passes += 1
+            t0 = time.perf_counter()
+            boxes, scores = self.detect(bgr, side)
+            det_ms += (time.perf_counter() - t0) * 1e3
+            found = max(found, len(boxes))
+            order = _order(boxes, scores, priority)
+            todo = [i for i in order if not _seen_before(boxes[i], seen)]
+            seen.extend(boxes[i] for i in todo)
+            for chunk in self._chunks(todo, early_exit=accept is not None):
+                t1 = time.perf_counter()
+                crops = [_crop_box(bgr, boxes[i]) for i in chunk]
+                read = self.recognize(crops)
+                rec_ms += (time.perf_counter() - t1) * 1e3
+                for i, line in zip(chunk, read, strict=True):
+                    placed = TextLine(text=line.text, confidence=line.confidence, box=boxes[i])
+                    lines.append(placed)
+                    if accept is not None and accept(placed):
+                        return ReadResult(
+                            lines=tuple(lines),
+                            boxes_found=found,
+                            stopped_early=True,
+                            passes=passes,
+                            det_ms=det_ms,
+                            rec_ms=rec_ms,
+                            accepted=placed,
+                        )
+        return ReadResult(
+            lines=tuple(lines),
+            boxes_found=found,
+            stopped_early=False,
+            passes=passes,
+            det_ms=det_ms,
+            rec_ms=rec_ms,
+        )
+
+    def _chunks(self, todo: list[int], *, early_exit: bool) -> list[list[int]]:
+        """Boxes to recognise per run: the most promising alone, then doubling up to rec_batch
+        (an early exit wastes little; a long read still batches)."""
+        if not early_exit:
+            return [todo[i : i + self.rec_batch] for i in range(0, len(todo), self.rec_batch)]
+        out: list[list[int]] = []
+        size, start = 1, 0
+        while start < len(todo):
+            out.append(todo[start : start + size])
+            start += size
+            size = min(size * 2, self.rec_batch)
+        return out
+
+
+def _bgr(image: np.ndarray) -> np.ndarray:
+    """uint8 (H, W, 3), as the models want three channels."""
+    if image.ndim == 2:
+        return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    if image.shape[2] == 1:
+        return cv2.cvtColor(image[:, :, 0], cv2.COLOR_GRAY2BGR)
+    return np.ascontiguousarray(image)
+
+
+def _order(boxes: np.ndarray, scores: np.ndarray, priority: Priority | None) -> list[int]:
+    if priority is None:
+        return list(range(len(boxes)))
+    keys = [priority(boxes[i], float(scores[i])) for i in range(len(boxes))]
+    return sorted(range(len(boxes)), key=lambda i: -keys[i])
+
+
+def _seen_before(box: np.ndarray, seen: list[np.ndarray]) -> bool:
+    """True when a box of an earlier (coarser) pass covers nearly the same place."""
+    c = box.mean(axis=0)
+    h = max(float(np.linalg.norm(box[0] - box[3])), 1.0)
+    for other in seen:
+        oh = max(float(np.linalg.norm(other[0] - other[3])), 1.0)
+        if np.linalg.norm(other.mean(axis=0) - c) < 0.5 * min(h, oh) and 0.7 < h / oh < 1.4:
+            ow = float(np.linalg.norm(other[0] - other[1]))
+            bw = float(np.linalg.norm(box[0] - box[1]))
+            if 0.8 < bw / max(ow, 1.0) < 1.25:
+                return True
+    return False
+
+
+def box_size(box: np.ndarray) -> tuple[float, float]:
+    """(width, height) in px of a (4, 2) text box, clockwise from top-left."""
+    w = max(float(np.linalg.norm(box[0] - box[1])), float(np.linalg.norm(box[3] - box[2])))
+    h = max(float(np.linalg.norm(box[0] - box[3])), float(np.linalg.norm(box[1] - box[2])))
+    return w, h
+
+
+def _crop_box(image: np.ndarray, box: np.ndarray) -> np.ndarray:
+    """The text line inside ``box`` straightened to a horizontal strip (a little margin kept)."""
+    w, h = box_size(box)
+    w, h = max(2, round(w)), max(2, round(h))
+    dst = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32)
+    m = cv2.getPerspectiveTransform(box.astype(np.float32), dst)
+    strip = cv2.warpPerspective(
+        image, m, (w, h), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE
+    )
+    if h >= 1.5 * w:  # a vertical line of text: turn it to read along
+        strip = np.ascontiguousarray(np.rot90(strip))
+    return strip

@@ -1,0 +1,85 @@
+"""OcrEngine on text the tests render with OpenCV, read by the real rapidocr models."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from inspection.inference.ocr import OcrEngine, TextLine
+
+
+def text_image(lines: list[str], scale: float = 1.2, width: int = 420) -> np.ndarray:
+    """uint8 (H, W) black text lines on white paper."""
+    h = 20 + 50 * len(lines)
+    image = np.full((h, width), 250, np.uint8)
+    for i, text in enumerate(lines):
+        cv2.putText(
+            image, text, (12, 48 + 50 * i), cv2.FONT_HERSHEY_DUPLEX, scale, 20, 2, cv2.LINE_AA
+        )
+    return image
+
+
+@pytest.fixture(scope="module")
+def engine() -> OcrEngine:
+    return OcrEngine(threads=1, det_side=640, fine_det_side=960)
+
+
+def test_recognition_only_reads_a_lot_line(engine: OcrEngine) -> None:
+    crop = text_image(["LOT L2507D"], width=300)
+    (line,) = engine.recognize([crop])
+    assert line.text.replace(" ", "") == "LOTL2507D"
+    assert line.confidence > 0.8
+
+
+def test_recognition_reads_a_batch_of_crops_in_order(engine: OcrEngine) -> None:
+    crops = [text_image(["EXP 2030-06"]), text_image(["LOT L2507D"], width=300)]
+    lines = engine.recognize(crops)
+    assert [x.text.replace(" ", "") for x in lines] == ["EXP2030-06", "LOTL2507D"]
+
+
+def test_empty_crop_is_refused_with_its_index(engine: OcrEngine) -> None:
+    with pytest.raises(ValueError, match=r"\[1\]"):
+        engine.recognize([text_image(["A"]), np.zeros((0, 5), np.uint8)])
+
+
+def test_detection_finds_each_line_in_image_pixels(engine: OcrEngine) -> None:
+    image = text_image(["COLD BREW 330 ML", "LOT L2507D", "EXP 2030-06"], width=520)
+    boxes, scores = engine.detect(image)
+    assert boxes.shape == (3, 4, 2) and scores.shape == (3,)
+    centres_y = sorted(float(b[:, 1].mean()) for b in boxes)
+    # lines sit at baselines 48, 98, 148: centres roughly 10 px above
+    assert np.allclose(centres_y, [38, 88, 138], atol=8)
+
+
+def test_read_stops_once_the_expected_text_is_seen(engine: OcrEngine) -> None:
+    image = text_image(["COLD BREW 330 ML", "LOT L2507D", "EXP 2030-06"], width=520)
+    everything = engine.read(image)
+    assert len(everything.lines) == 3 and not everything.stopped_early
+
+    def lot_first(box: np.ndarray, score: float) -> float:
+        return -abs(float(box[:, 1].mean()) - 88)
+
+    seen: list[TextLine] = []
+
+    def accept(line: TextLine) -> bool:
+        seen.append(line)
+        return "L2507D" in line.text
+
+    early = engine.read(image, accept=accept, priority=lot_first)
+    assert early.stopped_early and early.accepted is not None
+    assert "L2507D" in early.accepted.text
+    assert early.accepted.box is not None and early.accepted.box.shape == (4, 2)
+    # read in small batches, so the lines after the lot line were never all recognised
+    assert len(early.lines) <= engine.rec_batch and seen[-1] is early.lines[-1]
+
+
+def test_read_of_a_blank_image_finds_nothing(engine: OcrEngine) -> None:
+    blank = np.full((200, 300, 3), 240, np.uint8)
+    result = engine.read(blank, accept=lambda line: True)
+    assert result.lines == () and result.boxes_found == 0 and not result.stopped_early
+
+
+def test_bad_settings_are_refused() -> None:
+    with pytest.raises(ValueError, match="det_side"):
+        OcrEngine(det_side=10)
