@@ -117,8 +117,85 @@ def cmd_eval(args: argparse.Namespace) -> int:
             return EXIT_USAGE
         _emit(result, args.json)
         return EXIT_OK
-    sys.stderr.write(f"lineside eval: {args.what!r} is not an evaluation this version has\n")
-    return EXIT_USAGE
+    data = Path(args.data)
+    if not data.is_dir():
+        sys.stderr.write(f"lineside eval {args.what}: --data {data}: no such folder\n")
+        return EXIT_USAGE
+    if args.what == "anomaly":
+        from inspection.evaluation.anomaly import evaluate_anomaly
+
+        result = evaluate_anomaly(data, progress=_progress)
+    else:
+        from inspection.evaluation.ocr import evaluate_ocr
+
+        result = evaluate_ocr(data, progress=_progress)
+    _emit(result, args.json)
+    return EXIT_OK
+
+
+def _image_files(folder: Path) -> list[Path]:
+    from inspection.sources.folder import IMAGE_SUFFIXES
+
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    images = [p for p in files if p.suffix.lower() in IMAGE_SUFFIXES]
+    others = [p.name for p in files if p.suffix.lower() not in IMAGE_SUFFIXES]
+    if others:
+        log.warning(
+            "%s: %d files that are not images skipped: %s",
+            folder,
+            len(others),
+            ", ".join(others[:10]),
+        )
+    return images
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from inspection.pipeline import teaching
+
+    recipe = _load(args.recipe)
+    paths = user_paths().ensure()
+    tool = teaching.find_tool(recipe, args.tool)
+    if tool.type not in teaching.TEACHABLE:
+        sys.stderr.write(f"lineside train: tool {args.tool!r} ({tool.type}) is not taught\n")
+        return EXIT_USAGE
+
+    def progress(done: int, total: int, message: str) -> None:
+        _progress(done, total)
+
+    if args.good is not None:
+        good_dir = Path(args.good)
+        if not good_dir.is_dir():
+            sys.stderr.write(f"lineside train: --good {good_dir}: no such folder\n")
+            return EXIT_USAGE
+        good: list[Any] = list(_image_files(good_dir))
+        bad: list[Any] = list(_image_files(Path(args.bad))) if args.bad else []
+    else:
+        good = teaching.frames_from_camera(
+            recipe, recipe.camera_for(tool), args.from_line, progress=progress
+        )
+        bad = []
+    if not good:
+        sys.stderr.write("lineside train: no good images to learn from\n")
+        return EXIT_USAGE
+    if tool.type == "anomaly":
+        written = teaching.teach_anomaly(
+            recipe, args.tool, paths, good, bad_images=bad, progress=progress
+        )
+    else:
+        from inspection.sources.folder import read_image
+
+        first = good[0] if not isinstance(good[0], Path) else read_image(good[0])
+        written = teaching.teach_label(recipe, args.tool, paths, first)
+    _emit(
+        {
+            "tool": args.tool,
+            "written": str(written),
+            "good_images": len(good),
+            "bad_images": len(bad),
+        },
+        args.json,
+    )
+    return EXIT_OK
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -164,12 +241,24 @@ def build_parser() -> argparse.ArgumentParser:
     sim.set_defaults(fn=cmd_simulate)
 
     ev = sub.add_parser("eval", help="measure a tool on a labelled folder")
-    ev.add_argument("what", choices=["codes"], help="which tool to evaluate")
+    ev.add_argument("what", choices=["codes", "anomaly", "ocr"], help="which tool to evaluate")
     ev.add_argument("--data", required=True, help="folder with images and expected results")
     ev.add_argument("--formats", help="code formats to search, comma-separated (default: all)")
     ev.add_argument("--plain", action="store_true", help="one plain zxing-cpp call (baseline)")
     ev.add_argument("--json", action="store_true")
     ev.set_defaults(fn=cmd_eval)
+
+    tr = sub.add_parser("train", help="teach a defect or label tool from good parts")
+    tr.add_argument("--recipe", help="recipe YAML (default: the demo recipe)")
+    tr.add_argument("--tool", required=True, help="id of the tool to teach")
+    src = tr.add_mutually_exclusive_group(required=True)
+    src.add_argument("--good", help="folder of good-part images")
+    src.add_argument(
+        "--from-line", type=int, metavar="N", help="take N good parts from the recipe's camera"
+    )
+    tr.add_argument("--bad", help="folder of defective-part images (sharper threshold)")
+    tr.add_argument("--json", action="store_true")
+    tr.set_defaults(fn=cmd_train)
 
     b = sub.add_parser("bench", help="measure pipeline throughput and overhead")
     b.add_argument("--recipe", help="recipe YAML (default: the demo recipe)")
@@ -181,7 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _positive(args: argparse.Namespace) -> str | None:
-    for name in ("parts", "timeout"):
+    for name in ("parts", "timeout", "from_line"):
         v = getattr(args, name, None)
         if v is not None and v <= 0:
             return f"--{name} must be positive, got {v}"

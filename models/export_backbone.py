@@ -90,7 +90,9 @@ def export(out_dir: Path) -> Path:
             "layout": "NCHW",
             "color": "RGB",
             "dtype": "float32",
-            "normalize": {"mean": [127.0, 127.0, 127.0], "std": [128.0, 128.0, 128.0]},
+            # ImageNet statistics on 0..255 RGB: measured better than the TF-Lite (x-127)/128 for
+            # anomaly maps (aws_cookie pixel AUROC 0.964 vs 0.943 at 256², same weights)
+            "normalize": {"mean": [123.675, 116.28, 103.53], "std": [58.395, 57.12, 57.375]},
             "size_multiple": 32,
         },
         "outputs": {

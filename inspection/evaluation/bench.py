@@ -8,18 +8,20 @@ pipeline adds little; with two workers it can reach ~2 on two free cores.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import statistics
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from inspection.paths import user_paths
+from inspection.evaluation.headless import teach_on_first_use
+from inspection.paths import Paths, user_paths
 from inspection.pipeline.station import Station
+from inspection.pipeline.teaching import tool_context
 from inspection.recipe import Recipe, SyntheticSourceSettings
 from inspection.sources.memory import MemorySource
 from inspection.sources.synthetic import SyntheticLine
@@ -54,12 +56,13 @@ def pregenerate(recipe: Recipe, parts: int) -> tuple[list[np.ndarray], list[Part
 
 
 def time_tools_alone(
-    recipe: Recipe, images: Sequence[np.ndarray], camera: str
+    recipe: Recipe, images: Sequence[np.ndarray], camera: str, paths: Paths
 ) -> tuple[dict[str, float], dict[str, float]]:
     """Median and mean ms of each tool called alone, in a loop, on the same frames."""
     medians, means = {}, {}
+    context = dataclasses.replace(tool_context(recipe, paths), threads=recipe.pipeline.tool_threads)
     for settings in recipe.tools:
-        tool = build_tool(settings, recipe.camera_for(settings))
+        tool = build_tool(settings, recipe.camera_for(settings), context)
         try:
             times = []
             for i, image in enumerate(images):
@@ -93,7 +96,7 @@ def run_saturated(
     images: Sequence[np.ndarray],
     truths: Sequence[PartTruth],
     workers: int,
-    home: Path,
+    paths: Paths,
 ) -> dict[str, Any]:
     """Inspect every frame as fast as the station can, results stored as in production."""
     r = recipe.model_copy(
@@ -103,7 +106,7 @@ def run_saturated(
     lat = _Latencies()
     station = Station(
         r,
-        paths=user_paths({"LINESIDE_HOME": str(home / f"w{workers}")}),
+        paths=paths,
         sources=[MemorySource(images, truths, camera=camera)],
     )
     station.add_listener(lat)
@@ -136,14 +139,18 @@ def bench(
     say(f"generating {parts} simulated parts (not timed)")
     images, truths = pregenerate(recipe, parts)
     camera = recipe.cameras[0].id
-    say("timing each tool alone")
-    raw, raw_mean = time_tools_alone(recipe, images, camera)
-    raw_per_part = sum(raw_mean.values())
     runs = []
     with tempfile.TemporaryDirectory(prefix="lineside-bench-") as tmp:
+        paths = user_paths({"LINESIDE_HOME": tmp}).ensure()
+        taught = teach_on_first_use(recipe, paths)
+        if taught:
+            say(f"taught {', '.join(taught)} on good simulated parts (not timed)")
+        say("timing each tool alone")
+        raw, raw_mean = time_tools_alone(recipe, images, camera, paths)
+        raw_per_part = sum(raw_mean.values())
         for w in workers:
             say(f"running the station with {w} worker(s)")
-            run = run_saturated(recipe, images, truths, w, Path(tmp))
+            run = run_saturated(recipe, images, truths, w, paths)
             per_part = run["wall_ms_per_part"]
             run["overhead_ratio"] = round(raw_per_part / per_part, 3) if per_part else None
             runs.append(run)

@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 from inspection.evaluation.truth import TruthTally, covered_defects
@@ -65,6 +66,8 @@ def run_headless(
     timeout_s: float | None = None,
 ) -> dict[str, Any]:
     """Run until the sources end or ``parts`` parts are done; returns the summary printed by the CLI."""
+    # taught before the part limit applies: teaching needs good parts of its own
+    taught = teach_on_first_use(limit_parts(recipe, None), paths) if paths is not None else {}
     recipe = limit_parts(recipe, parts, realtime=realtime)
     collector = _Collector(TruthTally(covered_defects(recipe)), parts)
     station = Station(recipe, paths=paths, store_results=store_results)
@@ -97,4 +100,25 @@ def run_headless(
         "inspection_ms_median": round(snap.inspection_ms, 3),
         "tool_ms_median": {k: round(v, 3) for k, v in snap.tool_ms.items()},
         "alarms": collector.alarms[:20],
+        "taught_on_first_use": {k: str(v) for k, v in taught.items()},
     }
+
+
+def teach_on_first_use(recipe: Recipe, paths: Paths, good_parts: int = 60) -> dict[str, Path]:
+    """Teach untaught tools whose cameras are the simulated line (it knows its good parts).
+
+    On a real camera nobody can vouch for the parts passing by, so those tools stay untaught
+    (their parts are ERROR, naming ``lineside train``) until an engineer teaches them.
+    """
+    from inspection.pipeline.teaching import teach_from_line, untaught_tools
+
+    simulated = {c.id for c in recipe.cameras if isinstance(c.source, SyntheticSourceSettings)}
+    tools = [
+        t.id
+        for t in recipe.tools
+        if t.id in untaught_tools(recipe, paths) and recipe.camera_for(t) in simulated
+    ]
+    if not tools:
+        return {}
+    log.info("teaching %s on %d good simulated parts (first use)", ", ".join(tools), good_parts)
+    return teach_from_line(recipe, paths, good_parts=good_parts, tools=tools)

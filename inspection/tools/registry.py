@@ -10,8 +10,8 @@ from inspection.batch import BatchContext
 from inspection.errors import ToolError
 from inspection.recipe import (
     AnomalibToolSettings,
-    CodeToolSettings,
     AnomalyToolSettings,
+    CodeToolSettings,
     DetectorToolSettings,
     LabelToolSettings,
     ToolSettings,

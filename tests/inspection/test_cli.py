@@ -8,6 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+import yaml
 import zxingcpp
 
 from inspection.cli import main
@@ -21,11 +22,12 @@ def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict, 
     return rc, data, out.err
 
 
-def small_recipe(tmp_path: Path, **source: object) -> Path:
-    text = demo_recipe().read_text()
-    text = text.replace("width: 1280", "width: 640").replace("height: 1024", "height: 512")
-    p = tmp_path / "small.yaml"
-    p.write_text(text)
+def codes_only_recipe(tmp_path: Path) -> Path:
+    """The demo's camera and code tool alone (the label tool's OCR would make the test slow)."""
+    doc = yaml.safe_load(demo_recipe().read_text())
+    doc["tools"] = [t for t in doc["tools"] if t["type"] == "codes"]
+    p = tmp_path / "codes.yaml"
+    p.write_text(yaml.safe_dump(doc))
     return p
 
 
@@ -36,7 +38,17 @@ def test_run_headless_prints_counts_and_truth(capsys, lineside_home: Path):
     assert data["dropped"] == 0
     t = data["vs_truth"]
     assert t["tp"] + t["fp"] + t["tn"] + t["fn"] == 40
-    assert set(t["covered_defects"]) == {"damaged_code", "wrong_serial_format", "duplicate_serial"}
+    assert set(t["covered_defects"]) == {
+        "damaged_code",
+        "wrong_serial_format",
+        "duplicate_serial",
+        "missing_label",
+        "skewed_label",
+        "misprinted_lot",
+    }
+    # first use of the demo: the label was taught from the simulated line's good parts
+    assert set(data["taught_on_first_use"]) == {"label"}
+    assert (lineside_home / "data" / "models" / "demo" / "label.label.png").is_file()
     assert rc == (1 if data["error"] or t["fp"] or t["fn"] else 0)
     assert (lineside_home / "data" / "results.sqlite").exists()
 
@@ -64,6 +76,15 @@ def test_bad_usage_exits_2_with_a_message(capsys, args, message):
 
 def test_unknown_subcommand_exits_2(capsys):
     assert main(["frobnicate"]) == 2
+
+
+def test_train_teaches_a_tool_and_refuses_what_is_not_taught(capsys, lineside_home: Path):
+    rc, data, _ = run_cli(capsys, "train", "--tool", "label", "--from-line", "2", "--json")
+    assert rc == 0 and data["tool"] == "label" and Path(data["written"]).is_file()
+    rc, _, err = run_cli(capsys, "train", "--tool", "serial", "--from-line", "2")
+    assert rc == 2 and "is not taught" in err
+    rc, _, err = run_cli(capsys, "train", "--tool", "nope", "--from-line", "2")
+    assert rc == 2 and "no tool 'nope'" in err
 
 
 def test_simulate_writes_frames_and_truth(capsys, tmp_path: Path):
@@ -113,7 +134,7 @@ def test_bench_reports_throughput_and_overhead(capsys, tmp_path: Path):
         capsys,
         "bench",
         "--recipe",
-        str(small_recipe(tmp_path)),
+        str(codes_only_recipe(tmp_path)),
         "--parts",
         "20",
         "--workers",

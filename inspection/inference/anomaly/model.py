@@ -1,0 +1,125 @@
+"""The taught anomaly model and how it scores an image: nearest-bank-patch distance per patch."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import cv2
+import numpy as np
+
+from inspection.inference.anomaly.features import STRIDE, patch_features
+from inspection.inference.anomaly.preprocess import Prepared, prepare
+from inspection.inference.anomaly.settings import AnomalySettings
+from inspection.inference.backbone import FeatureBackbone
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AnomalyModel:
+    """What teaching learnt; scores are in units of ``score_scale`` (typical good image ≈ 1).
+
+    bank: float32 (M, D) memory bank of good patch features.
+    image_size: (height, width) of the images it was taught on; others are refused when scored.
+    threshold: image score at and above which a part is defective (normalised units).
+    calibration: how the threshold was chosen (method, held-out scores, ...), JSON-ready.
+    provenance: image count, date, recipe, tool id, lineside version, skipped files, JSON-ready.
+    """
+
+    settings: AnomalySettings
+    bank: np.ndarray
+    image_size: tuple[int, int]
+    backbone_sha256: str
+    score_scale: float
+    threshold: float
+    calibration: Mapping[str, Any] = field(default_factory=dict)
+    provenance: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Scored:
+    """One image's result: ``score`` = max of ``map``; map float32 (H, W) at the input's size."""
+
+    score: float
+    map: np.ndarray
+
+
+def embed(
+    backbone: FeatureBackbone, image: np.ndarray, settings: AnomalySettings
+) -> tuple[np.ndarray, Prepared]:
+    """Patch features float32 (rows, cols, D) of a uint8 grey/BGR image, and how it was sized."""
+    prepared = prepare(image, settings.long_side, backbone.multiple)
+    f8, f16 = backbone.features(prepared.image)
+    return patch_features(f8, f16, prepared, settings), prepared
+
+
+class NearestBank:
+    """Distance from patch features to their nearest memory-bank patches (float32 matmul)."""
+
+    def __init__(self, bank: np.ndarray, knn: int = 1) -> None:
+        self._bank_t = np.ascontiguousarray(bank.T, dtype=np.float32)
+        self._bank_sq = np.einsum("ij,ij->i", bank, bank).astype(np.float32)
+        self._knn = max(1, min(knn, bank.shape[0]))
+
+    def distances(self, feats: np.ndarray, chunk: int = 4096) -> np.ndarray:
+        """float32 (N,) distance of each row of ``feats`` (N, D) to the bank (mean over k-NN)."""
+        out = np.empty(feats.shape[0], np.float32)
+        for s in range(0, feats.shape[0], chunk):
+            q = np.ascontiguousarray(feats[s : s + chunk], dtype=np.float32)
+            d = q @ self._bank_t
+            d *= -2.0
+            d += self._bank_sq[None, :]
+            if self._knn == 1:
+                best = d.min(axis=1)
+            else:
+                best = np.partition(d, self._knn - 1, axis=1)[:, : self._knn]
+                best = np.sqrt(np.maximum(best + np.einsum("ij,ij->i", q, q)[:, None], 0)).mean(1)
+                out[s : s + len(q)] = best
+                continue
+            best += np.einsum("ij,ij->i", q, q)
+            out[s : s + len(q)] = np.sqrt(np.maximum(best, 0.0))
+        return out
+
+
+def raw_map(
+    nearest: NearestBank, grid: np.ndarray, prepared: Prepared, settings: AnomalySettings
+) -> np.ndarray:
+    """float32 (source_h, source_w) smoothed distance map (raw units) from a patch grid."""
+    rows, cols = grid.shape[:2]
+    dist = nearest.distances(grid.reshape(rows * cols, -1)).reshape(rows, cols)
+    # grid cell centres sit at STRIDE·(i + 0.5): a half-pixel-aligned resize keeps them there
+    up = cv2.resize(dist, (cols * STRIDE, rows * STRIDE), interpolation=cv2.INTER_LINEAR)
+    up = up[: prepared.content_h, : prepared.content_w]
+    if settings.sigma_px > 0:
+        up = cv2.GaussianBlur(up, (0, 0), settings.sigma_px, borderType=cv2.BORDER_REFLECT)
+    if (prepared.content_h, prepared.content_w) != (prepared.source_h, prepared.source_w):
+        up = cv2.resize(up, (prepared.source_w, prepared.source_h), interpolation=cv2.INTER_LINEAR)
+    return np.ascontiguousarray(up, dtype=np.float32)
+
+
+class AnomalyScorer:
+    """Scores images with one model on one backbone; belongs to one worker thread."""
+
+    def __init__(self, model: AnomalyModel, backbone: FeatureBackbone) -> None:
+        if model.backbone_sha256 != backbone.sha256:
+            raise ValueError(
+                f"model was taught on backbone {model.backbone_sha256[:16]}…, "
+                f"this backbone is {backbone.sha256[:16]}…"
+            )
+        self.model = model
+        self.backbone = backbone
+        self._nearest = NearestBank(model.bank, model.settings.knn)
+
+    def score(self, image: np.ndarray) -> Scored:
+        """Score and map (normalised units) of a uint8 grey or BGR image of the taught size."""
+        h, w = image.shape[:2]
+        th, tw = self.model.image_size
+        if (h, w) != (th, tw):
+            raise ValueError(f"image is {w}×{h} px, the model was taught on {tw}×{th} px images")
+        grid, prepared = embed(self.backbone, image, self.model.settings)
+        m = raw_map(self._nearest, grid, prepared, self.model.settings)
+        m *= np.float32(1.0 / self.model.score_scale)
+        return Scored(score=float(m.max()), map=m)

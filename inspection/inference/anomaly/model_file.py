@@ -1,0 +1,131 @@
+"""The ``.lsam`` model file: an uncompressed-npz zip of the memory bank plus a JSON metadata entry.
+
+No pickle: arrays are read with ``allow_pickle=False`` and the metadata is plain JSON, so a model
+file from elsewhere cannot run code. The bank is stored as float16 (half the size; the distance
+error is far below the spread of good scores). Loading refuses, with the reason, a file that is not
+a model, is damaged, was made for another backbone, or for another preprocessing/feature layout.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import zipfile
+import zlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from inspection.errors import ModelError
+from inspection.inference.anomaly.model import AnomalyModel
+from inspection.inference.anomaly.settings import PREPROCESSING_VERSION, AnomalySettings
+
+log = logging.getLogger(__name__)
+
+FORMAT = "lineside-anomaly-model"
+FORMAT_VERSION = 1
+SUFFIX = ".lsam"
+FEATURE_DIMS = 40 + 112
+"""Patch feature length of the shipped backbone (stride-8 + stride-16 channels)."""
+
+
+def save_model(model: AnomalyModel, path: Path) -> None:
+    """Write ``model`` to ``path`` atomically (a half-written file never replaces a good one)."""
+    meta = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "backbone_sha256": model.backbone_sha256,
+        "settings": model.settings.to_json(),
+        "image_size": list(model.image_size),
+        "score_scale": model.score_scale,
+        "threshold": model.threshold,
+        "calibration": dict(model.calibration),
+        "provenance": dict(model.provenance),
+    }
+    blob = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("wb") as f:
+        np.savez(f, meta=blob, bank=model.bank.astype(np.float16))
+    os.replace(tmp, path)
+
+
+def load_model(path: Path, backbone_sha256: str) -> AnomalyModel:
+    """Read a model written by ``save_model``; ModelError names the file and the reason."""
+    if not path.is_file():
+        raise ModelError(f"{path}: model file not found")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            names = set(npz.files)
+            if not {"meta", "bank"} <= names:
+                raise ModelError(f"{path}: not a Lineside anomaly model (entries {sorted(names)})")
+            meta_bytes = npz["meta"].tobytes()
+            bank = np.asarray(npz["bank"])
+    except ModelError:
+        raise
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        raise ModelError(f"{path}: damaged model file ({exc})") from None
+    except (ValueError, OSError) as exc:
+        raise ModelError(f"{path}: not a Lineside anomaly model ({exc})") from None
+    try:
+        meta = json.loads(meta_bytes.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelError(f"{path}: damaged model metadata ({exc})") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ModelError(f"{path}: not a Lineside anomaly model (no '{FORMAT}' metadata)")
+    return _model_from(path, meta, bank, backbone_sha256)
+
+
+def _model_from(
+    path: Path, meta: dict[str, Any], bank: np.ndarray, backbone_sha256: str
+) -> AnomalyModel:
+    version = meta.get("format_version")
+    if version != FORMAT_VERSION:
+        raise ModelError(
+            f"{path}: model file format {version!r}, this Lineside reads format {FORMAT_VERSION}; "
+            "teach the tool again"
+        )
+    made_for = str(meta.get("backbone_sha256", ""))
+    if made_for.lower() != backbone_sha256.lower():
+        raise ModelError(
+            f"{path}: made for another backbone (sha256 {made_for[:16]}…, "
+            f"this one is {backbone_sha256[:16]}…); teach the tool again"
+        )
+    try:
+        settings = AnomalySettings.from_json(dict(meta["settings"]))
+        h, w = (int(v) for v in meta["image_size"])
+        scale = float(meta["score_scale"])
+        threshold = float(meta["threshold"])
+        calibration = dict(meta.get("calibration", {}))
+        provenance = dict(meta.get("provenance", {}))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelError(f"{path}: model metadata is incomplete or wrong ({exc!r})") from None
+    if settings.version != PREPROCESSING_VERSION:
+        raise ModelError(
+            f"{path}: made with preprocessing version {settings.version}, this Lineside uses "
+            f"version {PREPROCESSING_VERSION}; teach the tool again"
+        )
+    if h < 32 or w < 32 or settings.long_side < 32:
+        raise ModelError(f"{path}: made for an input size of {w}×{h} px, which cannot be used")
+    if bank.ndim != 2 or bank.shape[0] < 1 or bank.shape[1] != FEATURE_DIMS:
+        raise ModelError(
+            f"{path}: memory bank has shape {bank.shape}, expected (N, {FEATURE_DIMS}) for this "
+            "backbone's features"
+        )
+    if not (np.isfinite(scale) and scale > 0 and np.isfinite(threshold) and threshold > 0):
+        raise ModelError(f"{path}: score scale {scale} / threshold {threshold} must be positive")
+    bank32 = bank.astype(np.float32)
+    if not np.isfinite(bank32).all():
+        raise ModelError(f"{path}: memory bank holds non-finite values")
+    return AnomalyModel(
+        settings=settings,
+        bank=bank32,
+        image_size=(h, w),
+        backbone_sha256=made_for.lower(),
+        score_scale=scale,
+        threshold=threshold,
+        calibration=calibration,
+        provenance=provenance,
+    )

@@ -1,0 +1,59 @@
+"""Sizing images for the backbone: keep the aspect ratio, longer side fixed, pad to 32-multiples.
+
+Squashing a part into a square would thin out or fatten defects depending on their direction,
+so the image is scaled uniformly and the short side is padded by reflection (padding with a flat
+colour would create an edge the model has to learn). Maps are cut back to the content area.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Prepared:
+    """An image ready for the backbone.
+
+    image: uint8 (H, W) or (H, W, 3), H and W multiples of ``multiple``; the resized content is
+    the top-left ``content_h`` × ``content_w`` px, the rest is reflected padding.
+    source_h, source_w: size of the image before resizing.
+    """
+
+    image: np.ndarray
+    content_h: int
+    content_w: int
+    source_h: int
+    source_w: int
+
+
+def content_size(h: int, w: int, long_side: int) -> tuple[int, int]:
+    """(height, width) of an h × w image scaled so its longer side is ``long_side``."""
+    scale = long_side / max(h, w)
+    return max(1, round(h * scale)), max(1, round(w * scale))
+
+
+def prepare(image: np.ndarray, long_side: int, multiple: int = 32) -> Prepared:
+    """Resize ``image`` (uint8 (H, W) grey or (H, W, 3) BGR) uniformly and pad it for the backbone."""
+    h, w = image.shape[:2]
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[:, :, 0]
+    ch, cw = content_size(h, w, long_side)
+    shrinking = ch * cw < h * w
+    resized = cv2.resize(
+        np.ascontiguousarray(image),
+        (cw, ch),
+        interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR,
+    )
+    ph = -(-ch // multiple) * multiple
+    pw = -(-cw // multiple) * multiple
+    if (ph, pw) != (ch, cw):
+        # BORDER_REFLECT_101 needs the pad smaller than the image; tiny sides fall back to replicate
+        border = cv2.BORDER_REFLECT_101 if ph - ch < ch and pw - cw < cw else cv2.BORDER_REPLICATE
+        resized = cv2.copyMakeBorder(resized, 0, ph - ch, 0, pw - cw, border)
+    return Prepared(image=resized, content_h=ch, content_w=cw, source_h=h, source_w=w)

@@ -1,0 +1,51 @@
+"""Every knob of the anomaly model, with defaults chosen to work on any folder of good parts."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+PREPROCESSING_VERSION = 2
+"""Bumped whenever preprocessing or feature extraction changes the features a model learnt."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AnomalySettings:
+    """How images become patch features, how the memory bank is built and how maps are scored.
+
+    long_side: the image's longer side is resized to this many px, aspect ratio kept, and the
+        shorter side padded (reflected) up to a multiple of 32; thin defects keep their shape.
+    pool: side of the local average pooling on each feature map (patch neighbourhood).
+    weight16: factor on the stride-16 features before concatenation with the stride-8 ones.
+    coreset_ratio / bank_min / bank_max: memory bank = greedy k-center coreset of this fraction
+        of the training patches, but at least ``bank_min`` (few images: keep them all) and at
+        most ``bank_max`` patches, so scoring time does not grow with the number of images.
+    knn: patch score = mean distance to this many nearest bank patches.
+    sigma_px: Gaussian smoothing of the map, in px of the resized image.
+    holdout: fraction of the good images kept out of the bank to calibrate the threshold
+        (at least 2 images).
+    """
+
+    long_side: int = 384
+    pool: int = 3
+    weight16: float = 2.0
+    coreset_ratio: float = 0.1
+    bank_min: int = 4096
+    bank_max: int = 8192
+    knn: int = 1
+    sigma_px: float = 4.0
+    holdout: float = 0.2
+    seed: int = 0
+    version: int = PREPROCESSING_VERSION
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> AnomalySettings:
+        """Settings from a model file; unknown keys are a ValueError naming them."""
+        names = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise ValueError(f"unknown settings {unknown}")
+        return cls(**data)

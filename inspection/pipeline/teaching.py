@@ -1,0 +1,259 @@
+"""Teaching a recipe's tools from good parts: the defect model and the label reference.
+
+Good parts come from a folder of images or from the recipe's own camera. From the simulated line
+only parts its ground truth calls good are used; from a real camera every part shown counts as
+good, so the operator presents good parts while teaching. Frames get the camera's privacy masks
+first, exactly as at inspection, and each tool learns from its own ROI.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from inspection.errors import LinesideError, RecipeError
+from inspection.inference.anomaly.fit import FitCancelled, fit
+from inspection.inference.anomaly.model_file import save_model
+from inspection.inference.backbone import FeatureBackbone
+from inspection.inference.session import SessionSettings
+from inspection.jobs import Cancelled
+from inspection.paths import Paths
+from inspection.pipeline.masks import PrivacyMask
+from inspection.recipe import AnomalyToolSettings, LabelToolSettings, Recipe, ToolSettings
+from inspection.sources.base import BadFrameError
+from inspection.sources.registry import build_source
+from inspection.tools.anomaly import model_path
+from inspection.tools.base import crop
+from inspection.tools.label import teach_label_tool
+from inspection.tools.registry import ToolContext
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int, str], None]
+TEACHABLE = ("anomaly", "label")
+
+
+def tool_context(recipe: Recipe, paths: Paths) -> ToolContext:
+    """The context the station gives this recipe's tools (so teaching writes where they read)."""
+    return ToolContext(
+        recipe_name=recipe.name,
+        models_dir=paths.models / recipe.name,
+        threads=max(2, recipe.pipeline.tool_threads),
+    )
+
+
+def find_tool(recipe: Recipe, tool_id: str) -> ToolSettings:
+    for t in recipe.tools:
+        if t.id == tool_id:
+            return t
+    raise RecipeError(
+        f"recipe {recipe.name}: no tool {tool_id!r}; its tools are {[t.id for t in recipe.tools]}"
+    )
+
+
+def untaught_tools(recipe: Recipe, paths: Paths) -> list[str]:
+    """Ids of the recipe's anomaly and label tools that have no model or reference yet."""
+    from inspection.tools.label import reference_path
+
+    ctx = tool_context(recipe, paths)
+    out = []
+    for t in recipe.tools:
+        if isinstance(t, AnomalyToolSettings):
+            p = model_path(t, ctx)
+            if p is None or not p.is_file():
+                out.append(t.id)
+        elif isinstance(t, LabelToolSettings) and not reference_path(t, ctx).is_file():
+            out.append(t.id)
+    return out
+
+
+def frames_from_camera(
+    recipe: Recipe,
+    camera: str,
+    count: int,
+    *,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+    max_frames: int | None = None,
+) -> list[np.ndarray]:
+    """``count`` good frames from the recipe's camera (masks applied).
+
+    Frames the source knows to be defective (simulated line's truth) are skipped; unreadable
+    frames are skipped and logged. Gives up after ``max_frames`` frames (default 20 × count).
+    """
+    cam = next((c for c in with_realtime_off(recipe).cameras if c.id == camera), None)
+    if cam is None:
+        raise RecipeError(f"recipe {recipe.name}: no camera {camera!r}")
+    source = build_source(cam)
+    mask = PrivacyMask(cam.privacy_masks)
+    limit = max_frames or 20 * count
+    images: list[np.ndarray] = []
+    seen = 0
+    source.open()
+    try:
+        while len(images) < count and seen < limit:
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("teaching cancelled; nothing was changed")
+            try:
+                frame = source.read(1.0)
+            except TimeoutError:
+                continue
+            except BadFrameError as exc:
+                log.warning("teaching: skipped an unreadable frame: %s", exc)
+                seen += 1
+                continue
+            if frame is None:
+                break
+            seen += 1
+            if frame.truth is not None and not frame.truth.is_good:
+                continue
+            images.append(mask.apply(np.array(frame.image, copy=True)) if mask else frame.image)
+            if progress is not None:
+                progress(len(images), count, f"collecting good parts from camera {camera}")
+    finally:
+        source.close()
+    if len(images) < count:
+        raise LinesideError(
+            f"camera {camera} gave only {len(images)} good parts of the {count} asked for "
+            f"({seen} frames read)"
+        )
+    return images
+
+
+def teach_anomaly(
+    recipe: Recipe,
+    tool_id: str,
+    paths: Paths,
+    images: Sequence[np.ndarray | Path],
+    *,
+    bad_images: Sequence[np.ndarray | Path] = (),
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+) -> Path:
+    """Fit the defect tool ``tool_id`` on good ``images`` (whole frames or files; its ROI is cut
+    here) and write the model where the tool reads it. Returns the model file's path."""
+    settings = find_tool(recipe, tool_id)
+    if not isinstance(settings, AnomalyToolSettings):
+        raise RecipeError(
+            f"tool {tool_id!r} is a {settings.type} tool, not a defect (anomaly) tool"
+        )
+    ctx = tool_context(recipe, paths)
+    target = model_path(settings, ctx)
+    if target is None:
+        raise LinesideError(f"tool {tool_id!r}: nowhere to keep its model")
+    roi = settings.roi.to_region() if settings.roi is not None else None
+
+    def cut(items: Sequence[np.ndarray | Path]) -> list[np.ndarray | Path]:
+        # files are cut by fit() after loading only when there is no ROI
+        if roi is None:
+            return list(items)
+        out: list[np.ndarray | Path] = []
+        for item in items:
+            image = item if isinstance(item, np.ndarray) else _read(item)
+            if image is not None:
+                out.append(np.ascontiguousarray(crop(image, roi)[0]))
+        return out
+
+    def fit_progress(done: int, total: int) -> None:
+        if progress is not None:
+            progress(done, total, f"teaching {tool_id}")
+
+    backbone = FeatureBackbone(SessionSettings(threads=ctx.threads))
+    try:
+        model = fit(
+            cut(images),
+            backbone,
+            progress=fit_progress,
+            cancel=cancel,
+            bad_images=cut(bad_images),
+            recipe_name=recipe.name,
+            tool_id=tool_id,
+        )
+    except FitCancelled as exc:
+        raise Cancelled(str(exc)) from None
+    target.parent.mkdir(parents=True, exist_ok=True)
+    save_model(model, target)
+    log.info("defect tool %s taught on %d images → %s", tool_id, len(images), target)
+    return target
+
+
+def _read(path: Path) -> np.ndarray | None:
+    from inspection.sources.folder import read_image
+
+    try:
+        return read_image(path)
+    except LinesideError as exc:
+        log.warning("teaching: skipped %s", exc)
+        return None
+
+
+def teach_label(recipe: Recipe, tool_id: str, paths: Paths, image: np.ndarray) -> Path:
+    """Teach the label tool ``tool_id`` from one good part's frame; returns the reference file."""
+    settings = find_tool(recipe, tool_id)
+    if not isinstance(settings, LabelToolSettings):
+        raise RecipeError(f"tool {tool_id!r} is a {settings.type} tool, not a label tool")
+    return teach_label_tool(settings, tool_context(recipe, paths), image)
+
+
+def teach_from_line(
+    recipe: Recipe,
+    paths: Paths,
+    *,
+    good_parts: int = 60,
+    tools: Sequence[str] | None = None,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+) -> dict[str, Path]:
+    """Teach the given (default: every untaught) anomaly and label tools from good parts seen by
+    their cameras; returns tool id → file written. Nothing is written if cancelled."""
+    wanted = list(tools) if tools is not None else untaught_tools(recipe, paths)
+    frames: dict[str, list[np.ndarray]] = {}
+    written: dict[str, Path] = {}
+    for tool_id in wanted:
+        settings = find_tool(recipe, tool_id)
+        if settings.type not in TEACHABLE:
+            raise RecipeError(f"tool {tool_id!r} ({settings.type}) is not taught from good parts")
+        camera = recipe.camera_for(settings)
+        if camera not in frames:
+            frames[camera] = frames_from_camera(
+                recipe, camera, good_parts, progress=progress, cancel=cancel
+            )
+    for tool_id in wanted:
+        settings = find_tool(recipe, tool_id)
+        images = frames[recipe.camera_for(settings)]
+        if isinstance(settings, AnomalyToolSettings):
+            written[tool_id] = teach_anomaly(
+                recipe, tool_id, paths, images, progress=progress, cancel=cancel
+            )
+        else:
+            written[tool_id] = teach_label(recipe, tool_id, paths, images[0])
+    return written
+
+
+def with_realtime_off(recipe: Recipe) -> Recipe:
+    """The recipe with simulated cameras unpaced: teaching need not wait for the line's rate."""
+    from inspection.recipe import SyntheticSourceSettings
+
+    cams = [
+        c.model_copy(update={"source": c.source.model_copy(update={"rate_hz": 0.0})})
+        if isinstance(c.source, SyntheticSourceSettings)
+        else c
+        for c in recipe.cameras
+    ]
+    return recipe.model_copy(update={"cameras": cams})
+
+
+__all__ = [
+    "find_tool",
+    "frames_from_camera",
+    "teach_anomaly",
+    "teach_from_line",
+    "teach_label",
+    "tool_context",
+    "untaught_tools",
+    "with_realtime_off",
+]

@@ -1,0 +1,202 @@
+"""The defect tool: anything unlike the taught good parts inside the ROI is a finding.
+
+Verdicts, in the operator's words:
+
+* no model taught yet → ERROR "defect tool '<id>' has not been taught yet (...)";
+* image score ≥ threshold with at least one region of ≥ ``min_area_px`` → FAIL
+  "defect found (score 3.2 > 2.0, 1 region, 850 px²)";
+* otherwise PASS. Regions are connected areas of the smoothed anomaly map at or above the
+  threshold, measured in frame pixels; they come back as red boxes in frame coordinates.
+
+A model file that exists but cannot be used is a ModelError at construction, so the station
+refuses to start with it and the running recipe stays in force.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from inspection.inference.anomaly.model import AnomalyScorer
+from inspection.inference.anomaly.model_file import SUFFIX, load_model
+from inspection.inference.backbone import FeatureBackbone
+from inspection.inference.session import SessionSettings, sha256_file
+from inspection.recipe import AnomalyToolSettings
+from inspection.tools.base import crop
+from inspection.tools.registry import ToolContext
+from inspection.types import Frame, Overlay, Region, ToolResult, Verdict
+
+log = logging.getLogger(__name__)
+
+MAX_REGIONS_IN_DETAILS = 20
+
+
+def model_path(settings: AnomalyToolSettings, context: ToolContext) -> Path | None:
+    """Where the tool's model file is (explicit ``model``, else ``<models_dir>/<id>.lsam``)."""
+    if settings.model is not None:
+        return settings.model
+    if context.models_dir is None:
+        return None
+    return context.models_dir / f"{settings.id}{SUFFIX}"
+
+
+class AnomalyTool:
+    """Scores the ROI against the taught good parts; one instance per worker thread."""
+
+    tool_type = "anomaly"
+
+    def __init__(self, settings: AnomalyToolSettings, camera: str, context: ToolContext) -> None:
+        self.settings = settings
+        self.tool_id = settings.id
+        self.camera = camera
+        self._roi = settings.roi.to_region() if settings.roi is not None else None
+        self.model_file = model_path(settings, context)
+        self._scorer: AnomalyScorer | None = None
+        self._hashes: dict[str, str] = {}
+        self.last_map: np.ndarray | None = None
+        """float32 (h, w) anomaly map of the last inspected ROI (normalised score units)."""
+        if self.model_file is None or not self.model_file.is_file():
+            log.warning(
+                "defect tool %r: no model at %s; parts get ERROR", self.tool_id, self.model_file
+            )
+            return
+        backbone = FeatureBackbone(SessionSettings(threads=context.threads))
+        model = load_model(self.model_file, backbone.sha256)
+        self._scorer = AnomalyScorer(model, backbone)
+        self._hashes = {self.tool_id: sha256_file(self.model_file), "backbone": backbone.sha256}
+
+    @property
+    def taught(self) -> bool:
+        return self._scorer is not None
+
+    @property
+    def threshold(self) -> float | None:
+        """Threshold in force: the recipe's override, else the model's calibrated one."""
+        if self.settings.threshold is not None:
+            return self.settings.threshold
+        return self._scorer.model.threshold if self._scorer is not None else None
+
+    def heatmap(self, frame: Frame) -> np.ndarray:
+        """float32 (h, w) anomaly map of the ROI in ``frame`` (ROI coordinates, score units)."""
+        scorer = self._require_model()
+        patch, region = crop(np.asarray(frame.image), self._roi)
+        if region.is_empty:
+            raise ValueError(self._outside(frame))
+        return scorer.score(np.ascontiguousarray(patch)).map
+
+    def inspect(self, frame: Frame) -> ToolResult:
+        """Score the ROI of ``frame`` (uint8 (H, W) grey or (H, W, 3) BGR) and judge it."""
+        t0 = time.perf_counter_ns()
+        if self._scorer is None:
+            return self._result(
+                Verdict.ERROR,
+                f"defect tool '{self.tool_id}' has not been taught yet "
+                "(lineside train ... or Teach good parts)",
+                t0,
+            )
+        patch, region = crop(np.asarray(frame.image), self._roi)
+        if region.is_empty:
+            return self._result(Verdict.ERROR, self._outside(frame), t0)
+        scored = self._scorer.score(np.ascontiguousarray(patch))
+        self.last_map = scored.map
+        threshold = self.threshold
+        assert threshold is not None
+        regions = find_regions(scored.map, threshold, self.settings.min_area_px)
+        fail = scored.score >= threshold and bool(regions)
+        largest = max((r["area_px"] for r in regions), default=0)
+        reason = ""
+        if fail:
+            total = sum(r["area_px"] for r in regions)
+            n = len(regions)
+            reason = (
+                f"defect found (score {scored.score:.2f} > {threshold:.2f}, "
+                f"{n} region{'s' if n != 1 else ''}, {total} px²)"
+            )
+        shifted = [
+            {**r, "x": r["x"] + region.x, "y": r["y"] + region.y}
+            for r in regions[:MAX_REGIONS_IN_DETAILS]
+        ]
+        overlays = tuple(
+            Overlay(points=_box(r), label=f"{r['peak']:.1f}", ok=False) for r in shifted
+        )
+        return ToolResult(
+            tool_id=self.tool_id,
+            tool_type=self.tool_type,
+            verdict=Verdict.FAIL if fail else Verdict.PASS,
+            reason=reason,
+            measurements={
+                "score": scored.score,
+                "threshold": float(threshold),
+                "regions": float(len(regions)),
+                "max_region_px": float(largest),
+            },
+            details={"regions": shifted, "regions_total": len(regions)},
+            overlays=overlays,
+            roi=region,
+            camera=self.camera,
+            duration_ns=time.perf_counter_ns() - t0,
+        )
+
+    def model_hashes(self) -> Mapping[str, str]:
+        return dict(self._hashes)
+
+    def close(self) -> None:
+        self._scorer = None
+        self.last_map = None
+
+    def _require_model(self) -> AnomalyScorer:
+        if self._scorer is None:
+            raise ValueError(f"defect tool '{self.tool_id}' has not been taught yet")
+        return self._scorer
+
+    def _outside(self, frame: Frame) -> str:
+        r = self._roi
+        where = f"({r.x}, {r.y}, {r.w}×{r.h}) " if r is not None else ""
+        h, w = np.asarray(frame.image).shape[:2]
+        return f"ROI {where}lies outside the frame ({w}×{h} px)"
+
+    def _result(self, verdict: Verdict, reason: str, t0: int) -> ToolResult:
+        return ToolResult(
+            tool_id=self.tool_id,
+            tool_type=self.tool_type,
+            verdict=verdict,
+            reason=reason,
+            camera=self.camera,
+            duration_ns=time.perf_counter_ns() - t0,
+        )
+
+
+def find_regions(heatmap: np.ndarray, threshold: float, min_area_px: int) -> list[dict[str, Any]]:
+    """Connected areas of ``heatmap`` ≥ ``threshold`` with ≥ ``min_area_px`` px, largest first.
+
+    Each: x, y, w, h (box in map px), area_px, peak (highest score inside), JSON-ready.
+    """
+    mask = (heatmap >= threshold).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    out: list[dict[str, Any]] = []
+    for i in range(1, n):
+        x, y, w, h, area = (int(v) for v in stats[i])
+        if area < max(min_area_px, 1):
+            continue
+        window = heatmap[y : y + h, x : x + w][labels[y : y + h, x : x + w] == i]
+        out.append(
+            {"x": x, "y": y, "w": w, "h": h, "area_px": area, "peak": round(float(window.max()), 3)}
+        )
+    out.sort(key=lambda r: -r["area_px"])
+    return out
+
+
+def _box(r: Mapping[str, Any]) -> np.ndarray:
+    x0, y0, x1, y1 = r["x"], r["y"], r["x"] + r["w"], r["y"] + r["h"]
+    return np.asarray([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float32)
+
+
+def region_of(r: Mapping[str, Any]) -> Region:
+    """A region dict from ``find_regions`` (or the tool's details) as a Region."""
+    return Region(x=int(r["x"]), y=int(r["y"]), w=int(r["w"]), h=int(r["h"]))

@@ -1,0 +1,165 @@
+"""Teaching and scoring on generated textures: separation, calibration, bad input, cancel."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from inspection.errors import LinesideError
+from inspection.inference.anomaly.calibration import from_good, from_labelled
+from inspection.inference.anomaly.coreset import greedy_coreset
+from inspection.inference.anomaly.fit import MIN_IMAGES, FitCancelled, fit
+from inspection.inference.anomaly.model import AnomalyModel, AnomalyScorer
+from inspection.inference.backbone import FeatureBackbone
+
+
+def texture(seed: int, size: tuple[int, int] = (96, 128), colour: bool = False) -> np.ndarray:
+    """A good part: woven stripes with grain, slightly shifted per part."""
+    rng = np.random.default_rng(seed)
+    h, w = size
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    phase = rng.uniform(0, 2 * np.pi)
+    base = 128 + 35 * np.sin(2 * np.pi * xx / 10 + phase) * np.sin(2 * np.pi * yy / 14)
+    grain = cv2.GaussianBlur(rng.normal(0, 12, (h, w)).astype(np.float32), (0, 0), 1.0)
+    grey = np.clip(base + grain, 0, 255).astype(np.uint8)
+    return cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR) if colour else grey
+
+
+def scratched(seed: int, **kw: object) -> np.ndarray:
+    """A bad part: the same texture with a dark scratch from (30, 40) to (80, 60)."""
+    image = texture(seed, **kw)  # type: ignore[arg-type]
+    cv2.line(image, (30, 40), (80, 60), (15, 15, 15), 3)
+    return image
+
+
+@pytest.fixture(scope="module")
+def backbone() -> FeatureBackbone:
+    return FeatureBackbone()
+
+
+@pytest.fixture(scope="module")
+def model(backbone: FeatureBackbone) -> AnomalyModel:
+    return fit([texture(s) for s in range(10)], backbone, recipe_name="r", tool_id="t")
+
+
+def test_drawn_scratches_score_above_good_parts(
+    model: AnomalyModel, backbone: FeatureBackbone
+) -> None:
+    scorer = AnomalyScorer(model, backbone)
+    good = [scorer.score(texture(s)).score for s in range(100, 106)]
+    bad = [scorer.score(scratched(s)).score for s in range(200, 206)]
+    assert min(bad) > max(good)
+    assert min(bad) >= model.threshold > max(good)
+
+
+def test_map_peaks_on_the_scratch(model: AnomalyModel, backbone: FeatureBackbone) -> None:
+    scored = AnomalyScorer(model, backbone).score(scratched(300))
+    assert scored.map.shape == (96, 128) and scored.map.dtype == np.float32
+    y, x = np.unravel_index(int(np.argmax(scored.map)), scored.map.shape)
+    assert 25 <= x <= 85 and 35 <= y <= 65
+    assert scored.score == pytest.approx(float(scored.map.max()))
+
+
+def test_threshold_lies_above_held_out_good_scores(model: AnomalyModel) -> None:
+    held = model.calibration["good_scores"]
+    assert model.calibration["method"] == "good_quantile"
+    assert len(held) == 2 and model.threshold > max(held)
+    assert model.provenance["images"] == 10 and model.provenance["bank_images"] == 8
+    assert model.provenance["recipe"] == "r" and model.provenance["tool_id"] == "t"
+    assert model.bank.shape[1] == 152 and model.bank.dtype == np.float32
+
+
+def test_labelled_bad_images_choose_the_f1_threshold(backbone: FeatureBackbone) -> None:
+    model = fit(
+        [texture(s) for s in range(8)], backbone, bad_images=[scratched(s) for s in (50, 51)]
+    )
+    assert model.calibration["method"] == "f1"
+    assert model.calibration["f1"] == 1.0
+    assert max(model.calibration["good_scores"]) < model.threshold
+    assert model.threshold < min(model.calibration["bad_scores"])
+
+
+def test_colour_images_fit_and_score(backbone: FeatureBackbone) -> None:
+    model = fit([texture(s, colour=True) for s in range(6)], backbone)
+    scorer = AnomalyScorer(model, backbone)
+    assert (
+        scorer.score(scratched(7, colour=True)).score > scorer.score(texture(8, colour=True)).score
+    )
+
+
+def test_wrong_size_is_refused_when_scoring(model: AnomalyModel, backbone: FeatureBackbone) -> None:
+    with pytest.raises(ValueError, match="taught on 128×96"):
+        AnomalyScorer(model, backbone).score(texture(1, size=(64, 64)))
+
+
+def test_too_few_usable_images_lists_every_skipped_file(
+    backbone: FeatureBackbone, tmp_path: Path
+) -> None:
+    junk = tmp_path / "notes.png"
+    junk.write_text("not an image", encoding="utf-8")
+    missing = tmp_path / "gone.png"
+    good = tmp_path / "good.png"
+    cv2.imwrite(str(good), texture(0))
+    images = [good, junk, missing, texture(1, size=(64, 64)), np.zeros((40, 40), np.float32)]
+    with pytest.raises(LinesideError) as err:
+        fit(images, backbone)
+    text = str(err.value)
+    assert f"need at least {MIN_IMAGES}" in text
+    assert "notes.png: not a readable image" in text
+    assert "gone.png: cannot be read" in text
+    assert "image #3: size 64×64 differs from the 128×96" in text
+    assert "image #4: has pixel type float32" in text
+
+
+def test_mixed_sizes_keep_the_common_size_and_record_skips(backbone: FeatureBackbone) -> None:
+    images = [texture(s) for s in range(6)] + [texture(9, size=(80, 80))]
+    model = fit(images, backbone)
+    assert model.image_size == (96, 128)
+    assert model.provenance["images"] == 6
+    assert any("image #6: size 80×80" in s for s in model.provenance["skipped"])
+
+
+def test_progress_runs_to_the_end_and_cancel_stops(backbone: FeatureBackbone) -> None:
+    seen: list[tuple[int, int]] = []
+    fit([texture(s) for s in range(6)], backbone, progress=lambda d, t: seen.append((d, t)))
+    assert seen[-1][0] == seen[-1][1]
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+    cancel = threading.Event()
+
+    def stop_after_three(done: int, total: int) -> None:
+        if done == 3:
+            cancel.set()
+
+    calls: list[int] = []
+    with pytest.raises(FitCancelled, match="cancelled"):
+        fit(
+            [texture(s) for s in range(6)],
+            backbone,
+            cancel=cancel,
+            progress=lambda d, t: (calls.append(d), stop_after_three(d, t)),
+        )
+    assert max(calls) == 3
+
+
+def test_coreset_covers_every_cluster() -> None:
+    rng = np.random.default_rng(0)
+    centres = rng.normal(0, 50, (8, 152)).astype(np.float32)
+    points = np.concatenate([c + rng.normal(0, 1, (500, 152)).astype(np.float32) for c in centres])
+    idx = greedy_coreset(points, 16, seed=1)
+    assert len(set(idx.tolist())) == 16
+    hit = {int(i) // 500 for i in idx}
+    assert hit == set(range(8))
+
+
+def test_calibration_rules() -> None:
+    assert from_good([1.4, 1.45, 1.5, 1.6]).threshold == pytest.approx(1.6 * 1.1)
+    assert from_good([1.0, 1.0]).threshold == pytest.approx(1.5)
+    assert from_good([0.5, 1.0, 1.5, 1.5]).threshold == pytest.approx(1.75)  # q + (q - median)
+    labelled = from_labelled([1.0, 1.2, 2.5], [3.0, 4.0, 1.1])
+    assert 2.5 < labelled.threshold < 3.0  # F1 = 0.8 here; lower cuts add false rejects
+    assert labelled.details["f1"] == pytest.approx(0.8)

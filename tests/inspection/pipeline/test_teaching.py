@@ -1,0 +1,68 @@
+"""Teaching from the recipe's camera: only good parts, ROI cut, files where the tools read them."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from inspection.errors import LinesideError, RecipeError
+from inspection.jobs import Cancelled
+from inspection.paths import demo_recipe, user_paths
+from inspection.pipeline import teaching
+from inspection.recipe import load_recipe, parse_recipe
+
+
+def recipe_with_surface(tmp_path: Path):
+    doc = yaml.safe_load(demo_recipe().read_text())
+    doc["tools"].append(
+        {"id": "surface", "type": "anomaly", "roi": {"x": 300, "y": 640, "w": 640, "h": 110}}
+    )
+    doc["cameras"][0]["source"]["defect_rate"] = 0.5
+    return parse_recipe(doc, "test.yaml")
+
+
+def test_frames_from_the_simulated_line_are_good_parts_only():
+    recipe = load_recipe(demo_recipe())
+    frames = teaching.frames_from_camera(recipe, "cam1", 5)
+    assert len(frames) == 5 and all(f.shape == (1024, 1280) for f in frames)
+    with pytest.raises(RecipeError, match="no camera 'cam9'"):
+        teaching.frames_from_camera(recipe, "cam9", 1)
+
+
+def test_teach_from_line_writes_what_untaught_tools_need(tmp_path: Path, lineside_home: Path):
+    recipe = recipe_with_surface(tmp_path)
+    paths = user_paths().ensure()
+    assert teaching.untaught_tools(recipe, paths) == ["label", "surface"]
+    steps: list[tuple[int, int, str]] = []
+    written = teaching.teach_from_line(
+        recipe, paths, good_parts=8, progress=lambda d, t, m: steps.append((d, t, m))
+    )
+    assert set(written) == {"surface", "label"}
+    assert written["surface"] == paths.models / "demo" / "surface.lsam"
+    assert all(p.is_file() for p in written.values())
+    assert teaching.untaught_tools(recipe, paths) == []
+    assert steps and steps[-1][0] == steps[-1][1]  # progress reached its end
+
+
+def test_teaching_refuses_tools_it_cannot_teach_and_honours_cancel(lineside_home: Path):
+    recipe = load_recipe(demo_recipe())
+    paths = user_paths().ensure()
+    with pytest.raises(RecipeError, match="not taught from good parts"):
+        teaching.teach_from_line(recipe, paths, good_parts=2, tools=["serial"])
+    with pytest.raises(RecipeError, match="not a defect"):
+        teaching.teach_anomaly(recipe, "label", paths, [np.zeros((64, 64), np.uint8)])
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(Cancelled):
+        teaching.teach_from_line(recipe, paths, good_parts=3, cancel=cancel)
+    assert not (paths.models / "demo" / "label.label.png").exists()
+
+
+def test_a_label_that_cannot_be_found_is_a_clear_error(lineside_home: Path):
+    recipe = load_recipe(demo_recipe())
+    with pytest.raises(LinesideError):
+        teaching.teach_label(recipe, "label", user_paths(), np.zeros((1024, 1280), np.uint8))

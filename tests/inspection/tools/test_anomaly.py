@@ -1,0 +1,164 @@
+"""AnomalyTool: untaught → ERROR, bad frames → ERROR, scratches → FAIL with a box on them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from inspection.errors import ModelError
+from inspection.inference.anomaly.fit import fit
+from inspection.inference.anomaly.model_file import save_model
+from inspection.inference.backbone import FeatureBackbone
+from inspection.inference.session import sha256_file
+from inspection.recipe import AnomalyToolSettings
+from inspection.tools.anomaly import AnomalyTool
+from inspection.tools.base import Tool, run_guarded
+from inspection.tools.registry import ToolContext
+from inspection.types import Frame, Verdict
+
+ROI = {"x": 40, "y": 30, "w": 128, "h": 96}
+
+
+def texture(seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:96, 0:128].astype(np.float32)
+    base = 128 + 35 * np.sin(2 * np.pi * xx / 10 + rng.uniform(0, 6.3)) * np.sin(
+        2 * np.pi * yy / 14
+    )
+    grain = cv2.GaussianBlur(rng.normal(0, 12, (96, 128)).astype(np.float32), (0, 0), 1.0)
+    return np.clip(base + grain, 0, 255).astype(np.uint8)
+
+
+def frame(part: np.ndarray) -> Frame:
+    """The part pasted into a 240 × 200 frame at the ROI (the tool must add the offset)."""
+    image = np.full((200, 240), 90, np.uint8)
+    image[ROI["y"] : ROI["y"] + 96, ROI["x"] : ROI["x"] + 128] = part
+    return Frame(camera="cam1", seq=0, t_ns=0, image=image)
+
+
+def settings(**kw: object) -> AnomalyToolSettings:
+    base: dict[str, object] = {"type": "anomaly", "id": "surface", "roi": ROI}
+    base.update(kw)
+    return AnomalyToolSettings.model_validate(base)
+
+
+@pytest.fixture(scope="module")
+def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("models")
+    model = fit([texture(s) for s in range(16)], FeatureBackbone(), tool_id="surface")
+    save_model(model, folder / "surface.lsam")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def tool(models_dir: Path) -> AnomalyTool:
+    return AnomalyTool(settings(), "cam1", ToolContext(models_dir=models_dir, threads=1))
+
+
+def test_untaught_tool_gives_error_not_pass(tmp_path: Path) -> None:
+    untaught = AnomalyTool(settings(), "cam1", ToolContext(models_dir=tmp_path))
+    assert isinstance(untaught, Tool)
+    result = run_guarded(untaught, frame(texture(1)))
+    assert result.verdict is Verdict.ERROR
+    assert "defect tool 'surface' has not been taught yet" in result.reason
+    assert untaught.model_hashes() == {}
+
+
+def test_good_part_passes(tool: AnomalyTool) -> None:
+    result = run_guarded(tool, frame(texture(500)))
+    assert result.verdict is Verdict.PASS, result.reason
+    assert result.measurements["score"] < result.measurements["threshold"]
+    assert result.measurements["regions"] == 0.0
+    json.dumps(dict(result.details))
+
+
+def test_scratch_fails_with_a_box_on_it_in_frame_coordinates(tool: AnomalyTool) -> None:
+    part = texture(501)
+    cv2.line(part, (30, 40), (80, 60), 15, 3)
+    result = run_guarded(tool, frame(part))
+    assert result.verdict is Verdict.FAIL
+    assert result.reason.startswith("defect found (score ")
+    assert " region" in result.reason and "px²" in result.reason
+    box = result.details["regions"][0]
+    cx, cy = box["x"] + box["w"] / 2, box["y"] + box["h"] / 2
+    assert ROI["x"] + 30 <= cx <= ROI["x"] + 80 and ROI["y"] + 35 <= cy <= ROI["y"] + 65
+    assert result.measurements["max_region_px"] == box["area_px"] > 0
+    assert result.overlays and not result.overlays[0].ok
+    pts = result.overlays[0].points
+    assert pts.dtype == np.float32 and pts[0, 0] == box["x"] and pts[0, 1] == box["y"]
+    json.dumps(dict(result.details))
+
+
+def test_min_area_ignores_small_findings(models_dir: Path) -> None:
+    strict = AnomalyTool(settings(min_area_px=10**6), "cam1", ToolContext(models_dir=models_dir))
+    part = texture(502)
+    cv2.line(part, (30, 40), (80, 60), 15, 3)
+    result = run_guarded(strict, frame(part))
+    assert result.verdict is Verdict.PASS
+    assert result.measurements["score"] >= result.measurements["threshold"]
+
+
+def test_threshold_override_is_used(models_dir: Path) -> None:
+    lenient = AnomalyTool(settings(threshold=1e6), "cam1", ToolContext(models_dir=models_dir))
+    part = texture(503)
+    cv2.line(part, (30, 40), (80, 60), 15, 3)
+    result = run_guarded(lenient, frame(part))
+    assert result.verdict is Verdict.PASS and result.measurements["threshold"] == 1e6
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        np.zeros((200, 240), np.float32),
+        np.zeros((4, 4), np.uint8),
+        np.zeros((200, 240, 4), np.uint8),
+    ],
+)
+def test_bad_frames_give_error(tool: AnomalyTool, image: np.ndarray) -> None:
+    result = run_guarded(tool, Frame(camera="cam1", seq=0, t_ns=0, image=image))
+    assert result.verdict is Verdict.ERROR and result.reason
+
+
+def test_frame_of_another_size_gives_error(tool: AnomalyTool) -> None:
+    whole = AnomalyTool(
+        settings(roi=None),
+        "cam1",
+        ToolContext(models_dir=tool.model_file.parent),  # type: ignore[union-attr]
+    )
+    result = run_guarded(whole, frame(texture(3)))
+    assert result.verdict is Verdict.ERROR and "taught on 128×96" in result.reason
+
+
+def test_roi_outside_the_frame_gives_error(models_dir: Path) -> None:
+    far = AnomalyTool(
+        settings(roi={"x": 1000, "y": 1000, "w": 10, "h": 10}),
+        "cam1",
+        ToolContext(models_dir=models_dir),
+    )
+    result = run_guarded(far, frame(texture(4)))
+    assert result.verdict is Verdict.ERROR and "outside the frame" in result.reason
+
+
+def test_heatmap_is_in_roi_coordinates(tool: AnomalyTool) -> None:
+    part = texture(504)
+    cv2.circle(part, (100, 30), 8, 250, -1)
+    heat = tool.heatmap(frame(part))
+    assert heat.shape == (96, 128) and heat.dtype == np.float32
+    y, x = np.unravel_index(int(np.argmax(heat)), heat.shape)
+    assert abs(x - 100) <= 12 and abs(y - 30) <= 12
+
+
+def test_model_hashes_name_model_and_backbone(tool: AnomalyTool, models_dir: Path) -> None:
+    hashes = tool.model_hashes()
+    assert hashes["surface"] == sha256_file(models_dir / "surface.lsam")
+    assert hashes["backbone"] == FeatureBackbone().sha256
+
+
+def test_unusable_model_file_refuses_construction(tmp_path: Path) -> None:
+    (tmp_path / "surface.lsam").write_bytes(b"garbage" * 100)
+    with pytest.raises(ModelError, match=r"surface\.lsam"):
+        AnomalyTool(settings(), "cam1", ToolContext(models_dir=tmp_path))
