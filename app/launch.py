@@ -112,7 +112,7 @@ def _gui(argv: Sequence[str]) -> int:
     def make_station(recipe: Recipe) -> Station:
         return Station(recipe, paths=paths)
 
-    window = MainWindow(make_station, settings)
+    window = MainWindow(make_station, settings, teach_on_first_use=True)
     reporter.set_parent_widget(window)
 
     def remember(path: Path) -> None:

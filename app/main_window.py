@@ -1,4 +1,4 @@
-"""The main window: the operator screen plus recipe opening and Start/Stop in menu and toolbar."""
+"""The main window: the operator screen, recipe opening, Start/Stop, teaching and the batch."""
 
 from __future__ import annotations
 
@@ -8,14 +8,20 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QWidget
+from PySide6.QtWidgets import QDialog, QFileDialog, QMainWindow, QMessageBox, QWidget
 
+from app.batch_dialog import BatchBar, BatchDialog, batch_keys
 from app.bridge import StationBridge
+from app.label_teaching import LabelTeaching, label_tools
 from app.operator_screen import OperatorScreen
 from app.settings import AppSettings
 from app.station_control import STOP_TIMEOUT_S, StationControl, StationFactory
+from app.teach_dialog import TeachDialog, teachable_tools
 from inspection.errors import RecipeError
-from inspection.recipe import Recipe, load_recipe
+from inspection.jobs import JobPool
+from inspection.paths import Paths, user_paths
+from inspection.pipeline.teaching import find_tool, untaught_tools
+from inspection.recipe import Recipe, SyntheticSourceSettings, load_recipe
 
 if TYPE_CHECKING:
     from inspection.pipeline.station import Station
@@ -24,6 +30,8 @@ log = logging.getLogger(__name__)
 
 # A close waits for the station to stop; after this it closes anyway and logs what was left.
 CLOSE_DEADLINE_MS = int((STOP_TIMEOUT_S + 2.0) * 1000)
+# Jobs check their cancel flag between steps; a close waits this long for them to end.
+JOBS_SHUTDOWN_S = 3.0
 
 
 class MainWindow(QMainWindow):
@@ -36,9 +44,20 @@ class MainWindow(QMainWindow):
         factory: StationFactory,
         settings: AppSettings | None = None,
         parent: QWidget | None = None,
+        *,
+        paths: Paths | None = None,
+        teach_on_first_use: bool = False,
     ) -> None:
+        """``paths``: where teaching writes models (the stations' own paths; default: the user's).
+        ``teach_on_first_use``: when a recipe's untaught tools watch the simulated line, teach
+        them at once (the simulated line knows its good parts; a real line needs an engineer)."""
         super().__init__(parent)
+        self._teach_on_first_use = teach_on_first_use
         self.settings = settings or AppSettings()
+        self.paths = paths or user_paths()
+        self.jobs = JobPool()
+        self.label_teaching = LabelTeaching(self.jobs, self.paths, self)
+        self.teach_dialog: TeachDialog | None = None
         self.bridge = StationBridge(self)
         self.control = StationControl(factory, self.bridge, self)
         self.screen_widget = OperatorScreen()
@@ -63,6 +82,16 @@ class MainWindow(QMainWindow):
         self.quit_action = QAction("Quit", self)
         self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         self.quit_action.triggered.connect(self.close)
+        self.teach_action = QAction("Teach good parts…", self)
+        self.teach_action.triggered.connect(self.open_teach_dialog)
+        self.teach_label_action = QAction("Teach label from current frame", self)
+        self.teach_label_action.triggered.connect(self.teach_label_from_current_frame)
+        self.batch_action = QAction("Batch…", self)
+        self.batch_action.triggered.connect(self.open_batch_dialog)
+        self.batch_bar = BatchBar()
+        self.batch_bar.batchRequested.connect(self.batch_action.trigger)
+        self.statusBar().addPermanentWidget(self.batch_bar, 1)
+        self.statusBar().setSizeGripEnabled(False)
 
         recipe_menu = self.menuBar().addMenu("&Recipe")
         recipe_menu.addAction(self.open_action)
@@ -70,11 +99,18 @@ class MainWindow(QMainWindow):
         recipe_menu.addAction(self.quit_action)
         station_menu = self.menuBar().addMenu("&Station")
         station_menu.addAction(self.start_stop_action)
+        station_menu.addAction(self.batch_action)
+        teach_menu = self.menuBar().addMenu("&Teach")
+        teach_menu.addAction(self.teach_action)
+        teach_menu.addAction(self.teach_label_action)
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("mainToolbar")
         toolbar.setMovable(False)
         toolbar.addAction(self.open_action)
         toolbar.addAction(self.start_stop_action)
+        toolbar.addSeparator()
+        toolbar.addAction(self.teach_action)
+        toolbar.addAction(self.batch_action)
 
         if self.settings.window_geometry:
             self.restoreGeometry(QByteArray.fromBase64(self.settings.window_geometry.encode()))
@@ -118,15 +154,46 @@ class MainWindow(QMainWindow):
     def _on_station_changed(self, station: Station) -> None:
         self.screen_widget.set_station(station)
         self._update_title()
+        self._show_batch()
         if self._recipe_path is not None:
             self.settings.last_recipe = self._recipe_path
             self.recipeOpened.emit(self._recipe_path)
+        if self._teach_on_first_use:
+            self._teach_simulated_tools(station.recipe)
+
+    def _teach_simulated_tools(self, recipe: Recipe) -> None:
+        simulated = {c.id for c in recipe.cameras if isinstance(c.source, SyntheticSourceSettings)}
+        untaught = [
+            t
+            for t in untaught_tools(recipe, self.paths)
+            if recipe.camera_for(find_tool(recipe, t)) in simulated
+        ]
+        if not untaught:
+            return
+        log.info("first use of %s: teaching %s from the simulated line", recipe.name, untaught)
+        dialog = self.open_teach_dialog()
+        if dialog is not None:
+            for tool_id, box in dialog.tool_boxes.items():
+                box.setChecked(tool_id in untaught)
+            dialog.start()
 
     def _on_state_changed(self, running: bool, busy: bool) -> None:
         self.screen_widget.set_running(running, busy=busy)
         self.start_stop_action.setText("Stop" if running else "Start")
         self.start_stop_action.setEnabled(not busy and self.control.station is not None)
         self.open_action.setEnabled(not busy)
+        recipe = self.recipe
+        self.teach_action.setEnabled(
+            not busy and recipe is not None and bool(teachable_tools(recipe))
+        )
+        self.teach_label_action.setEnabled(
+            not busy and recipe is not None and bool(label_tools(recipe))
+        )
+        self.batch_action.setEnabled(recipe is not None and bool(batch_keys(recipe)))
+        self.batch_bar.button.setEnabled(self.batch_action.isEnabled())
+        if not busy:
+            # a start may have taken batch values from the source (e.g. the simulated line)
+            self._show_batch()
         if self._closing and not busy:
             if running:
                 self.control.stop()
@@ -143,6 +210,52 @@ class MainWindow(QMainWindow):
             if recipe is not None
             else "Lineside"
         )
+
+    # ---- teaching and the batch ----------------------------------------------------------------
+
+    def open_teach_dialog(self) -> TeachDialog | None:
+        """Show the Teach good parts dialog (window-modal; returns at once)."""
+        recipe = self.recipe
+        if recipe is None or self.control.busy:
+            return None
+        if self.teach_dialog is not None and self.teach_dialog.busy:
+            self.teach_dialog.raise_()
+            return self.teach_dialog
+        if self.teach_dialog is not None:
+            self.teach_dialog.deleteLater()
+        self.teach_dialog = TeachDialog(recipe, self.paths, self.jobs, self.control, self)
+        self.teach_dialog.open()
+        return self.teach_dialog
+
+    def teach_label_from_current_frame(self) -> None:
+        station = self.station
+        if station is not None:
+            self.label_teaching.teach_current_frame(station.recipe, station.newest_frame)
+
+    def open_batch_dialog(self) -> None:
+        station = self.station
+        if station is None:
+            return
+        keys = batch_keys(station.recipe)
+        dialog = BatchDialog(keys, station.batch.snapshot(), self)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.set_batch(dialog.values())
+
+    def set_batch(self, values: dict[str, str]) -> None:
+        """Set the running batch's values (already validated) and show them."""
+        station = self.station
+        if station is None:
+            return
+        station.batch.set(values)
+        log.info("batch set: %s", values)
+        self._show_batch()
+
+    def _show_batch(self) -> None:
+        station = self.station
+        if station is None:
+            self.batch_bar.show_batch([], {})
+        else:
+            self.batch_bar.show_batch(batch_keys(station.recipe), station.batch.snapshot())
 
     # ---- closing -------------------------------------------------------------------------------
 
@@ -162,6 +275,11 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.settings.window_geometry = bytes(self.saveGeometry().toBase64().data()).decode()
+        if self.teach_dialog is not None:
+            self.teach_dialog.abandon()
+        self.label_teaching.detach()
+        if not self.jobs.shutdown(JOBS_SHUTDOWN_S):
+            log.warning("a job was still running after %.1f s; closing anyway", JOBS_SHUTDOWN_S)
         self.control.shutdown(0.5 if self._closing_anyway else STOP_TIMEOUT_S + 1.0)
         self.screen_widget.set_station(None)
         event.accept()

@@ -13,16 +13,22 @@ from inspection.pipeline.parts import FrameGrouper, PartJob
 class Feed:
     """What the acquisition, worker and dispatcher threads of one run share (and nothing else)."""
 
-    def __init__(self, cameras: Sequence[str], queue_size: int, grouper: FrameGrouper) -> None:
+    def __init__(
+        self,
+        cameras: Sequence[str],
+        queue_size: int,
+        grouper: FrameGrouper,
+        first_part: int = 0,
+    ) -> None:
         self.jobs: queue.Queue[PartJob] = queue.Queue(maxsize=queue_size)
-        self.reorder = ReorderBuffer()
+        self.reorder = ReorderBuffer(first_part)
         self.grouper = grouper
         self.issue_lock = threading.Lock()
         self.stop_acquiring = threading.Event()
         self.stop_workers = threading.Event()
         self.stop_dispatch = threading.Event()
         self.finished = threading.Event()
-        self._issued = 0
+        self._issued = first_part
         self._cameras = set(cameras)
         self._ended: set[str] = set()
         self._ended_lock = threading.Lock()
@@ -32,6 +38,11 @@ class Feed:
         n = self._issued
         self._issued += 1
         return n
+
+    @property
+    def issued(self) -> int:
+        """How many part numbers were handed out (the next run continues from here)."""
+        return self._issued
 
     def camera_ended(self, camera: str) -> bool:
         """Note a camera's stream ended; True when it was the last one."""

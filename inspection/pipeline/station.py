@@ -87,6 +87,7 @@ class Station:
         self._newest: dict[str, Frame] = {}
         self._threads: list[threading.Thread] = []
         self._running = False
+        self._next_part = 0
         self._store: ResultsStore | None = None
         self._feed: Feed | None = None
 
@@ -159,6 +160,8 @@ class Station:
             cameras=[c.id for c in recipe.cameras],
             queue_size=recipe.pipeline.queue_size,
             grouper=FrameGrouper([c.id for c in recipe.cameras]),
+            # part numbers go on across stop/start, so records and the PLC never see one twice
+            first_part=self._next_part,
         )
         self._running = True
         feed = self._feed
@@ -201,6 +204,7 @@ class Station:
             self._store.stop(left())
             self._store = None
         self._threads = []
+        self._next_part = feed.issued
         self._running = False
         self._status(StatusLevel.INFO, "station", "stopped")
 

@@ -114,9 +114,9 @@ def test_reset_counts_starts_from_zero(qtbot, folder_recipe: Path) -> None:
 
 def test_demo_recipe_end_to_end(qtbot, tmp_path: Path) -> None:
     text = demo_recipe().read_text(encoding="utf-8")
-    assert "rate_hz: 10" in text
+    assert "rate_hz: 4" in text
     recipe = tmp_path / "demo-short.yaml"
-    recipe.write_text(text.replace("rate_hz: 10", "rate_hz: 20\n      parts: 60"), "utf-8")
+    recipe.write_text(text.replace("rate_hz: 4", "rate_hz: 20\n      parts: 60"), "utf-8")
 
     window = _window(qtbot, recipe, start=True)
     screen = window.screen_widget
@@ -133,3 +133,23 @@ def test_demo_recipe_end_to_end(qtbot, tmp_path: Path) -> None:
     _close(qtbot, window)
     names = {t.name for t in threading.enumerate()}
     assert not {n for n in names if n.startswith(("acq-", "worker-", "dispatcher", "station-"))}
+
+
+def test_first_use_of_the_demo_teaches_the_label_from_the_simulated_line(
+    qtbot, tmp_path: Path, lineside_home: Path
+) -> None:
+    window = MainWindow(_station, teach_on_first_use=True)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    assert window.open_recipe(demo_recipe(), start=True)
+    qtbot.waitUntil(lambda: window.teach_dialog is not None, timeout=10_000)
+    dialog = window.teach_dialog
+    assert dialog is not None
+    with qtbot.waitSignal(dialog.ended, timeout=120_000) as ended:
+        pass
+    assert ended.args == ["taught"]
+    assert (lineside_home / "data" / "models" / "demo" / "label.label.png").is_file()
+    # the station runs again, now with a taught label tool
+    qtbot.waitUntil(lambda: window.control.running and not window.control.busy, timeout=20_000)
+    _close(qtbot, window)

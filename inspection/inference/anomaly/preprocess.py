@@ -33,8 +33,11 @@ class Prepared:
 
 
 def content_size(h: int, w: int, long_side: int) -> tuple[int, int]:
-    """(height, width) of an h × w image scaled so its longer side is ``long_side``."""
-    scale = long_side / max(h, w)
+    """(height, width) of an h × w image scaled so its longer side is at most ``long_side``.
+
+    Smaller images keep their size: upscaling adds no detail, only cost (a 256² ROI stays 256²).
+    """
+    scale = min(1.0, long_side / max(h, w))
     return max(1, round(h * scale)), max(1, round(w * scale))
 
 

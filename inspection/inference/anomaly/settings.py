@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-PREPROCESSING_VERSION = 2
+PREPROCESSING_VERSION = 3
 """Bumped whenever preprocessing or feature extraction changes the features a model learnt."""
 
 
@@ -13,8 +13,9 @@ PREPROCESSING_VERSION = 2
 class AnomalySettings:
     """How images become patch features, how the memory bank is built and how maps are scored.
 
-    long_side: the image's longer side is resized to this many px, aspect ratio kept, and the
-        shorter side padded (reflected) up to a multiple of 32; thin defects keep their shape.
+    long_side: an image whose longer side exceeds this many px is shrunk to it (never enlarged),
+        aspect ratio kept, and padded (reflected) up to multiples of 32; thin defects keep
+        their shape.
     pool: side of the local average pooling on each feature map (patch neighbourhood).
     weight16: factor on the stride-16 features before concatenation with the stride-8 ones.
     coreset_ratio / bank_min / bank_max: memory bank = greedy k-center coreset of this fraction

@@ -340,3 +340,16 @@ def test_camera_alarms_and_reconnects_and_the_alarm_clears(collector: Collector)
         ("info", "camera cam1 connected"),
     ]
     assert [i.part_seq for i in collector.inspections] == list(range(6))
+
+
+def test_part_numbers_go_on_after_a_restart(collector: Collector):
+    station = Station(
+        make_recipe(workers=1),
+        store_results=False,
+        sources=[MemorySource(frames(3))],
+        make_tools=lambda: [BrightnessTool()],
+    )
+    station.add_listener(collector)
+    run_to_end(station)
+    run_to_end(station)  # the memory source starts over; the station's numbering does not
+    assert [i.part_seq for i in collector.inspections] == [0, 1, 2, 3, 4, 5]
