@@ -41,7 +41,7 @@ from inspection.recipe import Recipe
 
 log = logging.getLogger(__name__)
 
-DEFAULT_GOOD_PARTS = 60
+DEFAULT_GOOD_PARTS = 100
 MAX_GOOD_PARTS = 2000
 _KIND = {"anomaly": "defect", "label": "label"}
 DIALOG_TEXT_PX = 20

@@ -58,6 +58,8 @@ SIMULATED_DEFECTS = (
     "wrong_serial_format",
     "duplicate_serial",
 )
+SIMULATED_SURFACE_DEFECTS = ("scratch", "stain", "dent")
+"""The simulated line's defects on the pack's surface (what a defect tool is meant to catch)."""
 
 
 class SyntheticSourceSettings(_Strict):
@@ -179,6 +181,10 @@ class AnomalyToolSettings(_Strict):
     """Overrides the threshold calibrated at teaching (score units of the model)."""
     min_area_px: int = Field(default=0, ge=0)
     """Findings smaller than this (frame pixels) are ignored."""
+    align: Literal["none", "part"] = "none"
+    """``part``: locate the part (the largest region standing out from the background) and cut
+    the ROI with the part turned and shifted to its pose when taught: parts that lie a little
+    differently on the conveyor are not mistaken for defects."""
 
 
 class DetectorToolSettings(_Strict):

@@ -104,7 +104,7 @@ def run_headless(
     }
 
 
-def teach_on_first_use(recipe: Recipe, paths: Paths, good_parts: int = 60) -> dict[str, Path]:
+def teach_on_first_use(recipe: Recipe, paths: Paths, good_parts: int = 100) -> dict[str, Path]:
     """Teach untaught tools whose cameras are the simulated line (it knows its good parts).
 
     On a real camera nobody can vouch for the parts passing by, so those tools stay untaught

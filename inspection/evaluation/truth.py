@@ -6,14 +6,14 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from inspection.recipe import Recipe
+from inspection.recipe import SIMULATED_SURFACE_DEFECTS, Recipe
 from inspection.types import Inspection
 
 # Which simulated defects each tool type is meant to catch. A defect no tool of the recipe covers
 # counts as a good part for that recipe: rejecting it would be a false alarm of some tool.
 COVERED_BY_TOOL_TYPE: dict[str, frozenset[str]] = {
     "codes": frozenset({"damaged_code", "wrong_serial_format", "duplicate_serial"}),
-    "anomaly": frozenset({"scratch", "stain", "dent"}),
+    "anomaly": frozenset(SIMULATED_SURFACE_DEFECTS),
     "label": frozenset({"missing_label", "skewed_label", "misprinted_lot"}),
 }
 

@@ -8,6 +8,7 @@ first, exactly as at inspection, and each tool learns from its own ROI.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -23,13 +24,22 @@ from inspection.inference.session import SessionSettings
 from inspection.jobs import Cancelled
 from inspection.paths import Paths
 from inspection.pipeline.masks import PrivacyMask
-from inspection.recipe import AnomalyToolSettings, LabelToolSettings, Recipe, ToolSettings
+from inspection.recipe import (
+    SIMULATED_SURFACE_DEFECTS,
+    AnomalyToolSettings,
+    LabelToolSettings,
+    Recipe,
+    SyntheticSourceSettings,
+    ToolSettings,
+)
 from inspection.sources.base import BadFrameError
 from inspection.sources.registry import build_source
 from inspection.tools.anomaly import model_path
 from inspection.tools.base import crop
+from inspection.tools.fixture import PartPose, cut_aligned, locate_part
 from inspection.tools.label import teach_label_tool
 from inspection.tools.registry import ToolContext
+from inspection.types import PartTruth, Region
 
 log = logging.getLogger(__name__)
 
@@ -79,11 +89,13 @@ def frames_from_camera(
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
     max_frames: int | None = None,
+    want: Callable[[PartTruth], bool] = lambda truth: truth.is_good,
 ) -> list[np.ndarray]:
     """``count`` good frames from the recipe's camera (masks applied).
 
-    Frames the source knows to be defective (simulated line's truth) are skipped; unreadable
-    frames are skipped and logged. Gives up after ``max_frames`` frames (default 20 × count).
+    Frames the source knows to be defective (simulated line's truth) are skipped — or, with
+    ``want``, whatever that says of a part's truth is kept; unreadable frames are skipped and
+    logged. Gives up after ``max_frames`` frames (default 20 × count).
     """
     cam = next((c for c in with_realtime_off(recipe).cameras if c.id == camera), None)
     if cam is None:
@@ -109,7 +121,7 @@ def frames_from_camera(
             if frame is None:
                 break
             seen += 1
-            if frame.truth is not None and not frame.truth.is_good:
+            if frame.truth is not None and not want(frame.truth):
                 continue
             images.append(mask.apply(np.array(frame.image, copy=True)) if mask else frame.image)
             if progress is not None:
@@ -118,7 +130,7 @@ def frames_from_camera(
         source.close()
     if len(images) < count:
         raise LinesideError(
-            f"camera {camera} gave only {len(images)} good parts of the {count} asked for "
+            f"camera {camera} gave only {len(images)} suitable parts of the {count} asked for "
             f"({seen} frames read)"
         )
     return images
@@ -146,16 +158,28 @@ def teach_anomaly(
     if target is None:
         raise LinesideError(f"tool {tool_id!r}: nowhere to keep its model")
     roi = settings.roi.to_region() if settings.roi is not None else None
+    align = settings.align == "part"
+    reference: PartPose | None = None
 
     def cut(items: Sequence[np.ndarray | Path]) -> list[np.ndarray | Path]:
-        # files are cut by fit() after loading only when there is no ROI
-        if roi is None:
-            return list(items)
+        nonlocal reference
+        if roi is None and not align:
+            return list(items)  # fit() reads files itself and lists the ones it skips
         out: list[np.ndarray | Path] = []
         for item in items:
             image = item if isinstance(item, np.ndarray) else _read(item)
-            if image is not None:
+            if image is None:
+                continue
+            if not align:
                 out.append(np.ascontiguousarray(crop(image, roi)[0]))
+                continue
+            pose = locate_part(image)
+            if pose is None:
+                log.warning("teaching %s: no part found to align to; image skipped", tool_id)
+                continue
+            reference = reference or pose  # the first good part sets the pose all are taught in
+            h, w = image.shape[:2]
+            out.append(cut_aligned(image, pose, reference, roi or Region(x=0, y=0, w=w, h=h)))
         return out
 
     def fit_progress(done: int, total: int) -> None:
@@ -175,6 +199,10 @@ def teach_anomaly(
         )
     except FitCancelled as exc:
         raise Cancelled(str(exc)) from None
+    if reference is not None:
+        model = dataclasses.replace(
+            model, provenance={**model.provenance, "fixture": reference.to_json()}
+        )
     target.parent.mkdir(parents=True, exist_ok=True)
     save_model(model, target)
     log.info("defect tool %s taught on %d images → %s", tool_id, len(images), target)
@@ -203,7 +231,7 @@ def teach_from_line(
     recipe: Recipe,
     paths: Paths,
     *,
-    good_parts: int = 60,
+    good_parts: int = 100,
     tools: Sequence[str] | None = None,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
@@ -212,6 +240,8 @@ def teach_from_line(
     their cameras; returns tool id → file written. Nothing is written if cancelled."""
     wanted = list(tools) if tools is not None else untaught_tools(recipe, paths)
     frames: dict[str, list[np.ndarray]] = {}
+    bad_frames: dict[str, list[np.ndarray]] = {}
+    simulated = {c.id for c in recipe.cameras if isinstance(c.source, SyntheticSourceSettings)}
     written: dict[str, Path] = {}
     for tool_id in wanted:
         settings = find_tool(recipe, tool_id)
@@ -222,12 +252,34 @@ def teach_from_line(
             frames[camera] = frames_from_camera(
                 recipe, camera, good_parts, progress=progress, cancel=cancel
             )
+        if (
+            isinstance(settings, AnomalyToolSettings)
+            and camera in simulated
+            and camera not in bad_frames
+        ):
+            # the simulated line also knows its defective parts: labelled bad examples let the
+            # threshold sit between good and bad instead of guessing from good parts alone
+            bad_frames[camera] = frames_from_camera(
+                recipe,
+                camera,
+                max(good_parts // 3, 3),
+                progress=progress,
+                cancel=cancel,
+                want=lambda t: bool(set(t.defects) & set(SIMULATED_SURFACE_DEFECTS)),
+            )
     for tool_id in wanted:
         settings = find_tool(recipe, tool_id)
-        images = frames[recipe.camera_for(settings)]
+        camera = recipe.camera_for(settings)
+        images = frames[camera]
         if isinstance(settings, AnomalyToolSettings):
             written[tool_id] = teach_anomaly(
-                recipe, tool_id, paths, images, progress=progress, cancel=cancel
+                recipe,
+                tool_id,
+                paths,
+                images,
+                bad_images=bad_frames.get(camera, []),
+                progress=progress,
+                cancel=cancel,
             )
         else:
             written[tool_id] = teach_label(recipe, tool_id, paths, images[0])

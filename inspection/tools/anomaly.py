@@ -23,12 +23,14 @@ from typing import Any
 import cv2
 import numpy as np
 
+from inspection.errors import ModelError
 from inspection.inference.anomaly.model import AnomalyScorer
 from inspection.inference.anomaly.model_file import SUFFIX, load_model
 from inspection.inference.backbone import FeatureBackbone
 from inspection.inference.session import SessionSettings, sha256_file
 from inspection.recipe import AnomalyToolSettings
 from inspection.tools.base import crop
+from inspection.tools.fixture import PartPose, cut_aligned, locate_part, to_frame
 from inspection.tools.registry import ToolContext
 from inspection.types import Frame, Overlay, Region, ToolResult, Verdict
 
@@ -58,6 +60,7 @@ class AnomalyTool:
         self._roi = settings.roi.to_region() if settings.roi is not None else None
         self.model_file = model_path(settings, context)
         self._scorer: AnomalyScorer | None = None
+        self._reference: PartPose | None = None
         self._hashes: dict[str, str] = {}
         self.last_map: np.ndarray | None = None
         """float32 (h, w) anomaly map of the last inspected ROI (normalised score units)."""
@@ -68,6 +71,14 @@ class AnomalyTool:
             return
         backbone = FeatureBackbone(SessionSettings(threads=context.threads))
         model = load_model(self.model_file, backbone.sha256)
+        if settings.align == "part":
+            fixture = model.provenance.get("fixture")
+            if not isinstance(fixture, dict):
+                raise ModelError(
+                    f"{self.model_file}: taught without part alignment, but the recipe asks for "
+                    "align: part; teach the tool again"
+                )
+            self._reference = PartPose.from_json(fixture)
         self._scorer = AnomalyScorer(model, backbone)
         self._hashes = {self.tool_id: sha256_file(self.model_file), "backbone": backbone.sha256}
 
@@ -85,10 +96,28 @@ class AnomalyTool:
     def heatmap(self, frame: Frame) -> np.ndarray:
         """float32 (h, w) anomaly map of the ROI in ``frame`` (ROI coordinates, score units)."""
         scorer = self._require_model()
-        patch, region = crop(np.asarray(frame.image), self._roi)
+        cut = self._cut(np.asarray(frame.image))
+        if isinstance(cut, str):
+            raise ValueError(cut)
+        return scorer.score(cut[0]).map
+
+    def _cut(self, image: np.ndarray) -> tuple[np.ndarray, Region, PartPose | None] | str:
+        """The ROI to score (aligned to the taught part when asked), or why there is none."""
+        h, w = image.shape[:2]
+        roi = self._roi or Region(x=0, y=0, w=w, h=h)
+        if self._reference is not None:
+            if roi.clip(w, h).is_empty:
+                return (
+                    f"ROI ({roi.x}, {roi.y}, {roi.w}×{roi.h}) lies outside the frame ({w}×{h} px)"
+                )
+            pose = locate_part(image)
+            if pose is None:
+                return "no part found in the frame to align the defect check to"
+            return cut_aligned(image, pose, self._reference, roi), roi, pose
+        patch, region = crop(image, self._roi)
         if region.is_empty:
-            raise ValueError(self._outside(frame))
-        return scorer.score(np.ascontiguousarray(patch)).map
+            return f"ROI ({roi.x}, {roi.y}, {roi.w}×{roi.h}) lies outside the frame ({w}×{h} px)"
+        return np.ascontiguousarray(patch), region, None
 
     def inspect(self, frame: Frame) -> ToolResult:
         """Score the ROI of ``frame`` (uint8 (H, W) grey or (H, W, 3) BGR) and judge it."""
@@ -100,10 +129,11 @@ class AnomalyTool:
                 "(lineside train ... or Teach good parts)",
                 t0,
             )
-        patch, region = crop(np.asarray(frame.image), self._roi)
-        if region.is_empty:
-            return self._result(Verdict.ERROR, self._outside(frame), t0)
-        scored = self._scorer.score(np.ascontiguousarray(patch))
+        cut = self._cut(np.asarray(frame.image))
+        if isinstance(cut, str):
+            return self._result(Verdict.ERROR, cut, t0)
+        patch, region, pose = cut
+        scored = self._scorer.score(patch)
         self.last_map = scored.map
         threshold = self.threshold
         assert threshold is not None
@@ -122,9 +152,20 @@ class AnomalyTool:
             {**r, "x": r["x"] + region.x, "y": r["y"] + region.y}
             for r in regions[:MAX_REGIONS_IN_DETAILS]
         ]
-        overlays = tuple(
-            Overlay(points=_box(r), label=f"{r['peak']:.1f}", ok=False) for r in shifted
-        )
+        if pose is not None and self._reference is not None:
+            # boxes were found in the aligned cut: draw them where they are on this part
+            overlays = tuple(
+                Overlay(
+                    points=to_frame(_box(r), pose, self._reference, region),
+                    label=f"{r['peak']:.1f}",
+                    ok=False,
+                )
+                for r in regions[:MAX_REGIONS_IN_DETAILS]
+            )
+        else:
+            overlays = tuple(
+                Overlay(points=_box(r), label=f"{r['peak']:.1f}", ok=False) for r in shifted
+            )
         return ToolResult(
             tool_id=self.tool_id,
             tool_type=self.tool_type,

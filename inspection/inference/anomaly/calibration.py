@@ -5,7 +5,10 @@ the held-out good image scores (normalised so their median is 1). With a handful
 images q is about their maximum, which underestimates the tail of all good parts: doubling the
 spread above the median, and never accepting less than 1.5× the typical good score, keeps false
 rejects rare on small teaching sets while clear defects (several times the good score) still fail. With labelled bad images: the midpoint between neighbouring scores that
-gives the best image-level F1 (defect = positive), ties broken towards the widest gap.
+gives the best image-level F1 (defect = positive) among thresholds above every held-out good
+score, ties broken towards the widest gap: when good and bad separate, the threshold sits in the
+middle of the gap; when they overlap, faint defects below a good part's score are missed rather
+than good parts rejected at the rate the few held-out images would suggest.
 """
 
 from __future__ import annotations
@@ -73,6 +76,10 @@ def from_labelled(good: Sequence[float], bad: Sequence[float]) -> Calibration:
     gaps = np.diff(values) if values.size > 1 else np.zeros(1)
     cands = np.concatenate([cands, [values[-1] * MIN_ABOVE_MAX]])
     gaps = np.concatenate([gaps, [0.0]])
+    # never below a held-out good part: the held-out goods stand for hundreds of parts on the line,
+    # while F1 over a few dozen images would happily trade a false reject for a faint defect
+    above = cands > g.max()
+    cands, gaps = cands[above], gaps[above]
     best: tuple[float, float, float] | None = None
     for t, gap in zip(cands, gaps, strict=True):
         tp = float(np.count_nonzero(b >= t))
@@ -87,7 +94,8 @@ def from_labelled(good: Sequence[float], bad: Sequence[float]) -> Calibration:
         threshold=thr,
         method="f1",
         details={
-            "rule": "midpoint between scores with the best image F1 (bad = positive)",
+            "rule": "midpoint between scores with the best image F1 (bad = positive), "
+            "above every held-out good score",
             "f1": round(f1, 4),
             "good_scores": [round(float(s), 4) for s in g],
             "bad_scores": [round(float(s), 4) for s in b],

@@ -1,0 +1,20 @@
+"""Threshold from labelled images: in the gap when they separate, never under a good part."""
+
+from __future__ import annotations
+
+import pytest
+
+from inspection.inference.anomaly.calibration import from_labelled
+
+
+def test_separable_scores_put_the_threshold_mid_gap():
+    cal = from_labelled([0.9, 1.0, 1.2], [2.0, 3.0])
+    assert cal.threshold == pytest.approx(1.6)
+    assert cal.details["f1"] == 1.0
+
+
+def test_overlap_misses_a_faint_defect_rather_than_rejecting_a_good_part():
+    # one faint defect (1.1) scores below the worst good part (1.5)
+    cal = from_labelled([1.0, 1.2, 1.5], [1.1, 2.5, 3.0])
+    assert cal.threshold > 1.5
+    assert cal.threshold == pytest.approx(2.0)  # midway to the next defect above
