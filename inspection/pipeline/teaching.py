@@ -90,6 +90,7 @@ def frames_from_camera(
     cancel: threading.Event | None = None,
     max_frames: int | None = None,
     want: Callable[[PartTruth], bool] = lambda truth: truth.is_good,
+    what: str = "good parts",
 ) -> list[np.ndarray]:
     """``count`` good frames from the recipe's camera (masks applied).
 
@@ -130,7 +131,7 @@ def frames_from_camera(
         source.close()
     if len(images) < count:
         raise LinesideError(
-            f"camera {camera} gave only {len(images)} suitable parts of the {count} asked for "
+            f"camera {camera} gave only {len(images)} {what} of the {count} asked for "
             f"({seen} frames read)"
         )
     return images
@@ -266,6 +267,7 @@ def teach_from_line(
                 progress=progress,
                 cancel=cancel,
                 want=lambda t: bool(set(t.defects) & set(SIMULATED_SURFACE_DEFECTS)),
+                what="parts with surface defects",
             )
     for tool_id in wanted:
         settings = find_tool(recipe, tool_id)

@@ -45,9 +45,12 @@ def test_run_headless_prints_counts_and_truth(capsys, lineside_home: Path):
         "missing_label",
         "skewed_label",
         "misprinted_lot",
+        "scratch",
+        "stain",
+        "dent",
     }
-    # first use of the demo: the label was taught from the simulated line's good parts
-    assert set(data["taught_on_first_use"]) == {"label"}
+    # first use of the demo: surface model and label taught from the simulated line
+    assert set(data["taught_on_first_use"]) == {"label", "surface"}
     assert (lineside_home / "data" / "models" / "demo" / "label.label.png").is_file()
     assert rc == (1 if data["error"] or t["fp"] or t["fn"] else 0)
     assert (lineside_home / "data" / "results.sqlite").exists()
