@@ -19,7 +19,7 @@ import numpy as np
 
 from inspection.inference.adapters.anomalib import AnomalibModel
 from inspection.recipe import AnomalibToolSettings
-from inspection.tools.base import crop
+from inspection.tools.base import crop, tool_result
 from inspection.tools.registry import ToolContext
 from inspection.types import Frame, Overlay, Region, ToolResult, Verdict
 
@@ -149,17 +149,15 @@ class AnomalibTool:
         details: Mapping[str, object] | None = None,
         overlays: tuple[Overlay, ...] = (),
     ) -> ToolResult:
-        return ToolResult(
-            tool_id=self.tool_id,
-            tool_type=self.tool_type,
-            verdict=verdict,
-            reason=reason,
-            measurements=dict(measurements or {}),
-            details=dict(details or {}),
-            overlays=overlays,
+        return tool_result(
+            self,
+            verdict,
+            reason,
+            t0,
             roi=region,
-            camera=self.camera,
-            duration_ns=time.perf_counter_ns() - t0,
+            measurements=measurements,
+            details=details,
+            overlays=overlays,
         )
 
     def model_hashes(self) -> Mapping[str, str]:

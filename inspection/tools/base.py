@@ -6,11 +6,11 @@ import dataclasses
 import logging
 import time
 from collections.abc import Mapping
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from inspection.types import Frame, Region, ToolResult, Verdict
+from inspection.types import Frame, Overlay, Region, ToolResult, Verdict
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,32 @@ def error_result(tool: Tool, reason: str, duration_ns: int = 0) -> ToolResult:
         reason=reason,
         camera=tool.camera,
         duration_ns=duration_ns,
+    )
+
+
+def tool_result(
+    tool: Tool,
+    verdict: Verdict,
+    reason: str,
+    started_ns: int,
+    *,
+    roi: Region | None = None,
+    measurements: Mapping[str, float] | None = None,
+    details: Mapping[str, Any] | None = None,
+    overlays: tuple[Overlay, ...] = (),
+) -> ToolResult:
+    """A tool's result, timed from ``started_ns`` (``time.perf_counter_ns()`` at its start)."""
+    return ToolResult(
+        tool_id=tool.tool_id,
+        tool_type=tool.tool_type,
+        verdict=verdict,
+        reason=reason,
+        measurements=dict(measurements or {}),
+        details=dict(details or {}),
+        overlays=overlays,
+        roi=roi,
+        camera=tool.camera,
+        duration_ns=time.perf_counter_ns() - started_ns,
     )
 
 

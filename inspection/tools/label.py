@@ -25,7 +25,7 @@ from inspection.errors import ModelError, ToolError
 from inspection.inference.ocr import OcrEngine, TextLine
 from inspection.inference.session import sha256_file
 from inspection.recipe import LabelToolSettings, TextFieldSettings
-from inspection.tools.base import to_gray
+from inspection.tools.base import to_gray, tool_result
 from inspection.tools.label_locate import (
     LabelPose,
     LabelReference,
@@ -315,17 +315,15 @@ class LabelTool:
         details: Mapping[str, Any] | None = None,
         overlays: tuple[Overlay, ...] = (),
     ) -> ToolResult:
-        return ToolResult(
-            tool_id=self.tool_id,
-            tool_type=self.tool_type,
-            verdict=verdict,
-            reason=reason,
-            measurements=dict(measurements or {}),
-            details=dict(details or {}),
-            overlays=overlays,
+        return tool_result(
+            self,
+            verdict,
+            reason,
+            t0,
             roi=roi or self._roi,
-            camera=self.camera,
-            duration_ns=time.perf_counter_ns() - t0,
+            measurements=measurements,
+            details=details,
+            overlays=overlays,
         )
 
 
