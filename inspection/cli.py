@@ -214,7 +214,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="lineside", description="Lineside inspection station")
+    p = argparse.ArgumentParser(
+        prog="lineside",
+        description="Lineside inspection station. With no arguments (or `gui [--recipe R]`) it "
+        "opens the operator screen; the commands below run without a screen.",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging on stderr")
     sub = p.add_subparsers(dest="command", required=True)
 
