@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QDialog, QFileDialog, QMainWindow, QMessageBox, QW
 
 from app.batch_dialog import BatchBar, BatchDialog, batch_keys
 from app.bridge import StationBridge
+from app.heatmap_dialog import HeatmapDialog, RecentParts, anomaly_tools
 from app.label_teaching import LabelTeaching, label_tools
 from app.operator_screen import OperatorScreen
 from app.settings import AppSettings
@@ -25,6 +26,7 @@ from inspection.recipe import Recipe, SyntheticSourceSettings, load_recipe
 
 if TYPE_CHECKING:
     from inspection.pipeline.station import Station
+    from inspection.types import Inspection
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +69,9 @@ class MainWindow(QMainWindow):
         self._recipe_path: Path | None = None
 
         self.bridge.inspectionReady.connect(self.screen_widget.show_inspection)
+        self.recent = RecentParts()
+        # a window method, so Qt delivers it on the GUI thread like the screen's own slot
+        self.bridge.inspectionReady.connect(self._remember_part)
         self.bridge.statusChanged.connect(self.screen_widget.show_status)
         self.screen_widget.startRequested.connect(self.control.start)
         self.screen_widget.stopRequested.connect(self.control.stop)
@@ -86,6 +91,8 @@ class MainWindow(QMainWindow):
         self.teach_action.triggered.connect(self.open_teach_dialog)
         self.teach_label_action = QAction("Teach label from current frame", self)
         self.teach_label_action.triggered.connect(self.teach_label_from_current_frame)
+        self.heatmap_action = QAction("Heatmaps of recent parts…", self)
+        self.heatmap_action.triggered.connect(self.show_heatmaps)
         self.batch_action = QAction("Batch…", self)
         self.batch_action.triggered.connect(self.open_batch_dialog)
         self.batch_bar = BatchBar()
@@ -103,6 +110,7 @@ class MainWindow(QMainWindow):
         teach_menu = self.menuBar().addMenu("&Teach")
         teach_menu.addAction(self.teach_action)
         teach_menu.addAction(self.teach_label_action)
+        teach_menu.addAction(self.heatmap_action)
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("mainToolbar")
         toolbar.setMovable(False)
@@ -226,6 +234,24 @@ class MainWindow(QMainWindow):
         self.teach_dialog = TeachDialog(recipe, self.paths, self.jobs, self.control, self)
         self.teach_dialog.open()
         return self.teach_dialog
+
+    def _remember_part(self, inspection: Inspection) -> None:
+        self.recent.add(inspection)
+
+    def show_heatmaps(self) -> HeatmapDialog | None:
+        """What the recipe's defect tool sees on the last few parts (scored as a job)."""
+        recipe = self.recipe
+        tools = anomaly_tools(recipe) if recipe is not None else []
+        if recipe is None or not tools:
+            QMessageBox.information(self, "No defect tool", "This recipe has no defect tool.")
+            return None
+        tool_id = tools[0]
+        camera = recipe.camera_for(next(t for t in recipe.tools if t.id == tool_id))
+        dialog = HeatmapDialog(
+            recipe, tool_id, self.paths, self.jobs, self.recent.frames(camera), self
+        )
+        dialog.open()
+        return dialog
 
     def teach_label_from_current_frame(self) -> None:
         station = self.station

@@ -93,15 +93,19 @@ class AnomalyTool:
             return self.settings.threshold
         return self._scorer.model.threshold if self._scorer is not None else None
 
+    def score_map(self, patch: np.ndarray) -> np.ndarray:
+        """float32 anomaly map of an already cut ROI (see ``cut``), in score units."""
+        return self._require_model().score(patch).map
+
     def heatmap(self, frame: Frame) -> np.ndarray:
         """float32 (h, w) anomaly map of the ROI in ``frame`` (ROI coordinates, score units)."""
         scorer = self._require_model()
-        cut = self._cut(np.asarray(frame.image))
+        cut = self.cut(np.asarray(frame.image))
         if isinstance(cut, str):
             raise ValueError(cut)
         return scorer.score(cut[0]).map
 
-    def _cut(self, image: np.ndarray) -> tuple[np.ndarray, Region, PartPose | None] | str:
+    def cut(self, image: np.ndarray) -> tuple[np.ndarray, Region, PartPose | None] | str:
         """The ROI to score (aligned to the taught part when asked), or why there is none."""
         h, w = image.shape[:2]
         roi = self._roi or Region(x=0, y=0, w=w, h=h)
@@ -129,7 +133,7 @@ class AnomalyTool:
                 "(lineside train ... or Teach good parts)",
                 t0,
             )
-        cut = self._cut(np.asarray(frame.image))
+        cut = self.cut(np.asarray(frame.image))
         if isinstance(cut, str):
             return self._result(Verdict.ERROR, cut, t0)
         patch, region, pose = cut
