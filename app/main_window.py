@@ -55,6 +55,7 @@ class MainWindow(QMainWindow):
         them at once (the simulated line knows its good parts; a real line needs an engineer)."""
         super().__init__(parent)
         self._teach_on_first_use = teach_on_first_use
+        self._start_after_teaching = False
         self.settings = settings or AppSettings()
         self.paths = paths or user_paths()
         self.jobs = JobPool()
@@ -156,7 +157,12 @@ class MainWindow(QMainWindow):
             QMessageBox.critical(self, "Recipe not loaded", str(exc))
             return False
         self._recipe_path = path
-        self.control.load(recipe, start=self.control.running if start is None else start)
+        wanted = self.control.running if start is None else start
+        if wanted and self._teach_on_first_use and self._simulated_untaught(recipe):
+            # teach first, start after: no part should be recorded as "not taught yet"
+            self._start_after_teaching = True
+            wanted = False
+        self.control.load(recipe, start=wanted)
         return True
 
     def _on_station_changed(self, station: Station) -> None:
@@ -169,21 +175,31 @@ class MainWindow(QMainWindow):
         if self._teach_on_first_use:
             self._teach_simulated_tools(station.recipe)
 
-    def _teach_simulated_tools(self, recipe: Recipe) -> None:
+    def _simulated_untaught(self, recipe: Recipe) -> list[str]:
         simulated = {c.id for c in recipe.cameras if isinstance(c.source, SyntheticSourceSettings)}
-        untaught = [
+        return [
             t
             for t in untaught_tools(recipe, self.paths)
             if recipe.camera_for(find_tool(recipe, t)) in simulated
         ]
+
+    def _teach_simulated_tools(self, recipe: Recipe) -> None:
+        untaught = self._simulated_untaught(recipe)
+        start_after = self._start_after_teaching
+        self._start_after_teaching = False
         if not untaught:
+            if start_after:
+                self.control.start()
             return
         log.info("first use of %s: teaching %s from the simulated line", recipe.name, untaught)
         dialog = self.open_teach_dialog()
-        if dialog is not None:
-            for tool_id, box in dialog.tool_boxes.items():
-                box.setChecked(tool_id in untaught)
-            dialog.start()
+        if dialog is None:
+            return
+        for tool_id, box in dialog.tool_boxes.items():
+            box.setChecked(tool_id in untaught)
+        if start_after:
+            dialog.ended.connect(lambda _outcome: self.control.start())
+        dialog.start()
 
     def _on_state_changed(self, running: bool, busy: bool) -> None:
         self.screen_widget.set_running(running, busy=busy)

@@ -150,6 +150,10 @@ def test_first_use_of_the_demo_teaches_the_label_from_the_simulated_line(
         pass
     assert ended.args == ["taught"]
     assert (lineside_home / "data" / "models" / "demo" / "label.label.png").is_file()
-    # the station runs again, now with a taught label tool
+    # the station starts only now, taught: no part was recorded as "not taught yet"
     qtbot.waitUntil(lambda: window.control.running and not window.control.busy, timeout=20_000)
+    station = window.station
+    assert station is not None
+    qtbot.waitUntil(lambda: station.counters().parts >= 2, timeout=30_000)
+    assert station.counters().errors == 0
     _close(qtbot, window)
