@@ -65,13 +65,17 @@ class AnomalibTool:
             h, w = image.shape[:2]
             r = self._roi
             where = f"({r.x}, {r.y}, {r.w}×{r.h}) " if r is not None else ""
-            return self._result(
-                Verdict.ERROR, f"ROI {where}lies outside the frame ({w}×{h} px)", region, t0
+            return tool_result(
+                self,
+                Verdict.ERROR,
+                f"ROI {where}lies outside the frame ({w}×{h} px)",
+                t0,
+                roi=region,
             )
         pred = self._model.predict(patch)
         if not math.isfinite(pred.score):
-            return self._result(
-                Verdict.ERROR, f"model gave no usable score ({pred.score})", region, t0
+            return tool_result(
+                self, Verdict.ERROR, f"model gave no usable score ({pred.score})", t0, roi=region
             )
         regions = self._regions(pred.anomaly_map, region) if pred.anomaly_map is not None else []
         failed = pred.score >= self.threshold
@@ -95,11 +99,12 @@ class AnomalibTool:
                     ok=False,
                 ),
             )
-        return self._result(
+        return tool_result(
+            self,
             Verdict.FAIL if failed else Verdict.PASS,
             reason,
-            region,
             t0,
+            roi=region,
             measurements={
                 "score": pred.score,
                 "threshold": float(self.threshold),
@@ -137,28 +142,6 @@ class AnomalibTool:
             )
         found.sort(key=lambda r: -r["area_px"])
         return found[:MAX_REGIONS]
-
-    def _result(
-        self,
-        verdict: Verdict,
-        reason: str,
-        region: Region,
-        t0: int,
-        *,
-        measurements: Mapping[str, float] | None = None,
-        details: Mapping[str, object] | None = None,
-        overlays: tuple[Overlay, ...] = (),
-    ) -> ToolResult:
-        return tool_result(
-            self,
-            verdict,
-            reason,
-            t0,
-            roi=region,
-            measurements=measurements,
-            details=details,
-            overlays=overlays,
-        )
 
     def model_hashes(self) -> Mapping[str, str]:
         return {self.tool_id: self._model.sha256}

@@ -65,8 +65,12 @@ class DetectorTool:
             h, w = image.shape[:2]
             r = self._roi
             where = f"({r.x}, {r.y}, {r.w}×{r.h}) " if r is not None else ""
-            return self._result(
-                Verdict.ERROR, f"ROI {where}lies outside the frame ({w}×{h} px)", region, t0
+            return tool_result(
+                self,
+                Verdict.ERROR,
+                f"ROI {where}lies outside the frame ({w}×{h} px)",
+                t0,
+                roi=region,
             )
         found = self._model.detect(patch, self._thresholds, self.settings.iou)
         found = [_shifted(d, region) for d in found]
@@ -87,11 +91,12 @@ class DetectorTool:
             )
             for d, f in zip(found, fails, strict=True)
         )
-        return self._result(
+        return tool_result(
+            self,
             Verdict.FAIL if failing else Verdict.PASS,
             "; ".join(reasons),
-            region,
             t0,
+            roi=region,
             measurements={
                 "detections": float(len(found)),
                 "best_confidence": max((d.confidence for d in found), default=0.0),
@@ -107,28 +112,6 @@ class DetectorTool:
                     for d, f in zip(found, fails, strict=True)
                 ]
             },
-            overlays=overlays,
-        )
-
-    def _result(
-        self,
-        verdict: Verdict,
-        reason: str,
-        region: Region,
-        t0: int,
-        *,
-        measurements: Mapping[str, float] | None = None,
-        details: Mapping[str, object] | None = None,
-        overlays: tuple[Overlay, ...] = (),
-    ) -> ToolResult:
-        return tool_result(
-            self,
-            verdict,
-            reason,
-            t0,
-            roi=region,
-            measurements=measurements,
-            details=details,
             overlays=overlays,
         )
 
