@@ -125,13 +125,24 @@ TriggerSettings = Annotated[EveryFrameTrigger, Field(discriminator="type")]
 # ---- tools ---------------------------------------------------------------------------------
 
 
-class CodeToolSettings(_Strict):
+class _ToolBase(_Strict):
+    """What every tool names: its id, the camera it looks through, and where in the frame."""
+
+    id: Identifier
+    camera: Identifier | None = None
+    """Default: the recipe's first camera."""
+    roi: RegionSettings | None = None
+    """Where in the frame the tool looks (default: the whole frame)."""
+
+    def region(self) -> Region | None:
+        """The ROI in frame pixels, or None for the whole frame."""
+        return self.roi.to_region() if self.roi is not None else None
+
+
+class CodeToolSettings(_ToolBase):
     """Reads 1D/2D codes with zxing-cpp and checks their content."""
 
     type: Literal["codes"]
-    id: Identifier
-    camera: Identifier | None = None
-    roi: RegionSettings | None = None
     formats: list[str] = Field(min_length=1)
     """zxing-cpp format names, e.g. DataMatrix, Code128, QRCode. Searching all is ~20× slower."""
     expected: str | None = None
@@ -167,13 +178,10 @@ class CodeToolSettings(_Strict):
         return v
 
 
-class AnomalyToolSettings(_Strict):
+class AnomalyToolSettings(_ToolBase):
     """Defects learnt from good parts only: anything unlike the taught good parts is a finding."""
 
     type: Literal["anomaly"]
-    id: Identifier
-    camera: Identifier | None = None
-    roi: RegionSettings | None = None
     model: Path | None = None
     """Model file written by ``lineside train``; relative to the recipe. Default: the station's
     model folder (``<data>/models/<recipe>/<tool id>.lsam``), where teaching writes it."""
@@ -187,13 +195,10 @@ class AnomalyToolSettings(_Strict):
     differently on the conveyor are not mistaken for defects."""
 
 
-class DetectorToolSettings(_Strict):
+class DetectorToolSettings(_ToolBase):
     """The user's own detection model: ONNX in the Ultralytics YOLOv8/11 export layout."""
 
     type: Literal["detector"]
-    id: Identifier
-    camera: Identifier | None = None
-    roi: RegionSettings | None = None
     model: Path
     sha256: str | None = Field(default=None, pattern=r"^[0-9a-fA-F]{64}$")
     class_names: list[str] | None = None
@@ -205,13 +210,10 @@ class DetectorToolSettings(_Strict):
     iou: float = Field(default=0.45, gt=0.0, le=1.0)
 
 
-class AnomalibToolSettings(_Strict):
+class AnomalibToolSettings(_ToolBase):
     """The user's own anomaly model exported by anomalib to ONNX."""
 
     type: Literal["anomalib"]
-    id: Identifier
-    camera: Identifier | None = None
-    roi: RegionSettings | None = None
     model: Path
     sha256: str | None = Field(default=None, pattern=r"^[0-9a-fA-F]{64}$")
     metadata: Path | None = None
@@ -240,14 +242,10 @@ class TextFieldSettings(_Strict):
     min_confidence: float = Field(default=0.5, ge=0.0, le=1.0)
 
 
-class LabelToolSettings(_Strict):
+class LabelToolSettings(_ToolBase):
     """A label: present, placed within tolerance, and its printed text verified by OCR."""
 
     type: Literal["label"]
-    id: Identifier
-    camera: Identifier | None = None
-    roi: RegionSettings | None = None
-    """Where to look for the label in the frame (default: the whole frame)."""
     reference: Path | None = None
     """Label reference taught from a good part; default: the station's model folder."""
     max_offset_px: float = Field(default=40.0, gt=0.0)

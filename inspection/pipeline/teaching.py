@@ -158,7 +158,7 @@ def teach_anomaly(
     target = model_path(settings, ctx)
     if target is None:
         raise LinesideError(f"tool {tool_id!r}: nowhere to keep its model")
-    roi = settings.roi.to_region() if settings.roi is not None else None
+    roi = settings.region()
     align = settings.align == "part"
     reference: PartPose | None = None
 

@@ -38,7 +38,7 @@ class AnomalibTool:
         self.settings = settings
         self.tool_id = settings.id
         self.camera = camera
-        self._roi = settings.roi.to_region() if settings.roi is not None else None
+        self._roi = settings.region()
         self._model = AnomalibModel(
             settings.model,
             sha256=settings.sha256,

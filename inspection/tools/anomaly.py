@@ -57,7 +57,7 @@ class AnomalyTool:
         self.settings = settings
         self.tool_id = settings.id
         self.camera = camera
-        self._roi = settings.roi.to_region() if settings.roi is not None else None
+        self._roi = settings.region()
         self.model_file = model_path(settings, context)
         self._scorer: AnomalyScorer | None = None
         self._reference: PartPose | None = None

@@ -38,7 +38,7 @@ class CodeTool:
         self.settings = settings
         self.tool_id = settings.id
         self.camera = camera
-        self._roi = settings.roi.to_region() if settings.roi is not None else None
+        self._roi = settings.region()
         self._expected = re.compile(settings.expected) if settings.expected is not None else None
         self._reader = CodeReader(settings.formats, retries=settings.retries)
 

@@ -62,7 +62,7 @@ def reference_path(settings: LabelToolSettings, context: ToolContext) -> Path:
 def teach_label_tool(settings: LabelToolSettings, context: ToolContext, image: np.ndarray) -> Path:
     """Teach the label from ``image`` (a good part; uint8 grey or BGR) and write the reference;
     returns the reference image's path. Raises ToolError when no label is found in the ROI."""
-    roi = settings.roi.to_region() if settings.roi is not None else None
+    roi = settings.region()
     reference = teach_label(image, roi)
     path = reference_path(settings, context)
     save_reference(reference, path)
@@ -98,7 +98,7 @@ class LabelTool:
         self.settings = settings
         self.tool_id = settings.id
         self.camera = camera
-        self._roi = settings.roi.to_region() if settings.roi is not None else None
+        self._roi = settings.region()
         self._path = reference_path(settings, context)
         self._rules = FieldRules(context.batch, today)
         self._reference: LabelReference | None = None

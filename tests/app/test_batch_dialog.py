@@ -4,31 +4,20 @@ from pathlib import Path
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QDialog
+from support.windows import close_window, open_window
 
 from app.batch_dialog import MAX_VALUE_LENGTH, BatchDialog, batch_keys, value_problem
 from app.main_window import MainWindow
-from inspection.paths import demo_recipe, user_paths
-from inspection.pipeline.station import Station
-from inspection.recipe import Recipe, load_recipe
-
-
-def _station(recipe: Recipe) -> Station:
-    return Station(recipe, paths=user_paths())
+from inspection.paths import demo_recipe
+from inspection.recipe import load_recipe
 
 
 def _window(qtbot, recipe_path: Path, *, start: bool) -> MainWindow:
-    window = MainWindow(_station)
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    assert window.open_recipe(recipe_path, start=start)
-    qtbot.waitUntil(lambda: window.station is not None and not window.control.busy, timeout=10_000)
-    return window
+    return open_window(qtbot, recipe_path, start=start, size=None)
 
 
 def _close(qtbot, window: MainWindow) -> None:
-    window.close()
-    qtbot.waitUntil(lambda: not window.isVisible(), timeout=15_000)
+    close_window(qtbot, window)
 
 
 def test_the_recipe_names_the_batch_values_its_labels_check() -> None:

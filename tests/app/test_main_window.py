@@ -5,11 +5,10 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtWidgets import QMessageBox
+from support.windows import close_window, make_station, open_window
 
 from app.main_window import MainWindow
-from inspection.paths import demo_recipe, user_paths
-from inspection.pipeline.station import Station
-from inspection.recipe import Recipe
+from inspection.paths import demo_recipe
 
 
 @pytest.fixture
@@ -25,24 +24,12 @@ def critical_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     return calls
 
 
-def _station(recipe: Recipe) -> Station:
-    return Station(recipe, paths=user_paths())
-
-
 def _window(qtbot, recipe_path: Path, *, start: bool) -> MainWindow:
-    window = MainWindow(_station)
-    qtbot.addWidget(window)
-    window.resize(1280, 800)
-    window.show()
-    qtbot.waitExposed(window)
-    assert window.open_recipe(recipe_path, start=start)
-    qtbot.waitUntil(lambda: window.station is not None and not window.control.busy, timeout=10_000)
-    return window
+    return open_window(qtbot, recipe_path, start=start)
 
 
 def _close(qtbot, window: MainWindow) -> None:
-    window.close()
-    qtbot.waitUntil(lambda: not window.isVisible(), timeout=15_000)
+    close_window(qtbot, window)
     assert window.station is None or not window.station.running
 
 
@@ -138,7 +125,7 @@ def test_demo_recipe_end_to_end(qtbot, tmp_path: Path) -> None:
 def test_first_use_of_the_demo_teaches_the_label_from_the_simulated_line(
     qtbot, tmp_path: Path, lineside_home: Path
 ) -> None:
-    window = MainWindow(_station, teach_on_first_use=True)
+    window = MainWindow(make_station, teach_on_first_use=True)
     qtbot.addWidget(window)
     window.show()
     qtbot.waitExposed(window)

@@ -7,14 +7,13 @@ import numpy as np
 import pytest
 import yaml
 from PySide6.QtWidgets import QMessageBox
+from support.windows import close_window, open_window
 
 from app.jobs_bridge import JobWatcher
 from app.main_window import MainWindow
 from app.teach_dialog import DEFAULT_GOOD_PARTS, Phase, TeachDialog
 from inspection.jobs import JobPool, JobProgress
 from inspection.paths import demo_recipe, user_paths
-from inspection.pipeline.station import Station
-from inspection.recipe import Recipe
 from inspection.types import Inspection
 
 
@@ -50,24 +49,12 @@ def demo_copy(tmp_path: Path) -> Path:
     return path
 
 
-def _station(recipe: Recipe) -> Station:
-    return Station(recipe, paths=user_paths())
-
-
 def _window(qtbot, recipe_path: Path, *, start: bool) -> MainWindow:
-    window = MainWindow(_station)
-    qtbot.addWidget(window)
-    window.resize(1280, 800)
-    window.show()
-    qtbot.waitExposed(window)
-    assert window.open_recipe(recipe_path, start=start)
-    qtbot.waitUntil(lambda: window.station is not None and not window.control.busy, timeout=10_000)
-    return window
+    return open_window(qtbot, recipe_path, start=start)
 
 
 def _close(qtbot, window: MainWindow) -> None:
-    window.close()
-    qtbot.waitUntil(lambda: not window.isVisible(), timeout=15_000)
+    close_window(qtbot, window)
     assert not window.jobs.running()
 
 
