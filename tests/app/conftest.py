@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 import pyqtgraph as pg
 import pytest
+from PySide6.QtWidgets import QMessageBox
 
 from inspection.types import Frame, Inspection, Overlay, ToolResult, Verdict
 
@@ -121,3 +122,16 @@ def folder_recipe(tmp_path: Path) -> Path:
 @pytest.fixture
 def recipe_writer() -> Callable[..., Path]:
     return write_folder_recipe
+
+
+@pytest.fixture
+def critical_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """QMessageBox.critical recorded instead of blocking the test on a modal dialog."""
+    calls: list[tuple[str, str]] = []
+
+    def record(parent, title, text, *args, **kwargs):
+        calls.append((title, text))
+        return QMessageBox.StandardButton.Ok
+
+    monkeypatch.setattr(QMessageBox, "critical", staticmethod(record))
+    return calls

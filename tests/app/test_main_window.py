@@ -3,25 +3,10 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-import pytest
-from PySide6.QtWidgets import QMessageBox
 from support.windows import close_window, make_station, open_window
 
 from app.main_window import MainWindow
 from inspection.paths import demo_recipe
-
-
-@pytest.fixture
-def critical_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
-    """QMessageBox.critical recorded instead of blocking the test on a modal dialog."""
-    calls: list[tuple[str, str]] = []
-
-    def record(parent, title, text, *args, **kwargs):
-        calls.append((title, text))
-        return QMessageBox.StandardButton.Ok
-
-    monkeypatch.setattr(QMessageBox, "critical", staticmethod(record))
-    return calls
 
 
 def _window(qtbot, recipe_path: Path, *, start: bool) -> MainWindow:

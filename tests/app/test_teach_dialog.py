@@ -6,7 +6,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from PySide6.QtWidgets import QMessageBox
 from support.windows import close_window, open_window
 
 from app.jobs_bridge import JobWatcher
@@ -15,20 +14,6 @@ from app.teach_dialog import DEFAULT_GOOD_PARTS, Phase, TeachDialog
 from inspection.jobs import JobPool, JobProgress
 from inspection.paths import demo_recipe, user_paths
 from inspection.types import Inspection
-
-
-@pytest.fixture
-def critical_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
-    """QMessageBox.critical recorded instead of blocking the test on a modal dialog."""
-    calls: list[tuple[str, str]] = []
-
-    def record(parent, title, text, *args, **kwargs):
-        calls.append((title, text))
-        return QMessageBox.StandardButton.Ok
-
-    monkeypatch.setattr(QMessageBox, "critical", staticmethod(record))
-    return calls
-
 
 # the pack's lower band, where the simulated line's scratches, stains and dents occur
 SURFACE_TOOL = {"id": "surface", "type": "anomaly", "roi": {"x": 200, "y": 580, "w": 880, "h": 220}}

@@ -8,19 +8,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from support.textures import texture
 
 from inspection.errors import LinesideError
 from inspection.evaluation.anomaly import auroc, evaluate_anomaly
-
-
-def texture(seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    yy, xx = np.mgrid[0:96, 0:128].astype(np.float32)
-    base = 128 + 35 * np.sin(2 * np.pi * xx / 10 + rng.uniform(0, 6.3)) * np.sin(
-        2 * np.pi * yy / 14
-    )
-    grain = cv2.GaussianBlur(rng.normal(0, 12, (96, 128)).astype(np.float32), (0, 0), 1.0)
-    return np.clip(base + grain, 0, 255).astype(np.uint8)
 
 
 def write(path: Path, image: np.ndarray) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from support.textures import texture
 
 from inspection.errors import LinesideError
 from inspection.inference.anomaly.calibration import from_good, from_labelled
@@ -15,18 +16,6 @@ from inspection.inference.anomaly.coreset import greedy_coreset
 from inspection.inference.anomaly.fit import MIN_IMAGES, FitCancelled, fit
 from inspection.inference.anomaly.model import AnomalyModel, AnomalyScorer
 from inspection.inference.backbone import FeatureBackbone
-
-
-def texture(seed: int, size: tuple[int, int] = (96, 128), colour: bool = False) -> np.ndarray:
-    """A good part: woven stripes with grain, slightly shifted per part."""
-    rng = np.random.default_rng(seed)
-    h, w = size
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    phase = rng.uniform(0, 2 * np.pi)
-    base = 128 + 35 * np.sin(2 * np.pi * xx / 10 + phase) * np.sin(2 * np.pi * yy / 14)
-    grain = cv2.GaussianBlur(rng.normal(0, 12, (h, w)).astype(np.float32), (0, 0), 1.0)
-    grey = np.clip(base + grain, 0, 255).astype(np.uint8)
-    return cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR) if colour else grey
 
 
 def scratched(seed: int, **kw: object) -> np.ndarray:

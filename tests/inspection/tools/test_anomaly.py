@@ -8,6 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from support.textures import texture
 
 from inspection.errors import ModelError
 from inspection.inference.anomaly.fit import fit
@@ -21,16 +22,6 @@ from inspection.tools.registry import ToolContext
 from inspection.types import Frame, Verdict
 
 ROI = {"x": 40, "y": 30, "w": 128, "h": 96}
-
-
-def texture(seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    yy, xx = np.mgrid[0:96, 0:128].astype(np.float32)
-    base = 128 + 35 * np.sin(2 * np.pi * xx / 10 + rng.uniform(0, 6.3)) * np.sin(
-        2 * np.pi * yy / 14
-    )
-    grain = cv2.GaussianBlur(rng.normal(0, 12, (96, 128)).astype(np.float32), (0, 0), 1.0)
-    return np.clip(base + grain, 0, 255).astype(np.uint8)
 
 
 def frame(part: np.ndarray) -> Frame:
