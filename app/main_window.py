@@ -21,8 +21,8 @@ from app.teach_dialog import TeachDialog, teachable_tools
 from inspection.errors import RecipeError
 from inspection.jobs import JobPool
 from inspection.paths import Paths, user_paths
-from inspection.pipeline.teaching import find_tool, untaught_tools
-from inspection.recipe import Recipe, SyntheticSourceSettings, load_recipe
+from inspection.pipeline.teaching import untaught_simulated_tools
+from inspection.recipe import Recipe, load_recipe
 
 if TYPE_CHECKING:
     from inspection.pipeline.station import Station
@@ -158,7 +158,7 @@ class MainWindow(QMainWindow):
             return False
         self._recipe_path = path
         wanted = self.control.running if start is None else start
-        if wanted and self._teach_on_first_use and self._simulated_untaught(recipe):
+        if wanted and self._teach_on_first_use and untaught_simulated_tools(recipe, self.paths):
             # teach first, start after: no part should be recorded as "not taught yet"
             self._start_after_teaching = True
             wanted = False
@@ -175,16 +175,8 @@ class MainWindow(QMainWindow):
         if self._teach_on_first_use:
             self._teach_simulated_tools(station.recipe)
 
-    def _simulated_untaught(self, recipe: Recipe) -> list[str]:
-        simulated = {c.id for c in recipe.cameras if isinstance(c.source, SyntheticSourceSettings)}
-        return [
-            t
-            for t in untaught_tools(recipe, self.paths)
-            if recipe.camera_for(find_tool(recipe, t)) in simulated
-        ]
-
     def _teach_simulated_tools(self, recipe: Recipe) -> None:
-        untaught = self._simulated_untaught(recipe)
+        untaught = untaught_simulated_tools(recipe, self.paths)
         start_after = self._start_after_teaching
         self._start_after_teaching = False
         if not untaught:

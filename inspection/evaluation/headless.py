@@ -110,14 +110,9 @@ def teach_on_first_use(recipe: Recipe, paths: Paths, good_parts: int = 100) -> d
     On a real camera nobody can vouch for the parts passing by, so those tools stay untaught
     (their parts are ERROR, naming ``lineside train``) until an engineer teaches them.
     """
-    from inspection.pipeline.teaching import teach_from_line, untaught_tools
+    from inspection.pipeline.teaching import teach_from_line, untaught_simulated_tools
 
-    simulated = {c.id for c in recipe.cameras if isinstance(c.source, SyntheticSourceSettings)}
-    tools = [
-        t.id
-        for t in recipe.tools
-        if t.id in untaught_tools(recipe, paths) and recipe.camera_for(t) in simulated
-    ]
+    tools = untaught_simulated_tools(recipe, paths)
     if not tools:
         return {}
     log.info("teaching %s on %d good simulated parts (first use)", ", ".join(tools), good_parts)

@@ -81,6 +81,17 @@ def untaught_tools(recipe: Recipe, paths: Paths) -> list[str]:
     return out
 
 
+def untaught_simulated_tools(recipe: Recipe, paths: Paths) -> list[str]:
+    """Untaught tools that watch the simulated line: it knows its good parts, so they can be
+    taught at once (on a real line an engineer must present good parts)."""
+    simulated = {c.id for c in recipe.cameras if isinstance(c.source, SyntheticSourceSettings)}
+    return [
+        t
+        for t in untaught_tools(recipe, paths)
+        if recipe.camera_for(find_tool(recipe, t)) in simulated
+    ]
+
+
 def frames_from_camera(
     recipe: Recipe,
     camera: str,
@@ -290,8 +301,6 @@ def teach_from_line(
 
 def with_realtime_off(recipe: Recipe) -> Recipe:
     """The recipe with simulated cameras unpaced: teaching need not wait for the line's rate."""
-    from inspection.recipe import SyntheticSourceSettings
-
     cams = [
         c.model_copy(update={"source": c.source.model_copy(update={"rate_hz": 0.0})})
         if isinstance(c.source, SyntheticSourceSettings)
@@ -308,6 +317,7 @@ __all__ = [
     "teach_from_line",
     "teach_label",
     "tool_context",
+    "untaught_simulated_tools",
     "untaught_tools",
     "with_realtime_off",
 ]
