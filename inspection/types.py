@@ -77,6 +77,10 @@ class Frame:
     t_ns: capture time, ``time.monotonic_ns()`` of the acquisition thread (or the camera's stamp).
     seq: per-camera frame counter from 0; gaps mean frames the source lost.
     truth: ground truth when the source knows it (simulated line, labelled folders), else None.
+    trigger_id: the trigger this frame answers (a camera's frame id under a hardware trigger, the
+        station's trigger number under a software one); frames of several cameras with the same
+        trigger id are one part. None for free-running frames.
+    source_name: file name, or the camera's own name for the frame, for the record.
     """
 
     camera: str
@@ -84,6 +88,7 @@ class Frame:
     t_ns: int
     image: np.ndarray
     truth: PartTruth | None = None
+    trigger_id: int | None = None
     source_name: str = ""
 
 

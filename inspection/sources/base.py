@@ -51,3 +51,14 @@ class BatchAware(Protocol):
     def batch_info(self) -> dict[str, str]:
         """Batch values such as ``lot`` and ``product``; the station offers them to tools."""
         ...
+
+
+@runtime_checkable
+class SoftwareTriggerable(Protocol):
+    """A camera that takes one frame on command (GenICam ``TriggerSoftware``)."""
+
+    def fire_trigger(self, trigger_id: int) -> None:
+        """Ask for one frame, to be delivered by ``read`` with this ``trigger_id``; may be called
+        from another thread than the one reading. Raises SourceError when the camera is not
+        connected."""
+        ...

@@ -1,0 +1,29 @@
+"""What every part of a recipe is built from: strict models, identifiers, rectangles."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from inspection.types import Region
+
+Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
+
+
+class Strict(BaseModel):
+    """Unknown fields are refused (a typo must not be silently ignored); settings never change."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RegionSettings(Strict):
+    """A rectangle in frame pixels."""
+
+    x: int = Field(ge=0)
+    y: int = Field(ge=0)
+    w: int = Field(gt=0)
+    h: int = Field(gt=0)
+
+    def to_region(self) -> Region:
+        return Region(x=self.x, y=self.y, w=self.w, h=self.h)

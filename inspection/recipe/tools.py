@@ -1,0 +1,155 @@
+"""The inspection tools of a recipe: one settings model per tool ``type:``."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+
+from inspection.recipe.common import Identifier, RegionSettings, Strict
+from inspection.types import Region
+
+
+class _ToolBase(Strict):
+    """What every tool names: its id, the camera it looks through, and where in the frame."""
+
+    id: Identifier
+    camera: Identifier | None = None
+    """Default: the recipe's first camera."""
+    roi: RegionSettings | None = None
+    """Where in the frame the tool looks (default: the whole frame)."""
+
+    def region(self) -> Region | None:
+        """The ROI in frame pixels, or None for the whole frame."""
+        return self.roi.to_region() if self.roi is not None else None
+
+
+class CodeToolSettings(_ToolBase):
+    """Reads 1D/2D codes with zxing-cpp and checks their content."""
+
+    type: Literal["codes"]
+    formats: list[str] = Field(min_length=1)
+    """zxing-cpp format names, e.g. DataMatrix, Code128, QRCode. Searching all is ~20× slower."""
+    expected: str | None = None
+    """Regular expression every code's text must match in full."""
+    min_count: int = Field(default=1, ge=0, le=100)
+    unique: bool = True
+    """FAIL a part whose code text was already seen in this shift (duplicate serial)."""
+    time_budget_ms: float = Field(default=150.0, gt=0.0, le=10_000.0)
+    retries: bool = True
+
+    @field_validator("formats")
+    @classmethod
+    def _known_formats(cls, v: list[str]) -> list[str]:
+        import zxingcpp  # the format names are zxing-cpp's own
+
+        for name in v:
+            try:
+                fmt = zxingcpp.barcode_format_from_str(name)
+            except (ValueError, TypeError) as exc:
+                raise ValueError(f"unknown code format {name!r}") from exc
+            if not fmt:
+                raise ValueError(f"unknown code format {name!r}")
+        return v
+
+    @field_validator("expected")
+    @classmethod
+    def _regex(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                re.compile(v)
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression: {exc}") from exc
+        return v
+
+
+class AnomalyToolSettings(_ToolBase):
+    """Defects learnt from good parts only: anything unlike the taught good parts is a finding."""
+
+    type: Literal["anomaly"]
+    model: Path | None = None
+    """Model file written by ``lineside train``; relative to the recipe. Default: the station's
+    model folder (``<data>/models/<recipe>/<tool id>.lsam``), where teaching writes it."""
+    threshold: float | None = Field(default=None, gt=0.0)
+    """Overrides the threshold calibrated at teaching (score units of the model)."""
+    min_area_px: int = Field(default=0, ge=0)
+    """Findings smaller than this (frame pixels) are ignored."""
+    align: Literal["none", "part"] = "none"
+    """``part``: locate the part (the largest region standing out from the background) and cut
+    the ROI with the part turned and shifted to its pose when taught: parts that lie a little
+    differently on the conveyor are not mistaken for defects."""
+
+
+class DetectorToolSettings(_ToolBase):
+    """The user's own detection model: ONNX in the Ultralytics YOLOv8/11 export layout."""
+
+    type: Literal["detector"]
+    model: Path
+    sha256: str | None = Field(default=None, pattern=r"^[0-9a-fA-F]{64}$")
+    class_names: list[str] | None = None
+    """Names of the model's classes in order; default: the model's own metadata."""
+    confidence: float = Field(default=0.25, gt=0.0, le=1.0)
+    class_confidence: dict[str, float] = Field(default_factory=dict)
+    fail_classes: list[str] | None = None
+    """Classes whose detection fails the part; default: any detection fails it."""
+    iou: float = Field(default=0.45, gt=0.0, le=1.0)
+
+
+class AnomalibToolSettings(_ToolBase):
+    """The user's own anomaly model exported by anomalib to ONNX."""
+
+    type: Literal["anomalib"]
+    model: Path
+    sha256: str | None = Field(default=None, pattern=r"^[0-9a-fA-F]{64}$")
+    metadata: Path | None = None
+    """anomalib's metadata.json (thresholds, normalisation) when the ONNX does not carry them."""
+    threshold: float | None = None
+    min_area_px: int = Field(default=0, ge=0)
+
+
+class TextFieldSettings(Strict):
+    """One printed text on a label and the rule it must meet."""
+
+    name: Identifier
+    region: RegionSettings | None = None
+    """Where the text sits, in pixels of the taught label reference; None: search the label."""
+    rule: Literal["exact", "regex", "batch", "date", "any"] = "any"
+    value: str | None = None
+    """The exact text (rule exact) or a regular expression (rule regex)."""
+    batch_key: str | None = None
+    """Batch value to compare with (rule batch), e.g. ``lot``; default: the field's name."""
+    date_formats: list[str] = Field(default_factory=list)
+    """Accepted date layouts (rule date), e.g. ``EXP %Y-%m``, ``%d %b``, ``%m/%y``."""
+    min_days_ahead: int | None = None
+    """For dates: at least this many days after today (expiry)."""
+    allow_confusions: bool = False
+    """Tolerate the usual OCR confusions (O/0, I/1, S/5, B/8, Z/2, G/6) when comparing."""
+    min_confidence: float = Field(default=0.5, ge=0.0, le=1.0)
+
+
+class LabelToolSettings(_ToolBase):
+    """A label: present, placed within tolerance, and its printed text verified by OCR."""
+
+    type: Literal["label"]
+    reference: Path | None = None
+    """Label reference taught from a good part; default: the station's model folder."""
+    max_offset_px: float = Field(default=40.0, gt=0.0)
+    mm_per_px: float | None = Field(default=None, gt=0.0)
+    max_offset_mm: float | None = Field(default=None, gt=0.0)
+    max_rotation_deg: float = Field(default=4.0, gt=0.0, le=90.0)
+    min_match: float = Field(default=0.5, gt=0.0, le=1.0)
+    fields: list[TextFieldSettings] = Field(default_factory=list)
+
+
+ToolSettings = Annotated[
+    CodeToolSettings
+    | AnomalyToolSettings
+    | DetectorToolSettings
+    | AnomalibToolSettings
+    | LabelToolSettings,
+    Field(discriminator="type"),
+]
+
+TOOL_TYPES = ("codes", "anomaly", "detector", "anomalib", "label")
