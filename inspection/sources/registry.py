@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib
 
 from inspection.errors import SourceError
-from inspection.recipe import SOURCE_TYPES, CameraSettings
+from inspection.recipe import CameraSettings
 from inspection.sources.base import Source
 
 # type → (module, class); every class is built as ``Class(settings, camera=camera_id)``
