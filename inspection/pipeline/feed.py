@@ -7,7 +7,8 @@ import threading
 from collections.abc import Sequence
 
 from inspection.pipeline.ordering import ReorderBuffer
-from inspection.pipeline.parts import FrameGrouper, PartJob
+from inspection.pipeline.parts import PartJob
+from inspection.pipeline.triggers import PartTrigger
 
 
 class Feed:
@@ -17,12 +18,12 @@ class Feed:
         self,
         cameras: Sequence[str],
         queue_size: int,
-        grouper: FrameGrouper,
+        trigger: PartTrigger,
         first_part: int = 0,
     ) -> None:
         self.jobs: queue.Queue[PartJob] = queue.Queue(maxsize=queue_size)
         self.reorder = ReorderBuffer(first_part)
-        self.grouper = grouper
+        self.trigger = trigger
         self.issue_lock = threading.Lock()
         self.stop_acquiring = threading.Event()
         self.stop_workers = threading.Event()

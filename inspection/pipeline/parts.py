@@ -70,6 +70,11 @@ class FrameGrouper:
             out.append(self._pending.pop(seq))
         return out
 
+    def poll(self) -> list[GroupedPart]:
+        """Parts whose wait for a camera's frame ran out."""
+        with self._lock:
+            return self._ready(time.monotonic_ns())
+
     def flush(self) -> list[GroupedPart]:
         """Everything still waiting (at stop or end of stream), each missing frame an error."""
         with self._lock:

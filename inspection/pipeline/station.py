@@ -14,19 +14,21 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import Literal, Protocol
 
 from inspection.batch import BatchContext
-from inspection.errors import SourceError, StorageError
+from inspection.errors import LinesideError, SourceError, StorageError
 from inspection.paths import Paths, user_paths
+from inspection.pipeline.camera_health import CameraHealth
 from inspection.pipeline.counters import Counters, CountersSnapshot
 from inspection.pipeline.decide import ShiftLedger
 from inspection.pipeline.feed import Feed
 from inspection.pipeline.inspect import inspect_part, unfinished_part
 from inspection.pipeline.masks import PrivacyMask
-from inspection.pipeline.parts import FrameGrouper, GroupedPart, PartJob
+from inspection.pipeline.parts import GroupedPart, PartJob
+from inspection.pipeline.triggers import EveryFrame, Software, make_part_trigger
 from inspection.recipe import Recipe
-from inspection.sources.base import BadFrameError, BatchAware, Source
+from inspection.sources.base import BadFrameError, BatchAware, SoftwareTriggerable, Source
 from inspection.sources.registry import build_source
 from inspection.storage.archive import ImageArchive
 from inspection.storage.results import ResultsStore
@@ -43,6 +45,8 @@ log = logging.getLogger(__name__)
 
 _POLL_S = 0.1  # how often blocked threads look at their stop flag
 _READ_TIMEOUT_S = 0.2
+
+QueuePolicy = Literal["drop_oldest", "wait", "record_error"]
 
 
 class StationListener(Protocol):
@@ -90,6 +94,10 @@ class Station:
         self._next_part = 0
         self._store: ResultsStore | None = None
         self._feed: Feed | None = None
+        self._sources: list[Source] = []
+        self._connected: dict[str, bool] = {}
+        self._trigger_lock = threading.Lock()
+        self._next_trigger = 1
 
     # ---- what the GUI and the CLI use ------------------------------------------------------
 
@@ -128,6 +136,53 @@ class Station:
         self._counters.reset_parts()
         self._ledger.reset()
 
+    def camera_connected(self, camera: str) -> bool:
+        """Whether the camera is open and delivering (False before start and while it is lost)."""
+        return self._connected.get(camera, False)
+
+    @property
+    def software_triggered(self) -> bool:
+        """Whether parts come from ``trigger()`` (the Trigger button, ``lineside trigger``, a PLC)."""
+        return isinstance(self._feed.trigger if self._feed else None, Software)
+
+    def trigger(self) -> int:
+        """One part now: cameras in software-trigger mode are told to take a frame, the others
+        give their next one. Returns the trigger id. A camera that is down leaves the part as
+        ERROR with the reason. LinesideError when the station is not running or not
+        software-triggered (its recipe decides)."""
+        feed = self._feed
+        if not self._running or feed is None:
+            raise LinesideError("the station is not running")
+        part_trigger = feed.trigger
+        if not isinstance(part_trigger, Software):
+            raise LinesideError(
+                f"recipe {self._recipe.name} takes parts by its {self._recipe.trigger.type} "
+                "trigger, not by a software trigger"
+            )
+        with self._trigger_lock:
+            trigger_id = self._next_trigger
+            self._next_trigger += 1
+            t_ns = time.monotonic_ns()
+            unavailable: dict[str, str] = {}
+            commanded: list[tuple[str, SoftwareTriggerable]] = []
+            for src, cam in zip(self._sources, self._recipe.cameras, strict=True):
+                on_command = getattr(cam.source, "trigger", "free_run") == "software"
+                if not self._connected.get(src.camera, False):
+                    unavailable[src.camera] = f"camera {src.camera} not connected at the trigger"
+                elif on_command and isinstance(src, SoftwareTriggerable):
+                    commanded.append((src.camera, src))
+            # registered before the cameras are told, so their answers find the trigger waiting
+            part_trigger.fire(trigger_id, t_ns, unavailable)
+            for name, triggerable in commanded:
+                try:
+                    triggerable.fire_trigger(trigger_id)
+                except SourceError as exc:
+                    for part in part_trigger.on_bad_frame(
+                        name, -1, f"camera {name} trigger failed: {exc}"
+                    ):
+                        self._enqueue(feed, part, "record_error")
+        return trigger_id
+
     def wait_finished(self, timeout_s: float) -> bool:
         """True once every camera's stream ended and each of its parts was dispatched."""
         return self._feed is not None and self._feed.finished.wait(timeout_s)
@@ -146,7 +201,10 @@ class Station:
                 known = src.batch_info()
                 self._batch.set({k: v for k, v in known.items() if self._batch.get(k) is None})
         masks = {cam.id: PrivacyMask(cam.privacy_masks) for cam in recipe.cameras}
+        health = {cam.id: cam.health for cam in recipe.cameras}
         sources = [(src, masks.get(src.camera, PrivacyMask([]))) for src in built]
+        self._sources = list(built)
+        self._connected = {src.camera: False for src in built}
         if self._store_results:
             paths = (self._paths or user_paths()).ensure()
             self._store = ResultsStore(
@@ -159,7 +217,7 @@ class Station:
         self._feed = Feed(
             cameras=[c.id for c in recipe.cameras],
             queue_size=recipe.pipeline.queue_size,
-            grouper=FrameGrouper([c.id for c in recipe.cameras]),
+            trigger=make_part_trigger(recipe),
             # part numbers go on across stop/start, so records and the PLC never see one twice
             first_part=self._next_part,
         )
@@ -167,10 +225,18 @@ class Station:
         feed = self._feed
         self._threads = [
             threading.Thread(
-                target=self._acquire, args=(feed, src, mask), name=f"acq-{src.camera}", daemon=True
+                target=self._acquire,
+                args=(feed, src, mask, CameraHealth(src.camera, health[src.camera])),
+                name=f"acq-{src.camera}",
+                daemon=True,
             )
             for src, mask in sources
         ]
+        self._threads.append(
+            threading.Thread(
+                target=self._watch_triggers, args=(feed,), name="parts-timer", daemon=True
+            )
+        )
         self._threads += [
             threading.Thread(target=self._work, args=(feed, tools), name=f"worker-{i}", daemon=True)
             for i, tools in enumerate(workers_tools)
@@ -193,9 +259,12 @@ class Station:
             return max(deadline - time.monotonic(), 0.05)
 
         feed.stop_acquiring.set()
-        self._join([t for t in self._threads if t.name.startswith("acq-")], left())
-        for part in feed.grouper.flush():
-            self._enqueue(feed, part, live=False)
+        self._join(
+            [t for t in self._threads if t.name.startswith("acq-") or t.name == "parts-timer"],
+            left(),
+        )
+        for part in feed.trigger.flush():
+            self._enqueue(feed, part, "wait")
         feed.stop_workers.set()
         self._join([t for t in self._threads if t.name.startswith("worker-")], left())
         feed.stop_dispatch.set()
@@ -227,7 +296,7 @@ class Station:
 
     # ---- acquisition (one thread per camera) -----------------------------------------------
 
-    def _acquire(self, feed: Feed, source: Source, mask: PrivacyMask) -> None:
+    def _acquire(self, feed: Feed, source: Source, mask: PrivacyMask, health: CameraHealth) -> None:
         cam = source.camera
         backoff = 0.5
         opened = False
@@ -250,16 +319,29 @@ class Station:
                     opened = True
                     lost = False
                     backoff = 0.5
+                    health.opened(time.monotonic_ns())
+                    self._connected[cam] = True
+                problem = ""
                 try:
                     frame = source.read(_READ_TIMEOUT_S)
                 except TimeoutError:
-                    continue
+                    problem = (source.live and health.idle(time.monotonic_ns())) or ""
+                    if not problem:
+                        continue
+                    frame = None
                 except BadFrameError as exc:
                     self._counters.frame_in(cam)
-                    self._dropped_frame_part(feed, source, exc.seq, str(exc))
+                    for part in feed.trigger.on_bad_frame(cam, exc.seq, str(exc)):
+                        self._enqueue(feed, part, self._policy(feed, source))
                     continue
                 except SourceError as exc:
-                    self._status(StatusLevel.ALARM, cam, f"camera {cam} lost: {exc}")
+                    problem = f"camera {cam} lost: {exc}"
+                    frame = None
+                if frame is not None and source.live:
+                    problem = health.frame(frame, time.monotonic_ns()) or ""
+                if problem:
+                    self._connected[cam] = False
+                    self._status(StatusLevel.ALARM, cam, problem)
                     source.close()
                     opened = False
                     lost = True
@@ -271,47 +353,72 @@ class Station:
                 if mask:
                     frame = dataclasses.replace(frame, image=mask.apply(frame.image))
                 self._newest[cam] = frame
-                for part in feed.grouper.add(cam, frame.seq, frame):
-                    self._enqueue(feed, part, live=source.live)
+                for part in feed.trigger.on_frame(cam, frame):
+                    self._enqueue(feed, part, self._policy(feed, source))
         except Exception:  # a dead acquisition thread would stop the line silently
             log.exception("camera %s: acquisition failed", cam)
             self._status(StatusLevel.ALARM, cam, f"camera {cam} stopped after an internal error")
         finally:
+            self._connected[cam] = False
             if opened:
                 source.close()
             if feed.camera_ended(cam) and not feed.stop_acquiring.is_set():
-                for part in feed.grouper.flush():  # parts still missing a camera's frame
-                    self._enqueue(feed, part, live=False)
+                for part in feed.trigger.flush():  # parts still missing a camera's frame
+                    self._enqueue(feed, part, "wait")
 
-    def _dropped_frame_part(self, feed: Feed, source: Source, seq: int, reason: str) -> None:
-        for part in feed.grouper.add(source.camera, seq, None, reason):
-            self._enqueue(feed, part, live=source.live)
+    def _watch_triggers(self, feed: Feed) -> None:
+        """Parts whose cameras did not all answer in time leave as ERROR, even when no camera
+        delivers anything at all (every camera down)."""
+        while not feed.stop_acquiring.wait(0.05):
+            try:
+                for part in feed.trigger.poll():
+                    self._enqueue(feed, part, "record_error")
+            except Exception:  # this thread's death would hold parts forever
+                log.exception("part trigger timer failed")
+                self._status(StatusLevel.ALARM, "station", "part trigger timer failed")
+                return
 
-    def _enqueue(self, feed: Feed, part: GroupedPart, *, live: bool) -> None:
-        """Number the part and queue it: live streams drop their oldest part, others wait."""
+    @staticmethod
+    def _policy(feed: Feed, source: Source) -> QueuePolicy:
+        """What to do with a part when the line is behind (DESIGN §3)."""
+        if isinstance(feed.trigger, EveryFrame):
+            return "drop_oldest" if source.live else "wait"
+        # A passing part or a trigger cannot be held back, and waiting here would blind the
+        # camera that watches for the next part: it is recorded, as ERROR, instead.
+        return "record_error"
+
+    def _enqueue(self, feed: Feed, part: GroupedPart, policy: QueuePolicy) -> None:
+        """Number the part and queue it. ``drop_oldest``: a live stream's oldest part is dropped
+        (counted); ``wait``: back-pressure; ``record_error``: the part is recorded as ERROR."""
         with feed.issue_lock:
             first = next(iter(part.frames.values()), None)
             job = PartJob(
                 part_seq=feed.issue(),
                 frames=dict(part.frames),
                 errors=tuple(part.errors.values()),
-                captured_ns=first.t_ns if first is not None else time.monotonic_ns(),
+                captured_ns=first.t_ns if first is not None else part.first_ns,
                 queued_ns=time.monotonic_ns(),
                 wall_time=time.time(),
             )
             while True:
                 try:
-                    feed.jobs.put(job, timeout=0 if live else _POLL_S)
+                    feed.jobs.put(job, timeout=_POLL_S if policy == "wait" else 0)
                     return
                 except queue.Full:
                     pass
-                if live:
+                if policy == "drop_oldest":
                     try:
                         old: PartJob = feed.jobs.get_nowait()
                     except queue.Empty:
                         continue
                     feed.reorder.skip(old.part_seq)
                     self._counters.dropped("line behind: oldest live frame dropped")
+                elif policy == "record_error":
+                    self._counters.dropped("line behind: part recorded as ERROR uninspected")
+                    feed.reorder.put(
+                        unfinished_part(job, "line behind: part not inspected", self._recipe)
+                    )
+                    return
                 elif feed.stop_acquiring.is_set() and feed.stop_workers.is_set():
                     # stopping with no worker left to take it: record it, never lose it
                     feed.reorder.put(

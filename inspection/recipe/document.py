@@ -68,6 +68,12 @@ class Recipe(Strict):
         for t in self.tools:
             if t.camera is not None and t.camera not in cams:
                 raise ValueError(f"tool {t.id!r} names camera {t.camera!r}; cameras are {cams}")
+        on_command = [c.id for c in self.cameras if getattr(c.source, "trigger", "") == "software"]
+        if on_command and self.trigger.type != "software":
+            raise ValueError(
+                f"camera(s) {on_command} take a frame on a software trigger, so the recipe's "
+                f"trigger must be type: software (it is {self.trigger.type})"
+            )
         trigger_cam = getattr(self.trigger, "camera", None)
         if trigger_cam is not None and trigger_cam not in cams:
             raise ValueError(f"the trigger names camera {trigger_cam!r}; cameras are {cams}")

@@ -187,8 +187,10 @@ SOURCE_TYPES = ("synthetic", "folder", "gige", "gentl", "rtsp", "http", "usb", "
 class CameraHealthSettings(Strict):
     """When a free-running camera counts as lost or frozen (triggered cameras wait for parts)."""
 
-    no_frame_s: float = Field(default=2.0, gt=0.0, le=600.0)
-    """No frame for this long: alarm, then reconnect."""
+    no_frame_periods: float = Field(default=5.0, gt=0.0, le=10_000.0)
+    """No frame for this many frame periods (measured from the stream), but at least
+    ``min_no_frame_s``: alarm, then reconnect."""
+    min_no_frame_s: float = Field(default=0.5, gt=0.0, le=600.0)
     frozen_frames: int = Field(default=50, ge=0, le=100_000)
     """This many identical frames in a row: alarm, then reconnect (0 = never check)."""
 

@@ -20,31 +20,38 @@ class EveryFrameTrigger(Strict):
 
 
 class PresenceTrigger(Strict):
-    """Free-running cameras: one part each time a part passes through ``roi`` of ``camera``.
+    """Free-running cameras: one part each time a part passes through ``roi`` of ``camera``,
+    like a light barrier drawn on the image.
 
-    The part is inspected on the frame where it is best centred in the ROI (along the direction
-    of travel); the other cameras give their frame nearest in time to that one.
+    A part is present while at least ``min_fill`` of the ROI is brighter (or darker) than the
+    belt. It is inspected on the frame half-way between its arrival in the ROI and its leaving
+    it: at a steady conveyor speed, the frame where it is centred on the ROI. Other cameras give
+    their frame nearest in time to that one.
     """
 
     type: Literal["presence"]
     camera: Identifier | None = None
     """The camera that watches for parts; default: the recipe's first camera."""
     roi: RegionSettings
-    """Where parts pass; it should hold one whole part, and the gap between parts should be
-    wider than what the ROI can see of a next part, so every passing part clears it."""
-    direction: Literal["horizontal", "vertical"] = "horizontal"
-    """How parts travel through the ROI."""
-    min_fill: float = Field(default=0.15, gt=0.0, lt=1.0)
+    """A strip across the conveyor, narrower than the gap between two parts, so it is empty
+    between parts; place it where parts should be centred when inspected."""
+    part: Literal["brighter", "darker"] = "brighter"
+    """Whether parts look brighter or darker than the empty belt."""
+    level: int | None = Field(default=None, ge=1, le=254)
+    """Grey level between belt and part; default: learnt at start from what the ROI shows."""
+    min_contrast: int = Field(default=30, ge=1, le=255)
+    """Learning the level waits until belt and part differ by at least this many grey levels."""
+    min_fill: float = Field(default=0.3, gt=0.0, lt=1.0)
     """Fraction of the ROI a part must cover to count as present."""
-    difference: int = Field(default=25, ge=1, le=255)
-    """Grey-level difference from the empty background that counts as part, not belt."""
     min_frames: int = Field(default=2, ge=1, le=100)
     """Frames a part must be seen in a row (debounce against flicker and dust)."""
     gap_frames: int = Field(default=2, ge=1, le=100)
     """Frames the ROI must be empty in a row before the part counts as gone."""
-    background_frames: int = Field(default=15, ge=3, le=500)
-    """Frames the empty belt is learnt from at start (parts may pass meanwhile: the median of
-    these frames is taken per pixel)."""
+    learn_frames: int = Field(default=30, ge=3, le=1000)
+    """Frames the level is learnt from at start (belt and parts both need to pass meanwhile)."""
+    max_frames: int = Field(default=100, ge=3, le=1000)
+    """A part still present after this many frames is inspected anyway and the ROI re-armed
+    once it clears (a stopped conveyor must not hold frames without end)."""
 
 
 class SoftwareTrigger(Strict):

@@ -98,10 +98,64 @@ def make_recipe(workers: int = 2, queue_size: int = 4, cameras: int = 1, **extra
     data = {
         "name": "test",
         "cameras": [
-            {"id": f"cam{i + 1}", "source": {"type": "synthetic", "parts": 5}}
+            {
+                "id": f"cam{i + 1}",
+                "source": {"type": "synthetic", "parts": 5},
+                # test frames are identical copies, which a live camera's health check would
+                # rightly call frozen
+                "health": {"frozen_frames": 0},
+            }
             for i in range(cameras)
         ],
         "pipeline": {"workers": workers, "queue_size": queue_size},
         **extra,
     }
     return parse_recipe(data, "test-recipe")
+
+
+class UnpluggableCamera:
+    """A free-running camera (a real frame counter in each frame) whose cable a test can pull.
+
+    While ``unplugged`` is set, ``read`` raises SourceError like a dropped connection and ``open``
+    fails like a refused one. Frames come every ``period_s``, each different (a live sensor).
+    """
+
+    live = True
+
+    def __init__(self, camera: str = "cam1", period_s: float = 0.02) -> None:
+        self.camera = camera
+        self.period_s = period_s
+        self.unplugged = threading.Event()
+        self.frozen = threading.Event()
+        self.opens = 0
+        self._seq = 0
+        self._next = 0.0
+
+    def open(self) -> None:
+        from inspection.errors import SourceError
+
+        if self.unplugged.is_set():
+            raise SourceError("connection refused")
+        self.opens += 1
+        self._next = time.monotonic()
+
+    def read(self, timeout_s: float) -> Frame:
+        from inspection.errors import SourceError
+
+        if self.unplugged.is_set():
+            raise SourceError("connection reset by peer")
+        wait = self._next - time.monotonic()
+        if wait > timeout_s:
+            time.sleep(timeout_s)
+            raise TimeoutError
+        time.sleep(max(wait, 0.0))
+        self._next = max(self._next, time.monotonic()) + self.period_s
+        img = np.full((48, 64), 200, np.uint8)
+        if not self.frozen.is_set():
+            img.flat[:8] = np.frombuffer(self._seq.to_bytes(8, "little"), np.uint8)
+        frame = Frame(camera=self.camera, seq=self._seq, t_ns=time.monotonic_ns(), image=img)
+        self._seq += 1
+        return frame
+
+    def close(self) -> None:
+        pass
