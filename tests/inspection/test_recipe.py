@@ -59,6 +59,33 @@ def test_demo_recipe_loads_and_round_trips(tmp_path: Path):
             "name: x\ncameras:\n  - id: c\n    source: {type: folder, path: missing-dir}\n",
             "r.yaml: cameras[0].source.path: folder 'missing-dir' does not exist",
         ),
+        (
+            "name: x\ncameras:\n  - id: c\n    source: {type: rtsp, url: 'http://cam/live'}\n",
+            "r.yaml: cameras[0].source.url: Value error, an RTSP camera's url starts with rtsp://",
+        ),
+        (
+            "name: x\ncameras:\n  - id: c\n    source: {type: gige, trigger: software}\n",
+            "camera(s) ['c'] take a frame on a software trigger, so the recipe's trigger must be "
+            "type: software",
+        ),
+        (
+            "name: x\ncameras:\n  - id: c\n    source: {type: synthetic, mode: video}\n"
+            "trigger: {type: presence, camera: top, roi: {x: 0, y: 0, w: 10, h: 10}}\n",
+            "the trigger names camera 'top'",
+        ),
+        (
+            "name: x\ncameras:\n  - id: c\n    source: {type: synthetic, mode: video}\n"
+            "trigger: {type: presence}\n",
+            "r.yaml: trigger.roi: Field required",
+        ),
+        (
+            "name: x\ncameras:\n  - id: c\n    source: {type: video, path: missing.mp4}\n",
+            "r.yaml: cameras[0].source.path: file 'missing.mp4' does not exist",
+        ),
+        (
+            "name: x\ncameras:\n  - id: c\n    source: {type: gentl, producer: none.cti}\n",
+            "r.yaml: cameras[0].source.producer: file 'none.cti' does not exist",
+        ),
         ("schema_version: 9\nname: x\n", "schema_version: 9 was written by a newer Lineside"),
         ("name: [unclosed\n", "r.yaml: line 2, column 1: not valid YAML"),
         ("- just\n- a list\n", "r.yaml: (top level): expected a mapping of fields, got list"),
@@ -77,6 +104,29 @@ def test_missing_and_unreadable_files(tmp_path: Path):
     bad.write_bytes(b"\xff\xfe\x00garbage")
     with pytest.raises(RecipeError, match="cannot be read"):
         load_recipe(bad)
+
+
+def test_every_camera_kind_round_trips(tmp_path: Path):
+    (tmp_path / "line.mp4").write_bytes(b"")
+    (tmp_path / "vendor.cti").write_bytes(b"")
+    text = """
+name: cams
+cameras:
+  - {id: a, source: {type: gige, device: 192.168.7.20, pixel_format: BayerRG8, color: true,
+     exposure_us: 800, trigger: software}}
+  - {id: b, source: {type: gentl, producer: vendor.cti, serial_number: "40012345"}}
+  - {id: c, source: {type: rtsp, url: "rtsp://op:secret@10.1.1.9/stream1", transport: udp}}
+  - {id: d, source: {type: http, url: "http://10.1.1.10/snap.jpg", mode: snapshot,
+     auth: digest, username: op, password_env: CAM_PW}}
+  - {id: e, source: {type: usb, device: /dev/video2, fourcc: MJPG, width: 1920, height: 1080}}
+  - {id: f, source: {type: video, path: line.mp4, loop: true, real_time: true},
+     health: {no_frame_periods: 10, frozen_frames: 0}}
+trigger: {type: software, timeout_s: 0.5}
+"""
+    r = load_recipe(write(tmp_path, text))
+    assert [c.source.type for c in r.cameras] == ["gige", "gentl", "rtsp", "http", "usb", "video"]
+    assert r.cameras[1].source.producer == (tmp_path / "vendor.cti").resolve()  # type: ignore[union-attr]
+    assert load_recipe(write(tmp_path, dump_recipe(r))) == r
 
 
 def test_folder_path_is_relative_to_the_recipe(tmp_path: Path):
