@@ -1,0 +1,154 @@
+"""What the free-running camera sources share: a reader thread that keeps only the newest frame,
+and the check that a stream still has the size and codec it started with."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from inspection.errors import SourceError
+from inspection.types import Frame
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StreamFormat:
+    """The picture a stream delivers: width × height in px and the codec's name (``H.264``)."""
+
+    width: int
+    height: int
+    codec: str
+
+    def __str__(self) -> str:
+        return f"{self.width}×{self.height} {self.codec}"
+
+
+class FormatWatch:
+    """Remembers a camera's stream format across reconnects, so a change is reported once.
+
+    A camera reconfigured behind the line's back (new resolution, new codec) must not pass
+    unnoticed: tools, ROIs and masks were set up for the old picture.
+    """
+
+    def __init__(self, camera: str) -> None:
+        self.camera = camera
+        self.known: StreamFormat | None = None
+
+    def check(self, seen: StreamFormat) -> None:
+        """SourceError naming old and new format when ``seen`` differs from the last one."""
+        old, self.known = self.known, seen
+        if old is not None and old != seen:
+            raise SourceError(f"camera {self.camera}: stream changed from {old} to {seen}")
+
+
+class NewestFrame:
+    """A one-frame slot between a reader thread and ``read()``: a new frame replaces an unread one.
+
+    A live camera must never build a backlog: the line wants the picture of now, and the station
+    counts the parts it could not inspect. An error from the reader thread is kept until read.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._frame: Frame | None = None
+        self._error: BaseException | None = None
+        self.replaced = 0
+        """Frames overwritten before anyone read them (they show up as seq gaps too)."""
+
+    def put(self, frame: Frame) -> None:
+        with self._cond:
+            if self._frame is not None:
+                self.replaced += 1
+            self._frame = frame
+            self._cond.notify_all()
+
+    def put_error(self, error: BaseException) -> None:
+        with self._cond:
+            self._error = error
+            self._cond.notify_all()
+
+    def take(self, timeout_s: float, what: str) -> Frame:
+        """The newest unread frame; raises a stored error first, TimeoutError after ``timeout_s``.
+
+        A frame that arrived before the error (or the error's BadFrameError) is delivered first,
+        so a stream that ends still hands over what it decoded."""
+        with self._cond:
+            if not self._cond.wait_for(
+                lambda: self._frame is not None or self._error is not None, max(timeout_s, 0.0)
+            ):
+                raise TimeoutError(f"{what}: no frame within {timeout_s:.3f} s")
+            if self._frame is not None:
+                frame, self._frame = self._frame, None
+                return frame
+            error, self._error = self._error, None
+            assert error is not None
+            raise error
+
+
+class ReaderThread:
+    """Runs ``step()`` in a loop on a thread of its own until stopped or until it raises.
+
+    What ``step`` raises is handed to ``slot`` (a SourceError as it is, anything else as a
+    SourceError naming the camera), so ``read()`` reports it instead of the thread dying silently.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        step: Callable[[], None],
+        slot: NewestFrame,
+        camera: str,
+        finish: Callable[[], None] | None = None,
+    ) -> None:
+        self._step = step
+        self._finish = finish
+        self._slot = slot
+        self._camera = camera
+        self.stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            while not self.stop.is_set():
+                self._step()
+        except SourceError as exc:
+            if not self.stop.is_set():
+                self._slot.put_error(exc)
+        except Exception as exc:  # a dead reader would leave read() timing out forever
+            if not self.stop.is_set():
+                log.exception("camera %s: reader failed", self._camera)
+                self._slot.put_error(
+                    SourceError(f"camera {self._camera}: reader stopped: {type(exc).__name__}")
+                )
+        finally:
+            if self._finish is not None:
+                self._finish()  # on this thread: the handle is never freed under a running step
+
+    def join(self, join_s: float, unblock: Callable[[], None] | None = None) -> None:
+        """Stop and wait up to ``join_s``; ``unblock`` (shutting a socket) wakes a step stuck in a
+        blocking call."""
+        self.stop.set()
+        if unblock is not None:
+            unblock()
+        if self._thread.ident is not None:
+            self._thread.join(join_s)
+            if self._thread.is_alive():
+                log.warning("camera %s: reader did not stop within %.1f s", self._camera, join_s)
+
+
+def as_frame_image(image: np.ndarray, color: bool) -> np.ndarray:
+    """uint8 BGR (H, W, 3) or grey (H, W) → what the recipe asked for, C-contiguous."""
+    if color and image.ndim == 2:
+        image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    elif not color and image.ndim == 3:
+        image = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    return np.ascontiguousarray(image)
