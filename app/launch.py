@@ -92,6 +92,7 @@ def _gui(argv: Sequence[str]) -> int:
 
     from app.error_reporting import ErrorReporter, install_excepthooks
     from app.main_window import MainWindow
+    from inspection.integrations.local_control import LocalTriggerSocket
     from inspection.pipeline.station import Station
     from inspection.recipe import Recipe
 
@@ -110,7 +111,9 @@ def _gui(argv: Sequence[str]) -> int:
     settings = load_settings(settings_file)
 
     def make_station(recipe: Recipe) -> Station:
-        return Station(recipe, paths=paths)
+        return Station(
+            recipe, paths=paths, trigger_inputs=[LocalTriggerSocket(paths.trigger_socket)]
+        )
 
     window = MainWindow(make_station, settings, teach_on_first_use=True)
     reporter.set_parent_widget(window)

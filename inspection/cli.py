@@ -1,4 +1,4 @@
-"""The headless commands: run, simulate, eval, bench. No Qt is imported here, ever.
+"""The headless commands: run, simulate, eval, train, trigger, bench. No Qt is imported here, ever.
 
 Exit codes: 0 ok, 1 ran but found problems, 2 bad usage or input. With ``--json`` the result is
 one JSON object on stdout; logs go to stderr.
@@ -210,6 +210,14 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_trigger(args: argparse.Namespace) -> int:
+    from inspection.integrations.local_control import send_trigger
+
+    trigger_id = send_trigger(user_paths().trigger_socket, timeout_s=args.timeout or 2.0)
+    _emit({"trigger_id": trigger_id}, args.json)
+    return EXIT_OK
+
+
 # ---- parsing -----------------------------------------------------------------------------
 
 
@@ -263,6 +271,13 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--bad", help="folder of defective-part images (sharper threshold)")
     tr.add_argument("--json", action="store_true")
     tr.set_defaults(fn=cmd_train)
+
+    tg = sub.add_parser(
+        "trigger", help="take one part now on the running software-triggered station"
+    )
+    tg.add_argument("--timeout", type=float, help="seconds to wait for the station's answer")
+    tg.add_argument("--json", action="store_true")
+    tg.set_defaults(fn=cmd_trigger)
 
     b = sub.add_parser("bench", help="measure pipeline throughput and overhead")
     b.add_argument("--recipe", help="recipe YAML (default: the demo recipe)")

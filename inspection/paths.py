@@ -34,6 +34,11 @@ class Paths:
         return self.data / "models"
 
     @property
+    def trigger_socket(self) -> Path:
+        """Where a running software-triggered station takes ``lineside trigger`` requests."""
+        return self.data / "trigger.sock"
+
+    @property
     def settings_file(self) -> Path:
         return self.config / "settings.json"
 

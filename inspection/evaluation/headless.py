@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from inspection.evaluation.truth import TruthTally, covered_defects
+from inspection.integrations.local_control import LocalTriggerSocket
 from inspection.paths import Paths
 from inspection.pipeline.station import Station
 from inspection.recipe import Recipe, SyntheticSourceSettings
@@ -70,7 +71,10 @@ def run_headless(
     taught = teach_on_first_use(limit_parts(recipe, None), paths) if paths is not None else {}
     recipe = limit_parts(recipe, parts, realtime=realtime)
     collector = _Collector(TruthTally(covered_defects(recipe)), parts)
-    station = Station(recipe, paths=paths, store_results=store_results)
+    trigger_inputs = [LocalTriggerSocket(paths.trigger_socket)] if paths is not None else []
+    station = Station(
+        recipe, paths=paths, store_results=store_results, trigger_inputs=trigger_inputs
+    )
     station.add_listener(collector)
     t0 = time.perf_counter()
     station.start()

@@ -1,1 +1,1 @@
-"""Links to the line and the plant (PLC, MQTT, databases) as result sinks and trigger sources."""
+"""Links to the line and the plant: result sinks and trigger inputs (PLC, local commands)."""

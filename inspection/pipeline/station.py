@@ -18,6 +18,7 @@ from typing import Literal, Protocol
 
 from inspection.batch import BatchContext
 from inspection.errors import LinesideError, SourceError, StorageError
+from inspection.integrations.base import TriggerInput
 from inspection.paths import Paths, user_paths
 from inspection.pipeline.camera_health import CameraHealth
 from inspection.pipeline.counters import Counters, CountersSnapshot
@@ -73,16 +74,21 @@ class Station:
         line_sinks: Sequence[StationListener] = (),
         sources: Sequence[Source] | None = None,
         make_tools: Callable[[], list[Tool]] | None = None,
+        trigger_inputs: Sequence[TriggerInput] = (),
     ) -> None:
         """``sources`` replaces the recipe's cameras (same ids, same order) with ready-made
         sources, e.g. frames already in memory for ``lineside bench``; ``make_tools`` replaces
-        building the recipe's tools (called once per worker, each worker owns what it returns)."""
+        building the recipe's tools (called once per worker, each worker owns what it returns).
+        ``trigger_inputs`` (the local command socket, a PLC input) are started when the recipe
+        takes parts by software trigger."""
         self._recipe = recipe
         self._paths = paths
         self._store_results = store_results
         self._line_sinks = tuple(line_sinks)
         self._given_sources = list(sources) if sources is not None else None
         self._make_tools = make_tools or self._build_tools
+        self._trigger_inputs = tuple(trigger_inputs)
+        self._started_inputs: list[TriggerInput] = []
         self._listeners: list[StationListener] = []
         self._listeners_lock = threading.Lock()
         self._counters = Counters()
@@ -246,6 +252,16 @@ class Station:
         )
         for t in self._threads:
             t.start()
+        if isinstance(self._feed.trigger, Software):
+            for trigger_input in self._trigger_inputs:
+                try:
+                    trigger_input.start(self.trigger)
+                except (LinesideError, OSError) as exc:
+                    self._status(
+                        StatusLevel.ALARM, "trigger", f"{trigger_input.name} not started: {exc}"
+                    )
+                    continue
+                self._started_inputs.append(trigger_input)
         self._status(StatusLevel.INFO, "station", f"recipe {recipe.name} v{recipe.version} running")
 
     def stop(self, timeout_s: float = 5.0) -> None:
@@ -258,6 +274,9 @@ class Station:
         def left() -> float:
             return max(deadline - time.monotonic(), 0.05)
 
+        for trigger_input in self._started_inputs:
+            trigger_input.stop(left())
+        self._started_inputs = []
         feed.stop_acquiring.set()
         self._join(
             [t for t in self._threads if t.name.startswith("acq-") or t.name == "parts-timer"],
