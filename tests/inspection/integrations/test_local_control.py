@@ -43,7 +43,7 @@ def station():
 
 
 def test_lineside_trigger_takes_one_part(station, capsys: pytest.CaptureFixture[str]):
-    st, collector = station
+    _, collector = station
     assert main(["trigger", "--json"]) == 0
     assert main(["trigger", "--json"]) == 0
     ids = [json.loads(line)["trigger_id"] for line in capsys.readouterr().out.splitlines()]
@@ -71,6 +71,11 @@ def test_a_garbled_request_gets_a_reason_and_the_socket_keeps_serving(station):
         reply = json.loads(c.recv(4096))
     assert reply == {"ok": False, "error": 'unknown request; send {"cmd": "trigger"}'}
     assert main(["trigger"]) == 0
+    deadline = time.monotonic() + 5
+    while not collector.inspections:
+        assert time.monotonic() < deadline, "the trigger after garbage took no part"
+        time.sleep(0.01)
+    assert st.running and len(collector.inspections) == 1
 
 
 def test_trigger_without_a_station_says_so(capsys: pytest.CaptureFixture[str]):
