@@ -100,6 +100,17 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    if args.what == "presence":
+        from inspection.evaluation.presence import evaluate_presence
+        from inspection.paths import resources_dir
+
+        recipe = _load(args.recipe or str(resources_dir() / "recipes" / "conveyor.yaml"))
+        result = evaluate_presence(recipe, args.parts, progress=_progress)
+        _emit(result, args.json)
+        return EXIT_OK if result["one_per_part"] else EXIT_PROBLEMS
+    if args.data is None:
+        sys.stderr.write(f"lineside eval {args.what}: --data is required\n")
+        return EXIT_USAGE
     if args.what == "codes":
         from inspection.evaluation.codes import evaluate_codes
 
@@ -253,8 +264,14 @@ def build_parser() -> argparse.ArgumentParser:
     sim.set_defaults(fn=cmd_simulate)
 
     ev = sub.add_parser("eval", help="measure a tool on a labelled folder")
-    ev.add_argument("what", choices=["codes", "anomaly", "ocr"], help="which tool to evaluate")
-    ev.add_argument("--data", required=True, help="folder with images and expected results")
+    ev.add_argument(
+        "what",
+        choices=["codes", "anomaly", "ocr", "presence"],
+        help="which tool to evaluate (presence: the presence trigger on the simulated conveyor)",
+    )
+    ev.add_argument("--data", help="folder with images and expected results")
+    ev.add_argument("--recipe", help="presence: recipe with a presence trigger (default: conveyor)")
+    ev.add_argument("--parts", type=int, default=1000, help="presence: parts to run past")
     ev.add_argument("--formats", help="code formats to search, comma-separated (default: all)")
     ev.add_argument("--plain", action="store_true", help="one plain zxing-cpp call (baseline)")
     ev.add_argument("--json", action="store_true")
