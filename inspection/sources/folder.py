@@ -44,8 +44,13 @@ def read_image(path: Path) -> np.ndarray:
     return np.ascontiguousarray(image)
 
 
+WATCH_POLL_S = 0.1
+"""How often a watched folder is listed; a new file is read once its size held for one poll."""
+
+
 class FolderSource:
-    """Each image file in the folder (sorted by name) is one part; ``loop`` starts over at the end."""
+    """Each image file in the folder (sorted by name) is one part; ``loop`` starts over at the end;
+    ``watch`` waits for new files instead (and wins over ``loop``)."""
 
     live = False
 
@@ -55,6 +60,9 @@ class FolderSource:
         self._files: list[Path] = []
         self._next = 0
         self._seq = 0
+        self._seen: set[str] = set()  # names listed or read, so each file is one part only once
+        self._growing: dict[str, int] = {}  # new file → its size at the last poll
+        self._last_poll = 0.0
 
     def open(self) -> None:
         folder = self._settings.path
@@ -80,8 +88,12 @@ class FolderSource:
             )
         self._files = files
         self._next = 0
+        self._seen = {p.name for p in folder.glob(self._settings.pattern)}
+        self._growing = {}
 
     def read(self, timeout_s: float) -> Frame | None:
+        if self._next >= len(self._files) and self._settings.watch:
+            self._wait_for_new_files(timeout_s)
         if self._next >= len(self._files):
             if not self._settings.loop or not self._files:
                 return None
@@ -104,3 +116,62 @@ class FolderSource:
 
     def close(self) -> None:
         self._files = []
+
+    def _wait_for_new_files(self, timeout_s: float) -> None:
+        """Poll until new image files have stopped growing; queue them in name order.
+
+        A camera or another program may still be writing a file when it first shows up; one whose
+        size held across two polls is complete. Empty files wait (just created). TimeoutError when
+        none is ready within ``timeout_s``."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            wait = self._last_poll + WATCH_POLL_S - time.monotonic()
+            if wait > 0:
+                if time.monotonic() + wait > deadline:
+                    time.sleep(max(deadline - time.monotonic(), 0.0))
+                    raise TimeoutError(
+                        f"camera {self.camera}: no new file in {self._settings.path} "
+                        f"within {timeout_s:.3f} s"
+                    )
+                time.sleep(wait)
+            self._last_poll = time.monotonic()
+            ready = self._poll()
+            if ready:
+                self._files = ready
+                self._next = 0
+                return
+
+    def _poll(self) -> list[Path]:
+        folder = self._settings.path
+        if not folder.is_dir():
+            raise SourceError(f"camera {self.camera}: watched folder {folder} has gone")
+        ready: list[Path] = []
+        skipped: list[str] = []
+        sizes: dict[str, int] = {}
+        for p in folder.glob(self._settings.pattern):
+            if p.name in self._seen:
+                continue
+            try:
+                if not p.is_file():
+                    continue
+                size = p.stat().st_size
+            except OSError:
+                continue  # gone again between listing and looking (a temporary file)
+            if p.suffix.lower() not in IMAGE_SUFFIXES:
+                skipped.append(p.name)
+                self._seen.add(p.name)
+            elif size > 0 and self._growing.get(p.name) == size:
+                ready.append(p)
+                self._seen.add(p.name)
+            else:
+                sizes[p.name] = size
+        self._growing = sizes
+        if skipped:
+            log.warning(
+                "camera %s: %d non-image files skipped in %s: %s",
+                self.camera,
+                len(skipped),
+                folder,
+                ", ".join(sorted(skipped)[:10]),
+            )
+        return sorted(ready)

@@ -1,0 +1,224 @@
+"""HTTP cameras against the MJPEG simulator: streams, snapshots, auth, broken frames, lost servers."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import time
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+
+from inspection.errors import SourceError
+from inspection.recipe import HttpSourceSettings
+from inspection.simulators.stamp import read_stamp
+from inspection.sources.base import BadFrameError, Source
+from inspection.sources.http import HttpCamera
+from inspection.types import Frame
+from tests.support.stream_peers import PeerFactory, peer_factory
+
+# wide enough for the send-time stamp, low enough to keep two shared cores free
+W, H = 1280, 320
+
+
+@pytest.fixture
+def mjpeg() -> Iterator[PeerFactory]:
+    yield from peer_factory("mjpeg")
+
+
+def camera(url: str, **kw: object) -> HttpCamera:
+    settings = HttpSourceSettings.model_validate(
+        {"type": "http", "url": url, "timeout_s": 2.0, **kw}
+    )
+    return HttpCamera(settings, camera="cam7")
+
+
+def frames(source: Source, n: int, timeout_s: float = 2.0) -> list[Frame]:
+    got: list[Frame] = []
+    while len(got) < n:
+        frame = source.read(timeout_s)
+        assert frame is not None
+        got.append(frame)
+    return got
+
+
+def read_until_error(source: Source, limit_s: float) -> tuple[SourceError, float]:
+    """The SourceError a lost stream gives, and how long after the call it came."""
+    start = time.monotonic()
+    while time.monotonic() - start < limit_s:
+        try:
+            source.read(0.2)
+        except TimeoutError:
+            continue
+        except BadFrameError:
+            continue
+        except SourceError as exc:
+            return exc, time.monotonic() - start
+    pytest.fail(f"read() raised no SourceError within {limit_s:g} s of the server's death")
+
+
+def test_mjpeg_stream_gives_fresh_stamped_grey_frames(mjpeg: PeerFactory) -> None:
+    peer = mjpeg(width=W, height=H)
+    cam = camera(peer.url)
+    assert isinstance(cam, Source) and cam.live
+    cam.open()
+    try:
+        got = frames(cam, 10)
+    finally:
+        cam.close()
+    for f in got:
+        assert f.camera == "cam7"
+        assert f.image.shape == (H, W) and f.image.dtype == np.uint8
+        assert f.image.flags.c_contiguous
+        stamp = read_stamp(f.image)
+        assert stamp is not None and stamp <= f.t_ns
+        assert "***" not in f.source_name and f.source_name.endswith("/stream")
+    seqs = [f.seq for f in got]
+    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+
+
+def test_boundary_only_framing_is_read_too(mjpeg: PeerFactory) -> None:
+    peer = mjpeg(width=W, height=H, extra=["--framing", "boundary"])
+    cam = camera(peer.url, color=True)
+    cam.open()
+    try:
+        got = frames(cam, 5)
+    finally:
+        cam.close()
+    assert all(f.image.shape == (H, W, 3) for f in got)
+    assert all(read_stamp(f.image) is not None for f in got)
+
+
+def test_snapshots_are_polled_at_the_interval(mjpeg: PeerFactory) -> None:
+    peer = mjpeg(width=W, height=H)
+    cam = camera(peer.url.replace("/stream", "/snapshot.jpg"), mode="snapshot", interval_s=0.25)
+    cam.open()
+    try:
+        got = frames(cam, 4)
+    finally:
+        cam.close()
+    gaps = np.diff([f.t_ns for f in got]) / 1e9
+    assert all(g > 0.2 for g in gaps), gaps
+    assert len({read_stamp(f.image) for f in got}) == 4  # a new picture each time
+
+
+@pytest.mark.parametrize("auth", ["basic", "digest"])
+def test_auth_with_the_right_password_and_401_with_a_wrong_one(
+    mjpeg: PeerFactory, auth: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    peer = mjpeg(width=W, height=H, extra=["--auth", auth, "--user", "op", "--password", "Ri9ht"])
+    good = camera(peer.url, auth=auth, username="op", password="Ri9ht")
+    good.open()
+    try:
+        assert frames(good, 2)[0].image.shape == (H, W)
+    finally:
+        good.close()
+    wrong_url = peer.url.replace("http://", "http://op:Wr0ng@")
+    with pytest.raises(SourceError) as err:
+        camera(wrong_url, auth=auth).open()
+    message = str(err.value)
+    assert "wrong user name or password (HTTP 401)" in message
+    assert f"http://op:***@127.0.0.1:{peer.port}/stream" in message
+    assert "Wr0ng" not in message and "Ri9ht" not in caplog.text and "Wr0ng" not in caplog.text
+    with pytest.raises(SourceError, match="wants a user name and password"):
+        camera(peer.url, auth=auth).open()
+
+
+def test_wrong_path_is_404(mjpeg: PeerFactory) -> None:
+    peer = mjpeg(width=W, height=H)
+    with pytest.raises(SourceError, match=r"/nothing-here: path not found \(HTTP 404\)"):
+        camera(peer.url.replace("/stream", "/nothing-here")).open()
+
+
+def test_a_single_image_url_is_not_an_mjpeg_stream(mjpeg: PeerFactory) -> None:
+    peer = mjpeg(width=W, height=H)
+    with pytest.raises(SourceError, match=r"not an MJPEG stream \(Content-Type image/jpeg\)"):
+        camera(peer.url.replace("/stream", "/snapshot.jpg")).open()
+
+
+def test_closed_port_and_unknown_host_say_so() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # bound, not listening: connections are refused
+        with pytest.raises(SourceError, match="connection refused"):
+            camera(f"http://127.0.0.1:{port}/stream").open()
+    with pytest.raises(SourceError, match="host name not found"):
+        camera("http://camera-7.invalid/stream").open()
+
+
+def test_a_silent_server_times_out_within_timeout_s() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # accepts, never answers
+        port = silent.getsockname()[1]
+        start = time.monotonic()
+        with pytest.raises(SourceError, match="no answer within 1 s"):
+            camera(f"http://127.0.0.1:{port}/stream", timeout_s=1.0).open()
+        assert time.monotonic() - start < 1.5
+
+
+def test_corrupt_jpeg_is_one_bad_frame_and_the_stream_goes_on(mjpeg: PeerFactory) -> None:
+    peer = mjpeg(width=W, height=H, extra=["--corrupt-every", "4"])
+    cam = camera(peer.url)
+    cam.open()
+    bad: list[BadFrameError] = []
+    good: list[Frame] = []
+    try:
+        deadline = time.monotonic() + 10.0
+        while (len(bad) < 2 or len(good) < 4) and time.monotonic() < deadline:
+            try:
+                frame = cam.read(2.0)
+            except BadFrameError as exc:
+                bad.append(exc)
+                continue
+            assert frame is not None
+            good.append(frame)
+    finally:
+        cam.close()
+    assert len(bad) >= 2 and len(good) >= 4
+    assert bad[0].camera == "cam7"
+    assert "is not a readable JPEG" in str(bad[0])
+    # the bad frame used up its number: the station records that part as ERROR
+    assert bad[0].seq not in {f.seq for f in good}
+    assert any(f.seq > bad[0].seq for f in good)
+
+
+def test_server_killed_mid_stream_is_lost_then_back_within_2_s(mjpeg: PeerFactory) -> None:
+    peer = mjpeg(width=W, height=H)
+    cam = camera(peer.url)
+    cam.open()
+    try:
+        before = frames(cam, 3)
+        peer.kill()
+        error, took = read_until_error(cam, 5.0)
+        assert "stream" in str(error) and took < 2.0 + 0.5
+        cam.close()
+        peer.start()
+        back = time.monotonic()
+        cam.open()
+        after = frames(cam, 1)[0]
+        assert time.monotonic() - back < 2.0
+    finally:
+        cam.close()
+    assert after.seq > before[-1].seq  # numbers go on across the reconnect
+
+
+def test_resolution_change_is_reported_with_both_sizes(mjpeg: PeerFactory) -> None:
+    peer = mjpeg(width=W, height=H)
+    cam = camera(peer.url)
+    cam.open()
+    try:
+        frames(cam, 2)
+        peer.kill()
+        read_until_error(cam, 5.0)
+        cam.close()
+        peer.start(["--width", "1280", "--height", "400"])
+        cam.open()
+        with pytest.raises(SourceError) as err:
+            frames(cam, 1)
+        assert "stream changed from 1280×320 MJPEG to 1280×400 MJPEG" in str(err.value)
+        cam.close()
+        cam.open()  # the station reconnects and goes on with the new picture
+        assert frames(cam, 1)[0].image.shape == (400, 1280)
+    finally:
+        cam.close()
