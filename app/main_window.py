@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QTimer, Signal
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QDialog, QFileDialog, QMainWindow, QMessageBox, QWidget
 
@@ -76,6 +76,8 @@ class MainWindow(QMainWindow):
         self.bridge.statusChanged.connect(self.screen_widget.show_status)
         self.screen_widget.startRequested.connect(self.control.start)
         self.screen_widget.stopRequested.connect(self.control.stop)
+        self.screen_widget.triggerRequested.connect(self.control.trigger)
+        self.control.triggered.connect(self._on_triggered)
         self.control.stationChanged.connect(self._on_station_changed)
         self.control.stateChanged.connect(self._on_state_changed)
         self.control.failed.connect(self._on_failed)
@@ -94,6 +96,9 @@ class MainWindow(QMainWindow):
         self.teach_label_action.triggered.connect(self.teach_label_from_current_frame)
         self.heatmap_action = QAction("Heatmaps of recent parts…", self)
         self.heatmap_action.triggered.connect(self.show_heatmaps)
+        self.trigger_action = QAction("Trigger one part", self)
+        self.trigger_action.setShortcut(QKeySequence(Qt.Key.Key_F5))
+        self.trigger_action.triggered.connect(self.screen_widget.trigger_button.click)
         self.batch_action = QAction("Batch…", self)
         self.batch_action.triggered.connect(self.open_batch_dialog)
         self.batch_bar = BatchBar()
@@ -107,6 +112,7 @@ class MainWindow(QMainWindow):
         recipe_menu.addAction(self.quit_action)
         station_menu = self.menuBar().addMenu("&Station")
         station_menu.addAction(self.start_stop_action)
+        station_menu.addAction(self.trigger_action)
         station_menu.addAction(self.batch_action)
         teach_menu = self.menuBar().addMenu("&Teach")
         teach_menu.addAction(self.teach_action)
@@ -199,6 +205,9 @@ class MainWindow(QMainWindow):
         self.start_stop_action.setEnabled(not busy and self.control.station is not None)
         self.open_action.setEnabled(not busy)
         recipe = self.recipe
+        self.trigger_action.setEnabled(
+            running and not busy and recipe is not None and recipe.trigger.type == "software"
+        )
         self.teach_action.setEnabled(
             not busy and recipe is not None and bool(teachable_tools(recipe))
         )
@@ -215,6 +224,12 @@ class MainWindow(QMainWindow):
                 self.control.stop()
             else:
                 self.close()
+
+    def _on_triggered(self, trigger_id: int, refused: str) -> None:
+        if refused:
+            self.statusBar().showMessage(f"Trigger refused: {refused}", 5000)
+        else:
+            self.statusBar().showMessage(f"Trigger {trigger_id}", 2000)
 
     def _on_failed(self, title: str, message: str) -> None:
         QMessageBox.critical(self, title, message)

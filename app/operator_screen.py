@@ -35,6 +35,7 @@ class OperatorScreen(QWidget):
 
     startRequested = Signal()
     stopRequested = Signal()
+    triggerRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -53,7 +54,13 @@ class OperatorScreen(QWidget):
         self.start_stop_button.setObjectName("startStopButton")
         self.reset_button = QPushButton("Reset counts")
         self.reset_button.setObjectName("resetButton")
-        for button in (self.start_stop_button, self.reset_button):
+        # only for recipes that take parts on command (no presence strip, no camera trigger)
+        self.trigger_button = QPushButton("TRIGGER")
+        self.trigger_button.setObjectName("triggerButton")
+        self.trigger_button.setToolTip("Inspect the part in front of the cameras now (F5)")
+        self.trigger_button.hide()
+        self.trigger_button.clicked.connect(self.triggerRequested)
+        for button in (self.start_stop_button, self.reset_button, self.trigger_button):
             button.setFont(theme.font(theme.BUTTON_TEXT_PX, bold=True))
             button.setCursor(Qt.CursorShape.PointingHandCursor)
         self.start_stop_button.clicked.connect(self._on_start_stop)
@@ -73,6 +80,7 @@ class OperatorScreen(QWidget):
         header = QHBoxLayout()
         header.addLayout(names, 1)
         header.addWidget(self.reset_button)
+        header.addWidget(self.trigger_button)
         header.addWidget(self.start_stop_button)
 
         right = QVBoxLayout()
@@ -134,6 +142,9 @@ class OperatorScreen(QWidget):
         button.setProperty("running", running)
         button.style().unpolish(button)
         button.style().polish(button)
+        recipe = self._station.recipe if self._station is not None else None
+        self.trigger_button.setVisible(recipe is not None and recipe.trigger.type == "software")
+        self.trigger_button.setEnabled(running and not busy)
         if not running and not busy:
             self.lamp.clear("stopped" if self._station is not None else "no recipe loaded")
 
@@ -184,7 +195,7 @@ class OperatorScreen(QWidget):
 
     def _apply_button_height(self) -> None:
         px = theme.button_height(self)
-        for button in (self.start_stop_button, self.reset_button):
+        for button in (self.start_stop_button, self.reset_button, self.trigger_button):
             button.setMinimumHeight(px)
             button.setMinimumWidth(px * 4)
         self.alarm_banner.set_button_height(px)

@@ -35,6 +35,7 @@ class StationControl(QObject):
     stationChanged = Signal(object)  # the new Station, after a recipe was loaded
     stateChanged = Signal(bool, bool)  # running, busy
     failed = Signal(str, str)  # title, message
+    triggered = Signal(int, str)  # trigger id (0 when refused), why it was refused
     # emitted by the worker thread when a step ends; handled on the GUI thread
     _done = Signal(object, object, object)  # step name, new station or None, (title, message)
 
@@ -104,6 +105,21 @@ class StationControl(QObject):
             self._submit(
                 "stop", lambda: station.stop(STOP_TIMEOUT_S), "Station did not stop cleanly"
             )
+
+    def trigger(self) -> None:
+        """One part now (software-triggered recipes). Telling a camera to take a frame is camera
+        I/O, so it runs on the control thread; the answer comes back as ``triggered``."""
+        station = self._station
+        if station is None or self._shut:
+            return
+
+        def fire() -> None:
+            try:
+                self.triggered.emit(station.trigger(), "")
+            except LinesideError as exc:
+                self.triggered.emit(0, str(exc))
+
+        self._executor.submit(fire)
 
     def shutdown(self, timeout_s: float = STOP_TIMEOUT_S + 1.0) -> bool:
         """Stop the station and the worker thread, waiting at most ``timeout_s``; True if done."""
