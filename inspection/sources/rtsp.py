@@ -76,10 +76,11 @@ class RtspCamera:
                 "probesize": str(_PROBE_BYTES),
                 "analyzeduration": str(_ANALYZE_US),
             }
+        start = time.monotonic()
         try:
             container = av.open(url, options=options, timeout=(s.timeout_s, s.timeout_s))
         except av.error.FFmpegError as exc:
-            raise SourceError(self._why_not_open(exc)) from None
+            raise SourceError(self._why_not_open(exc, time.monotonic() - start)) from None
         try:
             if not container.streams.video:
                 raise SourceError(f"camera {self.camera}: {self.shown_url} has no video stream")
@@ -119,7 +120,7 @@ class RtspCamera:
         self._seq += 1
         return seq
 
-    def _why_not_open(self, exc: av.error.FFmpegError) -> str:
+    def _why_not_open(self, exc: av.error.FFmpegError, took_s: float) -> str:
         where = f"camera {self.camera}: {self.shown_url}"
         if isinstance(exc, av.error.HTTPUnauthorizedError):
             return f"{where}: wrong user name or password (RTSP 401)"
@@ -129,8 +130,12 @@ class RtspCamera:
             return f"{where}: access refused by the camera (RTSP 403)"
         if isinstance(exc, av.error.ConnectionRefusedError):
             return f"{where}: connection refused (nothing serves RTSP on that port)"
-        if isinstance(exc, av.error.ExitError | av.error.TimeoutError):
+        # FFmpeg reports a server that never answers as "invalid data" once its timeout hits
+        timed_out = took_s >= 0.9 * self._settings.timeout_s
+        if isinstance(exc, av.error.ExitError | av.error.TimeoutError) or timed_out:
             return f"{where}: no answer within {self._settings.timeout_s:g} s"
+        if isinstance(exc, av.error.InvalidDataError):
+            return f"{where}: the server does not answer as an RTSP camera ({ffmpeg_reason(exc)})"
         if exc.errno in (-2, 2) or "resolve" in ffmpeg_reason(exc).lower():
             return f"{where}: host name not found"
         return f"{where}: cannot be opened ({ffmpeg_reason(exc)})"

@@ -1,0 +1,161 @@
+"""RTSP cameras against the GStreamer simulator: H.264/H.265, auth, wrong paths, lost servers."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import time
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+
+from inspection.errors import SourceError
+from inspection.recipe import RtspSourceSettings
+from inspection.simulators.stamp import read_stamp
+from inspection.sources.base import BadFrameError, Source
+from inspection.types import Frame
+from tests.support.stream_peers import PeerFactory, peer_factory
+
+# wide enough for the send-time stamp, low enough for an encoder on two shared cores
+W, H = 1280, 320
+
+
+@pytest.fixture
+def rtsp() -> Iterator[PeerFactory]:
+    yield from peer_factory("rtsp")
+
+
+def camera(url: str, **kw: object) -> Source:
+    from inspection.sources.rtsp import RtspCamera
+
+    settings = RtspSourceSettings.model_validate(
+        {"type": "rtsp", "url": url, "timeout_s": 2.0, **kw}
+    )
+    return RtspCamera(settings, camera="cam3")
+
+
+def frames(source: Source, n: int, timeout_s: float = 3.0) -> list[Frame]:
+    got: list[Frame] = []
+    while len(got) < n:
+        frame = source.read(timeout_s)
+        assert frame is not None
+        got.append(frame)
+    return got
+
+
+def read_until_error(source: Source, limit_s: float) -> tuple[SourceError, float]:
+    start = time.monotonic()
+    while time.monotonic() - start < limit_s:
+        try:
+            source.read(0.2)
+        except (TimeoutError, BadFrameError):
+            continue
+        except SourceError as exc:
+            return exc, time.monotonic() - start
+    pytest.fail(f"read() raised no SourceError within {limit_s:g} s of the server's death")
+
+
+@pytest.mark.parametrize(("codec", "name"), [("h264", "H.264"), ("h265", "H.265")])
+def test_stream_gives_stamped_frames(
+    rtsp: PeerFactory, codec: str, name: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    peer = rtsp(width=W, height=H, fps=10, extra=["--codec", codec])
+    cam = camera(peer.url, color=True)
+    assert cam.live
+    cam.open()
+    try:
+        got = frames(cam, 5)
+    finally:
+        cam.close()
+    assert f"open ({name})" in caplog.text
+    for f in got:
+        assert f.image.shape == (H, W, 3) and f.image.dtype == np.uint8
+        assert f.image.flags.c_contiguous
+        stamp = read_stamp(f.image)
+        assert stamp is not None and stamp <= f.t_ns
+    assert [f.seq for f in got] == sorted({f.seq for f in got})
+
+
+def test_wrong_credentials_are_401_and_never_shown(
+    rtsp: PeerFactory, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    peer = rtsp(width=W, height=H, fps=10, extra=["--user", "op", "--password", "Ri9ht"])
+    good = camera(peer.url, username="op", password="Ri9ht")
+    good.open()
+    try:
+        assert frames(good, 1)[0].image.shape == (H, W)
+    finally:
+        good.close()
+    with pytest.raises(SourceError) as err:
+        camera(peer.url.replace("rtsp://", "rtsp://op:Wr0ng@")).open()
+    message = str(err.value)
+    assert "wrong user name or password (RTSP 401)" in message
+    assert f"rtsp://op:***@127.0.0.1:{peer.port}/stream" in message
+    out, errs = capfd.readouterr()  # FFmpeg writes to the process's stderr, if anything
+    for secret in ("Wr0ng", "Ri9ht"):
+        assert secret not in message + caplog.text + out + errs
+
+
+def test_wrong_path_is_rtsp_404(rtsp: PeerFactory) -> None:
+    peer = rtsp(width=W, height=H, fps=10)
+    with pytest.raises(SourceError, match=r"/no-such-camera: path not found \(RTSP 404\)"):
+        camera(peer.url.replace("/stream", "/no-such-camera")).open()
+
+
+def test_closed_port_is_refused_and_a_silent_server_times_out() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # bound, not listening: connections are refused
+        with pytest.raises(SourceError, match="connection refused"):
+            camera(f"rtsp://127.0.0.1:{port}/stream").open()
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # accepts, never answers
+        port = silent.getsockname()[1]
+        start = time.monotonic()
+        with pytest.raises(SourceError, match="no answer within 1 s"):
+            camera(f"rtsp://127.0.0.1:{port}/stream", timeout_s=1.0).open()
+        assert time.monotonic() - start < 2.0
+
+
+def test_server_killed_mid_stream_is_lost_then_back_within_2_s(rtsp: PeerFactory) -> None:
+    peer = rtsp(width=W, height=H, fps=10)
+    cam = camera(peer.url)
+    cam.open()
+    try:
+        before = frames(cam, 3)
+        peer.kill()
+        error, took = read_until_error(cam, 6.0)
+        assert "stream" in str(error) and took < 2.0 + 0.5
+        cam.close()
+        peer.start()
+        back = time.monotonic()
+        cam.open()
+        after = frames(cam, 1)[0]
+        assert time.monotonic() - back < 2.0
+    finally:
+        cam.close()
+    assert after.seq > before[-1].seq  # numbers go on across the reconnect
+    assert read_stamp(after.image) is not None
+
+
+def test_resolution_change_is_reported_with_both_sizes(rtsp: PeerFactory) -> None:
+    peer = rtsp(width=W, height=H, fps=10)
+    cam = camera(peer.url)
+    cam.open()
+    try:
+        frames(cam, 2)
+        peer.kill()
+        read_until_error(cam, 6.0)
+        cam.close()
+        peer.start(["--width", "640", "--height", "480", "--fps", "10"])
+        cam.open()
+        with pytest.raises(SourceError) as err:
+            frames(cam, 1)
+        assert "stream changed from 1280×320 H.264 to 640×480 H.264" in str(err.value)
+        cam.close()
+        cam.open()  # the station reconnects and goes on with the new picture
+        assert frames(cam, 1)[0].image.shape == (480, 640)
+    finally:
+        cam.close()
