@@ -162,8 +162,17 @@ def _set_enum(features: Features, name: str, value: str, camera: str, setting: s
 
 
 def _set_enum_if_present(features: Features, name: str, value: str, camera: str) -> None:
-    if value in _values(features, name):
-        _call(lambda: features.set_enum(name, value), camera, name, value)
+    """Set an optional enumeration when the camera offers the value and has another one now
+    (some producers expose such features read-only once they hold the right value)."""
+    if value not in _values(features, name):
+        return
+    try:
+        current: str | None = features.get_enum(name)
+    except FeatureError:
+        current = None  # unreadable now: setting it names the problem, if there is one
+    if current == value:
+        return
+    _call(partial(features.set_enum, name, value), camera, name, value)
 
 
 def _set_number(
