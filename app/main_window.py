@@ -12,9 +12,12 @@ from PySide6.QtWidgets import QDialog, QFileDialog, QMainWindow, QMessageBox, QW
 
 from app.batch_dialog import BatchBar, BatchDialog, batch_keys
 from app.bridge import StationBridge
+from app.camera_dialog import CameraDialog
 from app.heatmap_dialog import HeatmapDialog, RecentParts, anomaly_tools
 from app.label_teaching import LabelTeaching, label_tools
+from app.mask_editor import MaskEditor
 from app.operator_screen import OperatorScreen
+from app.recipe_saving import recipe_target, save_recipe
 from app.settings import AppSettings
 from app.station_control import STOP_TIMEOUT_S, StationControl, StationFactory
 from app.teach_dialog import TeachDialog, teachable_tools
@@ -99,6 +102,10 @@ class MainWindow(QMainWindow):
         self.trigger_action = QAction("Trigger one part", self)
         self.trigger_action.setShortcut(QKeySequence(Qt.Key.Key_F5))
         self.trigger_action.triggered.connect(self.screen_widget.trigger_button.click)
+        self.cameras_action = QAction("Cameras…", self)
+        self.cameras_action.triggered.connect(self.open_camera_dialog)
+        self.masks_action = QAction("Privacy masks…", self)
+        self.masks_action.triggered.connect(self.open_mask_editor)
         self.batch_action = QAction("Batch…", self)
         self.batch_action.triggered.connect(self.open_batch_dialog)
         self.batch_bar = BatchBar()
@@ -114,6 +121,9 @@ class MainWindow(QMainWindow):
         station_menu.addAction(self.start_stop_action)
         station_menu.addAction(self.trigger_action)
         station_menu.addAction(self.batch_action)
+        station_menu.addSeparator()
+        station_menu.addAction(self.cameras_action)
+        station_menu.addAction(self.masks_action)
         teach_menu = self.menuBar().addMenu("&Teach")
         teach_menu.addAction(self.teach_action)
         teach_menu.addAction(self.teach_label_action)
@@ -215,6 +225,8 @@ class MainWindow(QMainWindow):
             not busy and recipe is not None and bool(label_tools(recipe))
         )
         self.batch_action.setEnabled(recipe is not None and bool(batch_keys(recipe)))
+        self.cameras_action.setEnabled(not busy and recipe is not None)
+        self.masks_action.setEnabled(not busy and recipe is not None)
         self.batch_bar.button.setEnabled(self.batch_action.isEnabled())
         if not busy:
             # a start may have taken batch values from the source (e.g. the simulated line)
@@ -224,6 +236,43 @@ class MainWindow(QMainWindow):
                 self.control.stop()
             else:
                 self.close()
+
+    # ---- cameras and privacy masks --------------------------------------------------------------
+
+    def open_camera_dialog(self) -> CameraDialog | None:
+        recipe = self.recipe
+        if recipe is None:
+            return None
+        dialog = CameraDialog(recipe, self.jobs, self)
+        dialog.recipeChanged.connect(self.save_and_reload)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    def open_mask_editor(self) -> MaskEditor | None:
+        recipe = self.recipe
+        if recipe is None:
+            return None
+        station = self.station
+        newest = station.newest_frame if station is not None and station.running else None
+        editor = MaskEditor(recipe, self.jobs, newest, self)
+        editor.recipeChanged.connect(self.save_and_reload)
+        editor.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        editor.show()
+        return editor
+
+    def save_and_reload(self, recipe: Recipe) -> Path | None:
+        """Write a recipe changed on screen (never into the install folder) and run it."""
+        target = recipe_target(self._recipe_path, recipe, self.paths)
+        try:
+            save_recipe(recipe, target)
+        except (OSError, RecipeError) as exc:
+            log.warning("recipe not saved: %s", exc)
+            QMessageBox.critical(self, "Recipe not saved", f"{target}: {exc}")
+            return None
+        self.statusBar().showMessage(f"Recipe saved to {target}", 5000)
+        self.open_recipe(target)
+        return target
 
     def _on_triggered(self, trigger_id: int, refused: str) -> None:
         if refused:

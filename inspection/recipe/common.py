@@ -14,7 +14,8 @@ Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-
 class Strict(BaseModel):
     """Unknown fields are refused (a typo must not be silently ignored); settings never change."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # field docstrings become descriptions: the settings screens show them as tooltips
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 class RegionSettings(Strict):

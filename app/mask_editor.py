@@ -1,0 +1,251 @@
+"""Privacy masks drawn on a camera's image: click the corners of each area to black out.
+
+Masks are polygons in frame pixels, saved into the recipe; the station applies them at
+acquisition, before any tool, screen, archive or export sees the frame (DESIGN §10). The frame
+shown here comes from the running station (already masked with the masks in force) or, when the
+station is stopped, from a connection test run as a job.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QPen, QPolygonF
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QGraphicsPolygonItem,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app import theme
+from app.jobs_bridge import JobWatcher
+from app.live_view import display_image
+from inspection.jobs import Job, JobPool
+from inspection.recipe import Recipe
+from inspection.sources.probe import ProbeResult, probe_camera
+from inspection.types import Frame
+
+log = logging.getLogger(__name__)
+
+Polygon = list[tuple[float, float]]
+
+
+class MaskEditor(QDialog):
+    """Edits one camera's privacy masks at a time; ``recipeChanged(Recipe)`` on save."""
+
+    recipeChanged = Signal(object)
+
+    def __init__(
+        self,
+        recipe: Recipe,
+        jobs: JobPool,
+        newest_frame: Any = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        """``newest_frame(camera) -> Frame | None``: the running station's, when there is one."""
+        super().__init__(parent)
+        self.setWindowTitle("Privacy masks")
+        self.recipe = recipe
+        self._jobs = jobs
+        self._newest = newest_frame
+        self._watchers: list[JobWatcher] = []
+        self.masks: dict[str, list[Polygon]] = {
+            c.id: [list(map(tuple, p)) for p in c.privacy_masks] for c in recipe.cameras
+        }
+        self.drawing: Polygon = []
+        self._items: list[QGraphicsPolygonItem] = []
+
+        self.camera_box = QComboBox()
+        for cam in recipe.cameras:
+            self.camera_box.addItem(cam.id, cam.id)
+        self.grab_button = QPushButton("Take a frame")
+        self.finish_button = QPushButton("Finish area")
+        self.undo_button = QPushButton("Undo point")
+        self.remove_button = QPushButton("Remove last area")
+        self.clear_button = QPushButton("Clear all")
+        self.save_button = QPushButton("Save to recipe")
+        self.close_button = QPushButton("Close")
+        self.hint = QLabel(
+            "Click the corners of an area to black out, then Finish area. Masked pixels are "
+            "blacked out before any tool, screen or archive sees them."
+        )
+        self.hint.setWordWrap(True)
+
+        self.view = pg.GraphicsLayoutWidget()
+        self.view.setBackground(theme.BACKGROUND)
+        self.box: pg.ViewBox = self.view.addViewBox()
+        self.box.setAspectLocked(True)
+        self.box.invertY(True)
+        self.box.setMouseEnabled(False, False)
+        self.box.setMenuEnabled(False)
+        self.image_item = pg.ImageItem(axisOrder="row-major")
+        self.box.addItem(self.image_item)
+        self.outline = pg.PlotCurveItem(pen=pg.mkPen(theme.BAD_COLOUR, width=2))
+        self.outline.setZValue(10)
+        self.box.addItem(self.outline)
+        self.view.scene().sigMouseClicked.connect(self._on_click)
+
+        top = QHBoxLayout()
+        top.addWidget(QLabel("camera"))
+        top.addWidget(self.camera_box)
+        top.addWidget(self.grab_button)
+        top.addStretch(1)
+        edit = QHBoxLayout()
+        for b in (self.finish_button, self.undo_button, self.remove_button, self.clear_button):
+            edit.addWidget(b)
+        edit.addStretch(1)
+        edit.addWidget(self.save_button)
+        edit.addWidget(self.close_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.hint)
+        layout.addWidget(self.view, 1)
+        layout.addLayout(edit)
+        self.resize(1000, 760)
+
+        self.camera_box.currentIndexChanged.connect(lambda _i: self._camera_changed())
+        self.grab_button.clicked.connect(self.take_frame)
+        self.finish_button.clicked.connect(self.finish_area)
+        self.undo_button.clicked.connect(self.undo_point)
+        self.remove_button.clicked.connect(self.remove_last)
+        self.clear_button.clicked.connect(self.clear_all)
+        self.save_button.clicked.connect(self.save)
+        self.close_button.clicked.connect(self.reject)
+        self._camera_changed()
+
+    # ---- the frame -----------------------------------------------------------------------------
+
+    def camera(self) -> str:
+        return str(self.camera_box.currentData())
+
+    def _camera_changed(self) -> None:
+        self.drawing = []
+        frame = self._newest(self.camera()) if self._newest is not None else None
+        if frame is not None:
+            self.show_frame(frame)
+        else:
+            self.take_frame()
+        self._redraw()
+
+    def show_frame(self, frame: Frame) -> None:
+        image = display_image(frame.image)
+        self.image_item.setImage(image, autoLevels=False, levels=(0, 255))
+        h, w = image.shape[:2]
+        self.box.setRange(xRange=(0, w), yRange=(0, h), padding=0.0)
+
+    def take_frame(self) -> Job[ProbeResult] | None:
+        """A frame from the camera itself (the station may be stopped); runs as a job."""
+        cam = next((c for c in self.recipe.cameras if c.id == self.camera()), None)
+        if cam is None:
+            return None
+        self.grab_button.setEnabled(False)
+        job = self._jobs.submit(
+            f"frame from {cam.id}",
+            lambda _p, cancel: probe_camera(cam, frames=1, cancel=cancel),
+        )
+        self._watchers.append(JobWatcher(job, self, on_finished=self._on_frame))
+        return job
+
+    def _on_frame(self, job: Job[ProbeResult]) -> None:
+        self.grab_button.setEnabled(True)
+        if job.error is None and job.result().frame is not None:
+            frame = job.result().frame
+            assert frame is not None
+            self.show_frame(frame)
+        else:
+            why = job.error or job.result().message
+            self.hint.setText(f"No frame from camera {self.camera()}: {why}")
+
+    # ---- drawing -------------------------------------------------------------------------------
+
+    def _on_click(self, event: Any) -> None:
+        if event.button() != Qt.MouseButton.LeftButton:
+            return
+        point = self.box.mapSceneToView(event.scenePos())
+        self.add_point(point.x(), point.y())
+        if event.double():
+            self.finish_area()
+
+    def add_point(self, x: float, y: float) -> None:
+        """A corner of the area being drawn, in frame pixels (clipped to the frame)."""
+        image = self.image_item.image
+        if image is not None:
+            h, w = image.shape[:2]
+            x, y = min(max(x, 0.0), float(w)), min(max(y, 0.0), float(h))
+        self.drawing.append((round(x, 1), round(y, 1)))
+        self._redraw()
+
+    def finish_area(self) -> bool:
+        if len(self.drawing) < 3:
+            self.hint.setText("An area needs at least 3 corners.")
+            return False
+        self.masks[self.camera()].append(self.drawing)
+        self.drawing = []
+        self._redraw()
+        return True
+
+    def undo_point(self) -> None:
+        if self.drawing:
+            self.drawing.pop()
+            self._redraw()
+
+    def remove_last(self) -> None:
+        if self.masks[self.camera()]:
+            self.masks[self.camera()].pop()
+            self._redraw()
+
+    def clear_all(self) -> None:
+        self.masks[self.camera()] = []
+        self.drawing = []
+        self._redraw()
+
+    def _redraw(self) -> None:
+        for item in self._items:
+            self.box.removeItem(item)
+        self._items = []
+        colour = QColor(theme.BAD_COLOUR)
+        for poly in self.masks[self.camera()]:
+            item = QGraphicsPolygonItem(QPolygonF([QPointF(x, y) for x, y in poly]))
+            fill = QColor(colour)
+            fill.setAlpha(110)
+            item.setBrush(QBrush(fill))
+            item.setPen(QPen(colour, 0))
+            item.setZValue(5)
+            self.box.addItem(item)
+            self._items.append(item)
+        if self.drawing:
+            xy = np.asarray(self.drawing, dtype=np.float64)
+            self.outline.setData(xy[:, 0], xy[:, 1])
+        else:
+            self.outline.setData(np.empty(0), np.empty(0))
+
+    # ---- saving --------------------------------------------------------------------------------
+
+    def save(self) -> Recipe:
+        if len(self.drawing) >= 3:
+            self.finish_area()  # an area left open is meant to be masked too
+        cams = [
+            c.model_copy(update={"privacy_masks": [list(p) for p in self.masks[c.id]]})
+            for c in self.recipe.cameras
+        ]
+        recipe = self.recipe.model_copy(update={"cameras": cams})
+        # re-validated the way a recipe file is, so a saved mask always loads again
+        recipe = Recipe.model_validate(recipe.model_dump(mode="json", exclude_none=True))
+        self.recipe = recipe
+        self.recipeChanged.emit(recipe)
+        return recipe
+
+    def done(self, result: int) -> None:
+        for watcher in self._watchers:
+            watcher.detach()
+            watcher.job.cancel()
+        super().done(result)
