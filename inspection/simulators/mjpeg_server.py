@@ -93,7 +93,12 @@ class FrameBoard:
     def _run(self) -> None:
         due = time.monotonic()
         while not self.stopped.is_set():
-            due = max(due + self._period, time.monotonic())
+            # Frames keep to a fixed grid, as a camera's sensor clock does, so a receiver can
+            # count the missing ones from the send times; a feed a whole period behind skips
+            # the frames it missed instead of sending a burst.
+            due += self._period
+            if time.monotonic() - due > self._period:
+                due = time.monotonic()
             if self.stopped.wait(max(due - time.monotonic(), 0.0)):
                 return
             self._publish()

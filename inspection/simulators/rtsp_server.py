@@ -118,8 +118,12 @@ class LineFeed:
                 flow = appsrc.emit("push-buffer", self._gst.Buffer.new_wrapped(data))
                 if flow != self._gst.FlowReturn.OK:
                     self.remove(appsrc)  # that client has gone
-            # a late frame is not caught up with a burst: the next one is one period later
-            due = max(due + self._period, time.monotonic())
+            # Frames keep to a fixed grid, as a camera's sensor clock does, so a receiver can
+            # count the missing ones from the send times; a feed a whole period behind skips
+            # the frames it missed instead of sending a burst.
+            due += self._period
+            if time.monotonic() - due > self._period:
+                due = time.monotonic()
             self._stop.wait(max(due - time.monotonic(), 0.0))
 
 
