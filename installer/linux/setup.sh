@@ -16,6 +16,15 @@ apt_packages=(python3 python3-venv python3-dev libgl1 libegl1 libxkbcommon0 libx
   libfontconfig1 libfreetype6 libglib2.0-0 libdbus-1-3 libxcb-cursor0 libxcb-icccm4
   libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-image0 libxcb-render-util0
   fonts-dejavu-core)
+# GigE Vision cameras: Aravis, and what PyGObject is built against.
+apt_packages+=(gir1.2-aravis-0.8 libgirepository1.0-dev libcairo2-dev pkg-config gcc)
+# The tests' camera peers: Aravis's fake GigE camera (in a network namespace: iproute2) and an
+# RTSP server (GStreamer with H.264/H.265 encoders).
+if [ "$what" = test ]; then
+  apt_packages+=(aravis-tools iproute2 gir1.2-gst-rtsp-server-1.0 gir1.2-gstreamer-1.0
+    gir1.2-gst-plugins-base-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+    gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly)
+fi
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
