@@ -5,17 +5,19 @@ from __future__ import annotations
 import logging
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pytest
 
 from inspection.errors import SourceError
-from inspection.recipe import HttpSourceSettings
+from inspection.pipeline.station import Station
+from inspection.recipe import HttpSourceSettings, parse_recipe
 from inspection.simulators.stamp import read_stamp
 from inspection.sources.base import BadFrameError, Source
 from inspection.sources.http import HttpCamera
-from inspection.types import Frame
+from inspection.types import Frame, StatusLevel, Verdict
+from tests.support.pipeline_tools import BrightnessTool, Collector
 from tests.support.stream_peers import PeerFactory, peer_factory
 
 # wide enough for the send-time stamp, low enough to keep two shared cores free
@@ -222,3 +224,54 @@ def test_resolution_change_is_reported_with_both_sizes(mjpeg: PeerFactory) -> No
         assert frames(cam, 1)[0].image.shape == (400, 1280)
     finally:
         cam.close()
+
+
+def test_station_reconnects_to_a_camera_that_comes_back(mjpeg: PeerFactory) -> None:
+    """The whole way: the station alarms when the server dies, reopens it with back-off when it
+    returns, and inspects its frames again, part numbers and frame numbers going on."""
+    peer = mjpeg(width=W, height=H, fps=10)
+    recipe = parse_recipe(
+        {
+            "name": "http-line",
+            "cameras": [
+                {
+                    "id": "cam1",
+                    "source": {"type": "http", "url": peer.url, "timeout_s": 2.0},
+                    "health": {"frozen_frames": 0},
+                }
+            ],
+        },
+        "test-recipe",
+    )
+    collector = Collector()
+    station = Station(recipe, store_results=False, make_tools=lambda: [BrightnessTool(minimum=0.0)])
+    station.add_listener(collector)
+
+    def wait_for(what: str, condition: Callable[[], bool], limit_s: float) -> None:
+        deadline = time.monotonic() + limit_s
+        while not condition():
+            assert time.monotonic() < deadline, f"{what} within {limit_s:g} s"
+            time.sleep(0.02)
+
+    station.start()
+    try:
+        wait_for("3 parts", lambda: len(collector.inspections) >= 3, 10.0)
+        peer.kill()
+        killed = time.monotonic()
+        wait_for(
+            "a camera alarm",
+            lambda: any(
+                s.level is StatusLevel.ALARM and s.source == "cam1" for s in collector.status
+            ),
+            3.0,
+        )
+        assert time.monotonic() - killed < 2.5
+        parts_before = len(collector.inspections)
+        peer.start()
+        wait_for("parts again", lambda: len(collector.inspections) >= parts_before + 3, 15.0)
+    finally:
+        station.stop(timeout_s=10.0)
+    frames_seen = [f.seq for i in collector.inspections for f in i.frames]
+    assert frames_seen == sorted(frames_seen)
+    assert [i.part_seq for i in collector.inspections] == list(range(len(collector.inspections)))
+    assert all(i.verdict is Verdict.PASS for i in collector.inspections[parts_before:])
