@@ -212,11 +212,21 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from inspection.evaluation.bench import bench
 
+    if args.sources:
+        from inspection.evaluation.sources_bench import bench_sources
+
+        figures = bench_sources(args.seconds, progress=lambda m: log.info("bench sources: %s", m))
+        if args.sources_only:
+            _emit({"sources": figures}, args.json)
+            return EXIT_OK
+
     recipe = _load(args.recipe)
     workers = [int(w) for w in args.workers.split(",")]
     result = bench(
         recipe, parts=args.parts, workers=workers, progress=lambda m: log.info("bench: %s", m)
     )
+    if args.sources:
+        result["sources"] = figures
     _emit(result, args.json)
     return EXIT_OK
 
@@ -300,6 +310,15 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--recipe", help="recipe YAML (default: the demo recipe)")
     b.add_argument("--parts", type=int, default=300)
     b.add_argument("--workers", default="1,2", help="worker counts to run, comma-separated")
+    b.add_argument(
+        "--sources",
+        action="store_true",
+        help="also measure the camera kinds (GigE, RTSP, HTTP) against their simulators",
+    )
+    b.add_argument(
+        "--sources-only", action="store_true", help="with --sources: skip the pipeline bench"
+    )
+    b.add_argument("--seconds", type=float, default=10.0, help="--sources: seconds per camera")
     b.add_argument("--json", action="store_true")
     b.set_defaults(fn=cmd_bench)
     return p

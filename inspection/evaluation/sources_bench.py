@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import subprocess
 import sys
 import threading
 import time
@@ -23,8 +24,11 @@ from typing import Any
 
 import numpy as np
 
+from inspection.errors import SourceError
 from inspection.pipeline.station import Station
 from inspection.recipe import CameraSettings, Recipe
+from inspection.simulators.gige_camera import FakeGigECamera, bench_settings, missing_commands
+from inspection.simulators.peers import running_peer
 from inspection.simulators.stamp import read_stamp
 from inspection.types import Frame, Inspection, StatusUpdate
 
@@ -37,6 +41,7 @@ class _Latencies:
         self._stamp_of = stamp_of
         self.to_verdict_ms: list[float] = []
         self.to_frame_ms: list[float] = []
+        self.sent_ns: list[int] = []
         self.unstamped = 0
         self.seqs: list[int] = []
         self.alarms: list[str] = []
@@ -54,6 +59,7 @@ class _Latencies:
             if sent is None:
                 self.unstamped += 1
                 return
+            self.sent_ns.append(sent)
             self.to_verdict_ms.append((now - sent) / 1e6)
             self.to_frame_ms.append((frame.t_ns - sent) / 1e6)
 
@@ -73,8 +79,14 @@ def measure_source(
     *,
     warmup_s: float = 2.0,
     stamp_of: StampReader | None = None,
+    send_period_s: float | None = None,
 ) -> dict[str, Any]:
-    """Run ``camera`` on a tool-less station for ``warmup_s`` + ``seconds``; its figures."""
+    """Run ``camera`` on a tool-less station for ``warmup_s`` + ``seconds``; its figures.
+
+    ``send_period_s``: the simulator sends on a fixed grid of this period, so frames missing
+    between the first and last stamp received are counted as lost (the source's own frame
+    counter cannot see frames lost before decoding).
+    """
     recipe = Recipe(name="bench-sources", cameras=[camera], pipeline={"workers": 1})
     latencies = _Latencies(stamp_of or (lambda f: read_stamp(f.image)))
     station = Station(recipe, store_results=False, make_tools=list)
@@ -96,6 +108,10 @@ def measure_source(
     seqs = sorted(latencies.seqs)
     gaps = sum(b - a - 1 for a, b in itertools.pairwise(seqs) if b > a + 1)
     dropped = after.dropped_total - before.dropped_total
+    if send_period_s is not None and len(latencies.sent_ns) >= 2:
+        sent = latencies.sent_ns
+        on_grid = round((max(sent) - min(sent)) / (send_period_s * 1e9)) + 1
+        gaps = max(on_grid - len(set(sent)), gaps)
     return {
         "fps": round(len(seqs) / elapsed, 1) if elapsed > 0 else None,
         "frames": len(seqs),
@@ -106,6 +122,64 @@ def measure_source(
         "unstamped_frames": latencies.unstamped,
         "alarms": latencies.alarms[:5],
     }
+
+
+def bench_sources(
+    seconds: float = 10.0, progress: Callable[[str], None] | None = None
+) -> dict[str, Any]:
+    """Start each camera simulator and measure its camera kind; one figure set per kind.
+
+    A kind whose simulator cannot run here (a missing system package, no root for a network
+    namespace) reports ``{"error": why}`` instead of figures.
+    """
+    say = progress or (lambda _m: None)
+    out: dict[str, Any] = {}
+    for kind, run in (("gige", _bench_gige), ("rtsp", _bench_rtsp), ("http", _bench_http)):
+        say(f"{kind}: {seconds:.0f} s")
+        try:
+            out[kind] = run(seconds)
+        except (OSError, RuntimeError, SourceError, subprocess.SubprocessError) as exc:
+            out[kind] = {"error": str(exc)}
+    return out
+
+
+def _bench_rtsp(seconds: float) -> dict[str, Any]:
+    with running_peer("rtsp", width=1280, height=720, fps=25) as peer:
+        cam = CameraSettings.model_validate(
+            {"id": "rtsp", "source": {"type": "rtsp", "url": peer.url}}
+        )
+        return {"size": "1280x720@25", **measure_source(cam, seconds, send_period_s=1 / 25)}
+
+
+def _bench_http(seconds: float) -> dict[str, Any]:
+    with running_peer("mjpeg", width=1280, height=720, fps=25) as peer:
+        cam = CameraSettings.model_validate(
+            {"id": "http", "source": {"type": "http", "url": peer.url}}
+        )
+        return {"size": "1280x720@25", **measure_source(cam, seconds, send_period_s=1 / 25)}
+
+
+def _bench_gige(seconds: float) -> dict[str, Any]:
+    missing = missing_commands()
+    if missing:
+        raise RuntimeError("the fake GigE camera needs " + ", ".join(missing))
+    with FakeGigECamera() as fake:
+        cam = CameraSettings(id="gige", source=bench_settings(fake))
+        # the reading side runs in the camera's network namespace, as a child process
+        command = [
+            "ip", "netns", "exec", fake.namespace,
+            sys.executable, "-m", "inspection.evaluation.sources_bench",
+            "--camera", cam.model_dump_json(), "--seconds", str(seconds), "--stamp", "camera",
+        ]  # fmt: skip
+        done = subprocess.run(
+            command, capture_output=True, text=True, timeout=seconds + 60, check=False
+        )
+        if done.returncode != 0:
+            last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+            raise RuntimeError(f"GigE bench child failed: {last}")
+        figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    figures["latency_from"] = "arrival at the PC (the fake camera stamps no send time)"
+    return {"size": "1280x1024 Mono8", **figures}
 
 
 def main(argv: list[str] | None = None) -> int:
