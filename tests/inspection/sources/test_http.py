@@ -13,6 +13,7 @@ import pytest
 from inspection.errors import SourceError
 from inspection.pipeline.station import Station
 from inspection.recipe import HttpSourceSettings, parse_recipe
+from inspection.simulators.peers import measure_stream
 from inspection.simulators.stamp import read_stamp
 from inspection.sources.base import BadFrameError, Source
 from inspection.sources.http import HttpCamera
@@ -275,3 +276,18 @@ def test_station_reconnects_to_a_camera_that_comes_back(mjpeg: PeerFactory) -> N
     assert frames_seen == sorted(frames_seen)
     assert [i.part_seq for i in collector.inspections] == list(range(len(collector.inspections)))
     assert all(i.verdict is Verdict.PASS for i in collector.inspections[parts_before:])
+
+
+def test_stream_figures_count_frames_latency_and_bad_frames(mjpeg: PeerFactory) -> None:
+    peer = mjpeg(width=W, height=H, fps=20, extra=["--corrupt-every", "5"])
+    cam = camera(peer.url)
+    cam.open()
+    try:
+        figures = measure_stream(cam, 1.5, sent_fps=20)
+    finally:
+        cam.close()
+    assert figures.frames >= 15 and figures.bad_frames >= 4
+    assert figures.seq_gaps >= figures.bad_frames  # each bad frame used up its number
+    assert 0.0 < figures.latency_median_ms < 1000.0 and figures.unstamped == 0
+    # the corrupt parts were sent but not received: counted from the send times
+    assert figures.lost >= figures.bad_frames - 1

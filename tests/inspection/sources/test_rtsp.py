@@ -56,13 +56,16 @@ def read_until_error(source: Source, limit_s: float) -> tuple[SourceError, float
     pytest.fail(f"read() raised no SourceError within {limit_s:g} s of the server's death")
 
 
-@pytest.mark.parametrize(("codec", "name"), [("h264", "H.264"), ("h265", "H.265")])
+@pytest.mark.parametrize(
+    ("codec", "name", "transport"),
+    [("h264", "H.264", "tcp"), ("h265", "H.265", "tcp"), ("h264", "H.264", "udp")],
+)
 def test_stream_gives_stamped_frames(
-    rtsp: PeerFactory, codec: str, name: str, caplog: pytest.LogCaptureFixture
+    rtsp: PeerFactory, codec: str, name: str, transport: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
     peer = rtsp(width=W, height=H, fps=10, extra=["--codec", codec])
-    cam = camera(peer.url, color=True)
+    cam = camera(peer.url, color=True, transport=transport)
     assert cam.live
     cam.open()
     try:
@@ -140,7 +143,7 @@ def test_server_killed_mid_stream_is_lost_then_back_within_2_s(rtsp: PeerFactory
     assert read_stamp(after.image) is not None
 
 
-def test_resolution_change_is_reported_with_both_sizes(rtsp: PeerFactory) -> None:
+def test_size_and_codec_change_is_reported_with_both(rtsp: PeerFactory) -> None:
     peer = rtsp(width=W, height=H, fps=10)
     cam = camera(peer.url)
     cam.open()
@@ -149,11 +152,11 @@ def test_resolution_change_is_reported_with_both_sizes(rtsp: PeerFactory) -> Non
         peer.kill()
         read_until_error(cam, 6.0)
         cam.close()
-        peer.start(["--width", "640", "--height", "480", "--fps", "10"])
+        peer.start(["--width", "640", "--height", "480", "--fps", "10", "--codec", "h265"])
         cam.open()
         with pytest.raises(SourceError) as err:
             frames(cam, 1)
-        assert "stream changed from 1280×320 H.264 to 640×480 H.264" in str(err.value)
+        assert "stream changed from 1280×320 H.264 to 640×480 H.265" in str(err.value)
         cam.close()
         cam.open()  # the station reconnects and goes on with the new picture
         assert frames(cam, 1)[0].image.shape == (480, 640)
