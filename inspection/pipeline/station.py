@@ -46,6 +46,11 @@ log = logging.getLogger(__name__)
 
 _POLL_S = 0.1  # how often blocked threads look at their stop flag
 _READ_TIMEOUT_S = 0.2
+# A lost camera is retried after 0.25 s, then ever less often, but at least every second: a
+# camera that comes back (a switch or the camera rebooted) is inspecting again within ~1 s plus
+# its own connection time, and a dead one costs one failed connect a second.
+_FIRST_RETRY_S = 0.25
+_LAST_RETRY_S = 1.0
 
 QueuePolicy = Literal["drop_oldest", "wait", "record_error"]
 
@@ -143,7 +148,8 @@ class Station:
         self._ledger.reset()
 
     def camera_connected(self, camera: str) -> bool:
-        """Whether the camera is open and delivering (False before start and while it is lost)."""
+        """Whether the camera is open and (free-running ones) delivering frames; False before
+        start and while it is lost."""
         return self._connected.get(camera, False)
 
     @property
@@ -317,7 +323,7 @@ class Station:
 
     def _acquire(self, feed: Feed, source: Source, mask: PrivacyMask, health: CameraHealth) -> None:
         cam = source.camera
-        backoff = 0.5
+        backoff = _FIRST_RETRY_S
         opened = False
         lost = False
         try:
@@ -329,17 +335,20 @@ class Station:
                         self._status(
                             StatusLevel.ALARM, cam, f"camera {cam} cannot be opened: {exc}"
                         )
+                        lost = True
                         feed.stop_acquiring.wait(backoff)
-                        backoff = min(backoff * 2, 10.0)
+                        backoff = min(backoff * 2, _LAST_RETRY_S)
                         continue
-                    if backoff > 0.5 or lost:
+                    if lost:
                         # clears the operator's camera alarm (same source)
                         self._status(StatusLevel.INFO, cam, f"camera {cam} connected")
                     opened = True
                     lost = False
-                    backoff = 0.5
+                    backoff = _FIRST_RETRY_S
                     health.opened(time.monotonic_ns())
-                    self._connected[cam] = True
+                    # a free-running camera counts as connected once it delivers; a triggered
+                    # one sends nothing until it is triggered
+                    self._connected[cam] = not source.live
                 problem = ""
                 try:
                     frame = source.read(_READ_TIMEOUT_S)
@@ -369,6 +378,7 @@ class Station:
                     log.info("camera %s: end of stream", cam)
                     break
                 self._counters.frame_in(cam, frame.t_ns)
+                self._connected[cam] = True
                 if mask:
                     frame = dataclasses.replace(frame, image=mask.apply(frame.image))
                 self._newest[cam] = frame

@@ -8,6 +8,7 @@ register read of our own (one small datagram, answered in under a millisecond by
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import secrets
 import socket
@@ -123,14 +124,19 @@ class GigECamera:
     def open(self) -> None:
         aravis, glib = load_aravis()
         self.close()
-        info = _choose(_discover(aravis), self.settings.device, self.camera)
-        try:
-            camera = aravis.Camera.new(info.device_id)
-        except glib.Error as exc:
-            raise SourceError(
-                f"camera {self.camera}: cannot connect to GigE camera {info.device_id} at "
-                f"{info.address}: {exc.message}"
-            ) from None
+        if _is_ipv4(self.settings.device):
+            # Named by address: connect straight away. A discovery broadcast takes Aravis a
+            # fixed second, which would make every reconnect a second slower.
+            camera, info = self._connect_by_address(aravis, glib, str(self.settings.device))
+        else:
+            info = _choose(_discover(aravis), self.settings.device, self.camera)
+            try:
+                camera = aravis.Camera.new(info.device_id)
+            except glib.Error as exc:
+                raise SourceError(
+                    f"camera {self.camera}: cannot connect to GigE camera {info.device_id} at "
+                    f"{info.address}: {exc.message}"
+                ) from None
         with self._lock:
             self._camera = camera
             self._device = camera.get_device()
@@ -142,6 +148,24 @@ class GigECamera:
         except BaseException:
             self.close()
             raise
+
+    def _connect_by_address(self, aravis: Any, glib: Any, address: str) -> tuple[Any, CameraInfo]:
+        try:
+            camera = aravis.Camera.new(address)
+        except glib.Error as exc:
+            raise SourceError(
+                f"camera {self.camera}: no GigE camera answers at {address}: {exc.message}"
+            ) from None
+        if camera is None:
+            raise SourceError(f"camera {self.camera}: no GigE camera answers at {address}")
+        info = CameraInfo(
+            device_id=camera.get_device_id() or address,
+            vendor=camera.get_vendor_name() or "",
+            model=camera.get_model_name() or "",
+            serial=camera.get_device_serial_number() or "",
+            address=address,
+        )
+        return camera, info
 
     def _configure(self, aravis: Any, glib: Any, camera: Any, info: CameraInfo) -> None:
         s = self.settings
@@ -421,6 +445,16 @@ def _discover(aravis: Any) -> list[CameraInfo]:
         for i in range(aravis.get_n_devices())
         if aravis.get_device_protocol(i) == "GigEVision"
     ]
+
+
+def _is_ipv4(text: str | None) -> bool:
+    if not text:
+        return False
+    try:
+        ipaddress.IPv4Address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _choose(found: list[CameraInfo], wanted: str | None, camera: str) -> CameraInfo:

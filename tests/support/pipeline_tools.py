@@ -9,7 +9,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from inspection.recipe import parse_recipe
-from inspection.types import Frame, Inspection, StatusUpdate, ToolResult, Verdict
+from inspection.types import Frame, Inspection, StatusLevel, StatusUpdate, ToolResult, Verdict
 
 
 class BrightnessTool:
@@ -159,3 +159,30 @@ class UnpluggableCamera:
 
     def close(self) -> None:
         pass
+
+
+class AlarmClock(Collector):
+    """A collector that notes when each status message arrived."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stamped: list[tuple[float, StatusUpdate]] = []
+        self.changed = threading.Condition()
+
+    def on_status(self, update: StatusUpdate) -> None:
+        super().on_status(update)
+        with self.changed:
+            self.stamped.append((time.monotonic(), update))
+            self.changed.notify_all()
+
+    def wait_for(self, level: StatusLevel, text: str, after: float, timeout_s: float) -> float:
+        """Seconds from ``after`` to the first such status; fails when none came in time."""
+        deadline = time.monotonic() + timeout_s
+        with self.changed:
+            while True:
+                for t, u in self.stamped:
+                    if t >= after and u.level is level and text in u.message:
+                        return t - after
+                left = deadline - time.monotonic()
+                assert left > 0, f"no {level} '{text}' within {timeout_s} s: {self.stamped}"
+                self.changed.wait(left)
