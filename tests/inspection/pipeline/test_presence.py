@@ -117,3 +117,15 @@ def test_other_cameras_give_their_frame_nearest_the_moment():
     p = parts[0]
     assert p.frames["top"].seq == 8  # frames 5..11 covered: the middle one
     assert p.frames["side"].seq == 8 and not p.errors
+
+
+def test_a_second_camera_without_frames_leaves_the_part_an_error():
+    s = PresenceTrigger(type="presence", roi={"x": 0, "y": 0, "w": 320, "h": 200}, level=140)
+    trig = Presence(s, ["top", "side"], "top")
+    parts = []
+    for i in range(20):
+        img = np.full((200, 320), 200 if 5 <= i < 12 else 60, np.uint8)
+        frame = Frame(camera="top", seq=i, t_ns=1_000_000_000 + i * 40_000_000, image=img)
+        parts += trig.on_frame("top", frame)
+    assert len(parts) == 1
+    assert parts[0].errors == {"side": "no frame from camera side near the part's moment"}
