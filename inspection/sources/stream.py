@@ -58,6 +58,9 @@ class NewestFrame:
         self._cond = threading.Condition()
         self._frame: Frame | None = None
         self._error: BaseException | None = None
+        self._arrivals = 0
+        self._frame_at = 0  # arrival number of the waiting frame / error, to hand them out in order
+        self._error_at = 0
         self.replaced = 0
         """Frames overwritten before anyone read them (they show up as seq gaps too)."""
 
@@ -66,24 +69,29 @@ class NewestFrame:
             if self._frame is not None:
                 self.replaced += 1
             self._frame = frame
+            self._arrivals += 1
+            self._frame_at = self._arrivals
             self._cond.notify_all()
 
     def put_error(self, error: BaseException) -> None:
         with self._cond:
             self._error = error
+            self._arrivals += 1
+            self._error_at = self._arrivals
             self._cond.notify_all()
 
     def take(self, timeout_s: float, what: str) -> Frame:
-        """The newest unread frame; raises a stored error first, TimeoutError after ``timeout_s``.
+        """The newest unread frame, or the stored error, whichever came first; TimeoutError after
+        ``timeout_s``.
 
-        A frame that arrived before the error (or the error's BadFrameError) is delivered first,
-        so a stream that ends still hands over what it decoded."""
+        In arrival order: a stream that ends still hands over the frame it decoded last, and a
+        bad frame is reported before the newer frame that followed it (seq stays in order)."""
         with self._cond:
             if not self._cond.wait_for(
                 lambda: self._frame is not None or self._error is not None, max(timeout_s, 0.0)
             ):
                 raise TimeoutError(f"{what}: no frame within {timeout_s:.3f} s")
-            if self._frame is not None:
+            if self._frame is not None and (self._error is None or self._frame_at < self._error_at):
                 frame, self._frame = self._frame, None
                 return frame
             error, self._error = self._error, None

@@ -166,6 +166,7 @@ def test_corrupt_jpeg_is_one_bad_frame_and_the_stream_goes_on(mjpeg: PeerFactory
     cam.open()
     bad: list[BadFrameError] = []
     good: list[Frame] = []
+    order: list[int] = []
     try:
         deadline = time.monotonic() + 10.0
         while (len(bad) < 2 or len(good) < 4) and time.monotonic() < deadline:
@@ -173,9 +174,11 @@ def test_corrupt_jpeg_is_one_bad_frame_and_the_stream_goes_on(mjpeg: PeerFactory
                 frame = cam.read(2.0)
             except BadFrameError as exc:
                 bad.append(exc)
+                order.append(exc.seq)
                 continue
             assert frame is not None
             good.append(frame)
+            order.append(frame.seq)
     finally:
         cam.close()
     assert len(bad) >= 2 and len(good) >= 4
@@ -184,6 +187,8 @@ def test_corrupt_jpeg_is_one_bad_frame_and_the_stream_goes_on(mjpeg: PeerFactory
     # the bad frame used up its number: the station records that part as ERROR
     assert bad[0].seq not in {f.seq for f in good}
     assert any(f.seq > bad[0].seq for f in good)
+    # bad frames and good ones come out in the order they were numbered
+    assert order == sorted(order) and len(set(order)) == len(order)
 
 
 def test_server_killed_mid_stream_is_lost_then_back_within_2_s(mjpeg: PeerFactory) -> None:
