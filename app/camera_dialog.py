@@ -92,6 +92,12 @@ class CameraDialog(QDialog):
             self.kind_box.addItem(kind, kind)
         self.form_area = QScrollArea()
         self.form_area.setWidgetResizable(True)
+        self.form_area.setObjectName("cameraForm")
+        # the scroll area's own light default would hide the dark theme's light labels
+        self.form_area.setStyleSheet(
+            "QScrollArea#cameraForm, QScrollArea#cameraForm > QWidget > QWidget "
+            "{ background: transparent; }"
+        )
         self.form: SettingsForm = SettingsForm(self._models["synthetic"])
         self.scan_button = QPushButton("Scan for GigE cameras")
         self.found_box = QComboBox()
