@@ -43,6 +43,8 @@ _ENCODERS = {
         "sliced-threads=false threads=1 "
         "! video/x-h264,profile=constrained-baseline ! rtph264pay name=pay0 pt=96 config-interval=-1"
     ),
+    # what some older cameras send; Lineside refuses it (tests the "codec not supported" path)
+    "mjpeg": "jpegenc ! rtpjpegpay name=pay0 pt=26",
     "h265": (
         "x265enc tune=zerolatency speed-preset=ultrafast key-int-max={key} "
         "! rtph265pay name=pay0 pt=96 config-interval=-1"
@@ -63,7 +65,16 @@ def load_gstreamer() -> tuple[Any, Any, Any]:
             f"the RTSP simulator needs GStreamer ({exc}); install {GST_PACKAGES}"
         ) from None
     Gst.init(None)
-    for element in ("appsrc", "videoconvert", "x264enc", "x265enc", "rtph264pay", "rtph265pay"):
+    for element in (
+        "appsrc",
+        "videoconvert",
+        "x264enc",
+        "x265enc",
+        "rtph264pay",
+        "rtph265pay",
+        "jpegenc",
+        "rtpjpegpay",
+    ):
         if Gst.ElementFactory.find(element) is None:
             raise RuntimeError(f"GStreamer element {element} is missing; install {GST_PACKAGES}")
     return Gst, GstRtspServer, GLib

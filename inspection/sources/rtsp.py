@@ -8,9 +8,11 @@ refused) where OpenCV only says it did not open.
 from __future__ import annotations
 
 import logging
+import socket
 import time
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import av
 import av.error
@@ -41,6 +43,16 @@ _ANALYZE_US = 200_000
 def ffmpeg_reason(exc: av.error.FFmpegError) -> str:
     """FFmpeg's reason without the URL PyAV appends (it may carry the password)."""
     return str(exc.strerror or type(exc).__name__)
+
+
+def _resolves(url: str) -> bool:
+    """Whether the URL's host name resolves (asked only after FFmpeg failed to connect)."""
+    parts = urlsplit(url)
+    try:
+        socket.getaddrinfo(parts.hostname or "", parts.port or 554, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError):
+        return False
+    return True
 
 
 class RtspCamera:
@@ -136,7 +148,7 @@ class RtspCamera:
             return f"{where}: no answer within {self._settings.timeout_s:g} s"
         if isinstance(exc, av.error.InvalidDataError):
             return f"{where}: the server does not answer as an RTSP camera ({ffmpeg_reason(exc)})"
-        if exc.errno in (-2, 2) or "resolve" in ffmpeg_reason(exc).lower():
+        if not _resolves(self._settings.url):  # FFmpeg says only "Input/output error"
             return f"{where}: host name not found"
         return f"{where}: cannot be opened ({ffmpeg_reason(exc)})"
 

@@ -108,6 +108,22 @@ def test_wrong_path_is_rtsp_404(rtsp: PeerFactory) -> None:
         camera(peer.url.replace("/stream", "/no-such-camera")).open()
 
 
+def test_a_codec_other_than_h264_h265_is_refused(rtsp: PeerFactory) -> None:
+    peer = rtsp(width=W, height=H, fps=10, extra=["--codec", "mjpeg"])
+    with pytest.raises(
+        SourceError, match=r"sends mjpeg, which is not supported \(H\.264 or H\.265"
+    ):
+        camera(peer.url).open()
+
+
+def test_unknown_host_is_named_without_the_password() -> None:
+    with pytest.raises(SourceError) as err:
+        camera("rtsp://op:Pa55@camera-7.invalid/stream").open()
+    assert str(err.value) == (
+        "camera cam3: rtsp://op:***@camera-7.invalid/stream: host name not found"
+    )
+
+
 def test_closed_port_is_refused_and_a_silent_server_times_out() -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
