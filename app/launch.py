@@ -155,3 +155,7 @@ def _gui(argv: Sequence[str]) -> int:
     except OSError as exc:
         log.warning("settings %s not saved: %s", settings_file, exc)
     return int(code)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -7,6 +7,7 @@ one JSON object on stdout; logs go to stderr.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import math
@@ -231,6 +232,29 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_cameras(args: argparse.Namespace) -> int:
+    if args.action == "scan":
+        from inspection.sources.gige import discover_gige
+
+        found = [dataclasses.asdict(info) for info in discover_gige()]
+        _emit({"gige": found}, args.json)
+        return EXIT_OK
+    from inspection.sources.probe import probe_camera
+
+    recipe = _load(args.recipe)
+    cameras = [c for c in recipe.cameras if args.camera in (None, c.id)]
+    if not cameras:
+        known = ", ".join(c.id for c in recipe.cameras)
+        sys.stderr.write(f"lineside cameras: no camera {args.camera!r} in the recipe ({known})\n")
+        return EXIT_USAGE
+    results = {}
+    for cam in cameras:
+        r = probe_camera(cam, timeout_s=args.timeout or 5.0)
+        results[cam.id] = {"ok": r.ok, "message": r.message, "frames": r.frames, "fps": r.fps}
+    _emit({"cameras": results}, args.json)
+    return EXIT_OK if all(r["ok"] for r in results.values()) else EXIT_PROBLEMS
+
+
 def cmd_trigger(args: argparse.Namespace) -> int:
     from inspection.integrations.local_control import send_trigger
 
@@ -298,6 +322,19 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--bad", help="folder of defective-part images (sharper threshold)")
     tr.add_argument("--json", action="store_true")
     tr.set_defaults(fn=cmd_train)
+
+    cams = sub.add_parser("cameras", help="scan for GigE cameras, or test a recipe's cameras")
+    cams.add_argument(
+        "action",
+        choices=["scan", "test"],
+        help="scan: GigE Vision cameras on every network interface; test: connect to the "
+        "recipe's cameras and read a few frames",
+    )
+    cams.add_argument("--recipe", help="test: recipe YAML (default: the demo recipe)")
+    cams.add_argument("--camera", help="test: only this camera id")
+    cams.add_argument("--timeout", type=float, help="test: seconds per camera (default 5)")
+    cams.add_argument("--json", action="store_true")
+    cams.set_defaults(fn=cmd_cameras)
 
     tg = sub.add_parser(
         "trigger", help="take one part now on the running software-triggered station"
