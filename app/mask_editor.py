@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QPen, QPolygonF
 from PySide6.QtWidgets import (
     QComboBox,
@@ -112,6 +112,15 @@ class MaskEditor(QDialog):
         layout.addLayout(edit)
         self.resize(1000, 760)
 
+        # with a running station the image stays live, so areas are drawn on what the camera
+        # sees now (a door, a walkway), not on an old frame
+        self._live_timer = QTimer(self)
+        self._live_timer.setInterval(100)
+        self._live_timer.timeout.connect(self._refresh_live)
+        self._shown: tuple[str, int] | None = None
+        if self._newest is not None:
+            self._live_timer.start()
+
         self.camera_box.currentIndexChanged.connect(lambda _i: self._camera_changed())
         self.grab_button.clicked.connect(self.take_frame)
         self.finish_button.clicked.connect(self.finish_area)
@@ -136,11 +145,20 @@ class MaskEditor(QDialog):
             self.take_frame()
         self._redraw()
 
+    def _refresh_live(self) -> None:
+        frame = self._newest(self.camera()) if self._newest is not None else None
+        if frame is not None and (frame.camera, frame.seq) != self._shown:
+            self.show_frame(frame)
+
     def show_frame(self, frame: Frame) -> None:
+        self._shown = (frame.camera, frame.seq)
         image = display_image(frame.image)
+        old = self.image_item.image
+        same_size = old is not None and old.shape[:2] == image.shape[:2]
         self.image_item.setImage(image, autoLevels=False, levels=(0, 255))
-        h, w = image.shape[:2]
-        self.box.setRange(xRange=(0, w), yRange=(0, h), padding=0.0)
+        if not same_size:
+            h, w = image.shape[:2]
+            self.box.setRange(xRange=(0, w), yRange=(0, h), padding=0.0)
 
     def take_frame(self) -> Job[ProbeResult] | None:
         """A frame from the camera itself (the station may be stopped); runs as a job."""
@@ -245,6 +263,7 @@ class MaskEditor(QDialog):
         return recipe
 
     def done(self, result: int) -> None:
+        self._live_timer.stop()
         for watcher in self._watchers:
             watcher.detach()
             watcher.job.cancel()

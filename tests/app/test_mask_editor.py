@@ -31,6 +31,8 @@ def test_drawn_mask_is_saved_and_blacks_out_the_live_frames(qtbot, tmp_path: Pat
     editor = window.open_mask_editor()
     assert editor is not None
     assert editor.image_item.image is not None  # the running station's newest frame
+    first = editor._shown
+    qtbot.waitUntil(lambda: editor._shown != first, timeout=5_000)  # and it stays live
 
     # a real click on the view lands on the frame pixel under the mouse
     qtbot.waitExposed(editor)
