@@ -16,32 +16,20 @@ import numpy as np
 
 from inspection.errors import SourceError
 from inspection.recipe import HttpSourceSettings
-from inspection.sources.base import BadFrameError
 from inspection.sources.multipart import MultipartError, MultipartReader
-from inspection.sources.stream import (
-    FormatWatch,
-    NewestFrame,
-    ReaderThread,
-    StreamFormat,
-)
+from inspection.sources.stream import StreamCamera
 from inspection.sources.urls import credentials, redact, with_credentials
-from inspection.types import Frame
 
 log = logging.getLogger(__name__)
 
 
-class HttpCamera:
+class HttpCamera(StreamCamera):
     """A free-running HTTP camera; ``read()`` hands out the newest decoded frame."""
 
-    live = True
-
     def __init__(self, settings: HttpSourceSettings, camera: str = "cam1") -> None:
-        self.camera = camera
+        # a flowing stream is left within a frame; a stalled one within the socket timeout
+        super().__init__(camera, join_s=settings.timeout_s + 1.0)
         self._settings = settings
-        self._format = FormatWatch(camera)
-        self._seq = 0  # counts on across reconnects, so the station never sees a number twice
-        self._slot = NewestFrame()
-        self._reader: ReaderThread | None = None
         self._url = ""
         self._opener: urllib.request.OpenerDirector | None = None
         self._sends_credentials = False
@@ -55,7 +43,6 @@ class HttpCamera:
         self.shown_url = redact(with_credentials(bare, user, password))
         self._opener = _opener(bare, user, password, s.auth)
         self._sends_credentials = bool(user) and s.auth != "none"
-        self._slot = NewestFrame()
         response = self._get()
         if s.mode == "mjpeg":
             content_type = response.headers.get_content_type()
@@ -82,20 +69,8 @@ class HttpCamera:
             def finish() -> None:
                 return None
 
-        self._reader = ReaderThread(f"http-{self.camera}", step, self._slot, self.camera, finish)
-        self._reader.start()
+        self._start_reader("http", step, finish)
         log.info("camera %s: HTTP %s open (%s)", self.camera, self.shown_url, s.mode)
-
-    def read(self, timeout_s: float) -> Frame | None:
-        if self._reader is None:
-            raise SourceError(f"camera {self.camera}: read() before open()")
-        return self._slot.take(timeout_s, f"camera {self.camera}")
-
-    def close(self) -> None:
-        reader, self._reader = self._reader, None
-        if reader is not None:
-            # a flowing stream is left within a frame; a stalled one within the socket timeout
-            reader.join(join_s=self._settings.timeout_s + 1.0)
 
     # ---- reader thread ---------------------------------------------------------------------
 
@@ -119,31 +94,16 @@ class HttpCamera:
         self._decode(self._body(self._get()), "JPEG")
 
     def _decode(self, body: bytes, codec: str) -> None:
-        seq = self._seq
-        self._seq += 1
-        flags = cv2.IMREAD_COLOR if self._settings.color else cv2.IMREAD_GRAYSCALE
+        seq = self._next_seq()  # taken first: a frame that cannot be decoded uses up its number
+        color = self._settings.color
+        flags = cv2.IMREAD_COLOR if color else cv2.IMREAD_GRAYSCALE
         image = cv2.imdecode(np.frombuffer(body, np.uint8), flags) if body else None
         if image is None:
-            self._slot.put_error(
-                BadFrameError(
-                    f"{self._where()}: frame {seq} is not a readable JPEG ({len(body)} bytes)",
-                    camera=self.camera,
-                    seq=seq,
-                )
+            self._bad_frame(
+                seq, f"{self._where()}: frame {seq} is not a readable JPEG ({len(body)} bytes)"
             )
             return
-        t_ns = time.monotonic_ns()
-        height, width = image.shape[:2]
-        self._format.check(StreamFormat(width=width, height=height, codec=codec))
-        self._slot.put(
-            Frame(
-                camera=self.camera,
-                seq=seq,
-                t_ns=t_ns,
-                image=np.ascontiguousarray(image),
-                source_name=self.shown_url,
-            )
-        )
+        self._deliver(image, codec, color, self.shown_url, seq)
 
     # ---- HTTP ------------------------------------------------------------------------------
 

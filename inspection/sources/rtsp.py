@@ -7,6 +7,7 @@ refused) where OpenCV only says it did not open.
 
 from __future__ import annotations
 
+import functools
 import logging
 import socket
 import time
@@ -19,16 +20,8 @@ import av.error
 
 from inspection.errors import SourceError
 from inspection.recipe import RtspSourceSettings
-from inspection.sources.base import BadFrameError
-from inspection.sources.stream import (
-    FormatWatch,
-    NewestFrame,
-    ReaderThread,
-    StreamFormat,
-    as_frame_image,
-)
+from inspection.sources.stream import StreamCamera
 from inspection.sources.urls import credentials, redact, with_credentials
-from inspection.types import Frame
 
 log = logging.getLogger(__name__)
 
@@ -55,19 +48,13 @@ def _resolves(url: str) -> bool:
     return True
 
 
-class RtspCamera:
+class RtspCamera(StreamCamera):
     """A free-running RTSP camera; ``read()`` hands out the newest decoded frame."""
 
-    live = True
-
     def __init__(self, settings: RtspSourceSettings, camera: str = "cam1") -> None:
-        self.camera = camera
+        # the reader notices within one frame; a stalled server within timeout_s
+        super().__init__(camera, join_s=settings.timeout_s + 1.0)
         self._settings = settings
-        self.format = FormatWatch(camera)
-        self.color = settings.color
-        self._seq = 0  # counts on across reconnects, so the station never sees a number twice
-        self.slot = NewestFrame()
-        self._reader: ReaderThread | None = None
         self.shown_url = redact(settings.url)
 
     def open(self) -> None:
@@ -108,29 +95,10 @@ class RtspCamera:
         except SourceError:
             container.close()
             raise
-        self.slot = NewestFrame()
-        decoder = _Decoder(self, container, stream, CODEC_NAMES[codec])
-        self._reader = ReaderThread(
-            f"rtsp-{self.camera}", decoder.step, self.slot, self.camera, finish=container.close
-        )
-        self._reader.start()
+        # bound to this connection: a reader that outlived close() never reads the next one's
+        step = functools.partial(self._step, container.demux(stream), CODEC_NAMES[codec])
+        self._start_reader("rtsp", step, container.close)
         log.info("camera %s: RTSP %s open (%s)", self.camera, self.shown_url, CODEC_NAMES[codec])
-
-    def read(self, timeout_s: float) -> Frame | None:
-        if self._reader is None:
-            raise SourceError(f"camera {self.camera}: read() before open()")
-        return self.slot.take(timeout_s, f"camera {self.camera}")
-
-    def close(self) -> None:
-        reader, self._reader = self._reader, None
-        if reader is not None:
-            # the reader notices within one frame; a stalled server within timeout_s
-            reader.join(join_s=self._settings.timeout_s + 1.0)
-
-    def next_seq(self) -> int:
-        seq = self._seq
-        self._seq += 1
-        return seq
 
     def _why_not_open(self, exc: av.error.FFmpegError, took_s: float) -> str:
         where = f"camera {self.camera}: {self.shown_url}"
@@ -152,22 +120,13 @@ class RtspCamera:
             return f"{where}: host name not found"
         return f"{where}: cannot be opened ({ffmpeg_reason(exc)})"
 
+    # ---- reader thread ---------------------------------------------------------------------
 
-class _Decoder:
-    """The reader thread's side: demux one packet, decode it, put its frames in the slot."""
-
-    def __init__(self, camera: RtspCamera, container: Any, stream: Any, codec_name: str) -> None:
-        self._cam = camera
-        self._stream = stream
-        self._codec = codec_name
-        self._color = camera.color
-        self._packets: Iterator[Any] = container.demux(stream)
-
-    def step(self) -> None:
-        cam = self._cam
-        where = f"camera {cam.camera}: {cam.shown_url}"
+    def _step(self, packets: Iterator[Any], codec_name: str) -> None:
+        """Demux one packet, decode it, put its frames in the slot."""
+        where = f"camera {self.camera}: {self.shown_url}"
         try:
-            packet = next(self._packets)
+            packet = next(packets)
         except (StopIteration, av.error.EOFError):
             raise SourceError(f"{where}: stream ended (server closed it)") from None
         except av.error.FFmpegError as exc:
@@ -177,24 +136,10 @@ class _Decoder:
         try:
             frames = packet.decode()
         except av.error.InvalidDataError as exc:
-            seq = cam.next_seq()
-            raise_later = BadFrameError(
-                f"{where}: frame {seq} cannot be decoded ({ffmpeg_reason(exc)})",
-                camera=cam.camera,
-                seq=seq,
-            )
-            cam.slot.put_error(raise_later)
+            seq = self._next_seq()
+            self._bad_frame(seq, f"{where}: frame {seq} cannot be decoded ({ffmpeg_reason(exc)})")
             return
+        color = self._settings.color
         for vf in frames:
-            cam.format.check(StreamFormat(width=vf.width, height=vf.height, codec=self._codec))
-            image = vf.to_ndarray(format="bgr24" if self._color else "gray")
-            t_ns = time.monotonic_ns()
-            cam.slot.put(
-                Frame(
-                    camera=cam.camera,
-                    seq=cam.next_seq(),
-                    t_ns=t_ns,
-                    image=as_frame_image(image, self._color),
-                    source_name=cam.shown_url,
-                )
-            )
+            image = vf.to_ndarray(format="bgr24" if color else "gray")
+            self._deliver(image, codec_name, color, self.shown_url)

@@ -1,10 +1,12 @@
 """What the free-running camera sources share: a reader thread that keeps only the newest frame,
-and the check that a stream still has the size and codec it started with."""
+the check that a stream still has the size and codec it started with, and ``StreamCamera``, the
+part of a stream camera that does not depend on how it connects and decodes."""
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -12,6 +14,7 @@ import cv2
 import numpy as np
 
 from inspection.errors import SourceError
+from inspection.sources.base import BadFrameError
 from inspection.types import Frame
 
 log = logging.getLogger(__name__)
@@ -151,6 +154,72 @@ class ReaderThread:
             self._thread.join(join_s)
             if self._thread.is_alive():
                 log.warning("camera %s: reader did not stop within %.1f s", self._camera, join_s)
+
+
+class StreamCamera:
+    """A free-running camera read on a reader thread; ``read()`` hands out the newest frame.
+
+    A subclass connects and decodes: its ``open()`` calls ``close()`` first, connects, then
+    ``_start_reader`` with a ``step`` that hands each picture to ``_deliver`` (or a frame it cannot
+    decode to ``_bad_frame``). ``join_s`` bounds how long ``close()`` waits for the reader.
+    """
+
+    live = True
+
+    def __init__(self, camera: str, join_s: float) -> None:
+        self.camera = camera
+        self._join_s = join_s
+        self._format = FormatWatch(camera)
+        self._seq = 0  # counts on across reconnects, so the station never sees a number twice
+        self._slot = NewestFrame()
+        self._reader: ReaderThread | None = None
+
+    def read(self, timeout_s: float) -> Frame | None:
+        if self._reader is None:
+            raise SourceError(f"camera {self.camera}: read() before open()")
+        return self._slot.take(timeout_s, f"camera {self.camera}")
+
+    def close(self) -> None:
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            reader.join(join_s=self._join_s)
+        self._slot = NewestFrame()  # a reopened camera hands out nothing from before
+
+    def _start_reader(
+        self, kind: str, step: Callable[[], None], finish: Callable[[], None]
+    ) -> None:
+        """Run ``step`` on a thread named ``kind-camera``; ``finish`` frees the connection there."""
+        self._reader = ReaderThread(f"{kind}-{self.camera}", step, self._slot, self.camera, finish)
+        self._reader.start()
+
+    def _next_seq(self) -> int:
+        seq = self._seq
+        self._seq += 1
+        return seq
+
+    def _deliver(
+        self, image: np.ndarray, codec: str, color: bool, source_name: str, seq: int | None = None
+    ) -> None:
+        """Put a decoded picture in the slot as frame ``seq`` (by default the next number).
+
+        ``image`` is uint8 (H, W) or (H, W, 3); SourceError when its size or codec is not the one
+        the stream started with."""
+        t_ns = time.monotonic_ns()
+        height, width = image.shape[:2]
+        self._format.check(StreamFormat(width=width, height=height, codec=codec))
+        self._slot.put(
+            Frame(
+                camera=self.camera,
+                seq=self._next_seq() if seq is None else seq,
+                t_ns=t_ns,
+                image=as_frame_image(image, color),
+                source_name=source_name,
+            )
+        )
+
+    def _bad_frame(self, seq: int, message: str) -> None:
+        """Report frame ``seq`` as unreadable in its turn; the stream goes on."""
+        self._slot.put_error(BadFrameError(message, camera=self.camera, seq=seq))
 
 
 def as_frame_image(image: np.ndarray, color: bool) -> np.ndarray:

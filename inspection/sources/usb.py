@@ -4,21 +4,13 @@ from __future__ import annotations
 
 import logging
 import math
-import time
 from pathlib import Path
 
 import cv2
 
 from inspection.errors import SourceError
 from inspection.recipe import UsbSourceSettings
-from inspection.sources.stream import (
-    FormatWatch,
-    NewestFrame,
-    ReaderThread,
-    StreamFormat,
-    as_frame_image,
-)
-from inspection.types import Frame
+from inspection.sources.stream import StreamCamera
 
 log = logging.getLogger(__name__)
 
@@ -37,18 +29,12 @@ def fourcc_name(code: float) -> str:
     return "".join(chr((value >> (8 * i)) & 0xFF) for i in range(4)).strip("\0") or "?"
 
 
-class UsbCamera:
+class UsbCamera(StreamCamera):
     """A free-running USB camera; ``read()`` hands out the newest frame."""
 
-    live = True
-
     def __init__(self, settings: UsbSourceSettings, camera: str = "cam1") -> None:
-        self.camera = camera
+        super().__init__(camera, join_s=_READ_TIMEOUT_S + 1.0)
         self._settings = settings
-        self._format = FormatWatch(camera)
-        self._seq = 0  # counts on across reconnects, so the station never sees a number twice
-        self._slot = NewestFrame()
-        self._reader: ReaderThread | None = None
         self.device = device_path(settings.device)
 
     def open(self) -> None:
@@ -89,7 +75,6 @@ class UsbCamera:
         if refused:
             capture.release()
             raise SourceError(f"{where}: the camera does not offer {', '.join(refused)}")
-        self._slot = NewestFrame()
         codec = got_fourcc
 
         def step() -> None:
@@ -98,33 +83,7 @@ class UsbCamera:
                 raise SourceError(
                     f"{where}: no frame within {_READ_TIMEOUT_S:g} s (unplugged or stopped)"
                 )
-            t_ns = time.monotonic_ns()
-            height, width = image.shape[:2]
-            self._format.check(StreamFormat(width=width, height=height, codec=codec))
-            seq = self._seq
-            self._seq += 1
-            self._slot.put(
-                Frame(
-                    camera=self.camera,
-                    seq=seq,
-                    t_ns=t_ns,
-                    image=as_frame_image(image, s.color),
-                    source_name=str(self.device),
-                )
-            )
+            self._deliver(image, codec, s.color, str(self.device))
 
-        self._reader = ReaderThread(
-            f"usb-{self.camera}", step, self._slot, self.camera, finish=capture.release
-        )
-        self._reader.start()
+        self._start_reader("usb", step, capture.release)
         log.info("camera %s: USB %s open (%d×%d %s)", self.camera, self.device, got_w, got_h, codec)
-
-    def read(self, timeout_s: float) -> Frame | None:
-        if self._reader is None:
-            raise SourceError(f"camera {self.camera}: read() before open()")
-        return self._slot.take(timeout_s, f"camera {self.camera}")
-
-    def close(self) -> None:
-        reader, self._reader = self._reader, None
-        if reader is not None:
-            reader.join(join_s=_READ_TIMEOUT_S + 1.0)
