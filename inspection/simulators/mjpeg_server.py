@@ -29,6 +29,7 @@ import cv2
 import numpy as np
 
 from inspection.recipe import SyntheticSourceSettings
+from inspection.simulators.peers import simulator_arguments
 from inspection.simulators.stamp import STAMP_WIDTH, write_stamp
 from inspection.sources.synthetic import SyntheticLine
 
@@ -239,12 +240,7 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--port", type=int, required=True)
-    p.add_argument("--width", type=int, default=1280)
-    p.add_argument("--height", type=int, default=720)
-    p.add_argument("--fps", type=float, default=25.0)
-    p.add_argument("--seed", type=int, default=1)
+    p = simulator_arguments(__doc__.splitlines()[0])
     p.add_argument("--quality", type=int, default=85, help="JPEG quality, 1..100")
     p.add_argument("--auth", choices=("none", "basic", "digest"), default="none")
     p.add_argument("--user", default=None)

@@ -8,6 +8,7 @@ the send time each simulated frame carries. Used by the tests and ``lineside ben
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import itertools
 import os
@@ -33,6 +34,18 @@ _MODULES = {
     "mjpeg": "inspection.simulators.mjpeg_server",
 }
 _READY_S = 20.0  # a cold start imports GStreamer or OpenCV and renders the line's scene
+
+
+def simulator_arguments(description: str) -> argparse.ArgumentParser:
+    """The options every camera simulator takes (``--port``, picture size in px, frame rate,
+    scene seed); the simulator adds its own."""
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--width", type=int, default=1280)
+    p.add_argument("--height", type=int, default=720)
+    p.add_argument("--fps", type=float, default=25.0)
+    p.add_argument("--seed", type=int, default=1)
+    return p
 
 
 class PeerError(RuntimeError):

@@ -78,14 +78,7 @@ class FolderSource:
             for p in folder.glob(self._settings.pattern)
             if p.is_file() and p.suffix.lower() not in IMAGE_SUFFIXES
         )
-        if skipped:
-            log.warning(
-                "camera %s: %d non-image files skipped in %s: %s",
-                self.camera,
-                len(skipped),
-                folder,
-                ", ".join(skipped[:10]),
-            )
+        self._log_skipped(skipped)
         self._files = files
         self._next = 0
         self._seen = {p.name for p in folder.glob(self._settings.pattern)}
@@ -166,12 +159,16 @@ class FolderSource:
             else:
                 sizes[p.name] = size
         self._growing = sizes
-        if skipped:
+        self._log_skipped(skipped)
+        return sorted(ready)
+
+    def _log_skipped(self, names: list[str]) -> None:
+        """One warning naming the first ten non-image files (by name) that were passed over."""
+        if names:
             log.warning(
                 "camera %s: %d non-image files skipped in %s: %s",
                 self.camera,
-                len(skipped),
-                folder,
-                ", ".join(sorted(skipped)[:10]),
+                len(names),
+                self._settings.path,
+                ", ".join(sorted(names)[:10]),
             )
-        return sorted(ready)
