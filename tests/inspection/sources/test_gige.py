@@ -14,13 +14,13 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
+from support.gige_peer import running_fake_camera
 
 from inspection.errors import SourceError
 from inspection.recipe import GigESourceSettings
 from inspection.simulators.gige_camera import FakeGigECamera
 from inspection.sources.gige import GigECamera, discover_gige
 from inspection.types import Frame
-from tests.support.gige_peer import running_fake_camera
 
 pytestmark = pytest.mark.timeout(120)
 

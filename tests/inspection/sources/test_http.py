@@ -9,6 +9,14 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 import pytest
+from support.pipeline_tools import BrightnessTool, Collector
+from support.stream_peers import (
+    PeerFactory,
+    frames,
+    lost_and_back,
+    peer_factory,
+    restarted_with,
+)
 
 from inspection.errors import SourceError
 from inspection.pipeline.station import Station
@@ -18,8 +26,6 @@ from inspection.simulators.stamp import read_stamp
 from inspection.sources.base import BadFrameError, Source
 from inspection.sources.http import HttpCamera
 from inspection.types import Frame, StatusLevel, Verdict
-from tests.support.pipeline_tools import BrightnessTool, Collector
-from tests.support.stream_peers import PeerFactory, peer_factory
 
 # wide enough for the send-time stamp, low enough to keep two shared cores free
 W, H = 1280, 320
@@ -35,30 +41,6 @@ def camera(url: str, **kw: object) -> HttpCamera:
         {"type": "http", "url": url, "timeout_s": 2.0, **kw}
     )
     return HttpCamera(settings, camera="cam7")
-
-
-def frames(source: Source, n: int, timeout_s: float = 2.0) -> list[Frame]:
-    got: list[Frame] = []
-    while len(got) < n:
-        frame = source.read(timeout_s)
-        assert frame is not None
-        got.append(frame)
-    return got
-
-
-def read_until_error(source: Source, limit_s: float) -> tuple[SourceError, float]:
-    """The SourceError a lost stream gives, and how long after the call it came."""
-    start = time.monotonic()
-    while time.monotonic() - start < limit_s:
-        try:
-            source.read(0.2)
-        except TimeoutError:
-            continue
-        except BadFrameError:
-            continue
-        except SourceError as exc:
-            return exc, time.monotonic() - start
-    pytest.fail(f"read() raised no SourceError within {limit_s:g} s of the server's death")
 
 
 def test_mjpeg_stream_gives_fresh_stamped_grey_frames(mjpeg: PeerFactory) -> None:
@@ -193,43 +175,16 @@ def test_corrupt_jpeg_is_one_bad_frame_and_the_stream_goes_on(mjpeg: PeerFactory
 
 def test_server_killed_mid_stream_is_lost_then_back_within_2_s(mjpeg: PeerFactory) -> None:
     peer = mjpeg(width=W, height=H)
-    cam = camera(peer.url)
-    cam.open()
-    try:
-        before = frames(cam, 3)
-        peer.kill()
-        error, took = read_until_error(cam, 5.0)
-        assert "stream" in str(error) and took < 2.0 + 0.5
-        cam.close()
-        peer.start()
-        back = time.monotonic()
-        cam.open()
-        after = frames(cam, 1)[0]
-        assert time.monotonic() - back < 2.0
-    finally:
-        cam.close()
+    before, after = lost_and_back(camera(peer.url), peer, limit_s=5.0)
     assert after.seq > before[-1].seq  # numbers go on across the reconnect
 
 
 def test_resolution_change_is_reported_with_both_sizes(mjpeg: PeerFactory) -> None:
     peer = mjpeg(width=W, height=H)
-    cam = camera(peer.url)
-    cam.open()
-    try:
-        frames(cam, 2)
-        peer.kill()
-        read_until_error(cam, 5.0)
-        cam.close()
-        peer.start(["--width", "1280", "--height", "400"])
-        cam.open()
-        with pytest.raises(SourceError) as err:
-            frames(cam, 1)
-        assert "stream changed from 1280×320 MJPEG to 1280×400 MJPEG" in str(err.value)
-        cam.close()
-        cam.open()  # the station reconnects and goes on with the new picture
-        assert frames(cam, 1)[0].image.shape == (400, 1280)
-    finally:
-        cam.close()
+    args = ["--width", "1280", "--height", "400"]
+    message, after = restarted_with(camera(peer.url), peer, args, limit_s=5.0)
+    assert "stream changed from 1280×320 MJPEG to 1280×400 MJPEG" in message
+    assert after.image.shape == (400, 1280)
 
 
 def test_station_reconnects_to_a_camera_that_comes_back(mjpeg: PeerFactory) -> None:

@@ -9,16 +9,16 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
+from support.stream_peers import PeerFactory, frames, lost_and_back, peer_factory, restarted_with
 
 from inspection.errors import SourceError
 from inspection.recipe import RtspSourceSettings
 from inspection.simulators.stamp import read_stamp
-from inspection.sources.base import BadFrameError, Source
-from inspection.types import Frame
-from tests.support.stream_peers import PeerFactory, peer_factory
+from inspection.sources.base import Source
 
 # wide enough for the send-time stamp, low enough for an encoder on two shared cores
 W, H = 1280, 320
+READ_S = 3.0  # how long one frame may take (an encoder on two shared cores)
 
 
 @pytest.fixture
@@ -35,27 +35,6 @@ def camera(url: str, **kw: object) -> Source:
     return RtspCamera(settings, camera="cam3")
 
 
-def frames(source: Source, n: int, timeout_s: float = 3.0) -> list[Frame]:
-    got: list[Frame] = []
-    while len(got) < n:
-        frame = source.read(timeout_s)
-        assert frame is not None
-        got.append(frame)
-    return got
-
-
-def read_until_error(source: Source, limit_s: float) -> tuple[SourceError, float]:
-    start = time.monotonic()
-    while time.monotonic() - start < limit_s:
-        try:
-            source.read(0.2)
-        except (TimeoutError, BadFrameError):
-            continue
-        except SourceError as exc:
-            return exc, time.monotonic() - start
-    pytest.fail(f"read() raised no SourceError within {limit_s:g} s of the server's death")
-
-
 @pytest.mark.parametrize(
     ("codec", "name", "transport"),
     [("h264", "H.264", "tcp"), ("h265", "H.265", "tcp"), ("h264", "H.264", "udp")],
@@ -69,7 +48,7 @@ def test_stream_gives_stamped_frames(
     assert cam.live
     cam.open()
     try:
-        got = frames(cam, 5)
+        got = frames(cam, 5, READ_S)
     finally:
         cam.close()
     assert f"open ({name})" in caplog.text
@@ -89,7 +68,7 @@ def test_wrong_credentials_are_401_and_never_shown(
     good = camera(peer.url, username="op", password="Ri9ht")
     good.open()
     try:
-        assert frames(good, 1)[0].image.shape == (H, W)
+        assert frames(good, 1, READ_S)[0].image.shape == (H, W)
     finally:
         good.close()
     with pytest.raises(SourceError) as err:
@@ -140,41 +119,14 @@ def test_closed_port_is_refused_and_a_silent_server_times_out() -> None:
 
 def test_server_killed_mid_stream_is_lost_then_back_within_2_s(rtsp: PeerFactory) -> None:
     peer = rtsp(width=W, height=H, fps=10)
-    cam = camera(peer.url)
-    cam.open()
-    try:
-        before = frames(cam, 3)
-        peer.kill()
-        error, took = read_until_error(cam, 6.0)
-        assert "stream" in str(error) and took < 2.0 + 0.5
-        cam.close()
-        peer.start()
-        back = time.monotonic()
-        cam.open()
-        after = frames(cam, 1)[0]
-        assert time.monotonic() - back < 2.0
-    finally:
-        cam.close()
+    before, after = lost_and_back(camera(peer.url), peer, limit_s=6.0, timeout_s=READ_S)
     assert after.seq > before[-1].seq  # numbers go on across the reconnect
     assert read_stamp(after.image) is not None
 
 
 def test_size_and_codec_change_is_reported_with_both(rtsp: PeerFactory) -> None:
     peer = rtsp(width=W, height=H, fps=10)
-    cam = camera(peer.url)
-    cam.open()
-    try:
-        frames(cam, 2)
-        peer.kill()
-        read_until_error(cam, 6.0)
-        cam.close()
-        peer.start(["--width", "640", "--height", "480", "--fps", "10", "--codec", "h265"])
-        cam.open()
-        with pytest.raises(SourceError) as err:
-            frames(cam, 1)
-        assert "stream changed from 1280×320 H.264 to 640×480 H.265" in str(err.value)
-        cam.close()
-        cam.open()  # the station reconnects and goes on with the new picture
-        assert frames(cam, 1)[0].image.shape == (480, 640)
-    finally:
-        cam.close()
+    args = ["--width", "640", "--height", "480", "--fps", "10", "--codec", "h265"]
+    message, after = restarted_with(camera(peer.url), peer, args, limit_s=6.0, timeout_s=READ_S)
+    assert "stream changed from 1280×320 H.264 to 640×480 H.265" in message
+    assert after.image.shape == (480, 640)
