@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from inspection.recipe import SyntheticSourceSettings
+from inspection.simulators.peers import simulator_arguments
 from inspection.simulators.stamp import STAMP_WIDTH, write_stamp
 from inspection.sources.synthetic import SyntheticLine
 
@@ -197,14 +198,9 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--port", type=int, required=True)
-    p.add_argument("--width", type=int, default=1280)
-    p.add_argument("--height", type=int, default=720)
-    p.add_argument("--fps", type=float, default=25.0)
+    p = simulator_arguments(__doc__.splitlines()[0])
     p.add_argument("--codec", choices=sorted(_ENCODERS), default="h264")
     p.add_argument("--path", default="/stream", help="mount point; other paths answer 404")
-    p.add_argument("--seed", type=int, default=1)
     p.add_argument("--user", default=None, help="require basic auth with this user name")
     p.add_argument("--password", default=None)
     return p.parse_args(argv)
