@@ -415,3 +415,31 @@ class PendingTriggers:
     def clear(self) -> None:
         with self._lock:
             self._ids.clear()
+
+
+def fire_software_trigger(
+    features: Features | None,
+    pending: PendingTriggers,
+    settings: GenICamSettings,
+    camera: str,
+    device_name: str,
+    trigger_id: int,
+) -> None:
+    """Execute TriggerSoftware on a connected camera (``features`` None: not connected); the
+    frame that answers is delivered with ``trigger_id``. SourceError says why not."""
+    if settings.trigger != "software":
+        raise SourceError(
+            f"camera {camera}: a software trigger needs trigger: software in the "
+            f"recipe (it is {settings.trigger})"
+        )
+    if features is None:
+        raise SourceError(f"camera {camera}: not connected, trigger not sent")
+    # pushed first: the answer may arrive on the reading thread before execute() returns
+    pending.push(trigger_id)
+    try:
+        features.execute("TriggerSoftware")
+    except FeatureError as exc:
+        pending.discard(trigger_id)
+        raise SourceError(
+            f"camera {camera}: TriggerSoftware failed on {device_name}: {exc}"
+        ) from None

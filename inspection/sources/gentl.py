@@ -26,6 +26,7 @@ from inspection.sources.genicam import (
     PixelFormatError,
     apply_settings,
     current_pixel_format,
+    fire_software_trigger,
     to_image,
 )
 from inspection.types import Frame
@@ -173,23 +174,14 @@ class GenTLCamera:
 
     def fire_trigger(self, trigger_id: int) -> None:
         """Take one frame now (TriggerSoftware); ``read`` delivers it with ``trigger_id``."""
-        if self.settings.trigger != "software":
-            raise SourceError(
-                f"camera {self.camera}: a software trigger needs trigger: software in the "
-                f"recipe (it is {self.settings.trigger})"
-            )
         with self._lock:
             acquirer = self._acquirer
-            if acquirer is None:
-                raise SourceError(f"camera {self.camera}: not connected, trigger not sent")
-            self._pending.push(trigger_id)
-            try:
-                _NodeMapFeatures(acquirer.remote_device.node_map).execute("TriggerSoftware")
-            except FeatureError as exc:
-                self._pending.discard(trigger_id)
-                raise SourceError(
-                    f"camera {self.camera}: TriggerSoftware failed on {self._device_name}: {exc}"
-                ) from None
+            features = (
+                _NodeMapFeatures(acquirer.remote_device.node_map) if acquirer is not None else None
+            )
+            fire_software_trigger(
+                features, self._pending, self.settings, self.camera, self._device_name, trigger_id
+            )
 
     def close(self) -> None:
         with self._lock:
