@@ -24,6 +24,7 @@ import inspection
 from inspection.errors import LinesideError
 from inspection.inference.anomaly import calibration
 from inspection.inference.anomaly.coreset import CoresetCancelled, greedy_coreset
+from inspection.inference.anomaly.features import principal_axes
 from inspection.inference.anomaly.model import AnomalyModel, NearestBank, embed, raw_map
 from inspection.inference.anomaly.settings import AnomalySettings
 from inspection.inference.backbone import FeatureBackbone
@@ -133,6 +134,10 @@ def fit(
         step()
     feats = np.concatenate(grids)
     del grids
+    projection = None
+    if 0 < st.feature_dims < feats.shape[1]:
+        projection = principal_axes(feats, st.feature_dims)
+        feats = feats @ projection
     k = min(st.bank_max, max(st.bank_min, math.ceil(st.coreset_ratio * feats.shape[0])))
     try:
         idx = greedy_coreset(feats, k, seed=st.seed, cancel=cancel)
@@ -146,7 +151,7 @@ def fit(
     nearest = NearestBank(bank, st.knn)
 
     def raw_score(image: np.ndarray) -> float:
-        grid, prepared = embed(backbone, image, st)
+        grid, prepared = embed(backbone, image, st, projection)
         return float(raw_map(nearest, grid, prepared, st).max())
 
     raw_good = []
@@ -167,6 +172,7 @@ def fit(
         backbone_sha256=backbone.sha256,
         score_scale=scale,
         threshold=cal.threshold,
+        projection=projection,
         calibration={"method": cal.method, **cal.details},
         provenance={
             "images": len(usable),
