@@ -127,7 +127,7 @@ def evaluate_anomaly(
         if problem is not None:
             unreadable.append(f"{path}: {problem}")
             continue
-        if roi_source is None and min(image.shape[:2]) >= ROI_SIDE:
+        if roi_source is None:
             roi_source = image
         t = time.perf_counter()
         scored = scorer.score(image)
@@ -176,13 +176,17 @@ def evaluate_anomaly(
 def roi_timing(
     model: AnomalyModel, backbone: FeatureBackbone, image: np.ndarray, repeats: int = ROI_REPEATS
 ) -> dict[str, float]:
-    """Median ms to score a ROI_SIDE² centre cut of ``image`` (uint8, both sides ≥ ROI_SIDE).
+    """Median ms to score a ROI_SIDE² centre cut of ``image`` (uint8; enlarged first if smaller).
 
     The model's bank, projection and settings are used as they are, only the image size is
     ROI_SIDE²: the cost a defect tool with a ROI of that size and a bank of that size pays.
     Returns total_ms (backbone + features + search + map) and backbone_ms.
     """
     h, w = image.shape[:2]
+    if min(h, w) < ROI_SIDE:  # the content does not change the cost, only the size does
+        f = ROI_SIDE / min(h, w)
+        image = cv2.resize(image, (max(ROI_SIDE, round(w * f)), max(ROI_SIDE, round(h * f))))
+        h, w = image.shape[:2]
     y, x = (h - ROI_SIDE) // 2, (w - ROI_SIDE) // 2
     roi = np.ascontiguousarray(image[y : y + ROI_SIDE, x : x + ROI_SIDE])
     scorer = AnomalyScorer(dataclasses.replace(model, image_size=(ROI_SIDE, ROI_SIDE)), backbone)
