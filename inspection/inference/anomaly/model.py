@@ -13,6 +13,7 @@ import numpy as np
 from inspection.inference.anomaly.features import STRIDE, patch_features
 from inspection.inference.anomaly.preprocess import Prepared, prepare
 from inspection.inference.anomaly.settings import AnomalySettings
+from inspection.inference.anomaly.tiling import tiles
 from inspection.inference.backbone import FeatureBackbone
 
 log = logging.getLogger(__name__)
@@ -112,6 +113,27 @@ def raw_map(
     return np.ascontiguousarray(up, dtype=np.float32)
 
 
+def image_map(
+    backbone: FeatureBackbone,
+    nearest: NearestBank,
+    image: np.ndarray,
+    settings: AnomalySettings,
+    projection: np.ndarray | None = None,
+) -> np.ndarray:
+    """float32 (H, W) raw distance map of a uint8 grey/BGR image, tile by tile when tiling is on."""
+    h, w = image.shape[:2]
+    parts = tiles(h, w, settings.tile_px)
+    if len(parts) == 1:
+        grid, prepared = embed(backbone, image, settings, projection)
+        return raw_map(nearest, grid, prepared, settings)
+    out = np.zeros((h, w), np.float32)
+    for y, x, th, tw in parts:
+        grid, prepared = embed(backbone, image[y : y + th, x : x + tw], settings, projection)
+        window = out[y : y + th, x : x + tw]
+        np.maximum(window, raw_map(nearest, grid, prepared, settings), out=window)
+    return out
+
+
 class AnomalyScorer:
     """Scores images with one model on one backbone; belongs to one worker thread."""
 
@@ -132,7 +154,6 @@ class AnomalyScorer:
         th, tw = self.model.image_size
         if (h, w) != (th, tw):
             raise ValueError(f"image is {w}×{h} px, the model was taught on {tw}×{th} px images")
-        grid, prepared = embed(self.backbone, image, self.model.settings, self._projection)
-        m = raw_map(self._nearest, grid, prepared, self.model.settings)
+        m = image_map(self.backbone, self._nearest, image, self.model.settings, self._projection)
         m *= np.float32(1.0 / self.model.score_scale)
         return Scored(score=float(m.max()), map=m)

@@ -28,6 +28,9 @@ class AnomalySettings:
         most ``bank_max`` patches, so scoring time does not grow with the number of images.
     knn: patch score = mean distance to this many nearest bank patches.
     sigma_px: Gaussian smoothing of the map, in px of the resized image.
+    tile_px: 0 scores the image whole; else an image with a side longer than this is cut into
+        overlapping tiles of at most tile_px × tile_px, each taught and scored at its own
+        resolution (see tiling.py): small defects in large frames.
     holdout: fraction of the good images kept out of the bank to calibrate the threshold
         (at least 2 images).
     """
@@ -42,6 +45,7 @@ class AnomalySettings:
     bank_max: int = 8192
     knn: int = 1
     sigma_px: float = 4.0
+    tile_px: int = 0
     holdout: float = 0.2
     seed: int = 0
     version: int = PREPROCESSING_VERSION
@@ -63,5 +67,7 @@ class AnomalySettings:
             raise ValueError(
                 f"border_px must be a non-negative multiple of 16, got {self.border_px}"
             )
+        if self.tile_px and self.tile_px < 32:
+            raise ValueError(f"tile_px must be 0 (off) or at least 32, got {self.tile_px}")
         if self.feature_dims < 0:
             raise ValueError(f"feature_dims must be 0 (all) or positive, got {self.feature_dims}")
