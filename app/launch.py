@@ -152,3 +152,7 @@ def _gui(argv: Sequence[str]) -> int:
     except OSError as exc:
         log.warning("settings %s not saved: %s", settings_file, exc)
     return int(code)
+
+
+if __name__ == "__main__":  # `python -m app.launch ...` is the `lineside` console script
+    sys.exit(main())
