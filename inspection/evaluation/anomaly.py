@@ -9,11 +9,15 @@ Figures: ``image_auroc`` (image max score, defect = positive), ``pixel_auroc`` o
 every test image at its own resolution (good images count as all-good pixels; null when no defect
 image has a mask), ``f1_at_threshold`` (image F1 with the model's own calibrated threshold),
 ``fit_s`` (wall time of teaching), ``median_ms`` (median time to score one test image, loading
-excluded). Fewer than fit.MIN_IMAGES usable training images is a LinesideError.
+excluded), ``roi256_ms`` (median time to score a 256 × 256 px ROI cut from a test image with the
+same memory bank, projection and settings: backbone plus search plus map, what the defect tool
+spends per 256² ROI) and ``roi256_backbone_ms`` (the backbone's share of it). Fewer than
+fit.MIN_IMAGES usable training images is a LinesideError.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import statistics
 import time
@@ -26,13 +30,16 @@ import numpy as np
 
 from inspection.errors import LinesideError
 from inspection.inference.anomaly.fit import fit, image_problem, read_image
-from inspection.inference.anomaly.model import AnomalyScorer
+from inspection.inference.anomaly.model import AnomalyModel, AnomalyScorer
+from inspection.inference.anomaly.preprocess import prepare
 from inspection.inference.anomaly.settings import AnomalySettings
 from inspection.inference.backbone import FeatureBackbone
 from inspection.inference.session import SessionSettings
 
 log = logging.getLogger(__name__)
 
+ROI_SIDE = 256
+ROI_REPEATS = 30
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm"})
 
 
@@ -103,6 +110,7 @@ def evaluate_anomaly(
     pix_scores: list[np.ndarray] = []
     pix_labels: list[np.ndarray] = []
     masks_found = 0
+    roi_source: np.ndarray | None = None
     per_defect: dict[str, dict[str, int]] = {}
     for i, (path, defect) in enumerate(cases):
         if progress is not None:
@@ -119,6 +127,8 @@ def evaluate_anomaly(
         if problem is not None:
             unreadable.append(f"{path}: {problem}")
             continue
+        if roi_source is None:
+            roi_source = image
         t = time.perf_counter()
         scored = scorer.score(image)
         times.append((time.perf_counter() - t) * 1000.0)
@@ -134,6 +144,7 @@ def evaluate_anomaly(
         counts = per_defect.setdefault(defect, {"images": 0, "flagged": 0})
         counts["images"] += 1
         counts["flagged"] += int(scored.score >= model.threshold)
+    roi_ms = roi_timing(model, backbone, roi_source) if roi_source is not None else {}
     if progress is not None:
         progress(total, total)
     s, y = np.asarray(scores), np.asarray(labels, bool)
@@ -151,12 +162,49 @@ def evaluate_anomaly(
         "calibration": model.calibration.get("method"),
         "fit_s": round(fit_s, 3),
         "median_ms": round(statistics.median(times), 2) if times else None,
+        "roi256_ms": roi_ms.get("total_ms"),
+        "roi256_backbone_ms": roi_ms.get("backbone_ms"),
         "images": len(scores),
         "train_images": int(model.provenance.get("images", 0)),
         "bank_patches": int(model.bank.shape[0]),
         "defects": per_defect,
         "masks": masks_found,
         "unreadable_files": unreadable,
+    }
+
+
+def roi_timing(
+    model: AnomalyModel, backbone: FeatureBackbone, image: np.ndarray, repeats: int = ROI_REPEATS
+) -> dict[str, float]:
+    """Median ms to score a ROI_SIDE² centre cut of ``image`` (uint8; enlarged first if smaller).
+
+    The model's bank, projection and settings are used as they are, only the image size is
+    ROI_SIDE²: the cost a defect tool with a ROI of that size and a bank of that size pays.
+    Returns total_ms (backbone + features + search + map) and backbone_ms.
+    """
+    h, w = image.shape[:2]
+    if min(h, w) < ROI_SIDE:  # the content does not change the cost, only the size does
+        f = ROI_SIDE / min(h, w)
+        image = cv2.resize(image, (max(ROI_SIDE, round(w * f)), max(ROI_SIDE, round(h * f))))
+        h, w = image.shape[:2]
+    y, x = (h - ROI_SIDE) // 2, (w - ROI_SIDE) // 2
+    roi = np.ascontiguousarray(image[y : y + ROI_SIDE, x : x + ROI_SIDE])
+    scorer = AnomalyScorer(dataclasses.replace(model, image_size=(ROI_SIDE, ROI_SIDE)), backbone)
+    prepared = prepare(roi, model.settings.long_side, backbone.multiple, model.settings.border_px)
+    total: list[float] = []
+    net: list[float] = []
+    for i in range(repeats + 2):  # the first two warm caches and are not counted
+        t0 = time.perf_counter()
+        scorer.score(roi)
+        t1 = time.perf_counter()
+        backbone.features(prepared.image)
+        t2 = time.perf_counter()
+        if i >= 2:
+            total.append((t1 - t0) * 1000.0)
+            net.append((t2 - t1) * 1000.0)
+    return {
+        "total_ms": round(statistics.median(total), 2),
+        "backbone_ms": round(statistics.median(net), 2),
     }
 
 

@@ -74,6 +74,10 @@ def make_session(
     opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     opts.log_severity_level = 3
+    # idle intra-op threads would otherwise spin for a while after each run, taking the cores
+    # from the numpy work that follows (the defect tool's search: 2-3x slower on 2 cores) and
+    # from the GUI the thread cap is meant to leave a core for
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     try:
         session = ort.InferenceSession(
             str(path), sess_options=opts, providers=available_providers(settings.providers)

@@ -34,7 +34,7 @@ from inspection.recipe import (
 )
 from inspection.sources.base import BadFrameError
 from inspection.sources.registry import build_source
-from inspection.tools.anomaly import model_path
+from inspection.tools.anomaly import model_path, model_settings
 from inspection.tools.base import crop
 from inspection.tools.fixture import PartPose, cut_aligned, locate_part
 from inspection.tools.label import teach_label_tool
@@ -203,6 +203,7 @@ def teach_anomaly(
         model = fit(
             cut(images),
             backbone,
+            settings=model_settings(settings),
             progress=fit_progress,
             cancel=cancel,
             bad_images=cut(bad_images),

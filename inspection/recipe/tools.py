@@ -80,6 +80,9 @@ class AnomalyToolSettings(_ToolBase):
     """``part``: locate the part (the largest region standing out from the background) and cut
     the ROI with the part turned and shifted to its pose when taught: parts that lie a little
     differently on the conveyor are not mistaken for defects."""
+    tile_px: int | None = Field(default=None, ge=32)
+    """Cut a ROI larger than this into overlapping tiles of at most ``tile_px`` px, each taught
+    and scored at full resolution: small defects in large frames (slower by the tile count)."""
 
 
 class DetectorToolSettings(_ToolBase):

@@ -26,6 +26,7 @@ import numpy as np
 from inspection.errors import ModelError
 from inspection.inference.anomaly.model import AnomalyScorer
 from inspection.inference.anomaly.model_file import SUFFIX, load_model
+from inspection.inference.anomaly.settings import AnomalySettings
 from inspection.inference.backbone import FeatureBackbone
 from inspection.inference.session import SessionSettings, sha256_file
 from inspection.recipe import AnomalyToolSettings
@@ -37,6 +38,11 @@ from inspection.types import Frame, Overlay, Region, ToolResult, Verdict
 log = logging.getLogger(__name__)
 
 MAX_REGIONS_IN_DETAILS = 20
+
+
+def model_settings(settings: AnomalyToolSettings) -> AnomalySettings:
+    """The model settings a tool's recipe entry asks for when it is taught (tiling)."""
+    return AnomalySettings(tile_px=settings.tile_px or 0)
 
 
 def model_path(settings: AnomalyToolSettings, context: ToolContext) -> Path | None:
@@ -71,6 +77,12 @@ class AnomalyTool:
             return
         backbone = FeatureBackbone(SessionSettings(threads=context.threads))
         model = load_model(self.model_file, backbone.sha256)
+        wanted = model_settings(settings).tile_px
+        if model.settings.tile_px != wanted:
+            raise ModelError(
+                f"{self.model_file}: taught with tile_px {model.settings.tile_px or 'off'}, "
+                f"the recipe asks for {wanted or 'off'}; teach the tool again"
+            )
         if settings.align == "part":
             fixture = model.provenance.get("fixture")
             if not isinstance(fixture, dict):

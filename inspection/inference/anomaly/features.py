@@ -1,4 +1,5 @@
-"""Patch features: both backbone scales, locally averaged, on the stride-8 grid of the content."""
+"""Patch features: both backbone scales, locally averaged, on the stride-8 grid of the content,
+optionally projected onto the principal components learnt when teaching."""
 
 from __future__ import annotations
 
@@ -22,12 +23,17 @@ def grid_size(prepared: Prepared) -> tuple[int, int]:
 
 
 def patch_features(
-    f8: np.ndarray, f16: np.ndarray, prepared: Prepared, settings: AnomalySettings
+    f8: np.ndarray,
+    f16: np.ndarray,
+    prepared: Prepared,
+    settings: AnomalySettings,
+    projection: np.ndarray | None = None,
 ) -> np.ndarray:
-    """float32 (rows, cols, 40 + 112) patch features from backbone maps (C, h, w).
+    """float32 (rows, cols, D) patch features from backbone maps (C, h, w).
 
     Each map is averaged over a ``pool`` × ``pool`` neighbourhood first, so a patch describes its
     surroundings (PatchCore's local aggregation); the coarse map is then brought to the fine grid.
+    D is 40 + 112, or ``projection``'s (40 + 112, d) second axis when given.
     """
     fine: np.ndarray = np.ascontiguousarray(f8.transpose(1, 2, 0))
     coarse: np.ndarray = np.ascontiguousarray(f16.transpose(1, 2, 0))
@@ -42,4 +48,27 @@ def patch_features(
     if settings.weight16 != 1.0:
         coarse = coarse * np.float32(settings.weight16)
     rows, cols = grid_size(prepared)
-    return np.concatenate([fine[:rows, :cols], coarse[:rows, :cols]], axis=2)
+    top = prepared.border // STRIDE  # the reflected border: context for the backbone, not patches
+    grid = np.concatenate(
+        [fine[top : top + rows, top : top + cols], coarse[top : top + rows, top : top + cols]],
+        axis=2,
+    )
+    if projection is not None:
+        grid = (grid.reshape(rows * cols, -1) @ projection).reshape(rows, cols, -1)
+    return grid
+
+
+def principal_axes(feats: np.ndarray, dims: int, max_rows: int = 200_000) -> np.ndarray:
+    """float32 (D, dims) projection onto the ``dims`` main principal axes of ``feats`` (N, D).
+
+    Distances between projected features keep most of their original size (the axes dropped
+    carry the least variance) at a fraction of the search cost. Sign of each axis: as eigh gives.
+    """
+    n, d = feats.shape
+    step = max(1, -(-n // max_rows))
+    x = np.asarray(feats[::step], np.float64)
+    x = x - x.mean(axis=0)
+    cov = x.T @ x / max(len(x) - 1, 1)
+    values, vectors = np.linalg.eigh(cov)
+    order = np.argsort(values)[::-1][: min(dims, d)]
+    return np.ascontiguousarray(vectors[:, order], dtype=np.float32)

@@ -24,8 +24,10 @@ import inspection
 from inspection.errors import LinesideError
 from inspection.inference.anomaly import calibration
 from inspection.inference.anomaly.coreset import CoresetCancelled, greedy_coreset
-from inspection.inference.anomaly.model import AnomalyModel, NearestBank, embed, raw_map
+from inspection.inference.anomaly.features import principal_axes
+from inspection.inference.anomaly.model import AnomalyModel, NearestBank, embed, image_map
 from inspection.inference.anomaly.settings import AnomalySettings
+from inspection.inference.anomaly.tiling import tiles
 from inspection.inference.backbone import FeatureBackbone
 
 log = logging.getLogger(__name__)
@@ -128,11 +130,16 @@ def fit(
 
     grids = []
     for x in taught:
-        grid, _ = embed(backbone, x.image, st)
-        grids.append(grid.reshape(-1, grid.shape[-1]))
+        for y0, x0, th, tw in tiles(size[0], size[1], st.tile_px):
+            grid, _ = embed(backbone, x.image[y0 : y0 + th, x0 : x0 + tw], st)
+            grids.append(grid.reshape(-1, grid.shape[-1]))
         step()
     feats = np.concatenate(grids)
     del grids
+    projection = None
+    if 0 < st.feature_dims < feats.shape[1]:
+        projection = principal_axes(feats, st.feature_dims)
+        feats = feats @ projection
     k = min(st.bank_max, max(st.bank_min, math.ceil(st.coreset_ratio * feats.shape[0])))
     try:
         idx = greedy_coreset(feats, k, seed=st.seed, cancel=cancel)
@@ -146,8 +153,7 @@ def fit(
     nearest = NearestBank(bank, st.knn)
 
     def raw_score(image: np.ndarray) -> float:
-        grid, prepared = embed(backbone, image, st)
-        return float(raw_map(nearest, grid, prepared, st).max())
+        return float(image_map(backbone, nearest, image, st, projection).max())
 
     raw_good = []
     for x in held:
@@ -167,6 +173,7 @@ def fit(
         backbone_sha256=backbone.sha256,
         score_scale=scale,
         threshold=cal.threshold,
+        projection=projection,
         calibration={"method": cal.method, **cal.details},
         provenance={
             "images": len(usable),

@@ -13,6 +13,7 @@ import numpy as np
 from inspection.inference.anomaly.features import STRIDE, patch_features
 from inspection.inference.anomaly.preprocess import Prepared, prepare
 from inspection.inference.anomaly.settings import AnomalySettings
+from inspection.inference.anomaly.tiling import tiles
 from inspection.inference.backbone import FeatureBackbone
 
 log = logging.getLogger(__name__)
@@ -22,7 +23,8 @@ log = logging.getLogger(__name__)
 class AnomalyModel:
     """What teaching learnt; scores are in units of ``score_scale`` (typical good image ≈ 1).
 
-    bank: float32 (M, D) memory bank of good patch features.
+    bank: float32 (M, D) memory bank of good patch features (projected when ``projection`` is set).
+    projection: float32 (40 + 112, D) applied to every patch feature before the search, or None.
     image_size: (height, width) of the images it was taught on; others are refused when scored.
     threshold: image score at and above which a part is defective (normalised units).
     calibration: how the threshold was chosen (method, held-out scores, ...), JSON-ready.
@@ -37,6 +39,7 @@ class AnomalyModel:
     threshold: float
     calibration: Mapping[str, Any] = field(default_factory=dict)
     provenance: Mapping[str, Any] = field(default_factory=dict)
+    projection: np.ndarray | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -48,39 +51,49 @@ class Scored:
 
 
 def embed(
-    backbone: FeatureBackbone, image: np.ndarray, settings: AnomalySettings
+    backbone: FeatureBackbone,
+    image: np.ndarray,
+    settings: AnomalySettings,
+    projection: np.ndarray | None = None,
 ) -> tuple[np.ndarray, Prepared]:
     """Patch features float32 (rows, cols, D) of a uint8 grey/BGR image, and how it was sized."""
-    prepared = prepare(image, settings.long_side, backbone.multiple)
+    prepared = prepare(image, settings.long_side, backbone.multiple, settings.border_px)
     f8, f16 = backbone.features(prepared.image)
-    return patch_features(f8, f16, prepared, settings), prepared
+    return patch_features(f8, f16, prepared, settings, projection), prepared
 
 
 class NearestBank:
-    """Distance from patch features to their nearest memory-bank patches (float32 matmul)."""
+    """Distance from patch features to their nearest memory-bank patches (float32 matmul).
+
+    ‖q − b‖² = ‖q‖² + (−2b·q + ‖b‖²): the bracket for every bank patch comes out of one matrix
+    product of [q, 1] with the stacked [−2bᵀ; ‖b‖²], so the (N, M) block is written once and read
+    once (by the minimum) instead of three times; queries go in chunks whose block stays in cache.
+    """
 
     def __init__(self, bank: np.ndarray, knn: int = 1) -> None:
-        self._bank_t = np.ascontiguousarray(bank.T, dtype=np.float32)
-        self._bank_sq = np.einsum("ij,ij->i", bank, bank).astype(np.float32)
+        bank = np.asarray(bank, np.float32)
+        sq = np.einsum("ij,ij->i", bank, bank)
+        self._stacked = np.ascontiguousarray(np.vstack([-2.0 * bank.T, sq[None, :]]), np.float32)
+        self._dims = bank.shape[1]
         self._knn = max(1, min(knn, bank.shape[0]))
 
-    def distances(self, feats: np.ndarray, chunk: int = 4096) -> np.ndarray:
+    def distances(self, feats: np.ndarray, chunk: int = 256) -> np.ndarray:
         """float32 (N,) distance of each row of ``feats`` (N, D) to the bank (mean over k-NN)."""
-        out = np.empty(feats.shape[0], np.float32)
-        for s in range(0, feats.shape[0], chunk):
-            q = np.ascontiguousarray(feats[s : s + chunk], dtype=np.float32)
-            d = q @ self._bank_t
-            d *= -2.0
-            d += self._bank_sq[None, :]
+        n = feats.shape[0]
+        q = np.empty((n, self._dims + 1), np.float32)
+        q[:, : self._dims] = feats
+        q[:, self._dims] = 1.0
+        q_sq = np.einsum("ij,ij->i", q[:, : self._dims], q[:, : self._dims])
+        out = np.empty(n, np.float32)
+        for s in range(0, n, chunk):
+            d = q[s : s + chunk] @ self._stacked
             if self._knn == 1:
-                best = d.min(axis=1)
+                best = d.min(axis=1) + q_sq[s : s + chunk]
+                out[s : s + len(d)] = np.sqrt(np.maximum(best, 0.0))
             else:
-                best = np.partition(d, self._knn - 1, axis=1)[:, : self._knn]
-                best = np.sqrt(np.maximum(best + np.einsum("ij,ij->i", q, q)[:, None], 0)).mean(1)
-                out[s : s + len(q)] = best
-                continue
-            best += np.einsum("ij,ij->i", q, q)
-            out[s : s + len(q)] = np.sqrt(np.maximum(best, 0.0))
+                part = np.partition(d, self._knn - 1, axis=1)[:, : self._knn]
+                part += q_sq[s : s + chunk, None]
+                out[s : s + len(d)] = np.sqrt(np.maximum(part, 0.0)).mean(axis=1)
         return out
 
 
@@ -100,6 +113,27 @@ def raw_map(
     return np.ascontiguousarray(up, dtype=np.float32)
 
 
+def image_map(
+    backbone: FeatureBackbone,
+    nearest: NearestBank,
+    image: np.ndarray,
+    settings: AnomalySettings,
+    projection: np.ndarray | None = None,
+) -> np.ndarray:
+    """float32 (H, W) raw distance map of a uint8 grey/BGR image, tile by tile when tiling is on."""
+    h, w = image.shape[:2]
+    parts = tiles(h, w, settings.tile_px)
+    if len(parts) == 1:
+        grid, prepared = embed(backbone, image, settings, projection)
+        return raw_map(nearest, grid, prepared, settings)
+    out = np.zeros((h, w), np.float32)
+    for y, x, th, tw in parts:
+        grid, prepared = embed(backbone, image[y : y + th, x : x + tw], settings, projection)
+        window = out[y : y + th, x : x + tw]
+        np.maximum(window, raw_map(nearest, grid, prepared, settings), out=window)
+    return out
+
+
 class AnomalyScorer:
     """Scores images with one model on one backbone; belongs to one worker thread."""
 
@@ -112,6 +146,7 @@ class AnomalyScorer:
         self.model = model
         self.backbone = backbone
         self._nearest = NearestBank(model.bank, model.settings.knn)
+        self._projection = model.projection
 
     def score(self, image: np.ndarray) -> Scored:
         """Score and map (normalised units) of a uint8 grey or BGR image of the taught size."""
@@ -119,7 +154,6 @@ class AnomalyScorer:
         th, tw = self.model.image_size
         if (h, w) != (th, tw):
             raise ValueError(f"image is {w}×{h} px, the model was taught on {tw}×{th} px images")
-        grid, prepared = embed(self.backbone, image, self.model.settings)
-        m = raw_map(self._nearest, grid, prepared, self.model.settings)
+        m = image_map(self.backbone, self._nearest, image, self.model.settings, self._projection)
         m *= np.float32(1.0 / self.model.score_scale)
         return Scored(score=float(m.max()), map=m)

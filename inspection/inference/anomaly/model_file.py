@@ -1,4 +1,5 @@
-"""The ``.lsam`` model file: an uncompressed-npz zip of the memory bank plus a JSON metadata entry.
+"""The ``.lsam`` model file: an uncompressed-npz zip of the memory bank, the feature projection
+(when the settings ask for one) and a JSON metadata entry.
 
 No pickle: arrays are read with ``allow_pickle=False`` and the metadata is plain JSON, so a model
 file from elsewhere cannot run code. The bank is stored as float16 (half the size; the distance
@@ -47,8 +48,12 @@ def save_model(model: AnomalyModel, path: Path) -> None:
     blob = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
+    bank = model.bank.astype(np.float16)
     with tmp.open("wb") as f:
-        np.savez(f, meta=blob, bank=model.bank.astype(np.float16))
+        if model.projection is None:
+            np.savez(f, meta=blob, bank=bank)
+        else:
+            np.savez(f, meta=blob, bank=bank, projection=np.asarray(model.projection, np.float32))
     os.replace(tmp, path)
 
 
@@ -63,6 +68,7 @@ def load_model(path: Path, backbone_sha256: str) -> AnomalyModel:
                 raise ModelError(f"{path}: not a Lineside anomaly model (entries {sorted(names)})")
             meta_bytes = npz["meta"].tobytes()
             bank = np.asarray(npz["bank"])
+            projection = np.asarray(npz["projection"]) if "projection" in names else None
     except ModelError:
         raise
     except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
@@ -75,11 +81,15 @@ def load_model(path: Path, backbone_sha256: str) -> AnomalyModel:
         raise ModelError(f"{path}: damaged model metadata ({exc})") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ModelError(f"{path}: not a Lineside anomaly model (no '{FORMAT}' metadata)")
-    return _model_from(path, meta, bank, backbone_sha256)
+    return _model_from(path, meta, bank, projection, backbone_sha256)
 
 
 def _model_from(
-    path: Path, meta: dict[str, Any], bank: np.ndarray, backbone_sha256: str
+    path: Path,
+    meta: dict[str, Any],
+    bank: np.ndarray,
+    projection: np.ndarray | None,
+    backbone_sha256: str,
 ) -> AnomalyModel:
     version = meta.get("format_version")
     if version != FORMAT_VERSION:
@@ -109,9 +119,25 @@ def _model_from(
         )
     if h < 32 or w < 32 or settings.long_side < 32:
         raise ModelError(f"{path}: made for an input size of {w}×{h} px, which cannot be used")
-    if bank.ndim != 2 or bank.shape[0] < 1 or bank.shape[1] != FEATURE_DIMS:
+    dims = FEATURE_DIMS
+    if projection is not None:
+        if projection.ndim != 2 or projection.shape[0] != FEATURE_DIMS or projection.shape[1] < 1:
+            raise ModelError(
+                f"{path}: feature projection has shape {projection.shape}, expected "
+                f"({FEATURE_DIMS}, d) for this backbone's features"
+            )
+        projection = projection.astype(np.float32)
+        if not np.isfinite(projection).all():
+            raise ModelError(f"{path}: feature projection holds non-finite values")
+        dims = projection.shape[1]
+    elif 0 < settings.feature_dims < FEATURE_DIMS:
         raise ModelError(
-            f"{path}: memory bank has shape {bank.shape}, expected (N, {FEATURE_DIMS}) for this "
+            f"{path}: made with features projected to {settings.feature_dims} dims, but the file "
+            "holds no projection"
+        )
+    if bank.ndim != 2 or bank.shape[0] < 1 or bank.shape[1] != dims:
+        raise ModelError(
+            f"{path}: memory bank has shape {bank.shape}, expected (N, {dims}) for this "
             "backbone's features"
         )
     if not (np.isfinite(scale) and scale > 0 and np.isfinite(threshold) and threshold > 0):
@@ -128,4 +154,5 @@ def _model_from(
         threshold=threshold,
         calibration=calibration,
         provenance=provenance,
+        projection=projection,
     )

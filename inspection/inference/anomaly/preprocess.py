@@ -1,8 +1,11 @@
 """Sizing images for the backbone: keep the aspect ratio, longer side fixed, pad to 32-multiples.
 
 Squashing a part into a square would thin out or fatten defects depending on their direction,
-so the image is scaled uniformly and the short side is padded by reflection (padding with a flat
-colour would create an edge the model has to learn). Maps are cut back to the content area.
+so the image is scaled uniformly and padded by reflection (padding with a flat colour would
+create an edge the model has to learn). A ``border`` of reflected context on every side keeps the
+network's own zero padding away from the content: without it the patches along the image edge
+are computed against a flat grey frame and score high wherever the edge shows something the
+taught edges did not. Maps are cut back to the content area.
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ class Prepared:
     """An image ready for the backbone.
 
     image: uint8 (H, W) or (H, W, 3), H and W multiples of ``multiple``; the resized content is
-    the top-left ``content_h`` × ``content_w`` px, the rest is reflected padding.
+    the ``content_h`` × ``content_w`` px starting at (``border``, ``border``), the rest is
+    reflected padding.
+    border: px of reflected context above and left of the content (a multiple of 16).
     source_h, source_w: size of the image before resizing.
     """
 
@@ -30,6 +35,7 @@ class Prepared:
     content_w: int
     source_h: int
     source_w: int
+    border: int = 0
 
 
 def content_size(h: int, w: int, long_side: int) -> tuple[int, int]:
@@ -41,8 +47,12 @@ def content_size(h: int, w: int, long_side: int) -> tuple[int, int]:
     return max(1, round(h * scale)), max(1, round(w * scale))
 
 
-def prepare(image: np.ndarray, long_side: int, multiple: int = 32) -> Prepared:
-    """Resize ``image`` (uint8 (H, W) grey or (H, W, 3) BGR) uniformly and pad it for the backbone."""
+def prepare(image: np.ndarray, long_side: int, multiple: int = 32, border: int = 0) -> Prepared:
+    """Resize ``image`` (uint8 (H, W) grey or (H, W, 3) BGR) uniformly and pad it for the backbone.
+
+    ``border`` px of reflected context are added on every side (at least; the bottom and right
+    get more to reach a multiple of ``multiple``).
+    """
     h, w = image.shape[:2]
     if image.ndim == 3 and image.shape[2] == 1:
         image = image[:, :, 0]
@@ -53,10 +63,14 @@ def prepare(image: np.ndarray, long_side: int, multiple: int = 32) -> Prepared:
         (cw, ch),
         interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR,
     )
-    ph = -(-ch // multiple) * multiple
-    pw = -(-cw // multiple) * multiple
+    ph = -(-(ch + 2 * border) // multiple) * multiple
+    pw = -(-(cw + 2 * border) // multiple) * multiple
     if (ph, pw) != (ch, cw):
-        # BORDER_REFLECT_101 needs the pad smaller than the image; tiny sides fall back to replicate
-        border = cv2.BORDER_REFLECT_101 if ph - ch < ch and pw - cw < cw else cv2.BORDER_REPLICATE
-        resized = cv2.copyMakeBorder(resized, 0, ph - ch, 0, pw - cw, border)
-    return Prepared(image=resized, content_h=ch, content_w=cw, source_h=h, source_w=w)
+        bottom, right = ph - ch - border, pw - cw - border
+        # BORDER_REFLECT_101 needs each pad smaller than the image; tiny sides fall back to replicate
+        fits = max(border, bottom) < ch and max(border, right) < cw
+        kind = cv2.BORDER_REFLECT_101 if fits else cv2.BORDER_REPLICATE
+        resized = cv2.copyMakeBorder(resized, border, bottom, border, right, kind)
+    return Prepared(
+        image=resized, content_h=ch, content_w=cw, source_h=h, source_w=w, border=border
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-PREPROCESSING_VERSION = 3
+PREPROCESSING_VERSION = 4
 """Bumped whenever preprocessing or feature extraction changes the features a model learnt."""
 
 
@@ -16,25 +16,36 @@ class AnomalySettings:
     long_side: an image whose longer side exceeds this many px is shrunk to it (never enlarged),
         aspect ratio kept, and padded (reflected) up to multiples of 32; thin defects keep
         their shape.
+    border_px: reflected context (px of the resized image, a multiple of 16) added on every
+        side before the backbone, so edge patches are not computed against its zero padding.
     pool: side of the local average pooling on each feature map (patch neighbourhood).
     weight16: factor on the stride-16 features before concatenation with the stride-8 ones.
+    feature_dims: patch features are projected onto their first this many principal components
+        (fitted on the taught patches, stored with the model); 0 keeps all of them. Nearest-
+        neighbour search time is proportional to it.
     coreset_ratio / bank_min / bank_max: memory bank = greedy k-center coreset of this fraction
         of the training patches, but at least ``bank_min`` (few images: keep them all) and at
         most ``bank_max`` patches, so scoring time does not grow with the number of images.
     knn: patch score = mean distance to this many nearest bank patches.
     sigma_px: Gaussian smoothing of the map, in px of the resized image.
+    tile_px: 0 scores the image whole; else an image with a side longer than this is cut into
+        overlapping tiles of at most tile_px × tile_px, each taught and scored at its own
+        resolution (see tiling.py): small defects in large frames.
     holdout: fraction of the good images kept out of the bank to calibrate the threshold
         (at least 2 images).
     """
 
     long_side: int = 384
+    border_px: int = 16
     pool: int = 3
-    weight16: float = 2.0
+    weight16: float = 1.5
+    feature_dims: int = 64
     coreset_ratio: float = 0.1
     bank_min: int = 4096
     bank_max: int = 8192
     knn: int = 1
     sigma_px: float = 4.0
+    tile_px: int = 0
     holdout: float = 0.2
     seed: int = 0
     version: int = PREPROCESSING_VERSION
@@ -50,3 +61,13 @@ class AnomalySettings:
         if unknown:
             raise ValueError(f"unknown settings {unknown}")
         return cls(**data)
+
+    def __post_init__(self) -> None:
+        if self.border_px < 0 or self.border_px % 16:
+            raise ValueError(
+                f"border_px must be a non-negative multiple of 16, got {self.border_px}"
+            )
+        if self.tile_px and self.tile_px < 32:
+            raise ValueError(f"tile_px must be 0 (off) or at least 32, got {self.tile_px}")
+        if self.feature_dims < 0:
+            raise ValueError(f"feature_dims must be 0 (all) or positive, got {self.feature_dims}")

@@ -13,8 +13,11 @@ from support.textures import texture
 from inspection.errors import LinesideError
 from inspection.inference.anomaly.calibration import from_good, from_labelled
 from inspection.inference.anomaly.coreset import greedy_coreset
+from inspection.inference.anomaly.features import principal_axes
 from inspection.inference.anomaly.fit import MIN_IMAGES, FitCancelled, fit
 from inspection.inference.anomaly.model import AnomalyModel, AnomalyScorer
+from inspection.inference.anomaly.preprocess import prepare
+from inspection.inference.anomaly.settings import AnomalySettings
 from inspection.inference.backbone import FeatureBackbone
 
 
@@ -59,7 +62,28 @@ def test_threshold_lies_above_held_out_good_scores(model: AnomalyModel) -> None:
     assert len(held) == 2 and model.threshold > max(held)
     assert model.provenance["images"] == 10 and model.provenance["bank_images"] == 8
     assert model.provenance["recipe"] == "r" and model.provenance["tool_id"] == "t"
-    assert model.bank.shape[1] == 152 and model.bank.dtype == np.float32
+    assert model.bank.shape[1] == 64 and model.bank.dtype == np.float32
+    assert model.projection is not None and model.projection.shape == (152, 64)
+
+
+def test_projection_keeps_the_main_axes_orthonormal(model: AnomalyModel) -> None:
+    p = model.projection
+    assert p is not None
+    np.testing.assert_allclose(p.T @ p, np.eye(64), atol=1e-4)
+
+
+def test_projection_off_keeps_every_feature(backbone: FeatureBackbone) -> None:
+    model = fit([texture(s) for s in range(6)], backbone, settings=AnomalySettings(feature_dims=0))
+    assert model.projection is None and model.bank.shape[1] == 152
+    scorer = AnomalyScorer(model, backbone)
+    assert scorer.score(scratched(301)).score > max(scorer.score(texture(s)).score for s in (7, 8))
+
+
+def test_principal_axes_follow_the_spread() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(5000, 3)).astype(np.float32) * np.float32([1.0, 10.0, 0.1])
+    axes = principal_axes(x, 1)
+    assert axes.shape == (3, 1) and abs(float(axes[1, 0])) > 0.999
 
 
 def test_labelled_bad_images_choose_the_f1_threshold(backbone: FeatureBackbone) -> None:
@@ -152,3 +176,26 @@ def test_calibration_rules() -> None:
     labelled = from_labelled([1.0, 1.2, 2.5], [3.0, 4.0, 1.1])
     assert 2.5 < labelled.threshold < 3.0  # F1 = 0.8 here; lower cuts add false rejects
     assert labelled.details["f1"] == pytest.approx(0.8)
+
+
+def test_border_of_reflected_context_surrounds_the_content() -> None:
+    image = texture(5)  # 96 × 128
+    prepared = prepare(image, 384, 32, border=16)
+    assert prepared.image.shape[:2] == (128, 160) and prepared.border == 16
+    inside = prepared.image[16 : 16 + 96, 16 : 16 + 128]
+    np.testing.assert_array_equal(inside, image)
+    np.testing.assert_array_equal(prepared.image[15, 16:144], image[1])  # mirrored, not flat
+    np.testing.assert_array_equal(prepared.image[16:112, 15], image[:, 1])
+
+
+def test_border_leaves_the_map_on_the_content(backbone: FeatureBackbone) -> None:
+    """A scratch along the image edge is still found where it is with the border."""
+    train = [texture(s) for s in range(8)]
+    model = fit(train, backbone, settings=AnomalySettings(border_px=16))
+    image = texture(400)
+    cv2.line(image, (100, 5), (125, 20), (15, 15, 15), 3)
+    scored = AnomalyScorer(model, backbone).score(image)
+    assert scored.map.shape == (96, 128)
+    y, x = np.unravel_index(int(np.argmax(scored.map)), scored.map.shape)
+    assert x >= 90 and y <= 30
+    assert scored.score >= model.threshold

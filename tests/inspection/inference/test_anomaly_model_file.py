@@ -18,10 +18,16 @@ from inspection.inference.anomaly.settings import AnomalySettings
 SHA = "ab" * 32
 
 
+def orthonormal(rows: int, cols: int) -> np.ndarray:
+    q, _ = np.linalg.qr(np.random.default_rng(1).normal(size=(rows, cols)))
+    return q.astype(np.float32)
+
+
 def small_model(**kw: object) -> AnomalyModel:
     base: dict[str, object] = {
-        "settings": AnomalySettings(long_side=256),
-        "bank": np.random.default_rng(0).normal(size=(50, 152)).astype(np.float32),
+        "settings": AnomalySettings(long_side=256, feature_dims=16),
+        "bank": np.random.default_rng(0).normal(size=(50, 16)).astype(np.float32),
+        "projection": orthonormal(152, 16),
         "image_size": (96, 128),
         "backbone_sha256": SHA,
         "score_scale": 2.5,
@@ -35,12 +41,12 @@ def small_model(**kw: object) -> AnomalyModel:
 
 def rewrite_meta(path: Path, change: dict[str, object]) -> None:
     with np.load(path) as npz:
-        meta = json.loads(npz["meta"].tobytes())
-        bank = npz["bank"]
+        arrays = {name: npz[name] for name in npz.files}
+    meta = json.loads(arrays["meta"].tobytes())
     meta.update(change)
-    blob = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
     with path.open("wb") as f:
-        np.savez(f, meta=blob, bank=bank)
+        np.savez(f, **arrays)
 
 
 def test_round_trip(tmp_path: Path) -> None:
@@ -53,6 +59,8 @@ def test_round_trip(tmp_path: Path) -> None:
     assert back.threshold == 1.4 and back.score_scale == 2.5
     assert back.calibration == model.calibration and back.provenance == model.provenance
     np.testing.assert_allclose(back.bank, model.bank, atol=2e-3, rtol=1e-3)  # stored as float16
+    assert back.projection is not None and model.projection is not None
+    np.testing.assert_array_equal(back.projection, model.projection)
     with zipfile.ZipFile(path) as z:
         assert not any(n.endswith(".pkl") for n in z.namelist())
 
@@ -113,7 +121,44 @@ def test_tampered_metadata_is_refused(
 def test_wrong_feature_layout_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "m.lsam"
     save_model(small_model(bank=np.zeros((5, 64), np.float32)), path)
-    with pytest.raises(ModelError, match=r"shape \(5, 64\)"):
+    with pytest.raises(ModelError, match=r"shape \(5, 64\), expected \(N, 16\)"):
+        load_model(path, SHA)
+
+
+def test_unprojected_model_round_trips(tmp_path: Path) -> None:
+    path = tmp_path / "m.lsam"
+    bank = np.random.default_rng(0).normal(size=(20, 152)).astype(np.float32)
+    save_model(
+        small_model(settings=AnomalySettings(feature_dims=0), bank=bank, projection=None), path
+    )
+    back = load_model(path, SHA)
+    assert back.projection is None and back.bank.shape == (20, 152)
+
+
+def test_missing_or_wrong_projection_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "m.lsam"
+    save_model(small_model(projection=None), path)
+    with pytest.raises(ModelError, match="holds no projection"):
+        load_model(path, SHA)
+    save_model(small_model(projection=orthonormal(100, 16)), path)
+    with pytest.raises(ModelError, match=r"projection has shape \(100, 16\)"):
+        load_model(path, SHA)
+
+
+def test_model_of_the_previous_feature_layout_is_refused_with_the_reason(tmp_path: Path) -> None:
+    # what a version-3 file held: 152-dim bank, no projection, settings without the newer knobs
+    path = tmp_path / "m.lsam"
+    bank = np.zeros((20, 152), np.float32)
+    save_model(
+        small_model(settings=AnomalySettings(feature_dims=0), bank=bank, projection=None), path
+    )
+    old = {
+        k: v
+        for k, v in AnomalySettings().to_json().items()
+        if k not in ("border_px", "feature_dims")
+    }
+    rewrite_meta(path, {"settings": {**old, "version": 3}})
+    with pytest.raises(ModelError, match=r"preprocessing version 3.*teach the tool again"):
         load_model(path, SHA)
 
 

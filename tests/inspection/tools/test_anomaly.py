@@ -16,7 +16,7 @@ from inspection.inference.anomaly.model_file import save_model
 from inspection.inference.backbone import FeatureBackbone
 from inspection.inference.session import sha256_file
 from inspection.recipe import AnomalyToolSettings
-from inspection.tools.anomaly import AnomalyTool
+from inspection.tools.anomaly import AnomalyTool, model_settings
 from inspection.tools.base import Tool, run_guarded
 from inspection.tools.registry import ToolContext
 from inspection.types import Frame, Verdict
@@ -153,3 +153,36 @@ def test_unusable_model_file_refuses_construction(tmp_path: Path) -> None:
     (tmp_path / "surface.lsam").write_bytes(b"garbage" * 100)
     with pytest.raises(ModelError, match=r"surface\.lsam"):
         AnomalyTool(settings(), "cam1", ToolContext(models_dir=tmp_path))
+
+
+def test_tiled_tool_finds_the_scratch_and_refuses_an_untiled_model(
+    tmp_path: Path, models_dir: Path
+) -> None:
+    tiled = fit(
+        [texture(s) for s in range(8)],
+        FeatureBackbone(),
+        settings=model_settings(settings(tile_px=64)),
+        tool_id="surface",
+    )
+    assert tiled.settings.tile_px == 64
+    save_model(tiled, tmp_path / "surface.lsam")
+    tool = AnomalyTool(settings(tile_px=64), "cam1", ToolContext(models_dir=tmp_path))
+    part = texture(505)
+    cv2.line(part, (30, 40), (80, 60), 15, 3)
+    result = run_guarded(tool, frame(part))
+    assert result.verdict is Verdict.FAIL, result.reason
+    box = result.details["regions"][0]
+    cx, cy = box["x"] + box["w"] / 2, box["y"] + box["h"] / 2
+    assert ROI["x"] + 30 <= cx <= ROI["x"] + 80 and ROI["y"] + 35 <= cy <= ROI["y"] + 65
+    assert run_guarded(tool, frame(texture(506))).verdict is Verdict.PASS
+    # a model taught whole does not silently serve a recipe that asks for tiles, nor the reverse
+    with pytest.raises(ModelError, match="tile_px off, the recipe asks for 64"):
+        AnomalyTool(settings(tile_px=64), "cam1", ToolContext(models_dir=models_dir))
+    with pytest.raises(ModelError, match="tile_px 64, the recipe asks for off"):
+        AnomalyTool(settings(), "cam1", ToolContext(models_dir=tmp_path))
+
+
+def test_tile_px_below_32_is_refused_by_the_recipe() -> None:
+    with pytest.raises(ValueError, match="tile_px"):
+        settings(tile_px=8)
+    assert settings().tile_px is None and model_settings(settings()).tile_px == 0
