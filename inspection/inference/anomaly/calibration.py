@@ -1,9 +1,9 @@
 """Choosing the threshold: from held-out good images only, or best F1 when bad images are known.
 
-Good only: threshold = max(q + 1.0·(q − median), 1.1·highest, 1.5), q the 99th percentile of
+Good only: threshold = max(q + 1.0·(q − median), 1.1·highest, 1.3), q the 99th percentile of
 the held-out good image scores (normalised so their median is 1). With a handful of held-out
 images q is about their maximum, which underestimates the tail of all good parts: doubling the
-spread above the median, and never accepting less than 1.5× the typical good score, keeps false
+spread above the median, and never accepting less than 1.3× the typical good score, keeps false
 rejects rare on small teaching sets while clear defects (several times the good score) still fail. With labelled bad images: the midpoint between neighbouring scores that
 gives the best image-level F1 (defect = positive) among thresholds above every held-out good
 score, ties broken towards the widest gap: when good and bad separate, the threshold sits in the
@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 QUANTILE = 0.99
 SPREAD_MARGIN = 1.0
 MIN_ABOVE_MAX = 1.1
-FLOOR = 1.5
+FLOOR = 1.3
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
