@@ -171,7 +171,7 @@ def test_coreset_covers_every_cluster() -> None:
 
 def test_calibration_rules() -> None:
     assert from_good([1.4, 1.45, 1.5, 1.6]).threshold == pytest.approx(1.6 * 1.1)
-    assert from_good([1.0, 1.0]).threshold == pytest.approx(1.5)
+    assert from_good([1.0, 1.0]).threshold == pytest.approx(1.3)  # the floor
     assert from_good([0.5, 1.0, 1.5, 1.5]).threshold == pytest.approx(1.75)  # q + (q - median)
     labelled = from_labelled([1.0, 1.2, 2.5], [3.0, 4.0, 1.1])
     assert 2.5 < labelled.threshold < 3.0  # F1 = 0.8 here; lower cuts add false rejects
