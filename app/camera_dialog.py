@@ -8,6 +8,7 @@ stays responsive and shows what they found (or why nothing) when they end.
 from __future__ import annotations
 
 import logging
+import typing
 from typing import Any
 
 import numpy as np
@@ -45,9 +46,10 @@ PREVIEW_W, PREVIEW_H = 480, 360
 
 def _source_models() -> dict[str, Any]:
     """Recipe ``type:`` → its settings model, read from the recipe schema itself."""
-    union = SourceSettings.__origin__ if hasattr(SourceSettings, "__origin__") else SourceSettings
-    members = union.__args__ if hasattr(union, "__args__") else ()
-    models = {m.model_fields["type"].annotation.__args__[0]: m for m in members}
+    union = typing.get_args(SourceSettings)[0]  # Annotated[A | B | ..., Field(discriminator)]
+    models = {
+        typing.get_args(m.model_fields["type"].annotation)[0]: m for m in typing.get_args(union)
+    }
     return {t: models[t] for t in SOURCE_TYPES}
 
 

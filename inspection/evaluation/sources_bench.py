@@ -29,7 +29,7 @@ from inspection.pipeline.station import Station
 from inspection.recipe import CameraSettings, Recipe
 from inspection.simulators.gige_camera import FakeGigECamera, bench_settings, missing_commands
 from inspection.simulators.peers import running_peer
-from inspection.simulators.stamp import read_stamp
+from inspection.simulators.stamp import missing_on_grid, read_stamp
 from inspection.types import Frame, Inspection, StatusUpdate
 
 StampReader = Callable[[Frame], int | None]
@@ -108,10 +108,8 @@ def measure_source(
     seqs = sorted(latencies.seqs)
     gaps = sum(b - a - 1 for a, b in itertools.pairwise(seqs) if b > a + 1)
     dropped = after.dropped_total - before.dropped_total
-    if send_period_s is not None and len(latencies.sent_ns) >= 2:
-        sent = latencies.sent_ns
-        on_grid = round((max(sent) - min(sent)) / (send_period_s * 1e9)) + 1
-        gaps = max(on_grid - len(set(sent)), gaps)
+    if send_period_s is not None:
+        gaps = max(missing_on_grid(latencies.sent_ns, send_period_s), gaps)
     return {
         "fps": round(len(seqs) / elapsed, 1) if elapsed > 0 else None,
         "frames": len(seqs),

@@ -30,13 +30,6 @@ class CameraHealth:
         self._last_digest = b""
         self._same = 0
 
-    def reset(self) -> None:
-        """After a reconnect: the stream starts afresh."""
-        self._last_ns = None
-        self._intervals.clear()
-        self._last_digest = b""
-        self._same = 0
-
     def no_frame_limit_s(self) -> float:
         """How long a gap between frames may be before the camera counts as lost."""
         s = self._settings
@@ -73,6 +66,8 @@ class CameraHealth:
         return None
 
     def opened(self, now_ns: int) -> None:
-        """The camera (re)connected: waiting for its first frame starts now."""
-        self.reset()
+        """The camera (re)connected: the stream starts afresh, waiting for its first frame now."""
+        self._intervals.clear()
+        self._last_digest = b""
+        self._same = 0
         self._last_ns = now_ns

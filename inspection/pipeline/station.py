@@ -152,11 +152,6 @@ class Station:
         start and while it is lost."""
         return self._connected.get(camera, False)
 
-    @property
-    def software_triggered(self) -> bool:
-        """Whether parts come from ``trigger()`` (the Trigger button, ``lineside trigger``, a PLC)."""
-        return isinstance(self._feed.trigger if self._feed else None, Software)
-
     def trigger(self) -> int:
         """One part now: cameras in software-trigger mode are told to take a frame, the others
         give their next one. Returns the trigger id. A camera that is down leaves the part as

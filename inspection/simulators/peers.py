@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import IO, Literal
 
 from inspection.errors import SourceError
-from inspection.simulators.stamp import read_stamp
+from inspection.simulators.stamp import missing_on_grid, read_stamp
 from inspection.sources.base import BadFrameError, Source
 
 PeerKind = Literal["rtsp", "mjpeg"]
@@ -213,8 +213,7 @@ def measure_stream(source: Source, seconds: float, sent_fps: float) -> StreamFig
     elapsed = time.monotonic() - start
     if not seqs:
         raise SourceError(f"camera {source.camera}: no frame in {seconds:g} s")
-    period_ns = 1e9 / sent_fps
-    lost = sum(max(round((b - a) / period_ns) - 1, 0) for a, b in itertools.pairwise(stamps))
+    lost = missing_on_grid(stamps, 1.0 / sent_fps)
     ordered = sorted(latencies) or [float("nan")]
     return StreamFigures(
         seconds=round(elapsed, 2),
@@ -227,37 +226,3 @@ def measure_stream(source: Source, seconds: float, sent_fps: float) -> StreamFig
         bad_frames=bad,
         unstamped=unstamped,
     )
-
-
-def bench_stream(
-    kind: PeerKind,
-    *,
-    seconds: float = 20.0,
-    width: int = 1280,
-    height: int = 720,
-    fps: float = 25.0,
-    extra: Sequence[str] = (),
-) -> StreamFigures:
-    """Start a simulator, read it with Lineside's own source for ``seconds``, return the figures.
-
-    ``kind`` "rtsp" reads with RtspCamera (H.264 unless ``extra`` says ``--codec h265``), "mjpeg"
-    with HttpCamera. PeerError when the simulator cannot start; SourceError when the stream fails.
-    """
-    # Imported here: each needs its own library (FFmpeg for RTSP), only when benched.
-    from inspection.recipe import HttpSourceSettings, RtspSourceSettings
-
-    with running_peer(kind, width=width, height=height, fps=fps, extra=extra) as peer:
-        source: Source
-        if kind == "rtsp":
-            from inspection.sources.rtsp import RtspCamera
-
-            source = RtspCamera(RtspSourceSettings(type="rtsp", url=peer.url), camera="bench")
-        else:
-            from inspection.sources.http import HttpCamera
-
-            source = HttpCamera(HttpSourceSettings(type="http", url=peer.url), camera="bench")
-        source.open()
-        try:
-            return measure_stream(source, seconds, fps)
-        finally:
-            source.close()

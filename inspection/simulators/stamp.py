@@ -7,6 +7,8 @@ first. Cells are big enough to survive H.264 and JPEG at ordinary quality.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 CELL = 16
@@ -43,3 +45,13 @@ def read_stamp(image: np.ndarray) -> int | None:
     for b in bits[len(_START) :]:
         value = (value << 1) | int(b)
     return value
+
+
+def missing_on_grid(sent_ns: Sequence[int], period_s: float) -> int:
+    """Frames a simulator sent between the first and last of ``sent_ns`` (stamps read back) that
+    never arrived: the simulators send on a fixed grid of ``period_s``."""
+    sent = sorted(set(sent_ns))
+    if len(sent) < 2:
+        return 0
+    on_grid = round((sent[-1] - sent[0]) / (period_s * 1e9)) + 1
+    return max(on_grid - len(sent), 0)

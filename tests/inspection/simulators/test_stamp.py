@@ -64,3 +64,13 @@ def test_no_stamp_reads_as_none_and_narrow_frames_are_refused() -> None:
     assert read_stamp(np.full((64, STAMP_WIDTH), 128, np.uint8)) is None
     with pytest.raises(ValueError, match="at least"):
         write_stamp(np.zeros((64, STAMP_WIDTH - 1), np.uint8), 1)
+
+
+def test_missing_on_grid_counts_frames_never_received():
+    from inspection.simulators.stamp import missing_on_grid
+
+    period_ns = 40_000_000  # 25 fps
+    sent = [i * period_ns for i in (0, 1, 2, 5, 6, 9)]
+    assert missing_on_grid(sent, 0.04) == 4  # 3, 4, 7, 8
+    assert missing_on_grid(sent + sent[:2], 0.04) == 4  # a frame read twice is no frame more
+    assert missing_on_grid(sent[:1], 0.04) == 0
