@@ -16,10 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
-from inspection.errors import LinesideError, RecipeError
+from inspection.errors import LinesideError, ModelError, RecipeError
 from inspection.inference.anomaly.fit import FitCancelled, fit
-from inspection.inference.anomaly.model_file import save_model
+from inspection.inference.anomaly.model_file import load_model, save_model
 from inspection.inference.backbone import FeatureBackbone
+from inspection.inference.manifest import backbone_manifest_path, load_manifest
 from inspection.inference.session import SessionSettings
 from inspection.jobs import Cancelled
 from inspection.paths import Paths
@@ -83,13 +84,28 @@ def untaught_tools(recipe: Recipe, paths: Paths) -> list[str]:
 
 def untaught_simulated_tools(recipe: Recipe, paths: Paths) -> list[str]:
     """Untaught tools that watch the simulated line: it knows its good parts, so they can be
-    taught at once (on a real line an engineer must present good parts)."""
+    taught at once (on a real line an engineer must present good parts).
+
+    A simulated-line model this version cannot use (taught on another backbone or feature
+    layout) counts as untaught too, so an update does not leave the demo rejecting every part."""
     simulated = {c.id for c in recipe.cameras if isinstance(c.source, SyntheticSourceSettings)}
-    return [
-        t
-        for t in untaught_tools(recipe, paths)
-        if recipe.camera_for(find_tool(recipe, t)) in simulated
-    ]
+    watching = [t for t in recipe.tools if recipe.camera_for(t) in simulated]
+    untaught = set(untaught_tools(recipe, paths))
+    ctx = tool_context(recipe, paths)
+    backbone_sha256: str | None = None
+    for t in watching:
+        if t.id in untaught or not isinstance(t, AnomalyToolSettings):
+            continue
+        p = model_path(t, ctx)
+        assert p is not None  # untaught_tools counted a tool without a model file
+        if backbone_sha256 is None:
+            backbone_sha256 = load_manifest(backbone_manifest_path()).sha256
+        try:
+            load_model(p, backbone_sha256)
+        except ModelError as exc:
+            log.warning("tool %s: %s; teaching it again from the simulated line", t.id, exc)
+            untaught.add(t.id)
+    return [t.id for t in watching if t.id in untaught]
 
 
 def frames_from_camera(

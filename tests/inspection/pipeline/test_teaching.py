@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from pathlib import Path
 
@@ -10,6 +11,8 @@ import pytest
 import yaml
 
 from inspection.errors import LinesideError, RecipeError
+from inspection.inference.anomaly.model_file import load_model, save_model
+from inspection.inference.manifest import backbone_manifest_path, load_manifest
 from inspection.jobs import Cancelled
 from inspection.paths import demo_recipe, user_paths
 from inspection.pipeline import teaching
@@ -44,7 +47,15 @@ def test_teach_from_line_writes_what_untaught_tools_need(tmp_path: Path, linesid
     assert written["surface"] == paths.models / "demo" / "surface.lsam"
     assert all(p.is_file() for p in written.values())
     assert teaching.untaught_tools(recipe, paths) == []
+    assert teaching.untaught_simulated_tools(recipe, paths) == []
     assert steps and steps[-1][0] == steps[-1][1]  # progress reached its end
+
+    # a model from an earlier backbone: the demo teaches it again instead of rejecting every part
+    sha = load_manifest(backbone_manifest_path()).sha256
+    model = load_model(written["surface"], sha)
+    save_model(dataclasses.replace(model, backbone_sha256="0" * 64), written["surface"])
+    assert teaching.untaught_simulated_tools(recipe, paths) == ["surface"]
+    assert teaching.untaught_tools(recipe, paths) == []  # a real line's file stays for the engineer
 
 
 def test_teaching_refuses_tools_it_cannot_teach_and_honours_cancel(lineside_home: Path):
