@@ -18,7 +18,7 @@ import numpy as np
 
 from inspection.errors import LinesideError, ModelError, RecipeError
 from inspection.inference.anomaly.fit import FitCancelled, fit
-from inspection.inference.anomaly.model_file import load_model, save_model
+from inspection.inference.anomaly.model_file import check_usable, save_model
 from inspection.inference.backbone import FeatureBackbone
 from inspection.inference.manifest import backbone_manifest_path, load_manifest
 from inspection.inference.session import SessionSettings
@@ -101,7 +101,7 @@ def untaught_simulated_tools(recipe: Recipe, paths: Paths) -> list[str]:
         if backbone_sha256 is None:
             backbone_sha256 = load_manifest(backbone_manifest_path()).sha256
         try:
-            load_model(p, backbone_sha256)
+            check_usable(p, backbone_sha256)
         except ModelError as exc:
             log.warning("tool %s: %s; teaching it again from the simulated line", t.id, exc)
             untaught.add(t.id)

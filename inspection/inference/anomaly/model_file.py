@@ -59,16 +59,34 @@ def save_model(model: AnomalyModel, path: Path) -> None:
 
 def load_model(path: Path, backbone_sha256: str) -> AnomalyModel:
     """Read a model written by ``save_model``; ModelError names the file and the reason."""
+    meta, bank, projection = _read(path, arrays=True)
+    assert bank is not None
+    return _model_from(path, meta, bank, projection, backbone_sha256)
+
+
+def check_usable(path: Path, backbone_sha256: str) -> None:
+    """ModelError, with the reason, when the model at ``path`` was made for another file format,
+    backbone or preprocessing; read from its metadata alone (the memory bank stays on disk)."""
+    meta, _, _ = _read(path, arrays=False)
+    _settings_made_for(path, meta, backbone_sha256)
+
+
+def _read(
+    path: Path, *, arrays: bool
+) -> tuple[dict[str, Any], np.ndarray | None, np.ndarray | None]:
+    """(metadata, bank, projection) of a model file; the arrays only when ``arrays``."""
     if not path.is_file():
         raise ModelError(f"{path}: model file not found")
+    bank = projection = None
     try:
-        with np.load(path, allow_pickle=False) as npz:
+        with np.load(path, allow_pickle=False) as npz:  # members are read when accessed
             names = set(npz.files)
             if not {"meta", "bank"} <= names:
                 raise ModelError(f"{path}: not a Lineside anomaly model (entries {sorted(names)})")
             meta_bytes = npz["meta"].tobytes()
-            bank = np.asarray(npz["bank"])
-            projection = np.asarray(npz["projection"]) if "projection" in names else None
+            if arrays:
+                bank = np.asarray(npz["bank"])
+                projection = np.asarray(npz["projection"]) if "projection" in names else None
     except ModelError:
         raise
     except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
@@ -81,16 +99,11 @@ def load_model(path: Path, backbone_sha256: str) -> AnomalyModel:
         raise ModelError(f"{path}: damaged model metadata ({exc})") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ModelError(f"{path}: not a Lineside anomaly model (no '{FORMAT}' metadata)")
-    return _model_from(path, meta, bank, projection, backbone_sha256)
+    return meta, bank, projection
 
 
-def _model_from(
-    path: Path,
-    meta: dict[str, Any],
-    bank: np.ndarray,
-    projection: np.ndarray | None,
-    backbone_sha256: str,
-) -> AnomalyModel:
+def _settings_made_for(path: Path, meta: dict[str, Any], backbone_sha256: str) -> AnomalySettings:
+    """The model's settings, after checking its file format, backbone and preprocessing."""
     version = meta.get("format_version")
     if version != FORMAT_VERSION:
         raise ModelError(
@@ -105,11 +118,6 @@ def _model_from(
         )
     try:
         settings = AnomalySettings.from_json(dict(meta["settings"]))
-        h, w = (int(v) for v in meta["image_size"])
-        scale = float(meta["score_scale"])
-        threshold = float(meta["threshold"])
-        calibration = dict(meta.get("calibration", {}))
-        provenance = dict(meta.get("provenance", {}))
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelError(f"{path}: model metadata is incomplete or wrong ({exc!r})") from None
     if settings.version != PREPROCESSING_VERSION:
@@ -117,6 +125,25 @@ def _model_from(
             f"{path}: made with preprocessing version {settings.version}, this Lineside uses "
             f"version {PREPROCESSING_VERSION}; teach the tool again"
         )
+    return settings
+
+
+def _model_from(
+    path: Path,
+    meta: dict[str, Any],
+    bank: np.ndarray,
+    projection: np.ndarray | None,
+    backbone_sha256: str,
+) -> AnomalyModel:
+    settings = _settings_made_for(path, meta, backbone_sha256)
+    try:
+        h, w = (int(v) for v in meta["image_size"])
+        scale = float(meta["score_scale"])
+        threshold = float(meta["threshold"])
+        calibration = dict(meta.get("calibration", {}))
+        provenance = dict(meta.get("provenance", {}))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelError(f"{path}: model metadata is incomplete or wrong ({exc!r})") from None
     if h < 32 or w < 32 or settings.long_side < 32:
         raise ModelError(f"{path}: made for an input size of {w}×{h} px, which cannot be used")
     dims = FEATURE_DIMS
@@ -149,7 +176,7 @@ def _model_from(
         settings=settings,
         bank=bank32,
         image_size=(h, w),
-        backbone_sha256=made_for.lower(),
+        backbone_sha256=backbone_sha256.lower(),
         score_scale=scale,
         threshold=threshold,
         calibration=calibration,
