@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import typing
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app import confirm
 from app.jobs_bridge import JobWatcher
 from app.live_view import display_image
 from app.settings_form import SettingsForm
@@ -76,11 +78,23 @@ class CameraDialog(QDialog):
 
     recipeChanged = Signal(object)
 
-    def __init__(self, recipe: Recipe, jobs: JobPool, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        recipe: Recipe,
+        jobs: JobPool,
+        parent: QWidget | None = None,
+        *,
+        station_running: Callable[[], bool] | None = None,
+    ) -> None:
+        """``station_running()``: whether saving restarts a running station (asked first)."""
         super().__init__(parent)
         self.setWindowTitle("Cameras")
         self.recipe = recipe
         self._jobs = jobs
+        self._station_running = station_running or (lambda: False)
+        # what the form showed when it was filled in, to tell edits from what is saved
+        self._shown: tuple[str, str, dict[str, Any]] | None = None
+        self._new_row = False  # an added camera not saved yet
         self._models = _source_models()
         self._watchers: list[JobWatcher] = []
         self.last_probe: ProbeResult | None = None
@@ -164,6 +178,7 @@ class CameraDialog(QDialog):
             self.camera_list.addItem(f"{cam.id} · {cam.source.type}")
         if new:
             self.camera_list.addItem(f"{new} · (new, not saved)")
+        self._new_row = bool(new)
         self.camera_list.setCurrentRow(select)
         self.camera_list.blockSignals(False)
         self._show_camera(select)
@@ -178,6 +193,7 @@ class CameraDialog(QDialog):
         self.kind_box.setCurrentIndex(self.kind_box.findData(cam.source.type))
         self.kind_box.blockSignals(False)
         self._set_kind(cam.source.type, data)
+        self._shown = self._form_state()
 
     def _add_camera(self) -> None:
         taken = {c.id for c in self.recipe.cameras}
@@ -205,6 +221,13 @@ class CameraDialog(QDialog):
         self.message.setText(text)
 
     # ---- the camera being edited ---------------------------------------------------------------
+
+    def _form_state(self) -> tuple[str, str, dict[str, Any]]:
+        return (self.id_edit.text().strip(), self.kind(), self.form.values())
+
+    def has_unsaved_changes(self) -> bool:
+        """True when the form holds edits (or a new camera) not saved to the recipe."""
+        return self._new_row or (self._shown is not None and self._form_state() != self._shown)
 
     def current_camera(self) -> CameraSettings | None:
         """The camera the form describes, validated like a recipe; None (and why) if it is not."""
@@ -297,9 +320,20 @@ class CameraDialog(QDialog):
             widget.setText(str(device))
 
     def save(self) -> Recipe | None:
-        """Put the camera into the recipe (replacing the one being edited) and emit it."""
+        """Put the camera into the recipe (replacing the one being edited) and emit it.
+
+        While the station runs, saving restarts it: asked first; None when declined."""
         cam = self.current_camera()
         if cam is None:
+            return None
+        if self._station_running() and not confirm.ask(
+            self,
+            "Save cameras",
+            f"Save camera {cam.id} and restart the station?",
+            "The station restarts with the new settings; inspection pauses for a few seconds.",
+            yes="Save and restart",
+        ):
+            self._say("Not saved; the station runs on with the cameras as they were.")
             return None
         row = self.camera_list.currentRow()
         cams = list(self.recipe.cameras)
@@ -323,6 +357,22 @@ class CameraDialog(QDialog):
 
     def _watch(self, job: Job[Any], slot: Any) -> None:
         self._watchers.append(JobWatcher(job, self, on_finished=slot))
+
+    def reject(self) -> None:
+        # Close, Escape and the window's close button all come here: edits are not dropped
+        # without asking
+        if self.has_unsaved_changes():
+            answer = confirm.unsaved_changes(
+                self,
+                "cameras",
+                f"Camera {self.id_edit.text().strip() or '(no id)'} has settings not saved to "
+                f"recipe {self.recipe.name}; Discard drops them.",
+            )
+            if answer is confirm.Unsaved.CANCEL:
+                return
+            if answer is confirm.Unsaved.SAVE and self.save() is None:
+                return  # not saved (invalid, or the restart declined): stay, with the reason
+        super().reject()
 
     def done(self, result: int) -> None:
         for watcher in self._watchers:

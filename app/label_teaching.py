@@ -14,11 +14,12 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QInputDialog, QMessageBox, QWidget
 
+from app import confirm
 from app.jobs_bridge import JobWatcher
 from inspection.errors import LinesideError
 from inspection.jobs import Job, JobPool
 from inspection.paths import Paths
-from inspection.pipeline.teaching import find_tool, teach_label
+from inspection.pipeline.teaching import find_tool, teach_label, untaught_tools
 from inspection.recipe import LabelToolSettings, Recipe
 
 log = logging.getLogger(__name__)
@@ -71,7 +72,23 @@ class LabelTeaching(QObject):
                 "part in front of the camera, then teach again.",
             )
             return None
+        if not self.confirm_replace(recipe, tool_id):
+            return None
         return self.teach(recipe, tool_id, frame.image)
+
+    def confirm_replace(self, recipe: Recipe, tool_id: str) -> bool:
+        """A tool taught already loses its label reference: ask first (True when untaught)."""
+        if tool_id in untaught_tools(recipe, self._paths):
+            return True
+        return confirm.ask(
+            self._window,
+            "Teach label",
+            f"Replace the taught label of tool {tool_id}?",
+            f"The label reference tool {tool_id} checks parts against now is replaced by the "
+            "label in the current frame, from the next part on. Make sure the part on screen "
+            "is a good one.",
+            yes=f"Replace {tool_id}'s label",
+        )
 
     def teach(self, recipe: Recipe, tool_id: str, image: np.ndarray) -> Job[Path]:
         """Teach ``tool_id`` from ``image`` (uint8 (H, W) grey or (H, W, 3) BGR) as a job."""

@@ -9,8 +9,9 @@ from __future__ import annotations
 import argparse
 import logging
 import logging.handlers
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from app.settings import AppSettings, load_settings, save_settings
@@ -79,10 +80,38 @@ def choose_recipe(explicit: Path | None, settings: AppSettings) -> tuple[Path, s
     return demo_recipe(), None
 
 
+NO_DISPLAY = (
+    "lineside: no display found ({why}). Use `lineside run --headless` to inspect without a "
+    "screen, or start it from a desktop session."
+)
+
+
+def missing_display(env: Mapping[str, str], platform: str = sys.platform) -> str | None:
+    """Why the GUI cannot open a window here (None when it can, as far as we can tell).
+
+    On Linux Qt aborts with "Reinstalling the application may fix this problem" when its
+    default (xcb) plugin has no display to talk to; this says what is missing before Qt is
+    loaded. Another platform plugin (offscreen, wayland, vnc, eglfs…) is the user's explicit
+    choice and left alone.
+    """
+    if not platform.startswith("linux"):
+        return None
+    qpa = env.get("QT_QPA_PLATFORM", "").split(":")[0].strip()
+    if qpa not in ("", "xcb"):
+        return None
+    if env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"):
+        return None
+    return "DISPLAY is not set"
+
+
 def _gui(argv: Sequence[str]) -> int:
     parsed = _parse_gui_args(argv)
     if isinstance(parsed, int):
         return parsed
+    why = missing_display(os.environ)
+    if why is not None:
+        sys.stderr.write(NO_DISPLAY.format(why=why) + "\n")
+        return EXIT_USAGE
     paths = user_paths()
     configure_logging(paths, parsed.verbose)
 
@@ -92,6 +121,7 @@ def _gui(argv: Sequence[str]) -> int:
 
     from app.error_reporting import ErrorReporter, install_excepthooks
     from app.main_window import MainWindow
+    from app.palette import apply_theme
     from inspection.integrations.local_control import LocalTriggerSocket
     from inspection.pipeline.station import Station
     from inspection.recipe import Recipe
@@ -99,11 +129,7 @@ def _gui(argv: Sequence[str]) -> int:
     pg.setConfigOptions(imageAxisOrder="row-major")
     qt_app = QApplication.instance() or QApplication(sys.argv[:1])
     qt_app.setApplicationName("Lineside")
-    stylesheet = resources_dir() / "style" / "operator.qss"
-    try:
-        qt_app.setStyleSheet(stylesheet.read_text(encoding="utf-8"))
-    except OSError as exc:
-        log.warning("stylesheet %s not loaded: %s", stylesheet, exc)
+    apply_theme(qt_app, resources_dir() / "style" / "operator.qss")
 
     reporter = ErrorReporter()
     restore_hooks = install_excepthooks(reporter)

@@ -57,6 +57,74 @@ def _polyline(polygons: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     return xy[:, 0], xy[:, 1]
 
 
+Box = tuple[float, float, float, float]
+"""x0, y0, x1, y1 in image pixels (y downwards)."""
+
+LABEL_GAP = 4.0  # image pixels between a region and its read-out
+
+
+def bounding_box(points: np.ndarray) -> Box:
+    """The axis-aligned box around an (N, 2) array of x, y points."""
+    p = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    return (float(p[:, 0].min()), float(p[:, 1].min()), float(p[:, 0].max()), float(p[:, 1].max()))
+
+
+def overlap_area(a: Box, b: Box) -> float:
+    """Area two boxes share (0 when they only touch or are apart)."""
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    return w * h if w > 0 and h > 0 else 0.0
+
+
+def place_labels(
+    regions: Sequence[Box],
+    sizes: Sequence[tuple[float, float]],
+    image_size: tuple[float, float],
+    obstacles: Sequence[Box] = (),
+    gap: float = LABEL_GAP,
+) -> list[Box]:
+    """Where to draw the read-out of each region: beside it, never on it, so the text (or code)
+    it read stays visible. ``sizes``: each read-out's (w, h) in image pixels; ``image_size``:
+    (width, height). Tries right, below, left and above (stepping along the side to get clear
+    of read-outs placed before), inside the image, and takes the place that covers the least of
+    the other read-outs, the other regions and ``obstacles`` (e.g. other overlay polygons)."""
+    width, height = image_size
+    placed: list[Box] = []
+    for region, (w, h) in zip(regions, sizes, strict=True):
+        x0, y0, x1, y1 = region
+        corners: list[tuple[float, float]] = []
+        for k in range(4):  # along each side, one read-out height (or width) at a time
+            dy, dx = k * (h + gap), k * (w + gap)
+            corners += [
+                (x1 + gap, y0 + dy),  # right
+                (x0 + dx, y1 + gap),  # below
+                (x0 - gap - w, y0 + dy),  # left
+                (x0 + dx, y0 - gap - h),  # above
+            ]
+        best: Box | None = None
+        best_cost = float("inf")
+        others = [r for r in regions if r is not region] + list(obstacles)
+        for cx, cy in corners:
+            # kept inside the image; a side that has no room pushes the box back over the region,
+            # which the own-region test below then refuses
+            cx = min(max(cx, 0.0), max(width - w, 0.0))
+            cy = min(max(cy, 0.0), max(height - h, 0.0))
+            box = (cx, cy, cx + w, cy + h)
+            if overlap_area(box, region) > 0:
+                continue
+            cost = 10 * sum(overlap_area(box, p) for p in placed) + sum(
+                overlap_area(box, o) for o in others
+            )
+            if cost < best_cost:
+                best, best_cost = box, cost
+                if cost == 0:
+                    break
+        if best is None:  # the region fills the image: the top-left corner, on it after all
+            best = (0.0, 0.0, w, h)
+        placed.append(best)
+    return placed
+
+
 def _rect(x: float, y: float, w: float, h: float) -> np.ndarray:
     return np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], dtype=np.float64)
 
@@ -88,13 +156,27 @@ class LiveView(QWidget):
         self._ok_curve = self._curve(theme.OK_COLOUR, Qt.PenStyle.SolidLine)
         self._bad_curve = self._curve(theme.BAD_COLOUR, Qt.PenStyle.SolidLine)
         self._labels: list[pg.TextItem] = []
+        self.label_boxes: list[Box] = []
+        """Where the read-outs of the last result are, in image pixels (``place_labels``)."""
         for _ in range(MAX_LABELS):
-            label = pg.TextItem(anchor=(0, 1), fill=pg.mkBrush(0, 0, 0, 170))
+            label = pg.TextItem(anchor=(0, 0), fill=pg.mkBrush(0, 0, 0, 190))
             label.setFont(theme.font(18, bold=True))
             label.setZValue(20)
             label.hide()
             self._box.addItem(label)
             self._labels.append(label)
+        # "no signal" over a lost camera's last frame (which is dimmed): made once, shown or hidden
+        self.no_signal_item = pg.TextItem(
+            anchor=(0.5, 0.5),
+            fill=pg.mkBrush(0, 0, 0, 215),
+            border=pg.mkPen(theme.BAD_COLOUR, width=4),
+        )
+        self.no_signal_item.setFont(theme.font(36, bold=True))
+        self.no_signal_item.setZValue(30)
+        self.no_signal_item.hide()
+        self._box.addItem(self.no_signal_item, ignoreBounds=True)
+        self.signal_ok = True
+        self.signal_text = ""
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -115,6 +197,32 @@ class LiveView(QWidget):
     def overlay_items(self) -> list[object]:
         """Every overlay item of the view (a fixed set, made once)."""
         return [self._roi_curve, self._ok_curve, self._bad_curve, *self._labels]
+
+    @property
+    def camera(self) -> str | None:
+        """The camera this view shows (the recipe's first); None without a recipe."""
+        return self._camera
+
+    def set_signal(self, camera_ok: bool, message: str = "") -> None:
+        """Whether the shown camera delivers. Not: its last frame stays, dimmed, under
+        ``message`` (default "NO SIGNAL"), so nobody takes an old picture for the line now."""
+        if camera_ok:
+            if not self.signal_ok:
+                self.no_signal_item.hide()
+                self.image_item.setOpacity(1.0)
+            self.signal_ok = True
+            self.signal_text = ""
+            return
+        text = message or "NO SIGNAL"
+        if text != self.signal_text:
+            self.no_signal_item.setText(text, color=theme.TEXT)
+            self.signal_text = text
+        (x0, x1), (y0, y1) = self._box.viewRange()
+        self.no_signal_item.setPos((x0 + x1) / 2, (y0 + y1) / 2)  # follows the image's size
+        if self.signal_ok:
+            self.no_signal_item.show()
+            self.image_item.setOpacity(0.35)
+        self.signal_ok = False
 
     def set_source(self, source: FrameSource | None, recipe: Recipe | None = None) -> None:
         """Pull frames from ``source`` (e.g. ``station.newest_frame``); draw the recipe's ROIs."""
@@ -144,7 +252,7 @@ class LiveView(QWidget):
         self._bad_curve.setData(
             *_polyline([o.points for o in overlays if not o.ok]), connect="finite"
         )
-        self._show_labels([o for o in overlays if o.label])
+        self._show_labels([o for o in overlays if o.label], overlays)
         self._result_drawn = True
         self._hold_until = time.monotonic() + RESULT_HOLD_S
 
@@ -177,14 +285,28 @@ class LiveView(QWidget):
                     rects.append(_rect(tool.roi.x, tool.roi.y, tool.roi.w, tool.roi.h))
         self._roi_curve.setData(*_polyline(rects), connect="finite")
 
-    def _show_labels(self, overlays: Sequence[Overlay]) -> None:
+    def _show_labels(self, overlays: Sequence[Overlay], everything: Sequence[Overlay]) -> None:
+        """Read-outs beside their regions (``place_labels``), clear of ``everything`` drawn."""
+        shown = list(overlays[: len(self._labels)])
+        sizes = []
+        # a TextItem keeps its size in screen pixels: its size in image pixels depends on zoom
+        px_w, px_h = self._box.viewPixelSize()
+        if not (px_w > 0 and px_h > 0):
+            px_w = px_h = 1.0
+        for label, o in zip(self._labels, shown, strict=False):
+            colour = theme.OK_COLOUR if o.ok else theme.BAD_COLOUR
+            label.setText(o.label, color=colour)
+            rect = label.textItem.boundingRect()
+            sizes.append((rect.width() * px_w, rect.height() * px_h))
+        regions = [bounding_box(o.points) for o in shown]
+        labelled = {id(o) for o in shown}
+        obstacles = [bounding_box(o.points) for o in everything if id(o) not in labelled]
+        height, width = self._shape or (0, 0)
+        boxes = place_labels(regions, sizes, (float(width), float(height)), obstacles)
+        self.label_boxes = boxes
         for i, label in enumerate(self._labels):
-            if i < len(overlays):
-                o = overlays[i]
-                p = np.asarray(o.points, dtype=np.float64).reshape(-1, 2)
-                colour = theme.OK_COLOUR if o.ok else theme.BAD_COLOUR
-                label.setText(o.label, color=colour)
-                label.setPos(float(p[:, 0].min()), float(p[:, 1].min()))
+            if i < len(shown):
+                label.setPos(boxes[i][0], boxes[i][1])
                 label.show()
             else:
                 label.hide()

@@ -10,6 +10,8 @@ from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QDialog, QFileDialog, QMainWindow, QMessageBox, QWidget
 
+from app import confirm
+from app.alarm_list import AlarmListDialog
 from app.batch_dialog import BatchBar, BatchDialog, batch_keys
 from app.bridge import StationBridge
 from app.camera_dialog import CameraDialog
@@ -17,7 +19,8 @@ from app.heatmap_dialog import HeatmapDialog, RecentParts, anomaly_tools
 from app.label_teaching import LabelTeaching, label_tools
 from app.mask_editor import MaskEditor
 from app.operator_screen import OperatorScreen
-from app.recipe_saving import recipe_target, save_recipe
+from app.part_dialog import PartDialog
+from app.recipe_saving import next_version, recipe_target, save_recipe, version_on_disk
 from app.settings import AppSettings
 from app.station_control import STOP_TIMEOUT_S, StationControl, StationFactory
 from app.teach_dialog import TeachDialog, teachable_tools
@@ -70,6 +73,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.screen_widget)
         self._closing = False
         self._closing_anyway = False
+        self._quit_confirmed = False  # Ctrl+Q asked already; the close that follows does not
         self._recipe_path: Path | None = None
 
         self.bridge.inspectionReady.connect(self.screen_widget.show_inspection)
@@ -80,6 +84,9 @@ class MainWindow(QMainWindow):
         self.screen_widget.startRequested.connect(self.control.start)
         self.screen_widget.stopRequested.connect(self.control.stop)
         self.screen_widget.triggerRequested.connect(self.control.trigger)
+        self.screen_widget.alarm_banner.acknowledgeRequested.connect(self.acknowledge_alarms)
+        self.screen_widget.resetRequested.connect(self.confirm_reset_counts)
+        self.screen_widget.partOpened.connect(self.open_part)
         self.control.triggered.connect(self._on_triggered)
         self.control.stationChanged.connect(self._on_station_changed)
         self.control.stateChanged.connect(self._on_state_changed)
@@ -92,7 +99,7 @@ class MainWindow(QMainWindow):
         self.start_stop_action.triggered.connect(self.screen_widget.start_stop_button.click)
         self.quit_action = QAction("Quit", self)
         self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        self.quit_action.triggered.connect(self.close)
+        self.quit_action.triggered.connect(self.request_quit)
         self.teach_action = QAction("Teach good parts…", self)
         self.teach_action.triggered.connect(self.open_teach_dialog)
         self.teach_label_action = QAction("Teach label from current frame", self)
@@ -101,11 +108,13 @@ class MainWindow(QMainWindow):
         self.heatmap_action.triggered.connect(self.show_heatmaps)
         self.trigger_action = QAction("Trigger one part", self)
         self.trigger_action.setShortcut(QKeySequence(Qt.Key.Key_F5))
-        self.trigger_action.triggered.connect(self.screen_widget.trigger_button.click)
+        self.trigger_action.triggered.connect(self.trigger_one_part)
         self.cameras_action = QAction("Cameras…", self)
         self.cameras_action.triggered.connect(self.open_camera_dialog)
         self.masks_action = QAction("Privacy masks…", self)
         self.masks_action.triggered.connect(self.open_mask_editor)
+        self.alarms_action = QAction("Alarms of this shift…", self)
+        self.alarms_action.triggered.connect(self.open_alarm_list)
         self.batch_action = QAction("Batch…", self)
         self.batch_action.triggered.connect(self.open_batch_dialog)
         self.batch_bar = BatchBar()
@@ -121,6 +130,7 @@ class MainWindow(QMainWindow):
         station_menu.addAction(self.start_stop_action)
         station_menu.addAction(self.trigger_action)
         station_menu.addAction(self.batch_action)
+        station_menu.addAction(self.alarms_action)
         station_menu.addSeparator()
         station_menu.addAction(self.cameras_action)
         station_menu.addAction(self.masks_action)
@@ -156,7 +166,11 @@ class MainWindow(QMainWindow):
     def choose_recipe(self) -> None:
         start_dir = str(self._recipe_path.parent) if self._recipe_path else ""
         path, _ = QFileDialog.getOpenFileName(
-            self, "Open recipe", start_dir, "Recipes (*.yaml *.yml);;All files (*)"
+            self,
+            "Open recipe",
+            start_dir,
+            "Recipes (*.yaml *.yml);;All files (*)",
+            options=QFileDialog.Option.DontUseNativeDialog,  # follows the dark palette
         )
         if path:
             self.open_recipe(Path(path))
@@ -215,9 +229,8 @@ class MainWindow(QMainWindow):
         self.start_stop_action.setEnabled(not busy and self.control.station is not None)
         self.open_action.setEnabled(not busy)
         recipe = self.recipe
-        self.trigger_action.setEnabled(
-            running and not busy and recipe is not None and recipe.trigger.type == "software"
-        )
+        # enabled whenever there is a recipe, so F5 can say why it takes no part
+        self.trigger_action.setEnabled(recipe is not None)
         self.teach_action.setEnabled(
             not busy and recipe is not None and bool(teachable_tools(recipe))
         )
@@ -237,13 +250,42 @@ class MainWindow(QMainWindow):
             else:
                 self.close()
 
+    # ---- one part ------------------------------------------------------------------------------
+
+    def open_part(self, inspection: Inspection) -> PartDialog:
+        """Show one part's image, overlays and results (non-modal: the line keeps running)."""
+        dialog = PartDialog(inspection, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        dialog.raise_()
+        return dialog
+
+    # ---- alarms --------------------------------------------------------------------------------
+
+    def acknowledge_alarms(self) -> None:
+        """The operator pressed Acknowledge: the station's alarms are silenced, still active."""
+        station = self.station
+        if station is not None:
+            station.acknowledge_alarms()  # in memory: fine on the GUI thread
+
+    def open_alarm_list(self) -> AlarmListDialog | None:
+        """This shift's alarm episodes (non-modal: the line keeps running)."""
+        station = self.station
+        if station is None:
+            return None
+        dialog = AlarmListDialog(station.alarm_history, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        dialog.raise_()
+        return dialog
+
     # ---- cameras and privacy masks --------------------------------------------------------------
 
     def open_camera_dialog(self) -> CameraDialog | None:
         recipe = self.recipe
         if recipe is None:
             return None
-        dialog = CameraDialog(recipe, self.jobs, self)
+        dialog = CameraDialog(recipe, self.jobs, self, station_running=self._running)
         dialog.recipeChanged.connect(self.save_and_reload)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
@@ -255,24 +297,75 @@ class MainWindow(QMainWindow):
             return None
         station = self.station
         newest = station.newest_frame if station is not None and station.running else None
-        editor = MaskEditor(recipe, self.jobs, newest, self)
+        editor = MaskEditor(recipe, self.jobs, newest, self, station_running=self._running)
         editor.recipeChanged.connect(self.save_and_reload)
         editor.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         editor.show()
         return editor
 
+    def _running(self) -> bool:
+        return self.control.running or self.control.busy
+
     def save_and_reload(self, recipe: Recipe) -> Path | None:
-        """Write a recipe changed on screen (never into the install folder) and run it."""
+        """Write a recipe changed on screen (never into the install folder) as its next version,
+        and run it."""
         target = recipe_target(self._recipe_path, recipe, self.paths)
+        # counted on from what was saved last: a dialog still holding the version it opened
+        # with must not give two different recipes the same version
+        saved = version_on_disk(target)
+        running = self.recipe
+        base = saved or (running.version if running is not None else recipe.version)
+        recipe = recipe.model_copy(update={"version": next_version(base)})
         try:
             save_recipe(recipe, target)
         except (OSError, RecipeError) as exc:
             log.warning("recipe not saved: %s", exc)
             QMessageBox.critical(self, "Recipe not saved", f"{target}: {exc}")
             return None
-        self.statusBar().showMessage(f"Recipe saved to {target}", 5000)
+        self.statusBar().showMessage(
+            f"Recipe {recipe.name} saved as version {recipe.version} to {target}", 8000
+        )
         self.open_recipe(target)
         return target
+
+    # ---- the shift count and the software trigger ---------------------------------------------
+
+    def confirm_reset_counts(self) -> bool:
+        """The operator asked for a new shift count: say what is lost, reset only on Yes."""
+        if self.station is None:
+            return False
+        if not confirm.ask(
+            self,
+            "Reset counts",
+            "Start a new shift count?",
+            "TOTAL, PASS, FAIL and ERROR go back to 0 and the serials seen so far are "
+            "forgotten, so a serial repeated from before will not be caught as a duplicate. "
+            "Recorded parts stay in the database.",
+            yes="Start new count",
+            no="Keep counting",
+        ):
+            return False
+        log.info("operator started a new shift count")
+        self.control.reset_counts()
+        return True
+
+    def trigger_one_part(self) -> None:
+        """F5: one part now, or a status-bar line saying why not (never nothing at all)."""
+        recipe = self.recipe
+        if recipe is None:
+            self.statusBar().showMessage("Open a recipe first.", 5000)
+        elif recipe.trigger.type != "software":
+            self.statusBar().showMessage(
+                f"F5 takes a part only on recipes with a software trigger; {recipe.name} takes "
+                f"parts by its {recipe.trigger.type} trigger.",
+                8000,
+            )
+        elif self.control.busy or not self.control.running:
+            self.statusBar().showMessage(
+                "Start the station first: F5 takes a part only while it runs.", 5000
+            )
+        else:
+            self.control.trigger()
 
     def _on_triggered(self, trigger_id: int, refused: str) -> None:
         if refused:
@@ -317,11 +410,7 @@ class MainWindow(QMainWindow):
         if recipe is None or not tools:
             QMessageBox.information(self, "No defect tool", "This recipe has no defect tool.")
             return None
-        tool_id = tools[0]
-        camera = recipe.camera_for(next(t for t in recipe.tools if t.id == tool_id))
-        dialog = HeatmapDialog(
-            recipe, tool_id, self.paths, self.jobs, self.recent.frames(camera), self
-        )
+        dialog = HeatmapDialog(recipe, tools[0], self.paths, self.jobs, self.recent, self)
         dialog.open()
         return dialog
 
@@ -357,7 +446,36 @@ class MainWindow(QMainWindow):
 
     # ---- closing -------------------------------------------------------------------------------
 
+    def request_quit(self) -> None:
+        """Ctrl+Q / Recipe → Quit: ask first while the station inspects, then close."""
+        if self._closing or self._confirm_quit():
+            self._quit_confirmed = True
+            self.close()
+
+    def _confirm_quit(self) -> bool:
+        if not (self.control.running or self.control.busy):
+            return True
+        return confirm.ask(
+            self,
+            "Quit Lineside",
+            "Quit while the station is inspecting?",
+            "The station is inspecting. Quitting stops inspection; parts in the machine are "
+            "finished and recorded first.",
+            yes="Stop and quit",
+            no="Keep inspecting",
+        )
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        # The window's close button (a spontaneous close) asks like Ctrl+Q does; a close from
+        # code (after the stop below, a test, a session ending) has decided already.
+        if (
+            event.spontaneous()
+            and not self._closing
+            and not self._quit_confirmed
+            and not self._confirm_quit()
+        ):
+            event.ignore()
+            return
         # Stopping joins the core's threads: never on the GUI thread. Ask for the stop, keep the
         # window until it is done (or the deadline passes), then close for real.
         if not self._closing and (self.control.running or self.control.busy):

@@ -9,6 +9,7 @@ station is stopped, from a connection test run as a job.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -26,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import theme
+from app import confirm, theme
 from app.jobs_bridge import JobWatcher
 from app.live_view import display_image
 from inspection.jobs import Job, JobPool
@@ -50,13 +51,17 @@ class MaskEditor(QDialog):
         jobs: JobPool,
         newest_frame: Any = None,
         parent: QWidget | None = None,
+        *,
+        station_running: Callable[[], bool] | None = None,
     ) -> None:
-        """``newest_frame(camera) -> Frame | None``: the running station's, when there is one."""
+        """``newest_frame(camera) -> Frame | None``: the running station's, when there is one.
+        ``station_running()``: whether saving restarts a running station (asked first)."""
         super().__init__(parent)
         self.setWindowTitle("Privacy masks")
         self.recipe = recipe
         self._jobs = jobs
         self._newest = newest_frame
+        self._station_running = station_running or (lambda: False)
         self._watchers: list[JobWatcher] = []
         self.masks: dict[str, list[Polygon]] = {
             c.id: [list(map(tuple, p)) for p in c.privacy_masks] for c in recipe.cameras
@@ -248,7 +253,25 @@ class MaskEditor(QDialog):
 
     # ---- saving --------------------------------------------------------------------------------
 
-    def save(self) -> Recipe:
+    def saved_masks(self) -> dict[str, list[Polygon]]:
+        return {c.id: [list(map(tuple, p)) for p in c.privacy_masks] for c in self.recipe.cameras}
+
+    def has_unsaved_changes(self) -> bool:
+        """Areas drawn, removed or being drawn that the recipe does not have yet."""
+        return bool(self.drawing) or self.masks != self.saved_masks()
+
+    def save(self) -> Recipe | None:
+        """Save the masks into the recipe and emit it; while the station runs, saving restarts
+        it, so that is asked first (None when declined)."""
+        if self._station_running() and not confirm.ask(
+            self,
+            "Save privacy masks",
+            "Save the privacy masks and restart the station?",
+            "The station restarts with the new settings; inspection pauses for a few seconds.",
+            yes="Save and restart",
+        ):
+            self.hint.setText("Not saved; the station runs on with the masks in force.")
+            return None
         if len(self.drawing) >= 3:
             self.finish_area()  # an area left open is meant to be masked too
         cams = [
@@ -261,6 +284,21 @@ class MaskEditor(QDialog):
         self.recipe = recipe
         self.recipeChanged.emit(recipe)
         return recipe
+
+    def reject(self) -> None:
+        # Close, Escape and the window's close button all come here
+        if self.has_unsaved_changes():
+            answer = confirm.unsaved_changes(
+                self,
+                "privacy masks",
+                f"Areas drawn or removed are not saved to recipe {self.recipe.name}; Discard "
+                "drops them and the masks in force stay as they are.",
+            )
+            if answer is confirm.Unsaved.CANCEL:
+                return
+            if answer is confirm.Unsaved.SAVE and self.save() is None:
+                return
+        super().reject()
 
     def done(self, result: int) -> None:
         self._live_timer.stop()

@@ -10,15 +10,15 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QShowEvent
+from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer, Signal
+from PySide6.QtGui import QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from app import theme
 from app.counter_board import CounterBoard, Counts
 from app.live_view import LiveView
 from app.part_strip import PartStrip
-from app.status_panel import AlarmBanner, StationStatus
+from app.status_panel import AlarmBanner, StationStatus, no_signal_text
 from app.verdict_lamp import VerdictLamp
 from inspection.types import Inspection, StatusUpdate
 
@@ -29,48 +29,77 @@ log = logging.getLogger(__name__)
 
 COUNTERS_POLL_MS = 500
 
+# The screen's size inside a maximised main window on a 1920×1080 panel; type sizes in
+# ``theme`` are for this size and scale with the screen's actual size (never above 2×).
+REFERENCE_WIDTH = 1920
+REFERENCE_HEIGHT = 950
+MIN_SCALE = 0.5
+SCALE_STEP = 0.03
+LAYOUT_DEPTH = 4  # widgets with layouts nested in the screen's (screen > board > tile > label)
+MAX_SCALE = 2.0
+# The screen never asks the window for more than this; below it the type shrinks instead.
+MIN_WIDTH = 960
+MIN_HEIGHT = 480
+# Between "Reset counts…" and START/STOP, so a glove cannot hit one for the other (mm).
+RESET_GAP_MM = 25.0
+
+
+def screen_scale(width: int, height: int) -> float:
+    """How much bigger (or smaller) than a 1080p screen this ``width`` × ``height`` px one is."""
+    scale = min(width / REFERENCE_WIDTH, height / REFERENCE_HEIGHT)
+    return round(min(max(scale, MIN_SCALE), MAX_SCALE), 2)
+
 
 class OperatorScreen(QWidget):
-    """Everything the operator at the line needs, on one dark screen."""
+    """Everything the operator at the line needs, on one dark screen.
+
+    The type scales with the screen's size (``screen_scale``), so it fits 1280×720 and up with
+    nothing hidden; buttons stay glove-sized (15 mm, never under ``theme.BUTTON_MIN_PX``).
+    """
 
     startRequested = Signal()
     stopRequested = Signal()
     triggerRequested = Signal()
+    resetRequested = Signal()  # "Reset counts…" pressed: the window asks, then resets
+    partOpened = Signal(object)  # the Inspection of a part the operator touched in the strip
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("operatorScreen")
+        self.setMinimumSize(MIN_WIDTH, MIN_HEIGHT)
         self._station: Station | None = None
         self._running = False
+        self.scale = 1.0
+        self._fitted_for = 0.0
+        self._button_font = theme.font(theme.BUTTON_TEXT_PX, bold=True)
 
         self.recipe_label = QLabel("no recipe")
         self.recipe_label.setObjectName("recipeName")
-        self.recipe_label.setFont(theme.font(36, bold=True))
         self.station_label = QLabel("")
         self.station_label.setObjectName("stationName")
-        self.station_label.setFont(theme.font(theme.CAPTION_PX + 4))
 
         self.start_stop_button = QPushButton("START")
         self.start_stop_button.setObjectName("startStopButton")
-        self.reset_button = QPushButton("Reset counts")
+        self.reset_button = QPushButton("Reset counts…")
         self.reset_button.setObjectName("resetButton")
+        self.reset_button.setToolTip("Start a new shift count (asks first)")
         # only for recipes that take parts on command (no presence strip, no camera trigger)
         self.trigger_button = QPushButton("TRIGGER")
         self.trigger_button.setObjectName("triggerButton")
         self.trigger_button.setToolTip("Inspect the part in front of the cameras now (F5)")
         self.trigger_button.hide()
         self.trigger_button.clicked.connect(self.triggerRequested)
-        for button in (self.start_stop_button, self.reset_button, self.trigger_button):
-            button.setFont(theme.font(theme.BUTTON_TEXT_PX, bold=True))
+        for button in self.buttons():
             button.setCursor(Qt.CursorShape.PointingHandCursor)
         self.start_stop_button.clicked.connect(self._on_start_stop)
-        self.reset_button.clicked.connect(self.reset_counts)
+        self.reset_button.clicked.connect(self.resetRequested)
 
         self.alarm_banner = AlarmBanner()
         self.live_view = LiveView()
         self.lamp = VerdictLamp()
         self.counters = CounterBoard()
         self.strip = PartStrip()
+        self.strip.partClicked.connect(self.partOpened)
         self.status = StationStatus()
 
         names = QVBoxLayout()
@@ -78,35 +107,40 @@ class OperatorScreen(QWidget):
         names.addWidget(self.recipe_label)
         names.addWidget(self.station_label)
         header = QHBoxLayout()
-        header.addLayout(names, 1)
+        header.addLayout(names)
+        header.addSpacing(24)
         header.addWidget(self.reset_button)
+        header.addStretch(1)
+        # far from "Reset counts…" whatever the recipe's name is
+        header.addSpacing(theme.mm_to_px(RESET_GAP_MM, self))
         header.addWidget(self.trigger_button)
         header.addWidget(self.start_stop_button)
 
-        right = QVBoxLayout()
-        right.setSpacing(12)
-        right.addWidget(self.lamp, 3)
-        right.addWidget(self.counters, 2)
         middle = QHBoxLayout()
-        middle.setSpacing(12)
+        middle.setSpacing(10)
         middle.addWidget(self.live_view, 5)
-        middle.addLayout(right, 4)
+        middle.addWidget(self.lamp, 4)
+        middle.addWidget(self.counters, 3)
 
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(12, 8, 12, 4)
-        layout.setSpacing(8)
+        layout.setContentsMargins(10, 6, 10, 4)
+        layout.setSpacing(6)
         layout.addLayout(header)
         layout.addWidget(self.alarm_banner)
         layout.addLayout(middle, 1)
         layout.addWidget(self.strip)
         layout.addWidget(self.status)
 
-        self._apply_button_height()
+        self._apply_scale(self.scale)
 
         self._poll = QTimer(self)
         self._poll.setInterval(COUNTERS_POLL_MS)
         self._poll.timeout.connect(self.poll_counters)
         self.set_running(False)
+
+    def buttons(self) -> list[QPushButton]:
+        """The screen's own glove-sized buttons (not the alarm banner's)."""
+        return [self.reset_button, self.trigger_button, self.start_stop_button]
 
     # ---- wiring -------------------------------------------------------------------------------
 
@@ -123,7 +157,10 @@ class OperatorScreen(QWidget):
         self.live_view.set_source(station.newest_frame if station is not None else None, recipe)
         self.lamp.clear()
         self.strip.clear()
-        self.counters.show_counts(Counts())
+        # the station's count as it stands (restored from its records after a restart)
+        self.counters.show_counts(
+            Counts.from_snapshot(station.counters()) if station is not None else Counts()
+        )
         if station is not None:
             self.poll_counters()
             self._poll.start()
@@ -142,6 +179,7 @@ class OperatorScreen(QWidget):
         button.setProperty("running", running)
         button.style().unpolish(button)
         button.style().polish(button)
+        button.setFont(self._button_font)  # a re-polish puts back the font of the first polish
         recipe = self._station.recipe if self._station is not None else None
         self.trigger_button.setVisible(recipe is not None and recipe.trigger.type == "software")
         self.trigger_button.setEnabled(running and not busy)
@@ -159,13 +197,25 @@ class OperatorScreen(QWidget):
             # a late result of the station this screen showed before a recipe change
             log.debug("ignoring part %d of recipe %s", inspection.part_seq, inspection.recipe_name)
             return
-        self.lamp.show_inspection(inspection)
-        self.counters.show_counts(self.counters.counts.plus(inspection.verdict))
+        counts = self.counters.counts
+        if counts.counts_part(inspection.part_seq):
+            counts = counts.plus(inspection.verdict, inspection.part_seq)
+            self.counters.show_counts(counts)
+        # its place in the count is TOTAL when it is the last part counted; a part counted
+        # before a reset (or not at all) gets no number rather than a wrong one
+        self.lamp.show_inspection(inspection, counts.number_of(inspection.part_seq))
         self.strip.add(inspection)
         self.live_view.show_result(inspection)
 
     def show_status(self, update: StatusUpdate) -> None:
-        self.alarm_banner.show_status(update)
+        station = self._station
+        if station is None:
+            self.alarm_banner.show_status(update)
+        else:
+            # the station's alarm book took this update before it was sent: show the book
+            self.alarm_banner.show_alarms(station.alarms())
+            lost = no_signal_text(station, self.live_view.camera)
+            self.live_view.set_signal(not lost, lost)
         self.status.show_status(update)
 
     # ---- pulled from the station ---------------------------------------------------------------
@@ -175,30 +225,83 @@ class OperatorScreen(QWidget):
             return
         snap = self._station.counters()
         self.status.show_counters(snap)
-        # The station's counters are the record; results shown a moment earlier may not be in
-        # this snapshot yet, so never step the display backwards.
-        if snap.parts >= self.counters.counts.parts:
-            self.counters.show_counts(Counts.from_snapshot(snap))
-
-    def reset_counts(self) -> None:
-        log.info("operator reset the counts")
-        if self._station is not None:
-            self._station.reset_counts()
-        self.counters.show_counts(Counts())
+        # alarms clear by themselves in the station's book; the banner follows it
+        self.alarm_banner.show_alarms(self._station.alarms())
+        lost = no_signal_text(self._station, self.live_view.camera)
+        self.live_view.set_signal(not lost, lost)
+        # The station's counters are the record, but a snapshot may be ahead of the lamp (parts
+        # counted, not shown yet) or behind it: take it only when it cannot disagree with the
+        # lamp, or when the count itself changed (a reset, a restart).
+        if self.counters.counts.accepts(snap):
+            counts = Counts.from_snapshot(snap)
+            self.counters.show_counts(counts)
+            if self.lamp.part_seq is not None:
+                self.lamp.show_count_number(counts.number_of(self.lamp.part_seq))
 
     # ---- sizing --------------------------------------------------------------------------------
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         # the window may have opened on another screen than the primary one
-        self._apply_button_height()
+        self.fit_to_size(force=True)
 
-    def _apply_button_height(self) -> None:
-        px = theme.button_height(self)
-        for button in (self.start_stop_button, self.reset_button, self.trigger_button):
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.fit_to_size()
+
+    def fit_to_size(self, *, force: bool = False) -> None:
+        """The biggest type (up to ``screen_scale``) with which everything fits the screen,
+        an alarm banner included whether one is up or not (so type does not jump with alarms)."""
+        scale = screen_scale(self.width(), self.height())
+        if scale == self._fitted_for and not force:
+            return
+        self._fitted_for = scale
+        self._apply_scale(scale)
+        while scale > MIN_SCALE and not self._fits():
+            scale = max(round(scale - SCALE_STEP, 2), MIN_SCALE)
+            self._apply_scale(scale)
+
+    def _fits(self) -> bool:
+        # nested layouts learn of their children's new fonts through posted layout requests,
+        # one level of nesting per round
+        for _ in range(LAYOUT_DEPTH):
+            QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        for child in self.findChildren(QWidget, options=Qt.FindChildOption.FindDirectChildrenOnly):
+            child.updateGeometry()  # the screen's layout caches its children's old size hints
+        layout = self.layout()
+        for i in range(layout.count()):
+            inner = layout.itemAt(i).layout()  # header, middle: they cache their own sums
+            if inner is not None:
+                inner.invalidate()
+        layout.invalidate()
+        need = layout.minimumSize()
+        height = need.height()
+        if self.alarm_banner.isHidden():
+            height += self.alarm_banner.minimumSizeHint().height() + layout.spacing()
+        return height <= self.height() and need.width() <= self.width()
+
+    def _apply_scale(self, scale: float) -> None:
+        """Type sizes for a screen ``scale`` times a 1080p one; buttons stay glove-sized."""
+        self.scale = scale
+        small = theme.text_scale(scale)
+        self.recipe_label.setFont(theme.font(theme.scaled(36, scale, minimum=20), bold=True))
+        self.station_label.setFont(theme.font(theme.scaled(theme.CAPTION_PX + 2, small)))
+        button_font = theme.font(theme.scaled(theme.BUTTON_TEXT_PX, small, minimum=18), bold=True)
+        self._button_font = button_font
+        # 15 mm, but on a small panel no more than a tenth of the screen (never under 60 px)
+        px = max(
+            min(theme.button_height(self), round(REFERENCE_HEIGHT * scale * 0.1)),
+            theme.BUTTON_MIN_PX,
+        )
+        for button in self.buttons():
+            button.setFont(button_font)
             button.setMinimumHeight(px)
             button.setMinimumWidth(px * 4)
         self.alarm_banner.set_button_height(px)
+        self.lamp.set_scale(scale)
+        self.counters.set_scale(scale)
+        self.strip.set_scale(scale)
+        self.status.set_scale(scale)
 
     def _on_start_stop(self) -> None:
         (self.stopRequested if self._running else self.startRequested).emit()

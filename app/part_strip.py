@@ -1,7 +1,9 @@
 """A strip of the last parts: thumbnail, verdict colour as a border, and the reason.
 
 Each thumbnail is downscaled once, when its result arrives; the tiles are made once and reused,
-the newest part on the left.
+the newest part on the left. While the pointer is over the strip it stands still (new parts wait,
+counted in a "paused" mark), so the part under the pointer, its tooltip and a click on it are
+always the same part. A click on a tile asks for that part's full record (``partClicked``).
 """
 
 from __future__ import annotations
@@ -12,9 +14,25 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage, QPixmap, QResizeEvent
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QEnterEvent,
+    QFontMetrics,
+    QHideEvent,
+    QImage,
+    QMouseEvent,
+    QPixmap,
+    QResizeEvent,
+)
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QToolTip,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app import theme
 from inspection.types import Inspection, Verdict
@@ -22,7 +40,38 @@ from inspection.types import Inspection, Verdict
 log = logging.getLogger(__name__)
 
 STRIP_LENGTH = 8
-THUMB_HEIGHT = 120
+THUMB_HEIGHT = 120  # pixels of a stored thumbnail, and of a tile's picture on a 1080p screen
+REASON_LINES = 2
+# A touch screen leaves the pointer where the last touch was: the strip does not stay paused
+# longer than this without the pointer moving.
+HOVER_PAUSE_MS = 8000
+
+
+def wrap_lines(text: str, metrics: QFontMetrics, width: int, max_lines: int) -> list[str]:
+    """``text`` broken at spaces into at most ``max_lines`` lines of ``width`` pixels; the last
+    line ends in "…" when the text does not fit. A word longer than a line is cut."""
+    words = text.split()
+    lines: list[str] = []
+    current = ""
+    while words and len(lines) < max_lines - 1:
+        word = words[0]
+        candidate = f"{current} {word}" if current else word
+        if metrics.horizontalAdvance(candidate) <= width:
+            current = candidate
+            words.pop(0)
+        elif current:
+            lines.append(current)
+            current = ""
+        else:  # one word wider than the line
+            n = len(word) - 1
+            while n > 1 and metrics.horizontalAdvance(word[:n]) > width:
+                n -= 1
+            lines.append(word[:n])
+            words[0] = word[n:]
+    rest = " ".join([current, *words] if current else words)
+    if rest:
+        lines.append(metrics.elidedText(rest, Qt.TextElideMode.ElideRight, width))
+    return lines
 
 
 def thumbnail(image: np.ndarray, height: int = THUMB_HEIGHT) -> QImage:
@@ -47,35 +96,49 @@ class StripEntry:
     verdict: Verdict
     reason: str
     pixmap: QPixmap | None
+    inspection: Inspection | None = None
+    """The part itself, for its full record when the operator opens it."""
 
 
 class _PartTile(QFrame):
+    clicked = Signal(object)  # the Inspection of the part on this tile
+
     def __init__(self) -> None:
         super().__init__()
         self.setObjectName("partTile")
         self.image = QLabel()
         self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.image.setFixedHeight(THUMB_HEIGHT)
         self.image.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.text = QLabel()
-        self.text.setFont(theme.font(theme.CAPTION_PX, bold=True))
         self.text.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.text.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.text.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.reason = QLabel()
-        self.reason.setFont(theme.font(theme.STATUS_PX - 2, bold=True))
-        self.reason.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.reason.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
         self.reason.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-        self.reason.setFixedHeight(self.reason.fontMetrics().lineSpacing() + 2)
         self._reason_text = ""
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 6, 6, 6)
-        layout.setSpacing(4)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(2)
         layout.addWidget(self.image)
         layout.addWidget(self.text)
         layout.addWidget(self.reason)
+        for widget in (self, self.image, self.text, self.reason):
+            widget.setMouseTracking(True)  # moves reach the strip, which keeps its pause
+        self.entry: StripEntry | None = None
         self._pixmap: QPixmap | None = None
         self._style = ""
+        self.set_scale(1.0)
         self.show_entry(None)
+
+    def set_scale(self, scale: float) -> None:
+        small = theme.text_scale(scale)
+        self.image.setFixedHeight(max(round(THUMB_HEIGHT * scale), 40))
+        self.text.setFont(theme.font(theme.scaled(theme.CAPTION_PX, small), bold=True))
+        self.text.setFixedHeight(self.text.fontMetrics().height() + 2)
+        self.reason.setFont(theme.font(theme.scaled(theme.STRIP_REASON_PX, small), bold=True))
+        self.reason.setFixedHeight(self.reason.fontMetrics().lineSpacing() * REASON_LINES + 2)
+        self._fit()
+        self._wrap_reason()
 
     def _restyle(self, style: str) -> None:
         # re-polishing is the costly part of a tile update; skip it when the colour is unchanged
@@ -84,12 +147,15 @@ class _PartTile(QFrame):
             self.setStyleSheet(style)
 
     def show_entry(self, entry: StripEntry | None) -> None:
+        self.entry = entry
         self._pixmap = entry.pixmap if entry is not None else None
         if entry is None:
             self.image.clear()
             self.text.setText("")
             self._reason_text = ""
             self.reason.setText("")
+            self.setToolTip("")
+            self.unsetCursor()
             self._restyle(f"#partTile {{ border: 6px solid {theme.PANEL}; }}")
             return
         if entry.pixmap is not None:
@@ -99,8 +165,10 @@ class _PartTile(QFrame):
         colour = theme.VERDICT_BACKGROUND[entry.verdict]
         self.text.setText(f"#{entry.part_seq + 1} {entry.verdict.value}")
         self._reason_text = entry.reason if entry.verdict is not Verdict.PASS else ""
-        self._elide_reason()
+        self._wrap_reason()
         self.setToolTip(entry.reason)
+        if entry.inspection is not None:
+            self.setCursor(Qt.CursorShape.PointingHandCursor)
         self._restyle(
             f"#partTile {{ border: 6px solid {colour}; border-radius: 6px; }}"
             f"#partTile QLabel {{ color: {theme.TEXT}; }}"
@@ -111,37 +179,90 @@ class _PartTile(QFrame):
         pixmap = self._pixmap
         if pixmap is None:
             return
-        width = self.image.width()
-        if 0 < width < pixmap.width():
-            pixmap = pixmap.scaledToWidth(width, Qt.TransformationMode.SmoothTransformation)
+        width, height = self.image.width(), self.image.height()
+        if width > 0 and height > 0 and (width < pixmap.width() or height < pixmap.height()):
+            pixmap = pixmap.scaled(
+                width,
+                height,
+                Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.SmoothTransformation,
+            )
         self.image.setPixmap(pixmap)
 
-    def _elide_reason(self) -> None:
-        # one line, cut to the tile's width; the full reason is the tooltip
+    def _wrap_reason(self) -> None:
+        # two lines at a readable size, cut to the tile's width; the full reason is the tooltip
         width = max(self.reason.width() - 4, 20)
-        metrics = self.reason.fontMetrics()
-        self.reason.setText(
-            metrics.elidedText(self._reason_text, Qt.TextElideMode.ElideRight, width)
-        )
+        lines = wrap_lines(self._reason_text, self.reason.fontMetrics(), width, REASON_LINES)
+        self.reason.setText("\n".join(lines))
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._fit()
-        self._elide_reason()
+        self._wrap_reason()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        inside = self.rect().contains(event.position().toPoint())
+        entry = self.entry
+        if event.button() is Qt.MouseButton.LeftButton and inside and entry is not None:
+            if entry.inspection is not None:
+                self.clicked.emit(entry.inspection)
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        # accepted, so the release comes here too
+        event.accept()
 
 
 class PartStrip(QWidget):
-    """The last ``STRIP_LENGTH`` parts, newest first."""
+    """The last ``STRIP_LENGTH`` parts, newest first; still while the pointer is over it."""
+
+    partClicked = Signal(object)  # the Inspection of the tile the operator touched
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.entries: deque[StripEntry] = deque(maxlen=STRIP_LENGTH)
+        """The last parts, newest first (what the tiles show unless the strip is paused)."""
+        self.waiting = 0
+        """Parts that arrived while the strip was paused."""
+        self._paused = False
         self._tiles = [_PartTile() for _ in range(STRIP_LENGTH)]
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(8)
+        layout.setSpacing(6)
         for tile in self._tiles:
             layout.addWidget(tile, 1)
+            tile.clicked.connect(self.partClicked)
+        self.setMouseTracking(True)
+        self.paused_mark = QLabel(self)
+        self.paused_mark.setObjectName("stripPaused")
+        self.paused_mark.setStyleSheet(
+            f"#stripPaused {{ background-color: {theme.WARNING_BACKGROUND}; color: #000000;"
+            " border-radius: 4px; padding: 2px 8px; }"
+        )
+        self.paused_mark.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents, True)
+        self.paused_mark.hide()
+        self._pause_timer = QTimer(self)
+        self._pause_timer.setSingleShot(True)
+        self._pause_timer.setInterval(HOVER_PAUSE_MS)
+        self._pause_timer.timeout.connect(self.resume)
+        self.set_scale(1.0)
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    def tiles(self) -> list[_PartTile]:
+        return list(self._tiles)
+
+    def set_scale(self, scale: float) -> None:
+        """Type and picture sizes for a screen ``scale`` times a 1080p one."""
+        for tile in self._tiles:
+            tile.set_scale(scale)
+        small = theme.text_scale(scale)
+        self.paused_mark.setFont(theme.font(theme.scaled(theme.CAPTION_PX, small), bold=True))
+        self._place_mark()
 
     def add(self, inspection: Inspection) -> None:
         pixmap = None
@@ -151,13 +272,76 @@ class PartStrip(QWidget):
             except cv2.error:
                 log.exception("part %d: no thumbnail", inspection.part_seq)
         self.entries.appendleft(
-            StripEntry(inspection.part_seq, inspection.verdict, inspection.reason, pixmap)
+            StripEntry(
+                inspection.part_seq, inspection.verdict, inspection.reason, pixmap, inspection
+            )
         )
-        self._redraw()
+        if self._paused:
+            self.waiting += 1
+            self._show_mark()
+        else:
+            self._redraw()
 
     def clear(self) -> None:
         self.entries.clear()
+        self.waiting = 0
+        self._show_mark()
         self._redraw()
+
+    # ---- pausing under the pointer ------------------------------------------------------------
+
+    def pause(self) -> None:
+        """Hold the tiles still (the pointer is over them) for up to ``HOVER_PAUSE_MS``."""
+        self._paused = True
+        self._pause_timer.start()
+
+    def resume(self) -> None:
+        """Show the parts that came meanwhile."""
+        if not self._paused:
+            return
+        self._paused = False
+        self._pause_timer.stop()
+        if self.waiting:
+            QToolTip.hideText()  # a tooltip must not stay up over a tile that changes
+        self.waiting = 0
+        self._show_mark()
+        self._redraw()
+
+    def enterEvent(self, event: QEnterEvent) -> None:
+        super().enterEvent(event)
+        self.pause()
+
+    def leaveEvent(self, event: QEvent) -> None:
+        super().leaveEvent(event)
+        self.resume()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._paused:
+            self._pause_timer.start()  # still looking: keep still a while longer
+        super().mouseMoveEvent(event)
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        self.resume()
+        super().hideEvent(event)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._place_mark()
+
+    def _show_mark(self) -> None:
+        if self._paused and self.waiting:
+            self.paused_mark.setText(f"paused — {self.waiting} new")
+            self.paused_mark.adjustSize()
+            self._place_mark()
+            self.paused_mark.raise_()
+            self.paused_mark.show()
+        else:
+            self.paused_mark.hide()
+
+    def _place_mark(self) -> None:
+        mark = self.paused_mark
+        mark.adjustSize()
+        mark.move(QPoint(max(self.width() - mark.width() - 8, 0), 8))
 
     def _redraw(self) -> None:
         for i, tile in enumerate(self._tiles):

@@ -96,10 +96,16 @@ class SettingsForm(QWidget):
         browse = QPushButton("Browse…")
 
         def choose() -> None:
+            # Qt's own dialog follows the dark palette; a desktop's native one opens light
+            own = QFileDialog.Option.DontUseNativeDialog
             if name == "path" and self.model.model_fields.get("pattern") is not None:
-                chosen = QFileDialog.getExistingDirectory(self, "Folder of images")
+                chosen = QFileDialog.getExistingDirectory(
+                    self, "Folder of images", "", QFileDialog.Option.ShowDirsOnly | own
+                )
             else:
-                chosen, _ = QFileDialog.getOpenFileName(self, f"Choose the {name}")
+                chosen, _ = QFileDialog.getOpenFileName(
+                    self, f"Choose the {name}", "", "", options=own
+                )
             if chosen:
                 edit.setText(chosen)
 

@@ -75,6 +75,11 @@ class StationControl(QObject):
 
         def step() -> object:
             new = self._factory(recipe)
+            try:
+                # counts and part numbers go on from the records, also while stopped
+                new.restore_record()
+            except LinesideError as exc:
+                log.warning("station %s: records not read back: %s", recipe.station, exc)
             was_running = old is not None and old.running
             if old is not None:
                 old.stop(STOP_TIMEOUT_S)
@@ -105,6 +110,26 @@ class StationControl(QObject):
             self._submit(
                 "stop", lambda: station.stop(STOP_TIMEOUT_S), "Station did not stop cleanly"
             )
+
+    def reset_counts(self) -> None:
+        """Start a new shift count (zero counts, forget serials). Recording it is disk I/O, so it
+        runs on the control thread; the screen sees the new count on its next poll."""
+        station = self._station
+        if station is None or self._shut:
+            return
+
+        def reset() -> None:
+            # not a lifecycle step: the station keeps running and Start/Stop stays as it is
+            try:
+                station.reset_counts()
+            except LinesideError as exc:
+                log.warning("new count not recorded: %s", exc)
+                self.failed.emit(
+                    "New count not recorded",
+                    f"The counts were zeroed, but a restart would bring the old ones back: {exc}",
+                )
+
+        self._executor.submit(reset)
 
     def trigger(self) -> None:
         """One part now (software-triggered recipes). Telling a camera to take a frame is camera

@@ -1,39 +1,65 @@
 """What the operator must notice besides the verdict: alarms, and the line's health figures.
 
-``AlarmBanner`` keeps each alarm or warning (one per source) on screen until the same source
-reports it cleared (an INFO update) or the operator acknowledges it. ``StationStatus`` is the
+``AlarmBanner`` shows the active alarms of an alarm book (the station's, see
+``inspection.pipeline.alarms``): an alarm stays until its own source reports it cleared;
+acknowledging silences it but keeps it visible as still active. ``StationStatus`` is the
 one-line health readout fed from ``Station.counters()``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWidget
 
 from app import theme
+from inspection.pipeline.alarms import AlarmBook, AlarmEpisode
 from inspection.pipeline.counters import CountersSnapshot
 from inspection.types import StatusLevel, StatusUpdate
+
+if TYPE_CHECKING:
+    from inspection.pipeline.station import Station
 
 log = logging.getLogger(__name__)
 
 
 class AlarmBanner(QFrame):
-    """A full-width red (alarm) or amber (warning) bar; hidden while nothing is active."""
+    """A full-width bar over the screen's middle; hidden while nothing is active.
+
+    Red for an alarm nobody acknowledged yet, amber for a warning; once acknowledged it stays
+    up, calm (dark, with a coloured outline) and says "ACKNOWLEDGED — still active", until the
+    cause clears. One line, elided (the whole text is in the tooltip), so it never makes the
+    window taller. Its height does not change with the Acknowledge button shown or hidden.
+    """
+
+    acknowledgeRequested = Signal()  # the operator pressed Acknowledge
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("alarmBanner")
-        self.active: dict[str, StatusUpdate] = {}
+        self.episodes: tuple[AlarmEpisode, ...] = ()
+        self.full_text = ""
+        # alarms fed one update at a time (``show_status``) when no station's book is shown
+        self._own_book = AlarmBook()
         self.message = QLabel()
         self.message.setFont(theme.font(theme.REASON_PX - 8, bold=True))
-        self.message.setWordWrap(True)
+        self.message.setTextFormat(Qt.TextFormat.PlainText)
+        self.message.setWordWrap(False)
         self.message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.ack_button = QPushButton("Acknowledge")
         self.ack_button.setObjectName("ackButton")
         self.ack_button.setFont(theme.font(theme.BUTTON_TEXT_PX, bold=True))
+        self.ack_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        policy = self.ack_button.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)  # hiding it must not make the banner jump
+        self.ack_button.setSizePolicy(policy)
         self.ack_button.clicked.connect(self.acknowledge)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(16, 8, 8, 8)
@@ -41,41 +67,112 @@ class AlarmBanner(QFrame):
         layout.addWidget(self.ack_button)
         self.hide()
 
+    @property
+    def acknowledged(self) -> bool:
+        """Shown and every active alarm acknowledged (the calm look)."""
+        return bool(self.episodes) and all(e.acknowledged for e in self.episodes)
+
     def set_button_height(self, px: int) -> None:
         self.ack_button.setMinimumHeight(px)
         self.ack_button.setMinimumWidth(px * 3)
 
     def show_status(self, update: StatusUpdate) -> None:
-        if update.level is StatusLevel.INFO:
-            if self.active.pop(update.source, None) is not None:
-                log.info("alarm cleared by %s: %s", update.source, update.message)
-        else:
-            self.active[update.source] = update
+        """One status update, kept in the banner's own book (no station's book at hand)."""
+        self._own_book.update(update, time.time())
+        self.show_alarms(self._own_book.active())
+
+    def show_alarms(self, episodes: Sequence[AlarmEpisode]) -> None:
+        """Show exactly these active episodes (e.g. ``station.alarms()``); none: hide."""
+        episodes = tuple(e for e in episodes if e.active)
+        if episodes == self.episodes and self.isHidden() != bool(episodes):
+            return
+        self.episodes = episodes
         self._redraw()
 
     def acknowledge(self) -> None:
-        for update in self.active.values():
-            log.info("operator acknowledged %s: %s", update.source, update.message)
-        self.active.clear()
+        """The operator saw it: calm at once; the station's book is told by the signal."""
+        now = time.time()
+        self._own_book.acknowledge(now)
+        self.episodes = tuple(
+            e if e.acknowledged else dataclasses.replace(e, acknowledged_at=now)
+            for e in self.episodes
+        )
         self._redraw()
+        self.acknowledgeRequested.emit()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._elide()
 
     def _redraw(self) -> None:
-        if not self.active:
+        episodes = self.episodes
+        if not episodes:
+            self.full_text = ""
             self.hide()
             return
-        alarms = [u for u in self.active.values() if u.level is StatusLevel.ALARM]
-        shown = alarms or list(self.active.values())
-        text = "  ·  ".join(u.message for u in shown)
-        if len(self.active) > len(shown):
-            text += f"  (+{len(self.active) - len(shown)} warning)"
-        self.message.setText(("ALARM: " if alarms else "WARNING: ") + text)
-        bg = theme.ALARM_BACKGROUND if alarms else theme.WARNING_BACKGROUND
-        fg = "#ffffff" if alarms else "#000000"
+        waiting = [e for e in episodes if not e.acknowledged]
+        if waiting:
+            alarms = [e for e in waiting if e.level is StatusLevel.ALARM]
+            shown = alarms or waiting
+            text = ("ALARM: " if alarms else "WARNING: ") + _join(shown)
+            if len(episodes) > len(shown):
+                text += f"  (+{len(episodes) - len(shown)} more active)"
+            bg = theme.ALARM_BACKGROUND if alarms else theme.WARNING_BACKGROUND
+            fg = "#ffffff" if alarms else "#000000"
+            style = f"background-color: {bg}; border: 3px solid {bg};"
+        else:
+            alarms = [e for e in episodes if e.level is StatusLevel.ALARM]
+            text = "ACKNOWLEDGED — still active: " + _join(alarms or list(episodes))
+            if alarms and len(episodes) > len(alarms):
+                text += f"  (+{len(episodes) - len(alarms)} more)"
+            outline = _ACKED_ALARM_OUTLINE if alarms else _ACKED_WARNING_OUTLINE
+            fg = theme.TEXT
+            style = f"background-color: {theme.PANEL}; border: 3px solid {outline};"
+        self.ack_button.setVisible(bool(waiting))
+        self.full_text = text
+        self.setToolTip("\n".join(f"{e.source}: {_line(e)}" for e in episodes))
         self.setStyleSheet(
-            f"#alarmBanner {{ background-color: {bg}; border-radius: 8px; }}"
-            f"#alarmBanner QLabel {{ color: {fg}; }}"
+            f"#alarmBanner {{ {style} border-radius: 8px; }}"
+            f"#alarmBanner QLabel {{ color: {fg}; background: transparent; border: none; }}"
         )
+        self._elide()
         self.show()
+
+    def _elide(self) -> None:
+        width = self.message.width()
+        metrics = self.message.fontMetrics()
+        self.message.setText(
+            metrics.elidedText(self.full_text, Qt.TextElideMode.ElideRight, max(width, 1))
+            if width > 0
+            else self.full_text
+        )
+
+
+# A dark red and a dark amber: the outline says "still there" without shouting again.
+_ACKED_ALARM_OUTLINE = "#9a1c1c"
+_ACKED_WARNING_OUTLINE = "#a87400"
+
+
+def no_signal_text(station: Station, camera: str | None) -> str:
+    """What to write over the live view of ``camera``: "" while it delivers (or the station is
+    stopped), else "NO SIGNAL — ..." saying whether it is lost (an alarm) or not there yet."""
+    if camera is None or not station.running or station.camera_connected(camera):
+        return ""
+    if any(e.source == camera for e in station.alarms()):
+        return f"NO SIGNAL — camera {camera} lost"
+    return f"NO SIGNAL — waiting for camera {camera}"
+
+
+def _since(episode: AlarmEpisode) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(episode.raised_at))
+
+
+def _line(episode: AlarmEpisode) -> str:
+    return f"{episode.message} (since {_since(episode)})"
+
+
+def _join(episodes: Sequence[AlarmEpisode]) -> str:
+    return "  ·  ".join(_line(e) for e in episodes)
 
 
 def _ms(value: float) -> str:
@@ -95,12 +192,23 @@ class StationStatus(QFrame):
         self.notice.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.notice.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         layout = QHBoxLayout(self)
-        layout.setContentsMargins(12, 4, 12, 4)
+        layout.setContentsMargins(12, 2, 12, 2)
         layout.setSpacing(32)
         for label in (self.fps, self.inspection_ms, self.drops, self.notice):
-            label.setFont(theme.font(theme.STATUS_PX))
             layout.addWidget(label)
         layout.setStretch(3, 1)
+        self.set_scale(1.0)
+
+    def labels(self) -> list[QLabel]:
+        return [self.fps, self.inspection_ms, self.drops, self.notice]
+
+    def set_scale(self, scale: float) -> None:
+        """Type size for a screen ``scale`` times a 1080p one (≥ 18 px on 1080p)."""
+        font = theme.font(theme.scaled(theme.STATUS_PX, theme.text_scale(scale), minimum=16))
+        self._font = font
+        for label in self.labels():
+            label.setFont(font)
+        self.layout().setSpacing(max(round(32 * scale), 12))
 
     def show_counters(self, snap: CountersSnapshot) -> None:
         if snap.camera_fps:
@@ -115,7 +223,10 @@ class StationStatus(QFrame):
             "\n".join(f"{n:,} × {why}" for why, n in snap.dropped.items()) or "no drops"
         )
         colour = theme.WARNING_BACKGROUND if snap.dropped_total else theme.TEXT
-        self.drops.setStyleSheet(f"color: {colour};")
+        style = f"color: {colour};"
+        if style != self.drops.styleSheet():
+            self.drops.setStyleSheet(style)
+            self.drops.setFont(self._font)  # a style sheet puts back the font of its first polish
 
     def show_status(self, update: StatusUpdate) -> None:
         self.notice.setText(f"{update.source}: {update.message}")

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import theme
+from app import confirm, theme
 from app.jobs_bridge import JobWatcher
 from app.station_control import StationControl
 from inspection.errors import LinesideError
@@ -177,8 +177,13 @@ class TeachDialog(QDialog):
     # ---- running -------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Stop the station if it runs, then teach the chosen tools as a job."""
+        """Stop the station if it runs, then teach the chosen tools as a job.
+
+        Tools taught already lose their model or label: asked first, naming them."""
         if self.busy or not self.selected_tools():
+            return
+        if not self.confirm_replace():
+            self.message_label.setText("Nothing taught; the models in use stay.")
             return
         self._was_running = self._control.running
         self.result_label.setText("")
@@ -230,6 +235,34 @@ class TeachDialog(QDialog):
             event.ignore()
             return
         super().closeEvent(event)
+
+    def replaced_tools(self) -> list[str]:
+        """The chosen tools that are taught already (read from disk now, not when opened)."""
+        untaught = set(untaught_tools(self.recipe, self._paths))
+        return [t for t in self.selected_tools() if t not in untaught]
+
+    def confirm_replace(self) -> bool:
+        replaced = self.replaced_tools()
+        if not replaced:
+            return True
+        kinds = {t.id: _KIND[t.type] for t in self.recipe.tools if t.id in replaced}
+        what = ", ".join(
+            f"the {kinds[t]} {'model' if kinds[t] == 'defect' else 'reference'} of {t}"
+            for t in replaced
+        )
+        running = (
+            " The station stops while teaching and starts again afterwards."
+            if self._control.running
+            else ""
+        )
+        return confirm.ask(
+            self,
+            "Teach again",
+            f"Replace {what}?",
+            f"Teaching again replaces {what} with what the next {self.parts_spin.value()} "
+            f"parts show. The one in use now is overwritten; Cancel keeps it.{running}",
+            yes="Replace and teach",
+        )
 
     # ---- internals -----------------------------------------------------------------------------
 

@@ -39,12 +39,15 @@ ROI_COLOUR = QColor("#3fb6ff")
 ALARM_BACKGROUND = "#d42020"
 WARNING_BACKGROUND = "#ffb000"
 
+# Type sizes for a 1080p panel; the operator screen multiplies them by its scale (see ``scaled``).
 VERDICT_PX = 160  # ≥ 120 px required on a 1080p screen for two-metre reading
 REASON_PX = 40
 COUNTER_PX = 72  # ≥ 48 px required
 CAPTION_PX = 22
 BUTTON_TEXT_PX = 28
-STATUS_PX = 20
+STATUS_PX = 22  # ≥ 18 px
+STRIP_REASON_PX = 20  # ≥ 18 px; two lines per tile
+SMALLEST_PX = 13  # no text on the operator screen is drawn smaller, whatever the scale
 
 BUTTON_MM = 15.0
 BUTTON_MIN_PX = 60
@@ -55,6 +58,17 @@ def font(pixel_size: int, *, bold: bool = False) -> QFont:
     f.setPixelSize(pixel_size)
     f.setBold(bold)
     return f
+
+
+def scaled(pixel_size: int, scale: float, minimum: int = SMALLEST_PX) -> int:
+    """``pixel_size`` (for a 1080p panel) at ``scale``, never under ``minimum`` pixels."""
+    return max(round(pixel_size * scale), minimum)
+
+
+def text_scale(scale: float) -> float:
+    """The scale for small text (captions, reasons, the status line) on a screen ``scale``
+    times a 1080p one: it shrinks less than the big figures, so it stays readable on 720p."""
+    return scale**0.5 if scale < 1.0 else scale
 
 
 def mm_to_px(mm: float, widget: QWidget | None = None, minimum: int = 0) -> int:

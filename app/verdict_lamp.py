@@ -6,6 +6,7 @@ import logging
 from datetime import datetime
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from app import theme
@@ -14,6 +15,14 @@ from inspection.types import Inspection, Verdict
 log = logging.getLogger(__name__)
 
 LONG_REASON = 50  # characters; longer reasons get slightly smaller type to stay on two lines
+WIDEST_VERDICT = Verdict.ERROR.value  # the verdict font is fitted so this word fits the lamp
+
+
+def ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th, ..., 11th, 12th, 13th, 21st, ..."""
+    teens = 10 <= n % 100 <= 20
+    suffix = "th" if teens else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n:,}{suffix}"
 
 
 class VerdictLamp(QWidget):
@@ -23,54 +32,112 @@ class VerdictLamp(QWidget):
         super().__init__(parent)
         self.setObjectName("verdictLamp")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self._scale = 1.0
+        self.part_seq: int | None = None
+        """``part_seq`` of the part shown (None: none)."""
+        self.count_number: int | None = None
+        """Its place in the count ("Nth this shift"), None when it is not in the current count."""
+        self._when = ""
+        self._long_reason = False
 
         self.verdict_label = QLabel("—")
         self.verdict_label.setObjectName("verdictText")
-        self.verdict_label.setFont(theme.font(theme.VERDICT_PX, bold=True))
         self.verdict_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        # a long reason must never squeeze the verdict until its glyphs are clipped
-        self.verdict_label.setMinimumHeight(round(theme.VERDICT_PX * 1.2))
+        # the font is fitted to the lamp's width; the label never asks for more
+        self.verdict_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
 
         self.reason_label = QLabel("waiting for the first part")
         self.reason_label.setObjectName("verdictReason")
-        self.reason_label.setFont(theme.font(theme.REASON_PX, bold=True))
         self.reason_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.reason_label.setWordWrap(True)
-        # a long reason wraps and grows the lamp downwards instead of widening the window
+        # a long reason wraps instead of widening the window
         self.reason_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
         self.part_label = QLabel("")
         self.part_label.setObjectName("verdictPart")
-        self.part_label.setFont(theme.font(theme.CAPTION_PX))
         self.part_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.part_label.setWordWrap(True)
+        self.part_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(16, 8, 16, 16)
-        layout.setSpacing(4)
-        layout.addWidget(self.verdict_label, 3)
-        layout.addWidget(self.reason_label, 2)
+        layout.setContentsMargins(12, 4, 12, 8)
+        layout.setSpacing(2)
+        layout.addWidget(self.verdict_label)
+        layout.addWidget(self.reason_label, 1)
         layout.addWidget(self.part_label)
+        self.set_scale(1.0)
         self._paint(None)
 
-    def show_inspection(self, inspection: Inspection) -> None:
+    # ---- sizes ---------------------------------------------------------------------------------
+
+    def set_scale(self, scale: float) -> None:
+        """Type sizes for a screen ``scale`` times a 1080p one (the verdict as big as fits)."""
+        self._scale = scale
+        self._set_reason_font()
+        small = theme.text_scale(scale)
+        self.part_label.setFont(theme.font(theme.scaled(theme.CAPTION_PX, small)))
+        self._fit_verdict()
+
+    def _set_reason_font(self) -> None:
+        px = theme.REASON_PX - (8 if self._long_reason else 0)
+        self.reason_label.setFont(theme.font(theme.scaled(px, self._scale), bold=True))
+
+    def _fit_verdict(self) -> None:
+        px = theme.scaled(theme.VERDICT_PX, self._scale)
+        margins = self.contentsMargins() + self.layout().contentsMargins()
+        width = self.width() - margins.left() - margins.right()
+        if self.isVisible() and width > 0:
+            probe = theme.font(px, bold=True)
+            advance = QFontMetrics(probe).horizontalAdvance(WIDEST_VERDICT)
+            if advance > width:  # shrink to fit rather than clip "ERROR"
+                px = max(int(px * width / advance), theme.SMALLEST_PX)
+        font = theme.font(px, bold=True)
+        if font != self.verdict_label.font():
+            self.verdict_label.setFont(font)
+        self.verdict_label.setFixedHeight(QFontMetrics(font).height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_verdict()
+
+    # ---- what it shows -------------------------------------------------------------------------
+
+    def show_inspection(self, inspection: Inspection, count_number: int | None = None) -> None:
+        """Light up for this part; ``count_number``: its place in the count ("Nth this shift")."""
         verdict = inspection.verdict
         self.verdict_label.setText(verdict.value)
         if inspection.reason:
-            long = len(inspection.reason) > LONG_REASON
-            self.reason_label.setFont(theme.font(theme.REASON_PX - (8 if long else 0), bold=True))
+            self._long_reason = len(inspection.reason) > LONG_REASON
             self.reason_label.setText(inspection.reason)
         elif verdict is Verdict.PASS:
+            self._long_reason = False
             self.reason_label.setText("all checks passed")
         else:
+            self._long_reason = False
             self.reason_label.setText("no reason given")
-        when = datetime.fromtimestamp(inspection.wall_time).strftime("%H:%M:%S")
-        self.part_label.setText(f"part {inspection.part_seq + 1} · {when}")
+        self._set_reason_font()
+        self.part_seq = inspection.part_seq
+        self._when = datetime.fromtimestamp(inspection.wall_time).strftime("%H:%M:%S")
+        self.show_count_number(count_number)
         self._paint(verdict)
+
+    def show_count_number(self, count_number: int | None) -> None:
+        """Change the part's place in the count (a correction from the station's counters)."""
+        self.count_number = count_number
+        if self.part_seq is None:
+            return
+        items = [f"part {self.part_seq + 1}"]
+        if count_number is not None:
+            items.append(f"{ordinal(count_number)} this shift")
+        items.append(self._when)
+        self.part_label.setText(" · ".join(items))
 
     def clear(self, message: str = "waiting for the first part") -> None:
         self.verdict_label.setText("—")
         self.reason_label.setText(message)
         self.part_label.setText("")
+        self.part_seq = None
+        self.count_number = None
         self._paint(None)
 
     def _paint(self, verdict: Verdict | None) -> None:

@@ -45,9 +45,14 @@ class _Collector:
         self.alarms: list[str] = []
         self._parts = parts
         self.enough = threading.Event()
+        self.first_part: int | None = None
+        self.last_part: int | None = None
 
     def on_inspection(self, inspection: Inspection) -> None:
         self.verdicts[inspection.verdict] += 1
+        if self.first_part is None:
+            self.first_part = inspection.part_seq
+        self.last_part = inspection.part_seq
         self.tally.add(inspection)
         if self._parts is not None and sum(self.verdicts.values()) >= self._parts:
             self.enough.set()
@@ -98,6 +103,11 @@ def run_headless(
         "dropped": snap.dropped_total,
         "dropped_by_reason": dict(snap.dropped),
         "frames_in": dict(snap.frames_in),
+        # as the operator screen numbers them (part_seq + 1); they go on from the last run
+        "part_numbers": {
+            "first": None if collector.first_part is None else collector.first_part + 1,
+            "last": None if collector.last_part is None else collector.last_part + 1,
+        },
         "vs_truth": collector.tally.as_dict(),
         "elapsed_s": round(elapsed, 3),
         "parts_per_s": round(done / elapsed, 2) if elapsed > 0 else None,

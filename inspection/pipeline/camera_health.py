@@ -29,6 +29,8 @@ class CameraHealth:
         self._intervals: deque[int] = deque(maxlen=25)
         self._last_digest = b""
         self._same = 0
+        self._frames = 0  # since (re)opened
+        self._frozen = False  # reported frozen, and the picture has not changed since
 
     def no_frame_limit_s(self) -> float:
         """How long a gap between frames may be before the camera counts as lost."""
@@ -43,17 +45,26 @@ class CameraHealth:
         if self._last_ns is not None:
             self._intervals.append(now_ns - self._last_ns)
         self._last_ns = now_ns
+        self._frames += 1
         limit = self._settings.frozen_frames
         if limit <= 0:
             return None
         sample = np.ascontiguousarray(frame.image[::_SAMPLE_STEP, ::_SAMPLE_STEP])
         digest = hashlib.blake2b(sample.tobytes(), digest_size=16).digest()
+        if self._last_digest and digest != self._last_digest:
+            self._frozen = False
         self._same = self._same + 1 if digest == self._last_digest else 1
         self._last_digest = digest
         if self._same >= limit:
             self._same = 0
+            self._frozen = True
             return f"camera {self._camera} is frozen: {limit} identical frames in a row"
         return None
+
+    def delivering(self) -> bool:
+        """Whether the camera works again since it was (re)opened: a frame came and, after a
+        frozen picture, the picture has changed (a frozen camera's first frame proves nothing)."""
+        return self._frames > 0 and not self._frozen
 
     def idle(self, now_ns: int) -> str | None:
         """A problem when no frame came for longer than ``no_frame_limit_s``."""
@@ -70,4 +81,5 @@ class CameraHealth:
         self._intervals.clear()
         self._last_digest = b""
         self._same = 0
+        self._frames = 0
         self._last_ns = now_ns

@@ -32,6 +32,13 @@ class CountersSnapshot:
     inspection_ms: float = float("nan")
     latency_ms: float = float("nan")
     tool_ms: Mapping[str, float] = field(default_factory=dict)
+    last_part: int = -1
+    """``part_seq`` of the last part counted (-1: none yet). The operator screen takes a snapshot
+    only when it matches the part on its lamp, so TOTAL and the lamp always agree."""
+    first_part: int = 0
+    """First ``part_seq`` of the current count: the count (shift) began with this part."""
+    count_started: float = 0.0
+    """UNIX time (s) the current count began (0.0: never reset on this station)."""
 
     @property
     def dropped_total(self) -> int:
@@ -55,6 +62,9 @@ class Counters:
         self._inspection_ms: deque[float] = deque(maxlen=_WINDOW)
         self._latency_ms: deque[float] = deque(maxlen=_WINDOW)
         self._tool_ms: dict[str, deque[float]] = {}
+        self._last_part = -1
+        self._first_part = 0
+        self._count_started = 0.0
 
     def frame_in(self, camera: str, t_ns: int | None = None) -> None:
         t = time.monotonic_ns() if t_ns is None else t_ns
@@ -70,6 +80,7 @@ class Counters:
         t = inspection.timing
         with self._lock:
             self._verdicts[inspection.verdict] += 1
+            self._last_part = max(self._last_part, inspection.part_seq)
             if t.started_ns and t.decided_ns:
                 self._inspection_ms.append((t.decided_ns - t.started_ns) / 1e6)
             if t.captured_ns and t.dispatched_ns:
@@ -79,13 +90,41 @@ class Counters:
                     r.duration_ns / 1e6
                 )
 
-    def reset_parts(self) -> None:
-        """Start a new count (new shift or batch); frame and drop counters stay."""
+    def reset_parts(self, wall_time: float) -> int:
+        """Start a new count (new shift or batch) at ``wall_time`` (UNIX s); frame and drop
+        counters stay. Returns the first part number of the new count."""
         with self._lock:
             self._verdicts.clear()
             self._inspection_ms.clear()
             self._latency_ms.clear()
             self._tool_ms.clear()
+            self._first_part = self._last_part + 1
+            self._count_started = wall_time
+            return self._first_part
+
+    def restore(
+        self,
+        *,
+        passed: int,
+        failed: int,
+        errors: int,
+        last_part: int,
+        first_part: int,
+        count_started: float,
+    ) -> None:
+        """Take up a count read back from the records (a restart within the shift)."""
+        with self._lock:
+            self._verdicts = Counter(
+                {Verdict.PASS: passed, Verdict.FAIL: failed, Verdict.ERROR: errors}
+            )
+            self._last_part = last_part
+            self._first_part = first_part
+            self._count_started = count_started
+
+    @property
+    def last_part(self) -> int:
+        with self._lock:
+            return self._last_part
 
     def snapshot(self) -> CountersSnapshot:
         with self._lock:
@@ -105,4 +144,7 @@ class Counters:
                 inspection_ms=median(self._inspection_ms) if self._inspection_ms else float("nan"),
                 latency_ms=median(self._latency_ms) if self._latency_ms else float("nan"),
                 tool_ms={k: median(d) for k, d in self._tool_ms.items() if d},
+                last_part=self._last_part,
+                first_part=self._first_part,
+                count_started=self._count_started,
             )

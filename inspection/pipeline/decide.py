@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from inspection.types import Inspection, ToolResult, Verdict
 
@@ -41,6 +41,12 @@ class ShiftLedger:
         with self._lock:
             self._first_seen.clear()
 
+    def restore(self, seen: Iterable[tuple[str, str, int]]) -> None:
+        """Take up the serials of the shift so far: (tool id, key, part number), in part order."""
+        with self._lock:
+            for tool_id, key, part_seq in seen:
+                self._first_seen.setdefault((tool_id, key), part_seq)
+
     def check(self, inspection: Inspection) -> Inspection:
         """The inspection, or a new one failed with "duplicate serial" if a key was seen before."""
         changed: list[ToolResult] = []
@@ -51,7 +57,7 @@ class ShiftLedger:
                 for key in r.unique_keys:
                     first = self._first_seen.setdefault((r.tool_id, key), inspection.part_seq)
                     if first != inspection.part_seq:
-                        dups.append(f"duplicate serial {key!r} (first seen on part {first})")
+                        dups.append(f"duplicate serial {key!r} (first seen on part {first + 1})")
                 if dups and r.verdict is Verdict.PASS:
                     r = dataclasses.replace(r, verdict=Verdict.FAIL, reason="; ".join(dups))
                     any_dup = True

@@ -20,6 +20,7 @@ from inspection.batch import BatchContext
 from inspection.errors import LinesideError, SourceError, StorageError
 from inspection.integrations.base import TriggerInput
 from inspection.paths import Paths, user_paths
+from inspection.pipeline.alarms import AlarmBook, AlarmEpisode, RejectRun
 from inspection.pipeline.camera_health import CameraHealth
 from inspection.pipeline.counters import Counters, CountersSnapshot
 from inspection.pipeline.decide import ShiftLedger
@@ -29,10 +30,17 @@ from inspection.pipeline.masks import PrivacyMask
 from inspection.pipeline.parts import GroupedPart, PartJob
 from inspection.pipeline.triggers import EveryFrame, Software, make_part_trigger
 from inspection.recipe import Recipe
-from inspection.sources.base import BadFrameError, BatchAware, SoftwareTriggerable, Source
+from inspection.sources.base import (
+    BadFrameError,
+    BatchAware,
+    ResumableLine,
+    SoftwareTriggerable,
+    Source,
+)
 from inspection.sources.registry import build_source
 from inspection.storage.archive import ImageArchive
 from inspection.storage.results import ResultsStore
+from inspection.storage.shift_record import ShiftRecord, read_shift_record, write_count_start
 from inspection.tools.base import Tool
 from inspection.tools.registry import ToolContext, build_tool
 from inspection.types import (
@@ -109,6 +117,13 @@ class Station:
         self._connected: dict[str, bool] = {}
         self._trigger_lock = threading.Lock()
         self._next_trigger = 1
+        self._alarms = AlarmBook()
+        # The ledger and the counters change together, so a new count never splits a part
+        # between the old count and the new one.
+        self._publish_lock = threading.Lock()
+        self._record_restored = False
+        self._last_simulated: int | None = None  # highest simulated part index published
+        self._reject_run = RejectRun(recipe.alarms.consecutive_rejects)  # dispatcher only
 
     # ---- what the GUI and the CLI use ------------------------------------------------------
 
@@ -142,15 +157,80 @@ class Station:
         """The running batch (lot, product...): set by the operator or the line, read by tools."""
         return self._batch
 
-    def reset_counts(self) -> None:
-        """A new shift or batch: counts start at zero and serials may be seen again."""
-        self._counters.reset_parts()
-        self._ledger.reset()
+    def reset_counts(self, reason: str = "operator started a new count") -> int:
+        """A new shift or batch: counts start at zero and serials may be seen again. Returns the
+        first part number of the new count. Recorded (when results are stored), so a restart
+        keeps it; StorageError when that record could not be written (the new count then holds
+        only until the application restarts)."""
+        with self._publish_lock:
+            first_part = self._counters.reset_parts(time.time())
+            self._ledger.reset()
+        self._alarms.new_shift()
+        if self._store_results:
+            write_count_start(
+                (self._paths or user_paths()).ensure().results_db,
+                self._recipe.station,
+                first_part,
+                reason=reason,
+            )
+        return first_part
+
+    def restore_record(self) -> ShiftRecord:
+        """Take up where the station's records stop: part numbers go on, and (once per Station)
+        the current count and the serials seen in it come back. Reads the results database, so
+        call it off the GUI thread; ``start`` calls it. StorageError when the records cannot be
+        read."""
+        if not self._store_results:
+            return ShiftRecord(next_part=self._next_part)
+        record = read_shift_record(
+            (self._paths or user_paths()).results_db, self._recipe.station
+        )
+        with self._publish_lock:
+            # parts published but never recorded (the disk failed) still used their numbers
+            self._next_part = max(self._next_part, record.next_part)
+            if record.last_simulated_part is not None:
+                self._last_simulated = max(
+                    self._last_simulated if self._last_simulated is not None else -1,
+                    record.last_simulated_part,
+                )
+            if not self._record_restored:
+                self._record_restored = True
+                self._counters.restore(
+                    passed=record.passed,
+                    failed=record.failed,
+                    errors=record.errors,
+                    last_part=max(record.last_part, record.first_part - 1),
+                    first_part=record.first_part,
+                    count_started=record.count_started,
+                )
+                self._ledger.restore(record.serials)
+                if record.parts:
+                    log.info(
+                        "station %s: count goes on at %d parts (from part %d), next part %d",
+                        self._recipe.station,
+                        record.parts,
+                        record.first_part + 1,
+                        self._next_part + 1,
+                    )
+        return record
 
     def camera_connected(self, camera: str) -> bool:
         """Whether the camera is open and (free-running ones) delivering frames; False before
         start and while it is lost."""
         return self._connected.get(camera, False)
+
+    def alarms(self) -> tuple[AlarmEpisode, ...]:
+        """The alarms and warnings active now (acknowledged or not), oldest first."""
+        return self._alarms.active()
+
+    def alarm_history(self) -> tuple[AlarmEpisode, ...]:
+        """This shift's alarm episodes (since the last ``reset_counts``), newest first."""
+        return self._alarms.history()
+
+    def acknowledge_alarms(self) -> None:
+        """The operator saw the active alarms: silenced, they stay active until their cause
+        clears. Cheap, in memory: fine on the GUI thread."""
+        self._alarms.acknowledge(time.time())
 
     def trigger(self) -> int:
         """One part now: cameras in software-trigger mode are told to take a frame, the others
@@ -201,12 +281,15 @@ class Station:
         if self._running:
             return
         recipe = self._recipe
+        self.restore_record()
         workers_tools = [self._make_tools() for _ in range(recipe.pipeline.workers)]
         built = self._given_sources or [build_source(cam) for cam in recipe.cameras]
         for src in built:
             if isinstance(src, BatchAware):  # values the operator set already take precedence
                 known = src.batch_info()
                 self._batch.set({k: v for k, v in known.items() if self._batch.get(k) is None})
+            if isinstance(src, ResumableLine) and self._last_simulated is not None:
+                src.resume_after(self._last_simulated)
         masks = {cam.id: PrivacyMask(cam.privacy_masks) for cam in recipe.cameras}
         health = {cam.id: cam.health for cam in recipe.cameras}
         sources = [(src, masks.get(src.camera, PrivacyMask([]))) for src in built]
@@ -320,7 +403,11 @@ class Station:
         cam = source.camera
         backoff = _FIRST_RETRY_S
         opened = False
-        lost = False
+        # "camera connected" (INFO, same source) is what clears a camera alarm. It is said on
+        # every connection, not only after a loss this thread saw: a restarted station or a
+        # replaced camera must clear what was raised before, too. A free-running camera says it
+        # once it really delivers again (see CameraHealth.delivering), a triggered one once open.
+        announce = False
         try:
             while not feed.stop_acquiring.is_set():
                 if not opened:
@@ -330,20 +417,18 @@ class Station:
                         self._status(
                             StatusLevel.ALARM, cam, f"camera {cam} cannot be opened: {exc}"
                         )
-                        lost = True
                         feed.stop_acquiring.wait(backoff)
                         backoff = min(backoff * 2, _LAST_RETRY_S)
                         continue
-                    if lost:
-                        # clears the operator's camera alarm (same source)
-                        self._status(StatusLevel.INFO, cam, f"camera {cam} connected")
                     opened = True
-                    lost = False
                     backoff = _FIRST_RETRY_S
                     health.opened(time.monotonic_ns())
                     # a free-running camera counts as connected once it delivers; a triggered
                     # one sends nothing until it is triggered
                     self._connected[cam] = not source.live
+                    announce = source.live
+                    if not source.live:
+                        self._status(StatusLevel.INFO, cam, f"camera {cam} connected")
                 problem = ""
                 try:
                     frame = source.read(_READ_TIMEOUT_S)
@@ -367,13 +452,15 @@ class Station:
                     self._status(StatusLevel.ALARM, cam, problem)
                     source.close()
                     opened = False
-                    lost = True
                     continue
                 if frame is None:
                     log.info("camera %s: end of stream", cam)
                     break
                 self._counters.frame_in(cam, frame.t_ns)
                 self._connected[cam] = True
+                if announce and health.delivering():
+                    announce = False
+                    self._status(StatusLevel.INFO, cam, f"camera {cam} connected")
                 if mask:
                     frame = dataclasses.replace(frame, image=mask.apply(frame.image))
                 self._newest[cam] = frame
@@ -386,6 +473,9 @@ class Station:
             self._connected[cam] = False
             if opened:
                 source.close()
+            if feed.stop_acquiring.is_set() and self._alarms.is_active(cam):
+                # a stopped station watches no camera: its alarm ends here, in the shift's list
+                self._status(StatusLevel.INFO, cam, f"camera {cam} no longer watched: stopped")
             if feed.camera_ended(cam) and not feed.stop_acquiring.is_set():
                 for part in feed.trigger.flush():  # parts still missing a camera's frame
                     self._enqueue(feed, part, "wait")
@@ -489,12 +579,21 @@ class Station:
             self._publish(inspection)
 
     def _publish(self, inspection: Inspection) -> None:
-        inspection = self._ledger.check(inspection)
-        inspection = dataclasses.replace(
-            inspection,
-            timing=dataclasses.replace(inspection.timing, dispatched_ns=time.monotonic_ns()),
-        )
-        self._counters.part_done(inspection)
+        with self._publish_lock:
+            inspection = self._ledger.check(inspection)
+            inspection = dataclasses.replace(
+                inspection,
+                timing=dataclasses.replace(inspection.timing, dispatched_ns=time.monotonic_ns()),
+            )
+            self._counters.part_done(inspection)
+            truth = inspection.truth
+            if truth is not None and (
+                self._last_simulated is None or truth.part_index > self._last_simulated
+            ):
+                self._last_simulated = truth.part_index
+        run_alarm = self._reject_run.add(inspection.verdict)
+        if run_alarm is not None:
+            self._status(run_alarm.level, run_alarm.source, run_alarm.message)
         if self._store is not None:
             # the line hears of a part only once its record is committed
             try:
@@ -523,6 +622,8 @@ class Station:
     def _status(self, level: StatusLevel, source: str, message: str) -> None:
         update = StatusUpdate(level=level, source=source, message=message, t_ns=time.monotonic_ns())
         (log.warning if level is StatusLevel.ALARM else log.info)("%s: %s", source, message)
+        # the book first: a screen woken by this update reads the book and finds it there
+        self._alarms.update(update, time.time())
         with self._listeners_lock:
             listeners = list(self._listeners)
         for listener in listeners:

@@ -15,6 +15,7 @@ from inspection.recipe.common import Identifier, RegionSettings, Strict
 from inspection.recipe.document import (
     MIGRATIONS,
     SCHEMA_VERSION,
+    AlarmSettings,
     ArchiveSettings,
     PipelineSettings,
     Recipe,
@@ -63,6 +64,7 @@ __all__ = [
     "SIMULATED_SURFACE_DEFECTS",
     "SOURCE_TYPES",
     "TOOL_TYPES",
+    "AlarmSettings",
     "AnomalibToolSettings",
     "AnomalyToolSettings",
     "ArchiveSettings",

@@ -45,6 +45,13 @@ class PipelineSettings(Strict):
     """Threads each worker's inference sessions may use (keep one core for the GUI)."""
 
 
+class AlarmSettings(Strict):
+    """When the line is told that something is wrong beyond one part."""
+
+    consecutive_rejects: int = Field(default=8, ge=0, le=10_000)
+    """Alarm after this many rejected parts (FAIL or ERROR) in a row; 0 = never."""
+
+
 class Recipe(Strict):
     schema_version: Literal[1] = SCHEMA_VERSION
     name: Identifier
@@ -56,6 +63,7 @@ class Recipe(Strict):
     tools: list[ToolSettings] = Field(default_factory=list, max_length=64)
     archive: ArchiveSettings = Field(default_factory=ArchiveSettings)
     pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
+    alarms: AlarmSettings = Field(default_factory=AlarmSettings)
 
     @model_validator(mode="after")
     def _cross_references(self) -> Recipe:

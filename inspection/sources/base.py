@@ -62,3 +62,13 @@ class SoftwareTriggerable(Protocol):
         from another thread than the one reading. Raises SourceError when the camera is not
         connected."""
         ...
+
+
+@runtime_checkable
+class ResumableLine(Protocol):
+    """A source that makes its own parts (the simulated line) and can go on after a given one,
+    so a restarted station never sees the same part (and serial) twice."""
+
+    def resume_after(self, part_index: int) -> None:
+        """Make part ``part_index + 1`` next; called before ``open``."""
+        ...

@@ -59,8 +59,12 @@ class SyntheticLine:
         self._printer: PackPrinter | None = None
         self._opened = False
         self._seq = 0
+        # Parts go on from here across close/open (a reconnect) and station restarts
+        # (resume_after): a part, and its serial, is never made twice by one line.
+        self._run_first = 0
+        self._next_part = 0
         self._next_due = 0.0
-        self._video = _Conveyor(self)
+        self._video = _Conveyor(self, 0)
 
     # ---- what the line makes ------------------------------------------------------------
 
@@ -121,6 +125,16 @@ class SyntheticLine:
 
     # ---- Source -------------------------------------------------------------------------
 
+    def resume_after(self, part_index: int) -> None:
+        """The next part made is ``part_index + 1`` (see sources.base.ResumableLine); the run's
+        ``parts`` limit counts from there."""
+        self._run_first = self._next_part = max(part_index + 1, 0)
+
+    @property
+    def next_part(self) -> int:
+        """Index of the next part this line will make."""
+        return self._next_part
+
     def open(self) -> None:
         """Prepare the scene and start from the first part (or the empty belt in video mode)."""
         s = self.settings
@@ -143,17 +157,18 @@ class SyntheticLine:
         # Turn the carton to every pose now, so the first parts are not slower than the rest.
         self._parts()[1].prepare(MAX_POSE_ANGLE_DEG)
         self._seq = 0
-        self._video = _Conveyor(self)
+        self._video = _Conveyor(self, self._next_part)
         self._next_due = time.monotonic()
         self._opened = True
         log.info(
-            "camera %s: simulated line open (%s, seed %d, %dx%d, %s)",
+            "camera %s: simulated line open (%s, seed %d, %dx%d, %s, from part %d)",
             self.camera,
             s.mode,
             s.seed,
             s.width,
             s.height,
             "colour" if s.color else "grey",
+            self._next_part,
         )
 
     def read(self, timeout_s: float) -> Frame | None:
@@ -162,15 +177,18 @@ class SyntheticLine:
         if not self._opened:
             raise SourceError(f"camera {self.camera}: read() on the simulated line before open()")
         parts = self.settings.parts
-        if not self.live and parts is not None and self._seq >= parts:
+        if not self.live and parts is not None and self._next_part >= self._run_first + parts:
             return None
         if self.live and self._video.finished(self._seq):
             return None
         self._pace(timeout_s)
         if self.live:
             image, truth = self._video.frame(self._seq)
+            if truth is not None:
+                self._next_part = max(self._next_part, truth.part_index + 1)
         else:
-            image, truth = self.render_part(self._seq)
+            image, truth = self.render_part(self._next_part)
+            self._next_part += 1
         frame = Frame(
             camera=self.camera,
             seq=self._seq,
@@ -184,7 +202,7 @@ class SyntheticLine:
 
     def close(self) -> None:
         self._opened = False
-        self._video = _Conveyor(self)
+        self._video = _Conveyor(self, self._next_part)
 
     def _pace(self, timeout_s: float) -> None:
         rate = self.settings.rate_hz
@@ -211,12 +229,14 @@ class _Conveyor:
     so parts enter on the left one after another, separated by their planned gaps.
     """
 
-    def __init__(self, line: SyntheticLine) -> None:
+    def __init__(self, line: SyntheticLine, first_part: int) -> None:
+        """``first_part``: the first pack on the belt (the line goes on from an earlier run)."""
         self.line = line
         self.g = line.geometry
         self.speed = line.settings.speed_px_per_frame
-        self.starts: dict[int, int] = {0: 0}
-        self.first = 0  # first part still (or not yet) in view
+        self.starts: dict[int, int] = {first_part: 0}
+        self.first = first_part  # first part still (or not yet) in view
+        self.run_first = line._run_first
         self.sprites: dict[int, Sprite] = {}
 
     def start(self, index: int) -> int:
@@ -229,16 +249,22 @@ class _Conveyor:
     def x(self, index: int, n: int) -> int:
         return round(n * self.speed) - self.start(index) - self.g.sprite_w
 
-    def finished(self, n: int) -> bool:
+    def last_part(self) -> int | None:
+        """Index of the run's last part (None: the line runs on)."""
         parts = self.line.settings.parts
-        return parts is not None and self.x(parts - 1, n) >= self.g.width
+        return None if parts is None else self.run_first + parts - 1
+
+    def finished(self, n: int) -> bool:
+        last = self.last_part()
+        return last is not None and self.x(last, n) >= self.g.width
 
     def frame_count(self, parts: int) -> int:
-        """Frames until ``parts`` parts have left the view."""
-        return math.ceil((self.g.width + self.start(parts - 1) + self.g.sprite_w) / self.speed)
+        """Frames until ``parts`` parts (from the first on the belt) have left the view."""
+        last = self.first + parts - 1
+        return math.ceil((self.g.width + self.start(last) + self.g.sprite_w) / self.speed)
 
     def frame(self, n: int) -> tuple[np.ndarray, PartTruth | None]:
-        g, parts = self.g, self.line.settings.parts
+        g, last = self.g, self.last_part()
         while self.x(self.first, n) >= g.width:
             self.sprites.pop(self.first, None)
             self.starts.pop(self.first - 1, None)
@@ -246,7 +272,7 @@ class _Conveyor:
         placed: list[tuple[Sprite, int, int]] = []
         best: tuple[float, int] | None = None
         i = self.first
-        while self.x(i, n) + g.sprite_w > 0 and (parts is None or i < parts):
+        while self.x(i, n) + g.sprite_w > 0 and (last is None or i <= last):
             plan = self.line.plan.part(i)
             sprite = self.sprites.get(i)
             if sprite is None:

@@ -30,7 +30,7 @@ from inspection.storage.queries import (
     recent,
     tool_results_for,
 )
-from inspection.storage.schema import migrate
+from inspection.storage.schema import open_writer
 from inspection.types import Inspection, Verdict
 
 __all__ = [
@@ -149,35 +149,7 @@ class ResultsStore:
         log.info("results store %s started (run %s)", self.db_path, self.run_id)
 
     def _open(self) -> sqlite3.Connection:
-        try:
-            self.db_path.parent.mkdir(parents=True, exist_ok=True)
-            # Opened here so start() reports a bad file at once; from now on only the writer
-            # thread touches it (hence check_same_thread=False).
-            conn = sqlite3.connect(
-                self.db_path,
-                timeout=self._busy_timeout_s,
-                isolation_level=None,
-                check_same_thread=False,
-            )
-        except (sqlite3.Error, OSError) as exc:
-            raise StorageError(f"{self.db_path}: cannot open results database: {exc}") from exc
-        try:
-            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-            if str(mode).lower() != "wal":
-                raise StorageError(
-                    f"{self.db_path}: SQLite refused WAL mode (got {mode!r}); "
-                    "is the file on a network share?"
-                )
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA foreign_keys=ON")
-            migrate(conn, self.db_path)
-        except sqlite3.Error as exc:
-            conn.close()
-            raise StorageError(f"{self.db_path}: cannot prepare results database: {exc}") from exc
-        except StorageError:
-            conn.close()
-            raise
-        return conn
+        return open_writer(self.db_path, self._busy_timeout_s)
 
     def stop(self, timeout_s: float = 5.0) -> bool:
         """Write what is queued, close the database and join the writer; True if all committed.

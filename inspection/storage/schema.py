@@ -80,7 +80,25 @@ def _v2_stored_ms(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX inspections_station_seq ON inspections(station, part_seq)")
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1_tables, _v2_stored_ms)
+def _v3_shift_record(conn: sqlite3.Connection) -> None:
+    # A restarted station goes on where it stopped: its part numbers, the counts of the shift and
+    # the serials already seen in it (unique_keys) all come back from here.
+    conn.execute("ALTER TABLE tool_results ADD COLUMN unique_keys TEXT NOT NULL DEFAULT '[]'")
+    conn.execute(
+        """
+        CREATE TABLE count_starts (
+            id INTEGER PRIMARY KEY,
+            station TEXT NOT NULL,
+            first_part INTEGER NOT NULL,
+            wall_time REAL NOT NULL,
+            reason TEXT NOT NULL DEFAULT ''
+        )
+        """
+    )
+    conn.execute("CREATE INDEX count_starts_station ON count_starts(station, id)")
+
+
+MIGRATIONS: tuple[Migration, ...] = (_v1_tables, _v2_stored_ms, _v3_shift_record)
 """Step i takes the database from version i to i + 1. Append only; never edit a shipped step."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -125,6 +143,40 @@ def migrate(
                 f"{db_path}: migration from schema version {version} to {version + 1} failed: {exc}"
             ) from exc
     return len(migrations)
+
+
+def open_writer(db_path: Path, busy_timeout_s: float = 5.0) -> sqlite3.Connection:
+    """A write connection (autocommit, WAL, synchronous=NORMAL) on a migrated database.
+
+    Creates the file and its folder when missing. Raises StorageError naming the file when it
+    cannot be opened, refuses WAL (a network share) or was written by a newer Lineside.
+    """
+    try:
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+        # check_same_thread=False: the results store opens it in start() so a bad file is
+        # reported at once, then only its writer thread uses it.
+        conn = sqlite3.connect(
+            db_path, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False
+        )
+    except (sqlite3.Error, OSError) as exc:
+        raise StorageError(f"{db_path}: cannot open results database: {exc}") from exc
+    try:
+        mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise StorageError(
+                f"{db_path}: SQLite refused WAL mode (got {mode!r}); "
+                "is the file on a network share?"
+            )
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        migrate(conn, db_path)
+    except sqlite3.Error as exc:
+        conn.close()
+        raise StorageError(f"{db_path}: cannot prepare results database: {exc}") from exc
+    except StorageError:
+        conn.close()
+        raise
+    return conn
 
 
 # ---- plain JSON ---------------------------------------------------------------------------
@@ -188,9 +240,12 @@ INSERT_INSPECTION = (
 )
 INSERT_TOOL_RESULT = (
     "INSERT INTO tool_results (inspection, tool_id, tool_type, verdict, reason, measurements, "
-    "details, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    "details, duration_ms, unique_keys) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-JSON_COLUMNS = frozenset({"model_hashes", "truth", "measurements", "details"})
+INSERT_COUNT_START = (
+    "INSERT INTO count_starts (station, first_part, wall_time, reason) VALUES (?, ?, ?, ?)"
+)
+JSON_COLUMNS = frozenset({"model_hashes", "truth", "measurements", "details", "unique_keys"})
 
 
 def _since_capture(timing: Timing, stamp_ns: int) -> float | None:
@@ -237,6 +292,7 @@ def tool_result_row(inspection_rowid: int, result: ToolResult) -> tuple[Any, ...
         to_json(result.measurements),
         to_json(result.details),
         result.duration_ns / 1e6,
+        to_json(list(result.unique_keys)),
     )
 
 

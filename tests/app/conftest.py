@@ -135,3 +135,40 @@ def critical_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
 
     monkeypatch.setattr(QMessageBox, "critical", staticmethod(record))
     return calls
+
+
+class Questions:
+    """The questions app.confirm asked (title, question, cost), answered with ``reply``.
+
+    ``reply``: True / False for ``confirm.ask``; an ``Unsaved`` answer for ``unsaved_changes``.
+    """
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[str, str, str]] = []
+        self.reply: object = True
+        self.unsaved_reply: object = None
+
+    @property
+    def titles(self) -> list[str]:
+        return [title for title, _question, _cost in self.asked]
+
+
+@pytest.fixture
+def questions(monkeypatch: pytest.MonkeyPatch) -> Questions:
+    """app.confirm's questions recorded and answered instead of blocking on a modal box."""
+    from app import confirm
+
+    recorded = Questions()
+    recorded.unsaved_reply = confirm.Unsaved.CANCEL
+
+    def ask(parent, title, question, cost, **kwargs):
+        recorded.asked.append((title, question, cost))
+        return bool(recorded.reply)
+
+    def unsaved_changes(parent, what, cost):
+        recorded.asked.append(("Unsaved changes", f"Discard your changes to {what}?", cost))
+        return recorded.unsaved_reply
+
+    monkeypatch.setattr(confirm, "ask", ask)
+    monkeypatch.setattr(confirm, "unsaved_changes", unsaved_changes)
+    return recorded

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.live_view import MAX_LABELS, LiveView
+from app.live_view import MAX_LABELS, LiveView, bounding_box, overlap_area, place_labels
 from inspection.recipe import parse_recipe
 from inspection.types import Frame, Overlay, Verdict
 
@@ -131,3 +131,43 @@ def test_recipe_rois_are_drawn(qtbot, make_frame) -> None:
     view = _view(qtbot, camera, recipe)
     x, y = view.overlay_items()[0].getData()
     assert (np.nanmin(x), np.nanmax(x), np.nanmin(y), np.nanmax(y)) == (10, 40, 20, 60)
+
+
+def test_read_outs_are_placed_beside_their_regions_never_on_them() -> None:
+    regions = [
+        (100.0, 100.0, 300.0, 140.0),
+        (100.0, 150.0, 300.0, 190.0),
+        (560.0, 10.0, 640.0, 90.0),
+    ]
+    sizes = [(180.0, 24.0), (150.0, 24.0), (120.0, 24.0)]
+    boxes = place_labels(regions, sizes, (640.0, 480.0), obstacles=[(320.0, 90.0, 420.0, 200.0)])
+    for box, region, (w, h) in zip(boxes, regions, sizes, strict=True):
+        assert overlap_area(box, region) == 0  # the text it read stays visible
+        assert (box[2] - box[0], box[3] - box[1]) == (w, h)
+        assert box[0] >= 0 and box[2] <= 640 and box[1] >= 0 and box[3] <= 480
+    assert overlap_area(boxes[0], boxes[1]) == 0
+    assert all(overlap_area(b, r) == 0 for b in boxes for r in regions)
+    assert all(overlap_area(b, (320.0, 90.0, 420.0, 200.0)) == 0 for b in boxes)
+    # the region at the right edge gets its read-out on another side, still inside the image
+    assert boxes[2][2] <= 640
+
+
+def test_drawn_read_outs_do_not_cover_what_they_read(qtbot, make_inspection) -> None:
+    camera = _Camera()
+    view = _view(qtbot, camera)
+    code = np.array([[20, 20], [60, 20], [60, 50], [20, 50]], dtype=np.float32)
+    text = np.array([[20, 55], [110, 55], [110, 70], [20, 70]], dtype=np.float32)
+    overlays = (
+        Overlay(points=code, label="SN-2507-134638", ok=True),
+        Overlay(points=text, label="lot: L2507D", ok=False),
+    )
+    view.show_result(make_inspection(Verdict.FAIL, "lot", seq=1, overlays=overlays))
+    _roi, _ok, _bad, *labels = view.overlay_items()
+    shown = [label for label in labels if label.isVisible()]
+    assert [label.textItem.toPlainText() for label in shown] == ["SN-2507-134638", "lot: L2507D"]
+    for label, overlay in zip(shown, overlays, strict=True):
+        # where it really is on screen, in image pixels
+        drawn = label.mapRectToView(label.textItem.mapRectToParent(label.textItem.boundingRect()))
+        box = (drawn.left(), drawn.top(), drawn.right(), drawn.bottom())
+        assert overlap_area(box, bounding_box(overlay.points)) == 0, overlay.label
+    assert len(view.label_boxes) == 2

@@ -71,15 +71,16 @@ def test_runs_a_folder_line_then_stops_without_leftover_threads(qtbot, folder_re
     _close(qtbot, window)
 
 
-def test_reset_counts_starts_from_zero(qtbot, folder_recipe: Path) -> None:
+def test_reset_counts_starts_from_zero(qtbot, folder_recipe: Path, questions) -> None:
     window = _window(qtbot, folder_recipe, start=True)
     screen = window.screen_widget
     qtbot.waitUntil(lambda: screen.counters.counts.parts > 2, timeout=20_000)
     screen.start_stop_button.click()
     qtbot.waitUntil(lambda: not window.control.busy and not window.control.running, timeout=15_000)
 
-    screen.reset_button.click()
-    assert screen.counters.total.value.text() == "0"
+    screen.reset_button.click()  # asked first (tests/app/test_confirmations.py); answered Yes
+    assert [q for _t, q, _c in questions.asked] == ["Start a new shift count?"]
+    qtbot.waitUntil(lambda: screen.counters.total.value.text() == "0", timeout=5_000)
     assert window.station is not None and window.station.counters().parts == 0
     _close(qtbot, window)
 

@@ -21,7 +21,9 @@ cameras:
 """
 
 
-def test_drawn_mask_is_saved_and_blacks_out_the_live_frames(qtbot, tmp_path: Path) -> None:
+def test_drawn_mask_is_saved_and_blacks_out_the_live_frames(
+    qtbot, tmp_path: Path, questions
+) -> None:
     path = tmp_path / "bay.yaml"
     path.write_text(RECIPE, encoding="utf-8")
     window = open_window(qtbot, path, start=True)
@@ -50,7 +52,9 @@ def test_drawn_mask_is_saved_and_blacks_out_the_live_frames(qtbot, tmp_path: Pat
 
     with qtbot.waitSignal(window.control.stationChanged, timeout=15_000):
         editor.save()
+    assert questions.titles == ["Save privacy masks"]  # the running station restarts
     saved = load_recipe(path)
+    assert saved.version == "2"
     assert saved.cameras[0].privacy_masks == [[(10, 10), (200, 10), (200, 120), (10, 120)]]
     station = window.station
     assert station is not None

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from app import theme
 from app.operator_screen import OperatorScreen
 from app.part_strip import STRIP_LENGTH
 from inspection.types import StatusLevel, StatusUpdate, Verdict
@@ -31,7 +32,8 @@ def test_fail_lights_the_lamp_counts_and_joins_the_strip(qtbot, make_inspection)
     assert entry.pixmap is not None and entry.pixmap.height() > 0
     tile = screen.strip._tiles[0]
     assert tile.text.text() == "#1 FAIL"
-    assert tile.reason.text().rstrip("…") in "serial: no code found"
+    # wrapped onto (at most) two lines, never cut while it fits
+    assert tile.reason.text().replace("\n", " ") == "serial: no code found"
     assert tile.toolTip() == "serial: no code found"
 
 
@@ -54,9 +56,13 @@ def test_error_is_shown_as_error_and_counted_as_a_reject(qtbot, make_inspection)
 
     assert screen.lamp.verdict_label.text() == "ERROR"
     assert screen.lamp.reason_label.text() == "no frame from camera cam1"
-    assert screen.counters.failed.value.text() == "1"
-    assert "1 ERROR" in screen.counters.failed.caption.text()
+    # its own amber tile: FAIL counts only parts found bad, TOTAL every part
+    assert screen.counters.errors.value.text() == "1"
+    assert screen.counters.failed.value.text() == "0"
+    assert screen.counters.total.value.text() == "1"
     assert screen.counters.passed.value.text() == "0"
+    assert screen.counters.yield_.value.text() == "0.0 %"
+    assert theme.VERDICT_BACKGROUND[Verdict.ERROR] in screen.counters.errors.value.styleSheet()
 
 
 def test_strip_keeps_only_the_last_parts(qtbot, make_inspection) -> None:
@@ -79,7 +85,7 @@ def test_readable_from_two_metres(qtbot) -> None:
         assert button.height() >= 60, button.text()
 
 
-def test_alarm_stays_until_cleared_or_acknowledged(qtbot) -> None:
+def test_alarm_stays_until_cleared_and_acknowledging_only_silences_it(qtbot) -> None:
     screen = _screen(qtbot)
     banner = screen.alarm_banner
     assert not banner.isVisible()
@@ -106,4 +112,17 @@ def test_alarm_stays_until_cleared_or_acknowledged(qtbot) -> None:
     assert banner.isVisible()
     assert banner.message.text().startswith("WARNING")
     banner.ack_button.click()
+    # acknowledged: silenced, but still there until the sink reports back
+    assert banner.isVisible()
+    assert banner.message.text().startswith("ACKNOWLEDGED — still active")
+    screen.show_status(StatusUpdate(level=StatusLevel.INFO, source="sink", message="sink ok"))
     assert not banner.isVisible()
+
+
+def test_reset_counts_asks_instead_of_resetting(qtbot, make_inspection) -> None:
+    screen = _screen(qtbot)
+    screen.show_inspection(make_inspection(Verdict.PASS, seq=0))
+    assert screen.reset_button.text() == "Reset counts…"  # the ellipsis: it asks first
+    with qtbot.waitSignal(screen.resetRequested):
+        screen.reset_button.click()
+    assert screen.counters.total.value.text() == "1"  # nothing zeroed by the button itself

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import cv2
@@ -54,6 +55,29 @@ def test_run_headless_prints_counts_and_truth(capsys, lineside_home: Path):
     assert (lineside_home / "data" / "models" / "demo" / "label.label.png").is_file()
     assert rc == (1 if data["error"] or t["fp"] or t["fn"] else 0)
     assert (lineside_home / "data" / "results.sqlite").exists()
+
+
+def test_run_twice_on_one_data_folder_goes_on_without_false_rejects(
+    capsys, tmp_path: Path, lineside_home: Path
+):
+    recipe = str(codes_only_recipe(tmp_path))
+    _, first, _ = run_cli(
+        capsys, "run", "--headless", "--recipe", recipe, "--parts", "30", "--json"
+    )
+    rc, second, _ = run_cli(
+        capsys, "run", "--headless", "--recipe", recipe, "--parts", "30", "--json"
+    )
+    assert first["part_numbers"] == {"first": 1, "last": 30}
+    assert second["part_numbers"] == {"first": 31, "last": 60}
+    assert second["parts"] == 30
+    assert second["vs_truth"]["fp"] == 0, second["vs_truth"]["false_alarms"]
+    assert rc == (1 if second["error"] or second["vs_truth"]["fn"] else 0)
+    with sqlite3.connect(lineside_home / "data" / "results.sqlite") as conn:
+        rows, distinct = conn.execute(
+            "SELECT COUNT(*), COUNT(DISTINCT part_seq) FROM inspections WHERE station = ?",
+            ("demo-station",),
+        ).fetchone()
+    assert rows == distinct == 60
 
 
 def test_run_refuses_a_broken_recipe_with_exit_2(capsys, tmp_path: Path):

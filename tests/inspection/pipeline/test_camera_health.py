@@ -39,3 +39,17 @@ def test_identical_frames_in_a_row_are_frozen_and_changing_ones_are_not():
     assert out[:2] == [None, None] and out[2] is not None and "frozen" in out[2]
     never = CameraHealth("c", CameraHealthSettings(frozen_frames=0))
     assert all(never.frame(frame(1), i * MS) is None for i in range(100))
+
+
+def test_a_reopened_camera_delivers_again_only_once_a_frozen_picture_moves():
+    h = CameraHealth("c", CameraHealthSettings(frozen_frames=3))
+    h.opened(0)
+    assert not h.delivering()  # open, but nothing came yet
+    h.frame(frame(1), 1 * MS)
+    assert h.delivering()
+    assert [h.frame(frame(1), (2 + i) * MS) for i in range(2)][-1] is not None  # frozen
+    h.opened(10 * MS)
+    h.frame(frame(1), 11 * MS)
+    assert not h.delivering()  # the same picture after reconnecting proves nothing
+    h.frame(frame(2), 12 * MS)
+    assert h.delivering()

@@ -107,7 +107,7 @@ def test_ledger_fails_a_repeat_and_forgets_on_reset():
     b = led.check(inspection(1, result(Verdict.PASS, keys=("SN1",))))
     c = led.check(inspection(2, result(Verdict.FAIL, "bad format", keys=("SN1",))))
     assert a.verdict is Verdict.PASS
-    assert b.verdict is Verdict.FAIL and "duplicate serial 'SN1' (first seen on part 0)" in b.reason
+    assert b.verdict is Verdict.FAIL and "duplicate serial 'SN1' (first seen on part 1)" in b.reason
     assert c.verdict is Verdict.FAIL and "bad format" in c.reason and "duplicate" in c.reason
     led.reset()
     assert led.check(inspection(3, result(Verdict.PASS, keys=("SN1",)))).verdict is Verdict.PASS

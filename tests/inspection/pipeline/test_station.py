@@ -200,7 +200,7 @@ def test_duplicate_serial_fails_the_later_part_whatever_the_worker_count(collect
     run_to_end(station)
     v = [i.verdict for i in collector.inspections]
     assert v == [Verdict.PASS] * 4 + [Verdict.FAIL, Verdict.PASS]
-    assert "duplicate serial 'S1' (first seen on part 1)" in collector.inspections[4].reason
+    assert "duplicate serial 'S1' (first seen on part 2)" in collector.inspections[4].reason
     # a new shift forgets the serials
     station.reset_counts()
     assert station.counters().parts == 0

@@ -15,7 +15,7 @@ import zxingcpp
 
 from inspection.errors import SourceError
 from inspection.recipe import SIMULATED_DEFECTS, SyntheticSourceSettings
-from inspection.sources.base import Source
+from inspection.sources.base import ResumableLine, Source
 from inspection.sources.synthetic import SyntheticLine, write_simulation
 from inspection.sources.synthetic_render import CODE_ZONE, LABEL_ZONE, SURFACE_ZONE, Rect
 
@@ -248,6 +248,43 @@ def test_read_ends_after_parts_and_needs_open() -> None:
     assert [f.seq for f in frames if f is not None] == [0, 1, 2]
     assert line.read(timeout_s=1.0) is None
     line.close()
+
+
+def test_a_resumed_line_makes_new_parts_with_new_serials() -> None:
+    fresh = SyntheticLine(settings(parts=3))
+    fresh.open()
+    made = [f.truth for f in iter(lambda: fresh.read(timeout_s=1.0), None)]
+    fresh.close()
+
+    line = SyntheticLine(settings(parts=3))
+    assert isinstance(line, ResumableLine)
+    line.resume_after(2)
+    line.open()
+    first = line.read(timeout_s=1.0)
+    assert first is not None and first.truth is not None
+    line.close()  # a reconnect goes on too, it does not start the run again
+    line.open()
+    rest = [f.truth for f in iter(lambda: line.read(timeout_s=1.0), None)]
+    line.close()
+
+    resumed = [first.truth, *rest]
+    assert [t.part_index for t in resumed] == [3, 4, 5]  # the run's 3 parts, after part 2
+    assert [t.part_index for t in made] == [0, 1, 2]
+    assert not {t.serial for t in resumed} & {t.serial for t in made}
+    assert resumed[0] == line.truth(3)  # the same part 3 as any run of this seed makes
+
+
+def test_a_resumed_video_line_shows_only_later_packs() -> None:
+    line = SyntheticLine(settings(mode="video", parts=2, speed_px_per_frame=120.0, seed=4))
+    line.resume_after(5)
+    line.open()
+    seen = set()
+    while (frame := line.read(timeout_s=1.0)) is not None:
+        if frame.truth is not None:
+            seen.add(frame.truth.part_index)
+    line.close()
+    assert seen == {6, 7}
+    assert line.next_part == 8
 
 
 def test_pacing_raises_timeout_when_the_next_frame_is_later() -> None:

@@ -1,0 +1,160 @@
+"""The operator screen fits 1280×720 and up with nothing hidden, cut or overlapping (DESIGN §8).
+
+The whole main window (menu bar, toolbar, the status bar with the batch bar) at 1280×720,
+1366×768 and 1920×1080, with and without an alarm banner, with the operator stylesheet.
+"""
+
+from __future__ import annotations
+
+import itertools
+import socket
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QPoint, QRect, QSize
+from PySide6.QtGui import QFontMetrics
+from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QWidget
+from support.windows import close_window, open_window
+
+from app import theme
+from app.main_window import MainWindow
+from inspection.paths import demo_recipe, resources_dir
+from inspection.types import Verdict
+
+SIZES = [(1920, 1080), (1280, 720), (1366, 768)]  # shrinking, then growing again
+LONG_REASON = "surface: defect found at 2 spots (largest 3.1 mm², score 0.83)"
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _recipe(tmp_path: Path, *, camera_lost: bool) -> Path:
+    """The demo recipe (its label checks a batch: the batch bar shows); ``camera_lost``: its
+    camera is an HTTP camera nobody serves, so the started station raises a real alarm."""
+    text = demo_recipe().read_text(encoding="utf-8")
+    if camera_lost:
+        start = text.index("    source:\n      type: synthetic")
+        end = text.index("trigger:")
+        url = f"http://127.0.0.1:{_closed_port()}/video.mjpg"
+        text = text[:start] + f"    source:\n      type: http\n      url: {url}\n" + text[end:]
+    path = tmp_path / "demo.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _settle() -> None:
+    for _ in range(4):
+        QApplication.processEvents()
+
+
+def _rect_in(window: QWidget, widget: QWidget) -> QRect:
+    return QRect(widget.mapTo(window, QPoint(0, 0)), widget.size())
+
+
+def _visible(widgets: list[QWidget]) -> list[QWidget]:
+    return [w for w in widgets if w.isVisible()]
+
+
+def _describe(widget: QWidget) -> str:
+    text = widget.text() if isinstance(widget, QLabel | QPushButton) else ""
+    return f"{type(widget).__name__}({widget.objectName() or text!r})"
+
+
+def _check_layout(window: MainWindow, size: tuple[int, int], *, alarm: bool) -> None:
+    screen = window.screen_widget
+    assert window.size() == QSize(*size), "the window must not need more than the screen"
+    whole = window.rect()
+    banner = screen.alarm_banner
+    assert banner.isVisible() is alarm
+    strip_tiles = screen.strip.tiles()
+    tiles = screen.counters.tiles()
+    buttons = _visible(screen.buttons())
+    status_labels = screen.status.labels()
+
+    # the big blocks: inside the window, none over another
+    middle = [screen.live_view, screen.lamp, screen.counters]
+    blocks = _visible([*buttons, banner, *middle, screen.strip, screen.status, window.batch_bar])
+    assert window.batch_bar.isVisible()  # the demo checks a batch
+    for widget in blocks:
+        rect = _rect_in(window, widget)
+        assert whole.contains(rect), f"{_describe(widget)} {rect} is outside {whole} at {size}"
+        assert rect.width() > 0 and rect.height() > 0, _describe(widget)
+    for a, b in itertools.combinations(blocks, 2):
+        assert not _rect_in(window, a).intersects(_rect_in(window, b)), (
+            f"{_describe(a)} overlaps {_describe(b)} at {size}"
+        )
+    for group in (tiles, strip_tiles):
+        for a, b in itertools.combinations(group, 2):
+            assert not _rect_in(window, a).intersects(_rect_in(window, b))
+        for tile in group:
+            assert whole.contains(_rect_in(window, tile)), f"{_describe(tile)} at {size}"
+
+    # nothing cut: every text at least as big as it needs
+    uncut: list[QWidget] = [*buttons, window.batch_bar.button, *status_labels[:3]]
+    for tile in tiles:
+        uncut += [tile.value, tile.caption]
+    uncut += [tile.text for tile in strip_tiles]
+    if alarm:
+        uncut.append(banner.ack_button)
+    for widget in uncut:
+        hint = widget.minimumSizeHint()
+        assert widget.width() >= hint.width() and widget.height() >= hint.height(), (
+            f"{_describe(widget)} {widget.size()} < {hint} at {size}"
+        )
+        assert whole.contains(_rect_in(window, widget)), f"{_describe(widget)} at {size}"
+    for tile in strip_tiles:  # the reason: two whole lines of text
+        lines = tile.reason.text().split("\n")
+        metrics = tile.reason.fontMetrics()
+        assert tile.reason.height() >= len(lines) * metrics.lineSpacing()
+        assert all(metrics.horizontalAdvance(line) <= tile.reason.width() for line in lines)
+    verdict = screen.lamp.verdict_label
+    assert QFontMetrics(verdict.font()).horizontalAdvance("ERROR") <= verdict.width()
+    assert verdict.height() >= QFontMetrics(verdict.font()).height()
+    reason = screen.lamp.reason_label
+    assert reason.heightForWidth(reason.width()) <= reason.height(), f"lamp reason cut at {size}"
+    assert screen.lamp.part_label.heightForWidth(screen.lamp.part_label.width()) <= (
+        screen.lamp.part_label.height()
+    )
+
+    # read from two metres, touched with gloves
+    for button in [*buttons, window.batch_bar.button] + ([banner.ack_button] if alarm else []):
+        assert button.height() >= theme.BUTTON_MIN_PX, _describe(button)
+    assert verdict.font().pixelSize() >= 80
+    assert screen.strip.tiles()[0].reason.font().pixelSize() >= 14
+    assert status_labels[0].font().pixelSize() >= 16
+    if size[1] >= 1080:
+        assert screen.counters.total.value.font().pixelSize() >= 48
+        assert verdict.font().pixelSize() >= 120
+        assert screen.strip.tiles()[0].reason.font().pixelSize() >= 18
+        assert status_labels[0].font().pixelSize() >= 18
+    # "Reset counts…" is well away from START/STOP
+    reset = _rect_in(window, screen.reset_button)
+    start = _rect_in(window, screen.start_stop_button)
+    assert start.left() - reset.right() >= 2 * theme.BUTTON_MIN_PX
+
+
+@pytest.mark.parametrize("alarm", [False, True], ids=["no-alarm", "alarm"])
+def test_the_operator_screen_fits_small_and_large_monitors(
+    qtbot, tmp_path: Path, make_inspection, alarm: bool
+) -> None:
+    window = open_window(
+        qtbot, _recipe(tmp_path, camera_lost=alarm), start=alarm, size=(1920, 1080)
+    )
+    window.setStyleSheet((resources_dir() / "style" / "operator.qss").read_text("utf-8"))
+    screen = window.screen_widget
+    if alarm:
+        # a real one: the station cannot open its camera
+        qtbot.waitUntil(lambda: screen.alarm_banner.isVisible(), timeout=20_000)
+    for seq, verdict in enumerate([Verdict.PASS, Verdict.FAIL, Verdict.ERROR, Verdict.FAIL] * 3):
+        reason = "" if verdict is Verdict.PASS else LONG_REASON
+        screen.show_inspection(make_inspection(verdict, reason, seq=seq))
+    assert screen.lamp.verdict_label.text() == "FAIL"
+
+    for size in SIZES:
+        window.resize(*size)
+        _settle()
+        _check_layout(window, size, alarm=alarm)
+    close_window(qtbot, window)

@@ -1,0 +1,106 @@
+"""The strip of last parts: readable reasons, still under the pointer, a touch opens the part."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QPoint, Qt
+from PySide6.QtGui import QFont, QFontMetrics
+from PySide6.QtWidgets import QApplication
+
+from app.operator_screen import OperatorScreen
+from app.part_strip import HOVER_PAUSE_MS, wrap_lines
+from inspection.types import Verdict
+
+REASON = "surface: defect found at 2 spots (largest 3.1 mm², score 0.83)"
+
+
+def _screen(qtbot, size=(1280, 720)) -> OperatorScreen:
+    screen = OperatorScreen()
+    qtbot.addWidget(screen)
+    screen.resize(*size)
+    screen.show()
+    qtbot.waitExposed(screen)
+    return screen
+
+
+def test_wrap_lines_breaks_at_spaces_and_cuts_only_the_last_line(qapp) -> None:
+    font = QFont()
+    font.setPixelSize(18)
+    metrics = QFontMetrics(font)
+    width = metrics.horizontalAdvance("surface: defect found")
+    lines = wrap_lines(REASON, metrics, width, 2)
+    assert lines[0] == "surface: defect found"
+    assert len(lines) == 2 and lines[1].endswith("…")
+    assert all(metrics.horizontalAdvance(line) <= width for line in lines)
+    assert wrap_lines("short", metrics, width, 2) == ["short"]
+    assert wrap_lines("", metrics, width, 2) == []
+    long_word = wrap_lines("x" * 200, metrics, width, 2)
+    assert len(long_word) == 2 and all(metrics.horizontalAdvance(s) <= width for s in long_word)
+
+
+def test_reasons_wrap_on_two_lines_at_a_readable_size(qtbot, make_inspection) -> None:
+    screen = _screen(qtbot, (1920, 1080))
+    screen.show_inspection(make_inspection(Verdict.FAIL, "surface: defect found at 2 spots"))
+    tile = screen.strip.tiles()[0]
+    assert tile.reason.font().pixelSize() >= 18
+    assert tile.reason.text().replace("\n", " ") == "surface: defect found at 2 spots"
+    assert "\n" in tile.reason.text()  # did not fit one line: wrapped, not cut
+    assert screen.status.fps.font().pixelSize() >= 18
+
+
+def test_touching_a_tile_opens_that_part(qtbot, make_inspection) -> None:
+    screen = _screen(qtbot)
+    parts = [make_inspection(Verdict.FAIL, REASON, seq=seq) for seq in range(3)]
+    for inspection in parts:
+        screen.show_inspection(inspection)
+    tiles = screen.strip.tiles()
+    with qtbot.waitSignal(screen.partOpened) as opened:
+        qtbot.mouseClick(tiles[1], Qt.MouseButton.LeftButton)
+    assert opened.args[0] is parts[1]  # newest first: the second tile is part 1
+    with qtbot.waitSignal(screen.strip.partClicked) as clicked:
+        qtbot.mouseClick(tiles[2].reason, Qt.MouseButton.LeftButton)  # on its text too
+    assert clicked.args[0] is parts[0]
+    # an empty tile opens nothing
+    with qtbot.assertNotEmitted(screen.partOpened):
+        qtbot.mouseClick(tiles[5], Qt.MouseButton.LeftButton)
+
+
+def test_the_strip_stands_still_under_the_pointer(qtbot, make_inspection) -> None:
+    screen = _screen(qtbot)
+    strip = screen.strip
+    for seq in range(3):
+        screen.show_inspection(make_inspection(Verdict.FAIL, f"reason of part {seq}", seq=seq))
+    tile = strip.tiles()[0]
+    assert tile.text.text() == "#3 FAIL" and tile.toolTip() == "reason of part 2"
+
+    qtbot.mouseMove(tile, QPoint(10, 10))
+    qtbot.waitUntil(lambda: strip.paused)
+    for seq in range(3, 5):
+        screen.show_inspection(make_inspection(Verdict.PASS, seq=seq))
+    # what the pointer is on did not change under it; the counts and lamp went on
+    assert tile.text.text() == "#3 FAIL" and tile.toolTip() == "reason of part 2"
+    assert screen.lamp.part_seq == 4
+    assert screen.counters.counts.parts == 5
+    assert strip.paused_mark.isVisible()
+    assert strip.paused_mark.text() == "paused — 2 new"
+    with qtbot.waitSignal(screen.partOpened) as opened:
+        qtbot.mouseClick(tile, Qt.MouseButton.LeftButton)
+    assert opened.args[0].part_seq == 2  # the part the operator saw
+
+    # the pointer leaves (sent by hand: QTest's offscreen moves do not always deliver Leave)
+    QApplication.sendEvent(strip, QEvent(QEvent.Type.Leave))
+    assert not strip.paused
+    assert tile.text.text() == "#5 PASS"
+    assert not strip.paused_mark.isVisible()
+
+
+def test_a_parked_pointer_does_not_stop_the_strip_for_ever(qtbot, make_inspection) -> None:
+    # a touch screen leaves the pointer where the last touch was
+    screen = _screen(qtbot)
+    strip = screen.strip
+    screen.show_inspection(make_inspection(Verdict.PASS, seq=0))
+    qtbot.mouseMove(strip.tiles()[0], QPoint(10, 10))
+    qtbot.waitUntil(lambda: strip.paused)
+    screen.show_inspection(make_inspection(Verdict.FAIL, "late", seq=1))
+    assert strip.tiles()[0].text.text() == "#1 PASS"
+    qtbot.waitUntil(lambda: not strip.paused, timeout=HOVER_PAUSE_MS + 2000)
+    assert strip.tiles()[0].text.text() == "#2 FAIL"
