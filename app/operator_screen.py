@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QResizeEvent, QShowEvent
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLayout, QPushButton, QVBoxLayout, QWidget
 
 from app import theme
 from app.counter_board import CounterBoard, Counts
@@ -154,6 +154,9 @@ class OperatorScreen(QWidget):
         else:
             self.recipe_label.setText(f"{recipe.name}  v{recipe.version}")
             self.station_label.setText(f"station {recipe.station}")
+        # longer names need room: the header's nested layouts keep their old sums until told
+        self.fit_to_size(force=True)
+        self.layout().activate()
         self.live_view.set_source(station.newest_frame if station is not None else None, recipe)
         self.lamp.clear()
         self.strip.clear()
@@ -269,10 +272,9 @@ class OperatorScreen(QWidget):
         for child in self.findChildren(QWidget, options=Qt.FindChildOption.FindDirectChildrenOnly):
             child.updateGeometry()  # the screen's layout caches its children's old size hints
         layout = self.layout()
-        for i in range(layout.count()):
-            inner = layout.itemAt(i).layout()  # header, middle: they cache their own sums
-            if inner is not None:
-                inner.invalidate()
+        # every nested layout (header, names, middle...) caches its own sums
+        for inner in layout.findChildren(QLayout):
+            inner.invalidate()
         layout.invalidate()
         need = layout.minimumSize()
         height = need.height()

@@ -593,7 +593,11 @@ class Station:
                 self._last_simulated = truth.part_index
         run_alarm = self._reject_run.add(inspection.verdict)
         if run_alarm is not None:
-            self._status(run_alarm.level, run_alarm.source, run_alarm.message)
+            # the screen's count goes up with every reject; the log hears of the run when it
+            # starts, each time it grows by as much again, and when it ends
+            limit = self._reject_run.limit
+            quiet = run_alarm.level is StatusLevel.ALARM and self._reject_run.run % limit != 0
+            self._status(run_alarm.level, run_alarm.source, run_alarm.message, quiet=quiet)
         if self._store is not None:
             # the line hears of a part only once its record is committed
             try:
@@ -619,9 +623,15 @@ class Station:
             log.exception("result sink %r failed", fn)
             self._status(StatusLevel.WARNING, "sink", f"a result receiver failed: {exc}")
 
-    def _status(self, level: StatusLevel, source: str, message: str) -> None:
+    def _status(
+        self, level: StatusLevel, source: str, message: str, *, quiet: bool = False
+    ) -> None:
+        """Publish a status; ``quiet``: a refresh of an alarm already logged (debug level)."""
         update = StatusUpdate(level=level, source=source, message=message, t_ns=time.monotonic_ns())
-        (log.warning if level is StatusLevel.ALARM else log.info)("%s: %s", source, message)
+        if quiet:
+            log.debug("%s: %s", source, message)
+        else:
+            (log.warning if level is StatusLevel.ALARM else log.info)("%s: %s", source, message)
         # the book first: a screen woken by this update reads the book and finds it there
         self._alarms.update(update, time.time())
         with self._listeners_lock:

@@ -54,7 +54,12 @@ def test_runs_a_folder_line_then_stops_without_leftover_threads(qtbot, folder_re
     assert window.control.running
     assert screen.start_stop_button.text() == "STOP"
 
-    qtbot.waitUntil(lambda: screen.counters.counts.parts > 5, timeout=20_000)
+    # the lamp waits for the first part shown after the station was set (the counts may be
+    # ahead: parts inspected while the window took the new station)
+    qtbot.waitUntil(
+        lambda: screen.counters.counts.parts > 5 and screen.lamp.verdict_label.text() != "—",
+        timeout=20_000,
+    )
     # blank images carry no code: every part is a reject with the tool's reason
     assert screen.lamp.verdict_label.text() == "FAIL"
     assert screen.lamp.reason_label.text()

@@ -6,10 +6,10 @@ from app.part_strip import STRIP_LENGTH
 from inspection.types import StatusLevel, StatusUpdate, Verdict
 
 
-def _screen(qtbot) -> OperatorScreen:
+def _screen(qtbot, size: tuple[int, int] = (1920, 1080)) -> OperatorScreen:
     screen = OperatorScreen()
     qtbot.addWidget(screen)
-    screen.resize(1920, 1080)
+    screen.resize(*size)
     screen.show()
     qtbot.waitExposed(screen)
     return screen
@@ -126,3 +126,15 @@ def test_reset_counts_asks_instead_of_resetting(qtbot, make_inspection) -> None:
     with qtbot.waitSignal(screen.resetRequested):
         screen.reset_button.click()
     assert screen.counters.total.value.text() == "1"  # nothing zeroed by the button itself
+
+
+def test_recipe_and_station_names_are_never_cut(qtbot) -> None:
+    from inspection.paths import demo_recipe
+    from inspection.pipeline.station import Station
+    from inspection.recipe import load_recipe
+
+    screen = _screen(qtbot, (1366, 700))
+    screen.set_station(Station(load_recipe(demo_recipe()), store_results=False))
+    qtbot.waitUntil(lambda: screen.station_label.text() == "station demo-station")
+    for label in (screen.recipe_label, screen.station_label):
+        assert label.width() >= label.sizeHint().width(), label.text()
