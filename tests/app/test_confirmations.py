@@ -10,6 +10,8 @@ import shiboken6
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import QApplication, QLineEdit, QMainWindow, QMenu, QMessageBox
+from support.pipeline_tools import good_part_image
+from support.recipes import BAY, MANUAL, write_recipe
 from support.windows import close_window, open_window
 
 from app import confirm
@@ -17,32 +19,8 @@ from app.recipe_saving import next_version
 from app.teach_dialog import Phase
 from inspection.paths import demo_recipe, resources_dir, user_paths
 from inspection.pipeline.teaching import teach_label
-from inspection.recipe import SyntheticSourceSettings, load_recipe
-from inspection.sources.synthetic import SyntheticLine
+from inspection.recipe import load_recipe
 from inspection.types import Frame
-
-BAY = """
-schema_version: 1
-name: bay
-cameras:
-  - id: cam1
-    source: {type: synthetic, seed: 3, mode: video, rate_hz: 20, width: 640, height: 480}
-    health: {frozen_frames: 0}
-"""
-
-MANUAL = """
-schema_version: 1
-name: manual
-cameras:
-  - id: cam1
-    source: {type: synthetic, seed: 3, rate_hz: 20}
-trigger: {type: software, timeout_s: 1.0}
-tools:
-  - id: serial
-    type: codes
-    roi: {x: 588, y: 232, w: 484, h: 420}
-    formats: [DataMatrix, Code128]
-"""
 
 
 @pytest.fixture
@@ -60,9 +38,7 @@ def boxes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
 
 
 def _recipe_file(tmp_path: Path, text: str = BAY, name: str = "bay") -> Path:
-    path = tmp_path / f"{name}.yaml"
-    path.write_text(text, encoding="utf-8")
-    return path
+    return write_recipe(tmp_path, text, name)
 
 
 def _answer_box(qtbot, act) -> dict[str, object]:
@@ -314,16 +290,6 @@ def test_next_version_stays_within_the_recipe_limit() -> None:
 # ---- teaching --------------------------------------------------------------------------------
 
 
-def _good_image() -> np.ndarray:
-    recipe = load_recipe(demo_recipe())
-    source = recipe.cameras[0].source
-    assert isinstance(source, SyntheticSourceSettings)
-    line = SyntheticLine(source, recipe.cameras[0].id)
-    for index in range(50):
-        image, truth = line.render_part(index)
-        if truth.is_good:
-            return image
-    raise AssertionError("no good part among the first 50")
 
 
 def test_teach_label_from_frame_asks_before_replacing_a_taught_label(
@@ -331,7 +297,7 @@ def test_teach_label_from_frame_asks_before_replacing_a_taught_label(
 ) -> None:
     window = open_window(qtbot, demo_recipe(), start=False)
     recipe = load_recipe(demo_recipe())
-    image = _good_image()
+    image = good_part_image(load_recipe(demo_recipe()))
     frame = Frame(camera="cam1", seq=1, t_ns=0, image=image)
     teaching = window.label_teaching
 
@@ -356,7 +322,7 @@ def test_teach_label_from_frame_asks_before_replacing_a_taught_label(
 def test_teaching_again_names_the_model_replaced(qtbot, questions, boxes) -> None:
     window = open_window(qtbot, demo_recipe(), start=False)
     recipe = load_recipe(demo_recipe())
-    teach_label(recipe, "label", user_paths().ensure(), _good_image())
+    teach_label(recipe, "label", user_paths().ensure(), good_part_image(load_recipe(demo_recipe())))
     dialog = window.open_teach_dialog()
     assert dialog is not None
     for tool_id, box in dialog.tool_boxes.items():

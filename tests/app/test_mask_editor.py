@@ -6,26 +6,17 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QPoint, Qt
+from support.recipes import BAY, write_recipe
 from support.windows import close_window, open_window
 
 from inspection.paths import demo_recipe, user_paths
 from inspection.recipe import load_recipe
 
-RECIPE = """
-schema_version: 1
-name: bay
-cameras:
-  - id: cam1
-    source: {type: synthetic, seed: 3, mode: video, rate_hz: 20, width: 640, height: 480}
-    health: {frozen_frames: 0}
-"""
-
 
 def test_drawn_mask_is_saved_and_blacks_out_the_live_frames(
     qtbot, tmp_path: Path, questions
 ) -> None:
-    path = tmp_path / "bay.yaml"
-    path.write_text(RECIPE, encoding="utf-8")
+    path = write_recipe(tmp_path, BAY, "bay")
     window = open_window(qtbot, path, start=True)
     qtbot.waitUntil(
         lambda: window.station is not None and window.station.newest_frame() is not None

@@ -10,6 +10,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from support.recipes import MANUAL, write_recipe
 from support.windows import close_window, open_window
 
 from app.counter_board import Counts
@@ -17,22 +18,6 @@ from app.operator_screen import OperatorScreen
 from app.verdict_lamp import ordinal
 from inspection.pipeline.counters import CountersSnapshot
 from inspection.types import Inspection, Verdict
-
-MANUAL = """
-schema_version: 1
-name: manual
-station: counting-station
-cameras:
-  - id: cam1
-    source: {type: synthetic, seed: 3, rate_hz: 20}
-trigger: {type: software, timeout_s: 1.0}
-tools:
-  - id: serial
-    type: codes
-    roi: {x: 588, y: 232, w: 484, h: 420}
-    formats: [DataMatrix, Code128]
-    min_count: 2
-"""
 
 
 class _Published:
@@ -85,8 +70,7 @@ def test_snapshot_rules() -> None:
 def test_total_is_the_lamps_count_number_through_parts_polls_and_a_reset(
     qtbot, tmp_path: Path, rounds: int
 ) -> None:
-    path = tmp_path / "manual.yaml"
-    path.write_text(MANUAL, encoding="utf-8")
+    path = write_recipe(tmp_path, MANUAL, "manual")
     window = open_window(qtbot, path, start=True)
     screen = window.screen_widget
     station = window.station

@@ -5,12 +5,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtWidgets import QMessageBox
+from support.pipeline_tools import good_part_image
 
 from app.main_window import MainWindow
 from inspection.paths import demo_recipe, user_paths
 from inspection.pipeline.station import Station
-from inspection.recipe import Recipe, SyntheticSourceSettings, load_recipe
-from inspection.sources.synthetic import SyntheticLine
+from inspection.recipe import Recipe, load_recipe
 from inspection.types import Frame
 
 
@@ -51,15 +51,6 @@ def _close(qtbot, window: MainWindow) -> None:
     assert not window.jobs.running()
 
 
-def _good_part_image(recipe: Recipe) -> np.ndarray:
-    source = recipe.cameras[0].source
-    assert isinstance(source, SyntheticSourceSettings)
-    line = SyntheticLine(source, recipe.cameras[0].id)
-    for index in range(50):
-        image, truth = line.render_part(index)
-        if truth.is_good:
-            return image
-    raise AssertionError("no good part among the first 50 of the simulated line")
 
 
 def test_teaches_the_label_from_a_rendered_frame(qtbot, messages) -> None:
@@ -69,7 +60,7 @@ def test_teaches_the_label_from_a_rendered_frame(qtbot, messages) -> None:
     assert not reference.exists()
 
     with qtbot.waitSignal(window.label_teaching.taught, timeout=30_000) as taught:
-        job = window.label_teaching.teach(recipe, "label", _good_part_image(recipe))
+        job = window.label_teaching.teach(recipe, "label", good_part_image(recipe))
     assert taught.args == ["label", reference]
     assert reference.is_file()
     assert job.done and job.result() == reference

@@ -5,29 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
+from support.recipes import MANUAL, write_recipe
 from support.windows import close_window, open_window
 
 from inspection.paths import demo_recipe
 
-RECIPE = """
-schema_version: 1
-name: manual
-cameras:
-  - id: cam1
-    source: {type: synthetic, seed: 3, rate_hz: 20}
-trigger: {type: software, timeout_s: 1.0}
-tools:
-  - id: serial
-    type: codes
-    roi: {x: 588, y: 232, w: 484, h: 420}
-    formats: [DataMatrix, Code128]
-    min_count: 2
-"""
-
 
 def test_trigger_button_takes_one_part_per_press(qtbot, tmp_path: Path) -> None:
-    path = tmp_path / "manual.yaml"
-    path.write_text(RECIPE, encoding="utf-8")
+    path = write_recipe(tmp_path, MANUAL, "manual")
     window = open_window(qtbot, path, start=True)
     screen = window.screen_widget
     button = screen.trigger_button

@@ -11,11 +11,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from support.pipeline_tools import AlarmClock, BrightnessTool
+from support.pipeline_tools import one_camera_station
 
-from inspection.paths import user_paths
-from inspection.pipeline.station import Station
-from inspection.recipe import parse_recipe
 from inspection.simulators.peers import running_peer
 from inspection.types import StatusLevel, Verdict
 
@@ -29,23 +26,7 @@ def wait_until(what: str, ok: Callable[[], bool], timeout_s: float) -> None:
 
 def test_a_lost_mjpeg_camera_alarm_clears_itself_once_the_camera_is_back():
     with running_peer("mjpeg", width=320, height=240, fps=25) as peer:
-        recipe = parse_recipe(
-            {
-                "name": "alarms",
-                "cameras": [
-                    {"id": "cam", "source": {"type": "http", "url": peer.url, "timeout_s": 2.0}}
-                ],
-                "trigger": {"type": "software", "timeout_s": 0.5},
-                "pipeline": {"workers": 1},
-            }
-        )
-        station = Station(
-            recipe,
-            paths=user_paths(),
-            make_tools=lambda: [BrightnessTool(camera="cam", minimum=0)],
-        )
-        clock = AlarmClock()
-        station.add_listener(clock)
+        station, clock = one_camera_station({"type": "http", "url": peer.url, "timeout_s": 2.0})
         station.start()
         try:
             wait_until("camera connected", lambda: station.camera_connected("cam"), 15.0)

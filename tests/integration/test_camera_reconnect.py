@@ -17,12 +17,11 @@ from typing import Any
 
 import pytest
 from support.gige_peer import running_fake_camera
-from support.pipeline_tools import AlarmClock, BrightnessTool
+from support.pipeline_tools import AlarmClock, one_camera_station
 from support.stream_peers import require_rtsp_peer
 
 from inspection.paths import user_paths
 from inspection.pipeline.station import Station
-from inspection.recipe import parse_recipe
 from inspection.simulators.peers import running_peer
 from inspection.types import StatusLevel, Verdict
 
@@ -51,21 +50,7 @@ def lose_and_recover(
 ) -> float:
     """Run the scenario; returns seconds from the server's return until the camera delivers
     frames to the station again."""
-    recipe = parse_recipe(
-        {
-            "name": "reconnect",
-            "cameras": [{"id": "cam", "source": source}],
-            "trigger": {"type": "software", "timeout_s": 0.5},
-            "pipeline": {"workers": 1},
-        }
-    )
-    station = Station(
-        recipe,
-        paths=user_paths(),
-        make_tools=lambda: [BrightnessTool(camera="cam", minimum=0)],
-    )
-    clock = AlarmClock()
-    station.add_listener(clock)
+    station, clock = one_camera_station(source)
     with starting():  # the station's threads inherit where they were started (namespace)
         station.start()
     try:

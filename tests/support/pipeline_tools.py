@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -186,3 +187,40 @@ class AlarmClock(Collector):
                 left = deadline - time.monotonic()
                 assert left > 0, f"no {level} '{text}' within {timeout_s} s: {self.stamped}"
                 self.changed.wait(left)
+
+
+def one_camera_station(source: dict[str, object]) -> tuple[Any, AlarmClock]:
+    """A software-triggered Station on one real camera ``cam`` (recorded under the test's
+    LINESIDE_HOME) that passes every frame, and the AlarmClock listening to it (not started)."""
+    from inspection.paths import user_paths
+    from inspection.pipeline.station import Station
+
+    recipe = parse_recipe(
+        {
+            "name": "one-camera",
+            "cameras": [{"id": "cam", "source": source}],
+            "trigger": {"type": "software", "timeout_s": 0.5},
+            "pipeline": {"workers": 1},
+        }
+    )
+    station = Station(
+        recipe, paths=user_paths(), make_tools=lambda: [BrightnessTool(camera="cam", minimum=0)]
+    )
+    clock = AlarmClock()
+    station.add_listener(clock)
+    return station, clock
+
+
+def good_part_image(recipe: Any) -> np.ndarray:
+    """The first good part the recipe's simulated camera makes (triggered-mode frame)."""
+    from inspection.recipe import SyntheticSourceSettings
+    from inspection.sources.synthetic import SyntheticLine
+
+    source = recipe.cameras[0].source
+    assert isinstance(source, SyntheticSourceSettings)
+    line = SyntheticLine(source, recipe.cameras[0].id)
+    for index in range(50):
+        image, truth = line.render_part(index)
+        if truth.is_good:
+            return image
+    raise AssertionError("no good part among the first 50 of the simulated line")
