@@ -40,7 +40,7 @@ from inspection.sources.base import (
 from inspection.sources.registry import build_source
 from inspection.storage.archive import ImageArchive
 from inspection.storage.results import ResultsStore
-from inspection.storage.shift_record import ShiftRecord, read_shift_record, write_count_start
+from inspection.storage.shift_record import read_shift_record, write_count_start
 from inspection.tools.base import Tool
 from inspection.tools.registry import ToolContext, build_tool
 from inspection.types import (
@@ -175,44 +175,37 @@ class Station:
             )
         return first_part
 
-    def restore_record(self) -> ShiftRecord:
-        """Take up where the station's records stop: part numbers go on, and (once per Station)
-        the current count and the serials seen in it come back. Reads the results database, so
-        call it off the GUI thread; ``start`` calls it. StorageError when the records cannot be
-        read."""
-        if not self._store_results:
-            return ShiftRecord(next_part=self._next_part)
+    def restore_record(self) -> None:
+        """Take up where the station's records stop: part numbers go on, and the current count
+        and the serials seen in it come back. Reads the results database once per Station (after
+        that the station's own numbers are ahead of its records), so call it off the GUI thread;
+        ``start`` calls it. StorageError when the records cannot be read."""
+        if not self._store_results or self._record_restored:
+            return
         record = read_shift_record(
             (self._paths or user_paths()).results_db, self._recipe.station
         )
         with self._publish_lock:
-            # parts published but never recorded (the disk failed) still used their numbers
+            self._record_restored = True
             self._next_part = max(self._next_part, record.next_part)
-            if record.last_simulated_part is not None:
-                self._last_simulated = max(
-                    self._last_simulated if self._last_simulated is not None else -1,
-                    record.last_simulated_part,
-                )
-            if not self._record_restored:
-                self._record_restored = True
-                self._counters.restore(
-                    passed=record.passed,
-                    failed=record.failed,
-                    errors=record.errors,
-                    last_part=max(record.last_part, record.first_part - 1),
-                    first_part=record.first_part,
-                    count_started=record.count_started,
-                )
-                self._ledger.restore(record.serials)
-                if record.parts:
-                    log.info(
-                        "station %s: count goes on at %d parts (from part %d), next part %d",
-                        self._recipe.station,
-                        record.parts,
-                        record.first_part + 1,
-                        self._next_part + 1,
-                    )
-        return record
+            self._last_simulated = record.last_simulated_part
+            self._counters.restore(
+                passed=record.passed,
+                failed=record.failed,
+                errors=record.errors,
+                last_part=max(record.last_part, record.first_part - 1),
+                first_part=record.first_part,
+                count_started=record.count_started,
+            )
+            self._ledger.restore(record.serials)
+        if record.parts:
+            log.info(
+                "station %s: count goes on at %d parts (from part %d), next part %d",
+                self._recipe.station,
+                record.parts,
+                record.first_part + 1,
+                self._next_part + 1,
+            )
 
     def camera_connected(self, camera: str) -> bool:
         """Whether the camera is open and (free-running ones) delivering frames; False before

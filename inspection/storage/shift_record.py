@@ -101,13 +101,8 @@ def _read(conn: sqlite3.Connection, station: str) -> ShiftRecord:
     if truth is not None:
         index = json.loads(truth[0]).get("part_index")
         last_simulated = int(index) if isinstance(index, int) else None
-    counted = sum(by_verdict.values())
-    last_counted = -1
-    if counted:
-        (last_counted,) = conn.execute(
-            "SELECT MAX(part_seq) FROM inspections WHERE station = ? AND part_seq >= ?",
-            (station, first_part),
-        ).fetchone()
+    # a count with parts in it ends at the station's highest part number
+    last_counted = int(top) if sum(by_verdict.values()) else -1
     return ShiftRecord(
         next_part=max(int(top) + 1 if top is not None else 0, first_part),
         first_part=first_part,
@@ -115,7 +110,7 @@ def _read(conn: sqlite3.Connection, station: str) -> ShiftRecord:
         passed=by_verdict["PASS"],
         failed=by_verdict["FAIL"],
         errors=by_verdict["ERROR"],
-        last_part=int(last_counted),
+        last_part=last_counted,
         serials=tuple(serials),
         last_simulated_part=last_simulated,
     )
