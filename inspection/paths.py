@@ -39,6 +39,16 @@ class Paths:
         return self.data / "trigger.sock"
 
     @property
+    def station_file(self) -> Path:
+        """The station's own settings: line, shift calendar, report export."""
+        return self.config / "station.yaml"
+
+    @property
+    def reports(self) -> Path:
+        """Where reports go unless the user chooses another folder."""
+        return self.data / "reports"
+
+    @property
     def settings_file(self) -> Path:
         return self.config / "settings.json"
 

@@ -166,6 +166,8 @@ class Inspection:
     model_hashes: Mapping[str, str] = field(default_factory=dict)
     timing: Timing = field(default_factory=Timing)
     wall_time: float = 0.0
+    lot: str = ""
+    """The batch/lot the line was running when the part was decided ("" when none was set)."""
 
     @property
     def truth(self) -> PartTruth | None:

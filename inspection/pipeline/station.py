@@ -30,6 +30,7 @@ from inspection.pipeline.masks import PrivacyMask
 from inspection.pipeline.parts import GroupedPart, PartJob
 from inspection.pipeline.triggers import EveryFrame, Software, make_part_trigger
 from inspection.recipe import Recipe
+from inspection.recipe.station import StationSettings, load_station_settings
 from inspection.sources.base import (
     BadFrameError,
     BatchAware,
@@ -39,6 +40,7 @@ from inspection.sources.base import (
 )
 from inspection.sources.registry import build_source
 from inspection.storage.archive import ImageArchive
+from inspection.storage.batch import StationEvent
 from inspection.storage.results import ResultsStore
 from inspection.storage.shift_record import read_shift_record, write_count_start
 from inspection.tools.base import Tool
@@ -105,7 +107,7 @@ class Station:
         self._listeners: list[StationListener] = []
         self._listeners_lock = threading.Lock()
         self._counters = Counters()
-        self._batch = BatchContext()
+        self._batch = BatchContext(on_change=self._batch_changed)
         self._ledger = ShiftLedger()
         self._newest: dict[str, Frame] = {}
         self._threads: list[threading.Thread] = []
@@ -117,11 +119,12 @@ class Station:
         self._connected: dict[str, bool] = {}
         self._trigger_lock = threading.Lock()
         self._next_trigger = 1
-        self._alarms = AlarmBook()
+        self._alarms = AlarmBook(on_change=self._alarm_changed)
         # The ledger and the counters change together, so a new count never splits a part
         # between the old count and the new one.
         self._publish_lock = threading.Lock()
         self._record_restored = False
+        self._settings: StationSettings | None = None  # config/station.yaml, read at start
         self._last_simulated: int | None = None  # highest simulated part index published
         self._reject_run = RejectRun(recipe.alarms.consecutive_rejects)  # dispatcher only
 
@@ -173,7 +176,60 @@ class Station:
                 first_part,
                 reason=reason,
             )
+        self._record_event("count_reset", f"new count from part {first_part + 1}: {reason}")
         return first_part
+
+    # ---- what changed, for reports ------------------------------------------------------------
+
+    def use_station_settings(self, settings: StationSettings) -> None:
+        """A new shift calendar / line name: parts recorded from now on are stamped with it."""
+        self._settings = settings
+        if self._store is not None:
+            self._store.use_calendar(settings.calendar, settings.line)
+        self._record_event("calendar", "station settings changed (shift calendar, line)")
+
+    def _record_event(self, kind: str, text: str, **details: object) -> None:
+        store = self._store
+        if store is None or not store.is_running:
+            return  # nothing is being recorded: a stopped station's changes show in its next start
+        event = StationEvent(
+            station=self._recipe.station,
+            wall_time=time.time(),
+            kind=kind,
+            text=text,
+            details=details,
+        )
+        try:
+            store.record_event(event)
+        except StorageError as exc:
+            log.warning("change not recorded (%s): %s", text, exc)
+
+    def _batch_changed(self, before: dict[str, str], after: dict[str, str]) -> None:
+        changed = ", ".join(
+            f"{k} {before.get(k, '') or '-'} → {v}" for k, v in after.items() if before.get(k) != v
+        )
+        self._record_event("batch", f"batch changed: {changed}", before=before, after=after)
+
+    def _alarm_changed(self, episode: AlarmEpisode) -> None:
+        if episode.cleared_at is not None:
+            downtime = max(episode.cleared_at - episode.raised_at, 0.0)
+            self._record_event(
+                "alarm_cleared",
+                f"{episode.source}: cleared after {downtime:.0f} s ({episode.first_message})",
+                source=episode.source,
+                level=str(episode.level),
+                raised_at=episode.raised_at,
+                downtime_s=downtime,
+                episode=episode.episode_id,
+            )
+        elif episode.occurrences == 1 and episode.acknowledged_at is None:
+            self._record_event(
+                "alarm",
+                f"{episode.source}: {episode.first_message}",
+                source=episode.source,
+                level=str(episode.level),
+                episode=episode.episode_id,
+            )
 
     def restore_record(self) -> None:
         """Take up where the station's records stop: part numbers go on, and the current count
@@ -182,9 +238,7 @@ class Station:
         ``start`` calls it. StorageError when the records cannot be read."""
         if not self._store_results or self._record_restored:
             return
-        record = read_shift_record(
-            (self._paths or user_paths()).results_db, self._recipe.station
-        )
+        record = read_shift_record((self._paths or user_paths()).results_db, self._recipe.station)
         with self._publish_lock:
             self._record_restored = True
             self._next_part = max(self._next_part, record.next_part)
@@ -290,13 +344,29 @@ class Station:
         self._connected = {src.camera: False for src in built}
         if self._store_results:
             paths = (self._paths or user_paths()).ensure()
+            settings = self._settings or load_station_settings(paths.station_file)
+            self._settings = settings
             self._store = ResultsStore(
                 paths.results_db,
                 archive=ImageArchive(paths.archive, recipe.archive),
                 batch_wait_s=0.0,  # batches fill by themselves under load; waiting only adds latency
                 status_callback=lambda msg: self._status(StatusLevel.ALARM, "storage", msg),
+                calendar=settings.calendar,
+                line=settings.line,
             )
             self._store.start()
+            thresholds = {
+                t.id: getattr(t, "threshold", None)
+                for t in recipe.tools
+                if getattr(t, "threshold", None) is not None
+            }
+            self._record_event(
+                "recipe",
+                f"recipe {recipe.name} version {recipe.version} started",
+                recipe=recipe.name,
+                version=recipe.version,
+                thresholds=thresholds,
+            )
         self._feed = Feed(
             cameras=[c.id for c in recipe.cameras],
             queue_size=recipe.pipeline.queue_size,
@@ -576,6 +646,7 @@ class Station:
             inspection = self._ledger.check(inspection)
             inspection = dataclasses.replace(
                 inspection,
+                lot=self._batch.get("lot") or "",
                 timing=dataclasses.replace(inspection.timing, dispatched_ns=time.monotonic_ns()),
             )
             self._counters.part_done(inspection)

@@ -1,1 +1,1 @@
-"""Shift reports: aggregation and writers (xlsx, csv)."""
+"""Shift reports: the period and its figures, aggregation, writers (xlsx, csv, pdf), export at shift end."""

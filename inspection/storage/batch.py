@@ -8,13 +8,18 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 from inspection.storage.schema import (
+    INSERT_EVENT,
     INSERT_INSPECTION,
+    INSERT_PART_CODE,
     INSERT_TOOL_RESULT,
+    codes_read,
     inspection_row,
+    to_json,
     tool_result_row,
 )
 from inspection.types import Inspection
@@ -33,10 +38,34 @@ class Pending:
     rejected: bool = False  # set aside as malformed (reported once, skipped on retries)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StationEvent:
+    """Something that changed while the line ran, for a report's Changes sheet.
+
+    ``kind``: recipe, threshold, teaching, batch, alarm, alarm_cleared, calendar, count_reset."""
+
+    station: str
+    wall_time: float
+    kind: str
+    text: str
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+Attribution = Callable[[float], tuple[str, str]]
+"""UNIX time → (production day, shift), from the shift calendar in force."""
+
+
 def write_batch(
-    conn: sqlite3.Connection, batch: list[Pending], run_id: str
+    conn: sqlite3.Connection,
+    batch: list[Pending],
+    run_id: str,
+    *,
+    attribute: Attribution | None = None,
+    line: str = "",
+    events: Sequence[StationEvent] = (),
 ) -> list[tuple[Pending, str]]:
-    """Insert the batch in one transaction; returns the parts newly rejected, with why.
+    """Insert the batch (and ``events``) in one transaction; returns the parts newly rejected,
+    with why.
 
     A part that cannot become a row, or breaks a constraint (duplicate id), is rejected alone:
     retrying it would block every part behind it. Any other sqlite3.Error rolls the whole batch
@@ -45,8 +74,13 @@ def write_batch(
     rejected: list[tuple[Pending, str]] = []
     conn.execute("BEGIN IMMEDIATE")
     try:
+        for event in events:
+            conn.execute(
+                INSERT_EVENT,
+                (event.station, event.wall_time, event.kind, event.text, to_json(event.details)),
+            )
         for item in batch:
-            why = _insert(conn, item, run_id)
+            why = _insert(conn, item, run_id, attribute, line)
             if why:
                 item.rejected = True
                 rejected.append((item, why))
@@ -61,19 +95,28 @@ def write_batch(
     return rejected
 
 
-def _insert(conn: sqlite3.Connection, item: Pending, run_id: str) -> str:
+def _insert(
+    conn: sqlite3.Connection,
+    item: Pending,
+    run_id: str,
+    attribute: Attribution | None,
+    line: str,
+) -> str:
     if item.rejected:
         return ""
     insp = item.inspection
     try:
-        row = inspection_row(insp, item.image_path, run_id, time.monotonic_ns())
+        stamp = attribute(float(insp.wall_time)) if attribute is not None else None
+        row = inspection_row(insp, item.image_path, run_id, time.monotonic_ns(), stamp, line)
         tool_rows = [tool_result_row(0, r) for r in insp.tool_results]
-    except (TypeError, ValueError, AttributeError) as exc:
+        codes = list(dict.fromkeys(c for r in insp.tool_results for c in codes_read(r)))
+    except (TypeError, ValueError, AttributeError, OverflowError, OSError) as exc:
         return f"cannot be turned into a row: {exc}"
     conn.execute("SAVEPOINT part")
     try:
         rowid = conn.execute(INSERT_INSPECTION, row).lastrowid
         conn.executemany(INSERT_TOOL_RESULT, [(rowid, *r[1:]) for r in tool_rows])
+        conn.executemany(INSERT_PART_CODE, [(rowid, c) for c in codes])
     except sqlite3.IntegrityError as exc:
         conn.execute("ROLLBACK TO part")
         conn.execute("RELEASE part")

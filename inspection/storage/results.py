@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from inspection.errors import StorageError
+from inspection.recipe.station import ShiftCalendar
 from inspection.storage.archive import ImageArchive
-from inspection.storage.batch import Pending, write_batch
+from inspection.storage.batch import Pending, StationEvent, write_batch
 from inspection.storage.queries import (
     count_rows,
     counts,
@@ -30,7 +31,7 @@ from inspection.storage.queries import (
     recent,
     tool_results_for,
 )
-from inspection.storage.schema import open_writer
+from inspection.storage.schema import attribute_unstamped, open_writer
 from inspection.types import Inspection, Verdict
 
 __all__ = [
@@ -83,6 +84,8 @@ class ResultsStore:
         status_callback: Callable[[str], None] | None = None,
         run_id: str | None = None,
         purge_every_s: float = 3600.0,
+        calendar: ShiftCalendar | None = None,
+        line: str = "",
     ) -> None:
         """``batch_wait_s`` is the longest a batch waits to fill after its first item (adds to
         the latency of ``on_committed``); ``status_callback`` gets operator-readable messages
@@ -130,6 +133,10 @@ class ResultsStore:
         self._image_failures = 0
         self._last_error = ""
         self._pass_index = 0  # writer thread only
+        # Read by the writer for each batch: a new calendar applies from the next part on.
+        self._calendar = calendar or ShiftCalendar()
+        self._line = line
+        self._events: list[StationEvent] = []  # under _cond; written with the next batch
 
     # ---- lifecycle ---------------------------------------------------------------------
 
@@ -149,7 +156,15 @@ class ResultsStore:
         log.info("results store %s started (run %s)", self.db_path, self.run_id)
 
     def _open(self) -> sqlite3.Connection:
-        return open_writer(self.db_path, self._busy_timeout_s)
+        conn = open_writer(self.db_path, self._busy_timeout_s)
+        try:
+            attribute_unstamped(conn, self._calendar)
+        except sqlite3.Error as exc:
+            conn.close()
+            raise StorageError(
+                f"{self.db_path}: cannot stamp shifts on older parts: {exc}"
+            ) from exc
+        return conn
 
     def stop(self, timeout_s: float = 5.0) -> bool:
         """Write what is queued, close the database and join the writer; True if all committed.
@@ -212,6 +227,20 @@ class ResultsStore:
                 f"recorded. Last write error: {last}"
             ) from None
 
+    def use_calendar(self, calendar: ShiftCalendar, line: str | None = None) -> None:
+        """Stamp parts recorded from now on with this calendar (and line); earlier parts keep
+        the production day and shift they were recorded with."""
+        self._calendar = calendar
+        if line is not None:
+            self._line = line
+
+    def record_event(self, event: StationEvent) -> None:
+        """Record a change (recipe, threshold, batch, alarm...) with the next write."""
+        if not self._accepting:
+            raise StorageError(f"{self.db_path}: results store is not running; start() it first")
+        with self._cond:
+            self._events.append(event)
+
     def flush(self, timeout_s: float = 5.0) -> bool:
         """Wait until everything submitted so far is committed and its on_committed has run.
 
@@ -264,10 +293,13 @@ class ResultsStore:
                 if not pending:
                     pending = self._take_batch()
                     if not pending:
-                        if self._stop.is_set() and self._queue.empty():
-                            return
-                        self._purge_when_due()
-                        continue
+                        with self._cond:
+                            events_waiting = bool(self._events)
+                        if not events_waiting:
+                            if self._stop.is_set() and self._queue.empty():
+                                return
+                            self._purge_when_due()
+                            continue
                 try:
                     self._write_batch(conn, pending)
                 except (sqlite3.Error, OSError) as exc:
@@ -321,7 +353,20 @@ class ResultsStore:
     def _write_batch(self, conn: sqlite3.Connection, batch: list[Pending]) -> None:
         for item in batch:
             self._archive_item(item)
-        for item, why in write_batch(conn, batch, self.run_id):
+        with self._cond:
+            events = list(self._events)
+        calendar = self._calendar
+        rejected = write_batch(
+            conn,
+            batch,
+            self.run_id,
+            attribute=calendar.attribute,
+            line=self._line,
+            events=events,
+        )
+        with self._cond:  # written: only now may they leave the list (a failed write retries)
+            del self._events[: len(events)]
+        for item, why in rejected:
             self._reject(item, why)
 
     def _reject(self, item: Pending, why: str) -> None:

@@ -98,7 +98,49 @@ def _v3_shift_record(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX count_starts_station ON count_starts(station, id)")
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1_tables, _v2_stored_ms, _v3_shift_record)
+def _v4_history(conn: sqlite3.Connection) -> None:
+    # Reports and the History page. Each part is stamped with its production day and shift when
+    # it is recorded (a later calendar change never moves it), its line and lot; each tool result
+    # with its headline score and the threshold in force, so a shift's statistics need no JSON.
+    for column in (
+        "production_day TEXT",
+        "shift TEXT",
+        "line TEXT NOT NULL DEFAULT ''",
+        "lot TEXT NOT NULL DEFAULT ''",
+    ):
+        conn.execute(f"ALTER TABLE inspections ADD COLUMN {column}")
+    conn.execute("ALTER TABLE tool_results ADD COLUMN score REAL")
+    conn.execute("ALTER TABLE tool_results ADD COLUMN threshold REAL")
+    conn.execute("CREATE INDEX inspections_shift ON inspections(production_day, shift)")
+    conn.execute("CREATE INDEX inspections_lot ON inspections(lot)")
+    # Codes read on a part, one row each, so a serial is found without reading every part.
+    conn.execute(
+        """
+        CREATE TABLE part_codes (
+            inspection INTEGER NOT NULL REFERENCES inspections(id) ON DELETE CASCADE,
+            code TEXT NOT NULL
+        )
+        """
+    )
+    conn.execute("CREATE INDEX part_codes_code ON part_codes(code)")
+    conn.execute("CREATE INDEX part_codes_inspection ON part_codes(inspection)")
+    # What changed while the line ran: recipe versions, thresholds, teaching, batches, alarms.
+    conn.execute(
+        """
+        CREATE TABLE events (
+            id INTEGER PRIMARY KEY,
+            station TEXT NOT NULL,
+            wall_time REAL NOT NULL,
+            kind TEXT NOT NULL,
+            text TEXT NOT NULL,
+            details TEXT NOT NULL DEFAULT '{}'
+        )
+        """
+    )
+    conn.execute("CREATE INDEX events_time ON events(wall_time)")
+
+
+MIGRATIONS: tuple[Migration, ...] = (_v1_tables, _v2_stored_ms, _v3_shift_record, _v4_history)
 """Step i takes the database from version i to i + 1. Append only; never edit a shipped step."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -179,6 +221,38 @@ def open_writer(db_path: Path, busy_timeout_s: float = 5.0) -> sqlite3.Connectio
     return conn
 
 
+def attribute_unstamped(conn: sqlite3.Connection, calendar: Any) -> int:
+    """Stamp parts recorded before shifts existed (schema < 4) with ``calendar``'s production
+    day and shift; returns how many. Parts already stamped are never touched."""
+    if (
+        conn.execute("SELECT 1 FROM inspections WHERE production_day IS NULL LIMIT 1").fetchone()
+        is None
+    ):
+        return 0
+
+    def day(t: float) -> str:
+        return str(calendar.attribute(t)[0])
+
+    def shift(t: float) -> str:
+        return str(calendar.attribute(t)[1])
+
+    conn.create_function("lineside_day", 1, day, deterministic=True)
+    conn.create_function("lineside_shift", 1, shift, deterministic=True)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        n = conn.execute(
+            "UPDATE inspections SET production_day = lineside_day(wall_time), "
+            "shift = lineside_shift(wall_time) WHERE production_day IS NULL"
+        ).rowcount
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    log.info("stamped %d earlier part(s) with their production day and shift", n)
+    return int(n)
+
+
 # ---- plain JSON ---------------------------------------------------------------------------
 
 
@@ -233,6 +307,10 @@ INSPECTION_COLUMNS = (
     "truth",
     "image_path",
     "run_id",
+    "production_day",
+    "shift",
+    "line",
+    "lot",
 )
 INSERT_INSPECTION = (
     f"INSERT INTO inspections ({', '.join(INSPECTION_COLUMNS)}) "
@@ -240,8 +318,10 @@ INSERT_INSPECTION = (
 )
 INSERT_TOOL_RESULT = (
     "INSERT INTO tool_results (inspection, tool_id, tool_type, verdict, reason, measurements, "
-    "details, duration_ms, unique_keys) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "details, duration_ms, unique_keys, score, threshold) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+INSERT_PART_CODE = "INSERT INTO part_codes (inspection, code) VALUES (?, ?)"
+INSERT_EVENT = "INSERT INTO events (station, wall_time, kind, text, details) VALUES (?, ?, ?, ?, ?)"
 INSERT_COUNT_START = (
     "INSERT INTO count_starts (station, first_part, wall_time, reason) VALUES (?, ?, ?, ?)"
 )
@@ -255,9 +335,15 @@ def _since_capture(timing: Timing, stamp_ns: int) -> float | None:
 
 
 def inspection_row(
-    inspection: Inspection, image_path: str | None, run_id: str, stored_ns: int
+    inspection: Inspection,
+    image_path: str | None,
+    run_id: str,
+    stored_ns: int,
+    attribution: tuple[str, str] | None = None,
+    line: str = "",
 ) -> tuple[Any, ...]:
-    """The ``inspections`` row for one part, in ``INSPECTION_COLUMNS`` order."""
+    """The ``inspections`` row for one part, in ``INSPECTION_COLUMNS`` order; ``attribution`` is
+    its (production day, shift) from the calendar in force when it is recorded."""
     t = inspection.timing
     truth = inspection.truth
     return (
@@ -279,7 +365,43 @@ def inspection_row(
         None if truth is None else to_json(truth),
         image_path,
         run_id,
+        attribution[0] if attribution else None,
+        attribution[1] if attribution else None,
+        line,
+        inspection.lot,
     )
+
+
+# The one number per tool a shift's statistics describe, for tools that do not call it "score":
+# the code tool's weakest symbol quality, the label tool's weakest OCR confidence.
+_HEADLINE = {"codes": "quality_min"}
+
+
+def headline_score(result: ToolResult) -> float | None:
+    """The tool's headline score (``score``, else its tool type's stand-in), None when none."""
+    m = result.measurements
+    value = m.get("score", m.get(_HEADLINE.get(result.tool_type, ""), None))
+    if value is None:
+        confidences = [v for k, v in m.items() if k.endswith("_confidence")]
+        value = min(confidences) if confidences else None
+    return _finite(value)
+
+
+def _finite(value: Any) -> float | None:
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+def codes_read(result: ToolResult) -> list[str]:
+    """The texts of the codes a tool read (its ``details["codes"]``), for finding parts."""
+    found = result.details.get("codes") if isinstance(result.details, Mapping) else None
+    if not isinstance(found, list | tuple):
+        return []
+    texts = [c.get("text") for c in found if isinstance(c, Mapping)]
+    return list(dict.fromkeys(t for t in texts if isinstance(t, str) and t))
 
 
 def tool_result_row(inspection_rowid: int, result: ToolResult) -> tuple[Any, ...]:
@@ -293,6 +415,8 @@ def tool_result_row(inspection_rowid: int, result: ToolResult) -> tuple[Any, ...
         to_json(result.details),
         result.duration_ns / 1e6,
         to_json(list(result.unique_keys)),
+        headline_score(result),
+        _finite(result.measurements.get("threshold")),
     )
 
 

@@ -23,7 +23,8 @@ apt_packages+=(gir1.2-aravis-0.8 libgirepository1.0-dev libcairo2-dev pkg-config
 if [ "$what" = test ]; then
   apt_packages+=(aravis-tools iproute2 gir1.2-gst-rtsp-server-1.0 gir1.2-gstreamer-1.0
     gir1.2-gst-plugins-base-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good
-    gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly)
+    gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly
+    poppler-utils)  # pdftoppm/pdftotext read back the PDF shift report
 fi
 missing=()
 for p in "${apt_packages[@]}"; do
