@@ -19,6 +19,9 @@ from app.heatmap_dialog import HeatmapDialog, RecentParts, anomaly_tools
 from app.label_teaching import LabelTeaching, label_tools
 from app.mask_editor import MaskEditor
 from app.operator_screen import OperatorScreen
+from app.pages.history import HistoryPage
+from app.pages.host import PageHost
+from app.pages.reports import ReportsPage
 from app.part_dialog import PartDialog
 from app.recipe_saving import next_version, recipe_target, save_recipe, version_on_disk
 from app.settings import AppSettings
@@ -70,7 +73,14 @@ class MainWindow(QMainWindow):
         self.bridge = StationBridge(self)
         self.control = StationControl(factory, self.bridge, self)
         self.screen_widget = OperatorScreen()
-        self.setCentralWidget(self.screen_widget)
+        # Pages: Operator first (the default, one touch away on the toolbar), then the engineers'.
+        self.pages = PageHost()
+        self.pages.add_page("Operator", self.screen_widget, tip="Back to the operator screen")
+        self.history_page = HistoryPage(self.paths, self.jobs)
+        self.pages.add_page("History", self.history_page, tip="Find any recorded part")
+        self.reports_page = ReportsPage(self.paths, pool=self.jobs)
+        self.pages.add_page("Reports", self.reports_page, tip="Shift reports and their export")
+        self.setCentralWidget(self.pages)
         self._closing = False
         self._closing_anyway = False
         self._quit_confirmed = False  # Ctrl+Q asked already; the close that follows does not
@@ -86,7 +96,7 @@ class MainWindow(QMainWindow):
         self.screen_widget.triggerRequested.connect(self.control.trigger)
         self.screen_widget.alarm_banner.acknowledgeRequested.connect(self.acknowledge_alarms)
         self.screen_widget.resetRequested.connect(self.confirm_reset_counts)
-        self.screen_widget.partOpened.connect(self.open_part)
+        self.screen_widget.partOpened.connect(self.on_part_touched)
         self.control.triggered.connect(self._on_triggered)
         self.control.stationChanged.connect(self._on_station_changed)
         self.control.stateChanged.connect(self._on_state_changed)
@@ -146,6 +156,9 @@ class MainWindow(QMainWindow):
         toolbar.addSeparator()
         toolbar.addAction(self.teach_action)
         toolbar.addAction(self.batch_action)
+        toolbar.addSeparator()
+        for action in self.pages.nav.actions():
+            toolbar.addAction(action)
 
         if self.settings.window_geometry:
             self.restoreGeometry(QByteArray.fromBase64(self.settings.window_geometry.encode()))
@@ -251,6 +264,20 @@ class MainWindow(QMainWindow):
                 self.close()
 
     # ---- one part ------------------------------------------------------------------------------
+
+    def on_part_touched(self, inspection: Inspection) -> None:
+        """A tile of the operator screen's strip was touched: a rejected part opens in History
+        (the quality engineer's full record); a passed one in the part dialog over the screen."""
+        if inspection.verdict.is_reject:
+            self.open_part_in_history(inspection)
+        else:
+            self.open_part(inspection)
+
+    def open_part_in_history(self, inspection: Inspection) -> HistoryPage:
+        """Switch to History and show this part (from memory until its row is committed)."""
+        self.pages.show_page("History")
+        self.history_page.show_part(inspection)
+        return self.history_page
 
     def open_part(self, inspection: Inspection) -> PartDialog:
         """Show one part's image, overlays and results (non-modal: the line keeps running)."""
@@ -494,6 +521,7 @@ class MainWindow(QMainWindow):
         if self.teach_dialog is not None:
             self.teach_dialog.abandon()
         self.label_teaching.detach()
+        self.history_page.detach()
         if not self.jobs.shutdown(JOBS_SHUTDOWN_S):
             log.warning("a job was still running after %.1f s; closing anyway", JOBS_SHUTDOWN_S)
         self.control.shutdown(0.5 if self._closing_anyway else STOP_TIMEOUT_S + 1.0)

@@ -213,6 +213,27 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from inspection.evaluation.bench import bench
 
+    if args.report:
+        import tempfile
+
+        from inspection.evaluation.report_bench import bench_report, summary_text
+
+        if not args.hours > 0 or args.history_rows < 0:
+            sys.stderr.write("lineside bench: --hours must be > 0 and --history-rows >= 0\n")
+            return EXIT_USAGE
+        # Scratch databases (GBs for 10 million parts) go to the temp folder, then away.
+        with tempfile.TemporaryDirectory(prefix="lineside-bench-report-") as tmp:
+            figures = bench_report(
+                Path(tmp),
+                hours=args.hours,
+                history_rows=args.history_rows,
+                progress=lambda m: log.info("bench report: %s", m),
+            )
+        if args.json:
+            _emit(figures, True)
+        else:
+            sys.stdout.write(summary_text(figures))
+        return EXIT_OK
     if args.sources:
         from inspection.evaluation.sources_bench import bench_sources
 
@@ -260,6 +281,63 @@ def cmd_trigger(args: argparse.Namespace) -> int:
 
     trigger_id = send_trigger(user_paths().trigger_socket, timeout_s=args.timeout or 2.0)
     _emit({"trigger_id": trigger_id}, args.json)
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    import time
+
+    from inspection.recipe.station import load_station_settings
+    from inspection.reports.aggregate import last_shift_period, range_period, shift_period
+    from inspection.reports.export import check_formats, write_report
+
+    paths = user_paths()
+    settings = load_station_settings(paths.station_file)
+    try:
+        if args.shift:
+            period = shift_period(settings.calendar, args.shift)
+        elif args.last_shift:
+            period = last_shift_period(settings.calendar, time.time())
+        elif not args.to:
+            raise ValueError(
+                "--from needs --to (e.g. --from 2026-12-05T06:00 --to 2026-12-05T14:00)"
+            )
+        else:
+            period = range_period(settings.calendar, args.from_, args.to)
+        if args.to and not args.from_:
+            raise ValueError("--to goes with --from, not with --shift or --last-shift")
+        formats = check_formats(args.format.split(","))
+    except ValueError as exc:
+        sys.stderr.write(f"lineside report: {exc}\n")
+        return EXIT_USAGE
+    db = Path(args.db) if args.db else paths.results_db
+    if not db.is_file():
+        sys.stderr.write(f"lineside report: results database {db} does not exist (see --db)\n")
+        return EXIT_USAGE
+    out = Path(args.out) if args.out else paths.reports
+    try:
+        written = write_report(
+            db,
+            period,
+            formats,
+            out,
+            settings=settings,
+            station=args.station,
+            progress=lambda done, total, message: log.info("%s (%d/%d)", message, done, total),
+        )
+    except OSError as exc:
+        sys.stderr.write(f"lineside report: cannot write the report into {out}: {exc}\n")
+        return EXIT_USAGE
+    report = written.report
+    result = {
+        "files": {f: str(written.files[f]) for f in ("xlsx", "csv", "pdf") if f in written.files},
+        "parts": report.parts,
+        "pass": report.passed,
+        "fail": report.failed,
+        "error": report.errors,
+        "yield": report.yield_,
+    }
+    _emit(result, args.json)
     return EXIT_OK
 
 
@@ -356,8 +434,40 @@ def build_parser() -> argparse.ArgumentParser:
         "--sources-only", action="store_true", help="with --sources: skip the pipeline bench"
     )
     b.add_argument("--seconds", type=float, default=10.0, help="--sources: seconds per camera")
+    b.add_argument(
+        "--report",
+        action="store_true",
+        help="time shift and day reports on a generated day, History's first page on many "
+        "parts, and the line's slowdown while a report is written",
+    )
+    b.add_argument(
+        "--hours", type=float, default=24.0, help="--report: hours of production to generate"
+    )
+    b.add_argument(
+        "--history-rows",
+        type=int,
+        default=10_000_000,
+        help="--report: parts in the database History's first page is timed on",
+    )
     b.add_argument("--json", action="store_true")
     b.set_defaults(fn=cmd_bench)
+
+    rp = sub.add_parser("report", help="write a shift report (xlsx, csv, pdf) from the results")
+    which = rp.add_mutually_exclusive_group(required=True)
+    which.add_argument("--shift", metavar="DAY/NAME", help="one shift, e.g. 2026-12-04/Early")
+    which.add_argument(
+        "--from", dest="from_", metavar="ISO", help="start local time, e.g. 2026-12-05T06:00"
+    )
+    which.add_argument("--last-shift", action="store_true", help="the latest shift that ended")
+    rp.add_argument("--to", metavar="ISO", help="with --from: end local time (not included)")
+    rp.add_argument(
+        "--format", default="xlsx,csv,pdf", help="comma-separated: xlsx, csv, pdf (default all)"
+    )
+    rp.add_argument("--out", help="folder for the files (default: the data folder's reports)")
+    rp.add_argument("--station", help="only this station (default: every station)")
+    rp.add_argument("--db", help="results database (default: this user's)")
+    rp.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    rp.set_defaults(fn=cmd_report)
     return p
 
 

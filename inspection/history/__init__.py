@@ -1,1 +1,1 @@
-"""Finding parts: filters, paging, one part's full record (the read side of storage)."""
+"""Finding parts: filters, paged listing, one part's full record, and CSV of a selection."""

@@ -113,6 +113,18 @@ def _v4_history(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE tool_results ADD COLUMN threshold REAL")
     conn.execute("CREATE INDEX inspections_shift ON inspections(production_day, shift)")
     conn.execute("CREATE INDEX inspections_lot ON inspections(lot)")
+    # History: one shift's rejects in id order without sorting the shift; a part number typed
+    # in without its station; a recipe version's parts; a tool's rejects (a partial index:
+    # passes are most rows).
+    conn.execute(
+        "CREATE INDEX inspections_shift_verdict ON inspections(production_day, shift, verdict)"
+    )
+    conn.execute("CREATE INDEX inspections_part_seq ON inspections(part_seq)")
+    conn.execute("CREATE INDEX inspections_recipe_version ON inspections(recipe_version)")
+    conn.execute(
+        "CREATE INDEX tool_results_not_passed ON tool_results(tool_id, inspection) "
+        "WHERE verdict <> 'PASS'"
+    )
     # Codes read on a part, one row each, so a serial is found without reading every part.
     conn.execute(
         """

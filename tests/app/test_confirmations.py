@@ -290,8 +290,6 @@ def test_next_version_stays_within_the_recipe_limit() -> None:
 # ---- teaching --------------------------------------------------------------------------------
 
 
-
-
 def test_teach_label_from_frame_asks_before_replacing_a_taught_label(
     qtbot, questions, boxes
 ) -> None:

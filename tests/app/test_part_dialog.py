@@ -273,13 +273,21 @@ def test_main_window_opens_the_part_the_screen_asks_for(
 
     window.screen_widget.partOpened.emit(inspection)
 
+    # a rejected part is the quality engineer's: it opens in History, with its full record
+    assert window.pages.current_name == "History"
+    shown = window.history_page.detail.record
+    assert shown is not None and shown.part.inspection_id == inspection.inspection_id
+    assert not window.findChildren(PartDialog)
+
+    passed = make_inspection(Verdict.PASS, seq=5)
+    window.screen_widget.partOpened.emit(passed)  # a good part: the quick look stays
     dialogs = window.findChildren(PartDialog)
     assert len(dialogs) == 1
     dialog = dialogs[0]
-    assert dialog.inspection is inspection
+    assert dialog.inspection is passed
     assert dialog.isVisible() and not dialog.isModal()
     assert dialog.testAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    assert "Part #5" in dialog.part_label.text()
+    assert "Part #6" in dialog.part_label.text()
     dialog.close_button.click()
     qtbot.waitUntil(lambda: not window.findChildren(PartDialog))
     close_window(qtbot, window)
@@ -323,10 +331,8 @@ def test_touching_a_strip_tile_opens_that_part(qtbot, folder_recipe: Path, make_
     tile = screen.strip.tiles()[1]  # newest first: the second tile is the older part
     qtbot.mouseClick(tile, Qt.MouseButton.LeftButton)
 
-    dialogs = window.findChildren(PartDialog)
-    assert [d.inspection for d in dialogs] == [older]
-    assert dialogs[0].isVisible()
-    assert dialogs[0].tool_cards[0].reason.text() == "serial: no code found"
-    dialogs[0].close()
-    qtbot.waitUntil(lambda: not window.findChildren(PartDialog))
+    assert window.pages.current_name == "History"
+    shown = window.history_page.detail.record
+    assert shown is not None and shown.part.inspection_id == older.inspection_id
+    assert "serial: no code found" in window.history_page.detail.texts()
     close_window(qtbot, window)

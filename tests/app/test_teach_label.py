@@ -51,8 +51,6 @@ def _close(qtbot, window: MainWindow) -> None:
     assert not window.jobs.running()
 
 
-
-
 def test_teaches_the_label_from_a_rendered_frame(qtbot, messages) -> None:
     window = _window(qtbot, start=False)
     recipe = load_recipe(demo_recipe())

@@ -1,0 +1,67 @@
+"""The main window's pages: one shown at a time, chosen with a row of toolbar buttons.
+
+The buttons are checkable actions in one exclusive group, placed on the window's existing toolbar,
+so the operator screen loses no height to a second bar and Operator is always one touch away.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QAction, QActionGroup
+from PySide6.QtWidgets import QStackedWidget, QWidget
+
+
+class PageHost(QStackedWidget):
+    """Pages by name; ``pageChanged(name)`` when another page comes to the front."""
+
+    pageChanged = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("pageHost")
+        self.nav = QActionGroup(self)
+        self.nav.setExclusive(True)
+        self._pages: dict[str, QWidget] = {}
+        self._actions: dict[str, QAction] = {}
+
+    def add_page(self, name: str, page: QWidget, *, tip: str = "") -> QAction:
+        """Add ``page`` under ``name``; returns its navigation action (for a toolbar or menu)."""
+        if name in self._pages:
+            raise ValueError(f"a page named {name!r} is already hosted")
+        self._pages[name] = page
+        self.addWidget(page)
+        action = QAction(name, self)
+        action.setObjectName(f"page{name}")
+        action.setCheckable(True)
+        action.setToolTip(tip or f"Show the {name} page")
+        action.triggered.connect(lambda _checked=False, n=name: self.show_page(n))
+        self.nav.addAction(action)
+        self._actions[name] = action
+        if len(self._pages) == 1:
+            action.setChecked(True)
+        return action
+
+    def show_page(self, name: str) -> QWidget:
+        """Bring the page ``name`` to the front (KeyError naming the pages when unknown)."""
+        if name not in self._pages:
+            raise KeyError(f"no page {name!r}; pages are {', '.join(self._pages)}")
+        page = self._pages[name]
+        self._actions[name].setChecked(True)
+        if self.currentWidget() is not page:
+            self.setCurrentWidget(page)
+            self.pageChanged.emit(name)
+        return page
+
+    @property
+    def current_name(self) -> str:
+        current = self.currentWidget()
+        return next((n for n, p in self._pages.items() if p is current), "")
+
+    def names(self) -> list[str]:
+        return list(self._pages)
+
+    def page(self, name: str) -> QWidget:
+        return self._pages[name]
+
+    def action(self, name: str) -> QAction:
+        return self._actions[name]
