@@ -26,12 +26,14 @@ from app.part_dialog import PartDialog
 from app.recipe_saving import next_version, recipe_target, save_recipe, version_on_disk
 from app.settings import AppSettings
 from app.station_control import STOP_TIMEOUT_S, StationControl, StationFactory
+from app.station_settings_dialog import StationSettingsDialog
 from app.teach_dialog import TeachDialog, teachable_tools
 from inspection.errors import RecipeError
 from inspection.jobs import JobPool
 from inspection.paths import Paths, user_paths
 from inspection.pipeline.teaching import untaught_simulated_tools
 from inspection.recipe import Recipe, load_recipe
+from inspection.recipe.station import StationSettings
 
 if TYPE_CHECKING:
     from inspection.pipeline.station import Station
@@ -123,6 +125,8 @@ class MainWindow(QMainWindow):
         self.cameras_action.triggered.connect(self.open_camera_dialog)
         self.masks_action = QAction("Privacy masks…", self)
         self.masks_action.triggered.connect(self.open_mask_editor)
+        self.station_settings_action = QAction("Shifts and reports…", self)
+        self.station_settings_action.triggered.connect(self.open_station_settings)
         self.alarms_action = QAction("Alarms of this shift…", self)
         self.alarms_action.triggered.connect(self.open_alarm_list)
         self.batch_action = QAction("Batch…", self)
@@ -144,6 +148,7 @@ class MainWindow(QMainWindow):
         station_menu.addSeparator()
         station_menu.addAction(self.cameras_action)
         station_menu.addAction(self.masks_action)
+        station_menu.addAction(self.station_settings_action)
         teach_menu = self.menuBar().addMenu("&Teach")
         teach_menu.addAction(self.teach_action)
         teach_menu.addAction(self.teach_label_action)
@@ -329,6 +334,20 @@ class MainWindow(QMainWindow):
         editor.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         editor.show()
         return editor
+
+    def open_station_settings(self) -> StationSettingsDialog:
+        """Line name, shift calendar and where each shift's report goes; a running station
+        stamps parts with the new calendar from the moment it is saved."""
+        dialog = StationSettingsDialog(self.paths, self)
+        dialog.saved.connect(self._use_station_settings)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    def _use_station_settings(self, settings: StationSettings) -> None:
+        station = self.station
+        if station is not None:
+            station.use_station_settings(settings)
 
     def _running(self) -> bool:
         return self.control.running or self.control.busy

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -163,3 +164,103 @@ class JobPool:
                 log.warning("job %s did not stop within %.1f s", j.name, timeout_s)
                 ok = False
         return ok
+
+
+# ---- work in a child process at the lowest priority --------------------------------------
+
+_CHILD_START_S = 60.0  # a cold child imports pandas/openpyxl/reportlab; generous on a busy PC
+
+
+def run_apart(
+    fn: Callable[..., T],
+    *args: Any,
+    progress: ProgressFn | None = None,
+    cancel: threading.Event | None = None,
+    poll_s: float = 0.1,
+    **kwargs: Any,
+) -> T:
+    """``fn(*args, progress=..., cancel=..., **kwargs)`` in a child process that runs only on
+    CPU time the line does not want (Linux SCHED_IDLE, else the lowest nice), so a report made
+    while the line inspects does not slow it; from a thread of this process it would take the
+    interpreter lock from the station's workers.
+
+    ``fn`` must be importable by name (a module-level function) and its arguments and result
+    picklable. Progress comes back as it happens; ``cancel`` is passed on, so ``fn`` cleans up
+    as it would in-process (raising ``Cancelled``). What ``fn`` raises is raised here.
+    """
+    import multiprocessing
+    import queue as queue_module
+
+    # spawn, never fork: a fork of a process with Qt and camera threads can deadlock
+    ctx = multiprocessing.get_context("spawn")
+    answers = ctx.Queue()
+    stop = ctx.Event()
+    child = ctx.Process(
+        target=_child_main,
+        args=(answers, stop, fn, args, kwargs),
+        name=f"lineside-{getattr(fn, '__name__', 'job')}",
+        daemon=True,
+    )
+    child.start()
+    started = time.monotonic()
+    try:
+        while True:
+            if cancel is not None and cancel.is_set():
+                stop.set()
+            try:
+                kind, payload = answers.get(timeout=poll_s)
+            except queue_module.Empty:
+                if not child.is_alive():
+                    raise LinesideError(
+                        f"{getattr(fn, '__name__', 'job')} stopped without an answer "
+                        f"(child process exit code {child.exitcode})"
+                    ) from None
+                if child.pid is None and time.monotonic() - started > _CHILD_START_S:
+                    raise LinesideError("the child process for a job did not start") from None
+                continue
+            if kind == "progress":
+                if progress is not None:
+                    progress(*payload)
+            elif kind == "done":
+                result: T = payload
+                return result
+            elif isinstance(payload, BaseException):
+                raise payload
+            else:
+                raise LinesideError(str(payload))
+    finally:
+        stop.set()
+        child.join(10.0)
+        if child.is_alive():
+            log.warning("job child %s did not end; killing it", child.name)
+            child.kill()
+            child.join(5.0)
+        answers.close()
+
+
+def _child_main(
+    answers: Any, stop: Any, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> None:
+    import contextlib
+    import os
+    import pickle
+
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    except (AttributeError, OSError):
+        with contextlib.suppress(OSError):  # the job still runs, only not behind the line
+            os.nice(19)
+
+    def progress(done: int, total: int, message: str = "") -> None:
+        answers.put(("progress", (done, total, message)))
+
+    try:
+        result = fn(*args, progress=progress, cancel=stop, **kwargs)
+    except BaseException as exc:  # handed to the parent, which raises it
+        try:
+            pickle.dumps(exc)
+            answers.put(("error", exc))
+        except Exception:
+            answers.put(("error", f"{type(exc).__name__}: {exc}"))
+        return
+    answers.put(("done", result))

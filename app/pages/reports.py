@@ -41,7 +41,7 @@ from app import theme
 from app.jobs_bridge import JobWatcher
 from app.pages.report_view import HeadlineFigures, HourlyChart, ParetoChart, TopReasons
 from inspection.errors import LinesideError
-from inspection.jobs import Cancelled, Job, JobPool, JobProgress, ProgressFn
+from inspection.jobs import Cancelled, Job, JobPool, JobProgress, ProgressFn, run_apart
 from inspection.paths import Paths
 from inspection.recipe.station import REPORT_FORMATS, StationSettings, load_station_settings
 from inspection.reports.aggregate import build_report, range_period, shift_period
@@ -264,8 +264,9 @@ class ReportsPage(QWidget):
         self.show_button.setEnabled(False)
 
         def work(progress: ProgressFn, cancel: threading.Event) -> ShiftReport:
-            return build_report(
-                db_path, period, settings=settings, progress=progress, cancel=cancel
+            # apart from the GUI and the line: a day's figures take seconds of CPU
+            return run_apart(
+                build_report, db_path, period, settings=settings, progress=progress, cancel=cancel
             )
 
         self.show_job = self.pool.submit("report-show", work)
@@ -342,7 +343,8 @@ class ReportsPage(QWidget):
         self._export_said(f"Exporting {period.label} ({', '.join(formats)}) to {out_dir}…")
 
         def work(progress: ProgressFn, cancel: threading.Event) -> Any:
-            return write_report(
+            return run_apart(
+                write_report,
                 db_path,
                 period,
                 formats,

@@ -31,6 +31,7 @@ from inspection.pipeline.parts import GroupedPart, PartJob
 from inspection.pipeline.triggers import EveryFrame, Software, make_part_trigger
 from inspection.recipe import Recipe
 from inspection.recipe.station import StationSettings, load_station_settings
+from inspection.reports.shift_end import ShiftEndExporter
 from inspection.sources.base import (
     BadFrameError,
     BatchAware,
@@ -125,6 +126,7 @@ class Station:
         self._publish_lock = threading.Lock()
         self._record_restored = False
         self._settings: StationSettings | None = None  # config/station.yaml, read at start
+        self._exporter: ShiftEndExporter | None = None  # each shift's report, when a folder is set
         self._last_simulated: int | None = None  # highest simulated part index published
         self._reject_run = RejectRun(recipe.alarms.consecutive_rejects)  # dispatcher only
 
@@ -181,12 +183,40 @@ class Station:
 
     # ---- what changed, for reports ------------------------------------------------------------
 
+    @property
+    def station_settings(self) -> StationSettings | None:
+        """The station settings in force (None before the first start reads them)."""
+        return self._settings
+
     def use_station_settings(self, settings: StationSettings) -> None:
         """A new shift calendar / line name: parts recorded from now on are stamped with it."""
         self._settings = settings
         if self._store is not None:
             self._store.use_calendar(settings.calendar, settings.line)
+        if self._exporter is not None:
+            self._exporter.use_settings(settings)
+        elif self._running:
+            self._start_exporter(settings)
         self._record_event("calendar", "station settings changed (shift calendar, line)")
+
+    def _start_exporter(self, settings: StationSettings) -> None:
+        if not self._store_results or settings.reports.folder is None:
+            return
+        paths = self._paths or user_paths()
+        self._exporter = ShiftEndExporter(
+            paths.results_db,
+            settings,
+            self._recipe.station,
+            on_status=self._report_status,
+            state_file=paths.data / "shift_reports.json",
+        )
+        self._exporter.start()
+
+    def _report_status(self, level: str, message: str) -> None:
+        # an undelivered report is an alarm until it is delivered: it is never silently lost
+        self._status(
+            StatusLevel.ALARM if level == "alarm" else StatusLevel.INFO, "shift report", message
+        )
 
     def _record_event(self, kind: str, text: str, **details: object) -> None:
         store = self._store
@@ -360,6 +390,7 @@ class Station:
                 for t in recipe.tools
                 if getattr(t, "threshold", None) is not None
             }
+            self._start_exporter(settings)
             self._record_event(
                 "recipe",
                 f"recipe {recipe.name} version {recipe.version} started",
@@ -435,6 +466,9 @@ class Station:
         self._join([t for t in self._threads if t.name.startswith("worker-")], left())
         feed.stop_dispatch.set()
         self._join([t for t in self._threads if t.name == "dispatcher"], left())
+        if self._exporter is not None:
+            self._exporter.stop(left())
+            self._exporter = None
         if self._store is not None:
             self._store.stop(left())
             self._store = None

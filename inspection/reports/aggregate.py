@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib.metadata
 import logging
+import re
 import sqlite3
 import threading
 import time
@@ -36,6 +37,26 @@ from inspection.storage.queries import open_reader
 log = logging.getLogger(__name__)
 
 NO_REASON = "(no reason given)"
+_PARENTHESES = re.compile(r"\s*\([^()]*\)")
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+_NUMBER = re.compile(r"\b\d+(?:[.,]\d+)?\b")
+
+
+def reason_category(reason: str) -> str:
+    """A reject reason without what differs from part to part, for the Pareto.
+
+    The tools put the part's own figures in their reasons ("defect found (score 0.71 > 0.50,
+    1 region)", "code 'SN12' does not match..."); counted as written, a day's Pareto breaks into
+    thousands of one-part rows. The figures in parentheses go, quoted texts become '…' and other
+    numbers N; the rejects list keeps every reason as written.
+    """
+    text = _PARENTHESES.sub("", reason)
+    text = _QUOTED.sub("'…'", text)
+    text = _NUMBER.sub("N", text)
+    text = " ".join(text.split())
+    return text or NO_REASON
+
+
 _STEPS = 6
 
 
@@ -290,7 +311,7 @@ def _part_groups(
         elif verdict == "ERROR":
             counts[2] += n
         if verdict != "PASS":
-            key = str(reason).strip() or NO_REASON
+            key = reason_category(str(reason))
             reasons[key] = reasons.get(key, 0) + n
         run_key = (st, line, name, version, lot, hashes)
         run = runs.get(run_key)

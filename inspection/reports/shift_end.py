@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from inspection.errors import LinesideError
+from inspection.jobs import run_apart
 from inspection.recipe.station import ShiftCalendar, ShiftWindow, StationSettings
 from inspection.reports.aggregate import shift_period
 from inspection.reports.export import write_report
@@ -265,8 +266,15 @@ class ShiftEndExporter:
             raise ValueError("no report format is chosen in the station settings")
         _reach(folder)
         period = shift_period(settings.calendar, window.label)
-        result = write_report(
-            self.db_path, period, formats, folder, settings=settings, station=self.station
+        # in a child at idle priority: the shift-end report must not slow the next shift's parts
+        result = run_apart(
+            write_report,
+            self.db_path,
+            period,
+            formats,
+            folder,
+            settings=settings,
+            station=self.station,
         )
         files = result.files
         paths = files.values() if isinstance(files, dict) else files

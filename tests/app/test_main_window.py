@@ -135,3 +135,20 @@ def test_first_use_of_the_demo_teaches_the_label_from_the_simulated_line(
     qtbot.waitUntil(lambda: station.counters().parts >= 2, timeout=30_000)
     assert station.counters().errors == 0
     _close(qtbot, window)
+
+
+def test_shifts_and_reports_settings_reach_the_running_station(qtbot, folder_recipe: Path) -> None:
+    from inspection.recipe.station import ShiftCalendar, StationSettings
+
+    window = _window(qtbot, folder_recipe, start=True)
+    station = window.station
+    assert station is not None
+    qtbot.waitUntil(lambda: station.station_settings is not None, timeout=10_000)
+
+    dialog = window.open_station_settings()
+    new = StationSettings(line="Line 7", calendar=ShiftCalendar(timezone="Asia/Tokyo"))
+    dialog.saved.emit(new)
+    assert station.station_settings == new  # parts recorded from now on carry Line 7's shifts
+
+    dialog.close()
+    _close(qtbot, window)

@@ -60,3 +60,42 @@ def test_cancel_and_shutdown_stop_a_running_job():
     with pytest.raises(Cancelled):
         job.result()
     assert pool.running() == []
+
+
+# ---- run_apart: work in a child process at idle priority ------------------------------------
+
+
+def test_run_apart_runs_at_idle_priority_and_reports_progress() -> None:
+    import os
+
+    from support.child_jobs import scheduling_of_this_process
+
+    from inspection.jobs import run_apart
+
+    seen: list[tuple[int, int, str]] = []
+    policy, _nice = run_apart(
+        scheduling_of_this_process, progress=lambda d, t, m: seen.append((d, t, m))
+    )
+    assert policy == os.SCHED_IDLE
+    assert seen == [(1, 2, "looking"), (2, 2, "looked")]
+
+
+def test_run_apart_passes_cancel_on_and_raises_what_the_job_raised() -> None:
+    import threading
+
+    from support.child_jobs import refuse, until_cancelled
+
+    from inspection.jobs import Cancelled, run_apart
+
+    cancel = threading.Event()
+    started = threading.Event()
+
+    def progress(done: int, total: int, message: str) -> None:
+        started.set()
+        cancel.set()  # the user presses Cancel as soon as the job reports
+
+    with pytest.raises(Cancelled, match="cancelled while waiting"):
+        run_apart(until_cancelled, progress=progress, cancel=cancel)
+    assert started.is_set()
+    with pytest.raises(ValueError, match="value 7 refused"):
+        run_apart(refuse, 7)

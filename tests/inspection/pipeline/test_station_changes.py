@@ -4,6 +4,7 @@ version started, batch changes, new counts and alarms; and the station's calenda
 from __future__ import annotations
 
 import sqlite3
+import time
 from contextlib import closing
 from pathlib import Path
 
@@ -52,3 +53,46 @@ def test_station_records_its_changes_and_stamps_parts_with_its_line(lineside_hom
     with closing(sqlite3.connect(paths.results_db)) as conn:
         lines = conn.execute("SELECT DISTINCT line, shift IS NOT NULL FROM inspections").fetchall()
     assert lines == [("Line 3", 1)]
+
+
+def test_station_delivers_the_last_shift_report_and_alarms_when_it_cannot(
+    lineside_home: Path, tmp_path: Path
+) -> None:
+    from inspection.recipe.station import ReportExportSettings
+
+    paths = user_paths().ensure()
+    blocked = tmp_path / "share-file"
+    blocked.write_text("a file where the report folder should be", encoding="utf-8")
+    settings = StationSettings(
+        calendar=ShiftCalendar(timezone="Europe/Berlin"),
+        reports=ReportExportSettings(folder=blocked / "reports", formats=("csv",), retry_s=1.0),
+    )
+    save_station_settings(paths.station_file, settings)
+    station = Station(
+        make_recipe(workers=1),
+        paths=paths,
+        sources=[MemorySource(frames(2))],
+        make_tools=lambda: [BrightnessTool(minimum=0)],
+    )
+    station.start()
+    try:
+        deadline = time.monotonic() + 60.0
+        while not any(a.source == "shift report" for a in station.alarms()):
+            assert time.monotonic() < deadline, "no alarm for the unreachable report folder"
+            time.sleep(0.05)
+        (alarm,) = [a for a in station.alarms() if a.source == "shift report"]
+        assert str(blocked) in alarm.message
+        # the engineer points it at a folder that works: the report is delivered, the alarm clears
+        good = tmp_path / "reports"
+        station.use_station_settings(
+            settings.model_copy(
+                update={"reports": settings.reports.model_copy(update={"folder": good})}
+            )
+        )
+        while not list(good.glob("*.csv")) or any(
+            a.source == "shift report" for a in station.alarms()
+        ):
+            assert time.monotonic() < deadline, "the report was not delivered to the new folder"
+            time.sleep(0.05)
+    finally:
+        station.stop(10.0)

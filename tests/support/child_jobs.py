@@ -1,0 +1,30 @@
+"""Module-level jobs for ``run_apart`` tests: a child process imports them by name."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+from inspection.jobs import Cancelled
+
+
+def scheduling_of_this_process(*, progress: Any, cancel: Any) -> tuple[int, int]:
+    """(scheduling policy, nice value) of the process it runs in, after two progress steps."""
+    progress(1, 2, "looking")
+    progress(2, 2, "looked")
+    return os.sched_getscheduler(0), os.getpriority(os.PRIO_PROCESS, 0)
+
+
+def until_cancelled(*, progress: Any, cancel: Any) -> None:
+    progress(0, 1, "waiting for Cancel")
+    deadline = time.monotonic() + 30.0
+    while time.monotonic() < deadline:
+        if cancel.is_set():
+            raise Cancelled("cancelled while waiting")
+        time.sleep(0.02)
+    raise AssertionError("cancel never reached the child")
+
+
+def refuse(value: int, *, progress: Any, cancel: Any) -> None:
+    raise ValueError(f"value {value} refused")
