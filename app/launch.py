@@ -24,6 +24,11 @@ EXIT_OK, EXIT_USAGE = 0, 2
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``lineside [gui [--recipe R]]`` opens the GUI; any other command goes to the headless CLI."""
+    import multiprocessing
+
+    # reports run in spawned child processes (inspection.jobs.run_apart); a frozen build must
+    # let such a child be a child, not a second Lineside
+    multiprocessing.freeze_support()
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or args[0] == "gui":
         return _gui(args[1:])

@@ -31,7 +31,6 @@ from inspection.reports.figures import HourFigures, ReasonCount, ShiftReport
 FIGURE_PX = 44
 CAPTION_PX = 18
 PARETO_BARS = 10  # more reasons than this do not fit as readable tick labels
-_TICK_CHARS = 18
 _PARTS_BRUSH = "#3fb6ff"
 _FAIL_BRUSH = theme.ALARM_BACKGROUND
 HEADLINES = ("Parts", "PASS", "FAIL", "ERROR", "Yield", "Downtime")
@@ -88,10 +87,6 @@ class HeadlineFigures(QFrame):
     def clear(self) -> None:
         for label in self.values.values():
             label.setText("—")
-
-
-def _short(text: str) -> str:
-    return text if len(text) <= _TICK_CHARS else text[: _TICK_CHARS - 1] + "…"
 
 
 class HourlyChart(pg.PlotWidget):
@@ -159,9 +154,8 @@ class ParetoChart(pg.PlotWidget):
         x = np.arange(len(shown), dtype=float)
         counts = np.array([r.count for r in shown], dtype=float)
         self.bars.setOpts(x=x, height=counts, width=0.7)
-        self.getAxis("bottom").setTicks(
-            [[(float(i), _short(r.reason)) for i, r in enumerate(shown)]]
-        )
+        # Reasons are long: the bars carry their rank, the table beside names each rank.
+        self.getAxis("bottom").setTicks([[(float(i), str(i + 1)) for i in range(len(shown))]])
         self.setXRange(-0.6, max(len(shown), 1) - 0.4, padding=0)
         self.setYRange(0, max(float(counts.max()) if len(counts) else 0.0, 1.0) * 1.1, padding=0)
 
@@ -170,7 +164,7 @@ class ParetoChart(pg.PlotWidget):
 
 
 class TopReasons(QWidget):
-    """The top five reject reasons: reason, parts, share of rejects."""
+    """The Pareto's reasons by rank: reason, parts, share of rejects."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -178,7 +172,7 @@ class TopReasons(QWidget):
         self.table.setObjectName("topReasons")
         self.table.setHorizontalHeaderLabels(["Reason", "Parts", "Share of rejects"])
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setVisible(True)  # the rank, as under the Pareto's bars
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         layout = QVBoxLayout(self)
@@ -188,6 +182,7 @@ class TopReasons(QWidget):
 
     def show_reasons(self, reasons: Sequence[ReasonCount]) -> None:
         self.table.setRowCount(len(reasons))
+        self.table.setVerticalHeaderLabels([str(i + 1) for i in range(len(reasons))])
         for row, r in enumerate(reasons):
             count = QTableWidgetItem(f"{r.count:,}")
             count.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)

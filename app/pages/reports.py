@@ -39,7 +39,13 @@ from PySide6.QtWidgets import (
 
 from app import theme
 from app.jobs_bridge import JobWatcher
-from app.pages.report_view import HeadlineFigures, HourlyChart, ParetoChart, TopReasons
+from app.pages.report_view import (
+    PARETO_BARS,
+    HeadlineFigures,
+    HourlyChart,
+    ParetoChart,
+    TopReasons,
+)
 from inspection.errors import LinesideError
 from inspection.jobs import Cancelled, Job, JobPool, JobProgress, ProgressFn, run_apart
 from inspection.paths import Paths
@@ -285,7 +291,7 @@ class ReportsPage(QWidget):
         self.headline.show_report(report)
         self.hourly_chart.show_hours(report.hourly, report.timezone)
         self.pareto_chart.show_reasons(report.reasons)
-        self.top_reasons.show_reasons(report.top_reasons)
+        self.top_reasons.show_reasons(report.reasons[:PARETO_BARS])
         self.status_label.setStyleSheet("")
         if report.parts == 0:
             self.status_label.setText(f"{NO_PARTS} in {report.period.label}.")
