@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from inspection.history.pages import ROW_COLUMNS, PartRow, codes_of, part_row
+from inspection.storage.schema import finite_or_none, headline_score
 from inspection.types import Inspection, Verdict
 
 Point = tuple[float, float]
@@ -77,14 +78,6 @@ def _json(value: Any, default: Any) -> Any:
         return default
 
 
-def _finite(value: Any) -> float | None:
-    try:
-        f = float(value)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
-
-
 def part_record(
     conn: sqlite3.Connection, inspection_id: str, archive_root: Path | None
 ) -> PartRecord | None:
@@ -107,9 +100,9 @@ def part_record(
             reason=str(t[3] or ""),
             measurements=_json(t[4], {}),
             details=_json(t[5], {}),
-            duration_ms=_finite(t[6]),
-            score=_finite(t[7]),
-            threshold=_finite(t[8]),
+            duration_ms=finite_or_none(t[6]),
+            score=finite_or_none(t[7]),
+            threshold=finite_or_none(t[8]),
         )
         for t in conn.execute(
             "SELECT tool_id, tool_type, verdict, reason, measurements, details, duration_ms, "
@@ -123,7 +116,7 @@ def part_record(
         recipe_name=str(row[n]),
         model_hashes=_json(row[n + 1], {}),
         line=str(row[n + 2] or ""),
-        timings_ms={c: _finite(row[n + 3 + i]) for i, c in enumerate(TIMING_COLUMNS)},
+        timings_ms={c: finite_or_none(row[n + 3 + i]) for i, c in enumerate(TIMING_COLUMNS)},
         tools=tools,
         image=image,
         image_exists=image is not None and image.is_file(),
@@ -179,7 +172,7 @@ def overlays_of(tool: ToolRecord) -> list[OverlayShape]:
             x, y, w, h = (float(r[k]) for k in ("x", "y", "w", "h"))
         except (KeyError, TypeError, ValueError):
             continue
-        peak = _finite(r.get("peak"))
+        peak = finite_or_none(r.get("peak"))
         # a region on a part the tool passed stayed below the part's threshold: not a finding
         add(_box(x, y, x + w, y + h), "" if peak is None else f"{peak:.2f}", passed)
     for c in d.get("codes", ()) if isinstance(d.get("codes"), list) else ():
@@ -196,7 +189,7 @@ def overlays_of(tool: ToolRecord) -> list[OverlayShape]:
                 x0, y0, x1, y1 = (float(v) for v in box)
             except (TypeError, ValueError):
                 continue
-            conf = _finite(det.get("confidence"))
+            conf = finite_or_none(det.get("confidence"))
             label = f"{det.get('class', '?')}" + ("" if conf is None else f" {conf:.2f}")
             add(_box(x0, y0, x1, y1), label, not det.get("fails", False))
     return out
@@ -219,8 +212,8 @@ def record_from_inspection(inspection: Inspection) -> PartRecord:
             measurements=dict(r.measurements),
             details=dict(r.details),
             duration_ms=r.duration_ns / 1e6 if r.duration_ns else None,
-            score=_finite(r.measurements.get("score")),
-            threshold=_finite(r.measurements.get("threshold")),
+            score=headline_score(r),
+            threshold=finite_or_none(r.measurements.get("threshold")),
         )
         for r in inspection.tool_results
     )

@@ -396,10 +396,11 @@ def headline_score(result: ToolResult) -> float | None:
     if value is None:
         confidences = [v for k, v in m.items() if k.endswith("_confidence")]
         value = min(confidences) if confidences else None
-    return _finite(value)
+    return finite_or_none(value)
 
 
-def _finite(value: Any) -> float | None:
+def finite_or_none(value: Any) -> float | None:
+    """``value`` as a finite float; None when it is missing, not a number, NaN or infinite."""
     try:
         f = float(value)
     except (TypeError, ValueError):
@@ -428,7 +429,7 @@ def tool_result_row(inspection_rowid: int, result: ToolResult) -> tuple[Any, ...
         result.duration_ns / 1e6,
         to_json(list(result.unique_keys)),
         headline_score(result),
-        _finite(result.measurements.get("threshold")),
+        finite_or_none(result.measurements.get("threshold")),
     )
 
 
