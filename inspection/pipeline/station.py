@@ -28,10 +28,10 @@ from inspection.pipeline.feed import Feed
 from inspection.pipeline.inspect import inspect_part, unfinished_part
 from inspection.pipeline.masks import PrivacyMask
 from inspection.pipeline.parts import GroupedPart, PartJob
+from inspection.pipeline.station_changes import ChangeRecorder
 from inspection.pipeline.triggers import EveryFrame, Software, make_part_trigger
 from inspection.recipe import Recipe
 from inspection.recipe.station import StationSettings, load_station_settings
-from inspection.reports.shift_end import ShiftEndExporter
 from inspection.sources.base import (
     BadFrameError,
     BatchAware,
@@ -41,7 +41,6 @@ from inspection.sources.base import (
 )
 from inspection.sources.registry import build_source
 from inspection.storage.archive import ImageArchive
-from inspection.storage.batch import StationEvent
 from inspection.storage.results import ResultsStore
 from inspection.storage.shift_record import read_shift_record, write_count_start
 from inspection.tools.base import Tool
@@ -108,7 +107,9 @@ class Station:
         self._listeners: list[StationListener] = []
         self._listeners_lock = threading.Lock()
         self._counters = Counters()
-        self._batch = BatchContext(on_change=self._batch_changed)
+        # what changed while the line ran, for reports (recorded through the running store)
+        self._changes = ChangeRecorder(recipe.station, self._status)
+        self._batch = BatchContext(on_change=self._changes.batch_changed)
         self._ledger = ShiftLedger()
         self._newest: dict[str, Frame] = {}
         self._threads: list[threading.Thread] = []
@@ -120,13 +121,12 @@ class Station:
         self._connected: dict[str, bool] = {}
         self._trigger_lock = threading.Lock()
         self._next_trigger = 1
-        self._alarms = AlarmBook(on_change=self._alarm_changed)
+        self._alarms = AlarmBook(on_change=self._changes.alarm_changed)
         # The ledger and the counters change together, so a new count never splits a part
         # between the old count and the new one.
         self._publish_lock = threading.Lock()
         self._record_restored = False
         self._settings: StationSettings | None = None  # config/station.yaml, read at start
-        self._exporter: ShiftEndExporter | None = None  # each shift's report, when a folder is set
         self._last_simulated: int | None = None  # highest simulated part index published
         self._reject_run = RejectRun(recipe.alarms.consecutive_rejects)  # dispatcher only
 
@@ -178,7 +178,7 @@ class Station:
                 first_part,
                 reason=reason,
             )
-        self._record_event("count_reset", f"new count from part {first_part + 1}: {reason}")
+        self._changes.record("count_reset", f"new count from part {first_part + 1}: {reason}")
         return first_part
 
     # ---- what changed, for reports ------------------------------------------------------------
@@ -193,73 +193,8 @@ class Station:
         self._settings = settings
         if self._store is not None:
             self._store.use_calendar(settings.calendar, settings.line)
-        if self._exporter is not None:
-            self._exporter.use_settings(settings)
-        elif self._running:
-            self._start_exporter(settings)
-        self._record_event("calendar", "station settings changed (shift calendar, line)")
-
-    def _start_exporter(self, settings: StationSettings) -> None:
-        if not self._store_results or settings.reports.folder is None:
-            return
-        paths = self._paths or user_paths()
-        self._exporter = ShiftEndExporter(
-            paths.results_db,
-            settings,
-            self._recipe.station,
-            on_status=self._report_status,
-            state_file=paths.data / "shift_reports.json",
-        )
-        self._exporter.start()
-
-    def _report_status(self, level: str, message: str) -> None:
-        # an undelivered report is an alarm until it is delivered: it is never silently lost
-        self._status(
-            StatusLevel.ALARM if level == "alarm" else StatusLevel.INFO, "shift report", message
-        )
-
-    def _record_event(self, kind: str, text: str, **details: object) -> None:
-        store = self._store
-        if store is None or not store.is_running:
-            return  # nothing is being recorded: a stopped station's changes show in its next start
-        event = StationEvent(
-            station=self._recipe.station,
-            wall_time=time.time(),
-            kind=kind,
-            text=text,
-            details=details,
-        )
-        try:
-            store.record_event(event)
-        except StorageError as exc:
-            log.warning("change not recorded (%s): %s", text, exc)
-
-    def _batch_changed(self, before: dict[str, str], after: dict[str, str]) -> None:
-        changed = ", ".join(
-            f"{k} {before.get(k, '') or '-'} → {v}" for k, v in after.items() if before.get(k) != v
-        )
-        self._record_event("batch", f"batch changed: {changed}", before=before, after=after)
-
-    def _alarm_changed(self, episode: AlarmEpisode) -> None:
-        if episode.cleared_at is not None:
-            downtime = max(episode.cleared_at - episode.raised_at, 0.0)
-            self._record_event(
-                "alarm_cleared",
-                f"{episode.source}: cleared after {downtime:.0f} s ({episode.first_message})",
-                source=episode.source,
-                level=str(episode.level),
-                raised_at=episode.raised_at,
-                downtime_s=downtime,
-                episode=episode.episode_id,
-            )
-        elif episode.occurrences == 1 and episode.acknowledged_at is None:
-            self._record_event(
-                "alarm",
-                f"{episode.source}: {episode.first_message}",
-                source=episode.source,
-                level=str(episode.level),
-                episode=episode.episode_id,
-            )
+        recording = self._running and self._store_results
+        self._changes.use_settings((self._paths or user_paths()) if recording else None, settings)
 
     def restore_record(self) -> None:
         """Take up where the station's records stop: part numbers go on, and the current count
@@ -385,19 +320,9 @@ class Station:
                 line=settings.line,
             )
             self._store.start()
-            thresholds = {
-                t.id: getattr(t, "threshold", None)
-                for t in recipe.tools
-                if getattr(t, "threshold", None) is not None
-            }
-            self._start_exporter(settings)
-            self._record_event(
-                "recipe",
-                f"recipe {recipe.name} version {recipe.version} started",
-                recipe=recipe.name,
-                version=recipe.version,
-                thresholds=thresholds,
-            )
+            self._changes.store = self._store
+            self._changes.start_exporter(paths, settings)
+            self._changes.recipe_started(recipe)
         self._feed = Feed(
             cameras=[c.id for c in recipe.cameras],
             queue_size=recipe.pipeline.queue_size,
@@ -466,9 +391,7 @@ class Station:
         self._join([t for t in self._threads if t.name.startswith("worker-")], left())
         feed.stop_dispatch.set()
         self._join([t for t in self._threads if t.name == "dispatcher"], left())
-        if self._exporter is not None:
-            self._exporter.stop(left())
-            self._exporter = None
+        self._changes.stop_exporter(left())
         if self._store is not None:
             self._store.stop(left())
             self._store = None
