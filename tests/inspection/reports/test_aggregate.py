@@ -24,6 +24,7 @@ from inspection.recipe.station import ShiftCalendar, StationSettings
 from inspection.reports.aggregate import (
     build_report,
     last_shift_period,
+    period_filter,
     range_period,
     reason_category,
     shift_period,
@@ -355,3 +356,25 @@ def test_pareto_counts_a_reason_once_whatever_the_parts_own_figures(tmp_path: Pa
         ("serial: code '…' does not match the expected format", 2),
     ]
     assert [r.reason for r in report.rejects] == reasons  # each part's own reason, as written
+
+
+def test_a_shift_or_range_query_reads_its_parts_by_index_never_the_whole_table(sample_db):
+    db, settings = sample_db
+    shift = shift_period(settings.calendar, "2026-12-04/Early")
+    span = range_period(settings.calendar, "2026-12-04T06:00", "2026-12-04T14:00")
+    with sqlite3.connect(db) as conn:
+        for period in (shift, span):
+            where, params = period_filter(period, 10**9, station="st1")
+            for sql_text in (
+                f"SELECT COUNT(*) FROM inspections i WHERE {where}",
+                f"SELECT i.verdict, i.reason, COUNT(*) FROM inspections i WHERE {where} GROUP BY 1, 2",
+                f"SELECT t.tool_id, t.score FROM inspections i JOIN tool_results t "
+                f"ON t.inspection = i.id WHERE {where}",
+            ):
+                plan = [r[3] for r in conn.execute(f"EXPLAIN QUERY PLAN {sql_text}", params)]
+                assert not [
+                    p
+                    for p in plan
+                    if p.startswith(("SCAN i", "SCAN t", "SCAN inspections", "SCAN tool_results"))
+                ], (sql_text, plan)
+                assert any("USING INDEX inspections_" in p for p in plan), plan
