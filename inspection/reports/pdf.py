@@ -255,7 +255,12 @@ def _thumbnails(report: ShiftReport, styles: _Styles, width: float) -> Table | N
 def _story(report: ShiftReport, fonts: Fonts, width: float) -> list[Flowable]:
     styles = _Styles(fonts)
     story: list[Flowable] = [
-        Paragraph(f"Shift report · {_clean(report.station)} · {_clean(report.line)}", styles.title),
+        Paragraph(
+            " · ".join(
+                _clean(x) for x in ("Shift report", report.station, report.line) if x.strip()
+            ),
+            styles.title,
+        ),
         Paragraph(_period_text(report), styles.subtitle),
         Spacer(1, 1.5 * mm),
         Paragraph(_about(report), styles.small),
