@@ -378,3 +378,29 @@ def test_a_shift_or_range_query_reads_its_parts_by_index_never_the_whole_table(s
                     if p.startswith(("SCAN i", "SCAN t", "SCAN inspections", "SCAN tool_results"))
                 ], (sql_text, plan)
                 assert any("USING INDEX inspections_" in p for p in plan), plan
+
+
+def test_tool_score_statistics_equal_numpy_on_the_same_scores(sample_db):
+    import numpy as np
+
+    db, settings = sample_db
+    report = build_report(
+        db, shift_period(settings.calendar, "2026-12-04/Early"), settings=settings
+    )
+    assert report.tools
+    for tool in report.tools:
+        scores = np.array(
+            [
+                r[0]
+                for r in sql(
+                    db,
+                    f"SELECT t.score FROM inspections i JOIN tool_results t ON t.inspection = i.id "
+                    f"WHERE {SHIFT} AND t.tool_id = ? AND t.score IS NOT NULL",
+                    tool.tool_id,
+                )
+            ]
+        )
+        assert len(scores) > 10, tool.tool_id
+        assert tool.score_median == pytest.approx(float(np.quantile(scores, 0.5)))
+        assert tool.score_p95 == pytest.approx(float(np.quantile(scores, 0.95)))
+        assert tool.score_max == pytest.approx(float(scores.max()))
