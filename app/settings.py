@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from inspection.paths import written_in_place
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,5 @@ def save_settings(path: Path, settings: AppSettings) -> None:
     data["last_recipe"] = str(settings.last_recipe) if settings.last_recipe else None
     data["window_geometry"] = settings.window_geometry
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")
-    os.replace(tmp, path)
+    with written_in_place(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")

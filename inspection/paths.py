@@ -6,7 +6,9 @@ platform's usual user folders are used. Nothing is ever written into the install
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,3 +84,18 @@ def resources_dir() -> Path:
 
 def demo_recipe() -> Path:
     return resources_dir() / "recipes" / "demo.yaml"
+
+
+@contextlib.contextmanager
+def written_in_place(path: Path) -> Iterator[Path]:
+    """A temporary sibling of ``path`` to write; renamed to ``path`` when the block ends
+    normally, removed when it raises (Cancelled included), so a reader, a network share or a
+    crash never sees half a file. The temporary name keeps the suffix (writers may choose their
+    format by it) and starts with a dot (hidden from people browsing the folder)."""
+    tmp = path.with_name(f".{path.stem}.partial{path.suffix}")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(OSError):  # gone after the rename; else the unfinished file
+            tmp.unlink()

@@ -385,9 +385,7 @@ class ReportsPage(QWidget):
         self.export_progress.setRange(0, 1)
         error = job.error
         if error is None:
-            files = job.result().files
-            paths = list(files.values()) if isinstance(files, dict) else list(files)
-            self.exported_files = [Path(p) for p in paths]
+            self.exported_files = list(job.result().files.values())
             self.export_progress.setValue(1)
             names = ", ".join(p.name for p in self.exported_files)
             self._export_said(f"Written to {self.export_folder()}: {names}", ok=True)

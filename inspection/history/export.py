@@ -9,7 +9,6 @@ cancelled or failed export leaves no half file behind.
 from __future__ import annotations
 
 import csv
-import os
 import threading
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +17,7 @@ from inspection.errors import StorageError
 from inspection.history.filters import PartFilter
 from inspection.history.pages import PartRow, count_matches, find_parts
 from inspection.jobs import Cancelled, ProgressFn
+from inspection.paths import written_in_place
 from inspection.storage.queries import open_reader
 
 CHUNK = 5_000
@@ -70,14 +70,16 @@ def export_csv(
     ``cancel`` is set, and StorageError naming the file when it cannot be written.
     """
     conn = open_reader(db_path)
-    tmp = out_path.with_name(f".{out_path.name}.part")
     written = 0
     try:
         total, _ = count_matches(conn, f, limit=None)
         progress(0, total, "counting done")
         try:
             out_path.parent.mkdir(parents=True, exist_ok=True)
-            with tmp.open("w", encoding="utf-8-sig", newline="") as fh:
+            with (
+                written_in_place(out_path) as tmp,
+                tmp.open("w", encoding="utf-8-sig", newline="") as fh,
+            ):
                 writer = csv.writer(fh)
                 writer.writerow(CSV_COLUMNS)
                 before: int | None = None
@@ -91,10 +93,8 @@ def export_csv(
                     if page.next_before is None:
                         break
                     before = page.next_before
-            os.replace(tmp, out_path)
         except OSError as exc:
             raise StorageError(f"{out_path}: cannot write the CSV export: {exc}") from exc
     finally:
         conn.close()
-        tmp.unlink(missing_ok=True)
     return written

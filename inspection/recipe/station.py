@@ -26,6 +26,7 @@ import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from inspection.errors import RecipeError
+from inspection.paths import written_in_place
 from inspection.recipe.common import Strict
 
 log = logging.getLogger(__name__)
@@ -281,6 +282,5 @@ def save_station_settings(path: Path, settings: StationSettings) -> None:
     """Write atomically (a crash mid-write leaves the old file)."""
     data = settings.model_dump(mode="json", exclude_none=True)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    tmp.replace(path)
+    with written_in_place(path) as tmp:
+        tmp.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")

@@ -7,15 +7,15 @@ name and renamed into place, so a cancelled or failed export never leaves half a
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import re
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from inspection.jobs import Cancelled, ProgressFn
+from inspection.paths import written_in_place
 from inspection.recipe.station import REPORT_FORMATS, StationSettings
 from inspection.reports.aggregate import build_report
 from inspection.reports.figures import ReportPeriod, ShiftReport
@@ -64,20 +64,6 @@ def check_formats(formats: Sequence[str]) -> list[str]:
     return wanted
 
 
-def _into_place(path: Path, write: Callable[[Path], object]) -> Path:
-    """Write through ``write(tmp)`` and rename ``tmp`` to ``path``; on any failure (Cancelled
-    included) the temporary file is removed and ``path`` is left as it was."""
-    tmp = path.with_name(f".{path.stem}.partial{path.suffix}")  # writers may look at the suffix
-    try:
-        write(tmp)
-        tmp.replace(path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    return path
-
-
 def write_report(
     db_path: Path,
     period: ReportPeriod,
@@ -115,28 +101,28 @@ def write_report(
         if fmt == "xlsx":
             from inspection.reports.xlsx import write_xlsx
 
-            files["xlsx"] = _into_place(target, lambda p: write_xlsx(report, p))
+            files["xlsx"] = write_xlsx(report, target)  # which writes its file atomically
         elif fmt == "pdf":
             from inspection.reports.pdf import write_pdf
 
-            files["pdf"] = _into_place(target, lambda p: write_pdf(report, p))
+            files["pdf"] = write_pdf(report, target)  # likewise
         else:
-            files["csv"] = _into_place(
-                target,
-                lambda p: write_parts_csv(
+            with written_in_place(target) as tmp:
+                write_parts_csv(
                     db_path,
                     period,
-                    p,
+                    tmp,
                     station=station,
                     last_row_id=report.last_row_id,
                     tools=[t.tool_id for t in report.tools] or None,
                     timezone=report.timezone,
                     cancel=cancel,
-                ),
-            )
-            files["summary_csv"] = _into_place(
-                out_dir / f"{stem}-summary.csv", lambda p: write_summary_csv(report, p)
-            )
+                )
+            files["csv"] = target
+            summary = out_dir / f"{stem}-summary.csv"
+            with written_in_place(summary) as tmp:
+                write_summary_csv(report, tmp)
+            files["summary_csv"] = summary
     step(steps, "done")
     log.info("report %s written: %s", period.label, ", ".join(str(p) for p in files.values()))
     return ReportFiles(report, files)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +29,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from inspection.paths import written_in_place
 from inspection.reports.figures import ShiftReport
 from inspection.reports.pdf_charts import hourly_charts, pareto_chart
 from inspection.reports.thumbnails import reject_thumbnails
@@ -311,21 +311,17 @@ def write_pdf(report: ShiftReport, path: Path) -> Path:
         canvas.drawRightString(A4[0] - doc.rightMargin, 9 * mm, f"page {doc.page}")
         canvas.restoreState()
 
-    partial = path.with_name(path.name + ".part")
-    doc = SimpleDocTemplate(
-        str(partial),
-        pagesize=A4,
-        leftMargin=14 * mm,
-        rightMargin=14 * mm,
-        topMargin=13 * mm,
-        bottomMargin=15 * mm,
-        title=f"Shift report {report.period.label}",
-        author="Lineside",
-        subject=f"{report.station} {report.line}",
-    )
-    try:
+    with written_in_place(path) as partial:
+        doc = SimpleDocTemplate(
+            str(partial),
+            pagesize=A4,
+            leftMargin=14 * mm,
+            rightMargin=14 * mm,
+            topMargin=13 * mm,
+            bottomMargin=15 * mm,
+            title=f"Shift report {report.period.label}",
+            author="Lineside",
+            subject=f"{report.station} {report.line}",
+        )
         doc.build(_story(report, fonts, doc.width), onFirstPage=on_page, onLaterPages=on_page)
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
     return path

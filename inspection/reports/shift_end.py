@@ -28,6 +28,7 @@ from typing import Any
 
 from inspection.errors import LinesideError
 from inspection.jobs import run_apart
+from inspection.paths import written_in_place
 from inspection.recipe.station import ShiftCalendar, ShiftWindow, StationSettings
 from inspection.reports.aggregate import shift_period
 from inspection.reports.export import write_report
@@ -80,17 +81,15 @@ def _load_state(path: Path) -> _State:
 def _save_state(path: Path, state: _State) -> None:
     """Atomically: a crash mid-write leaves the previous state, never half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
     text = json.dumps(
         {"version": _STATE_VERSION, "since": state.since, "delivered": state.delivered},
         indent=1,
         sort_keys=True,
     )
-    with open(tmp, "w", encoding="utf-8") as f:
+    with written_in_place(path) as tmp, open(tmp, "w", encoding="utf-8") as f:
         f.write(text)
         f.flush()
         os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 def _reach(folder: Path) -> None:
@@ -276,9 +275,7 @@ class ShiftEndExporter:
             settings=settings,
             station=self.station,
         )
-        files = result.files
-        paths = files.values() if isinstance(files, dict) else files
-        return [Path(p) for p in paths]
+        return list(result.files.values())
 
     def _mark_delivered(self, window: ShiftWindow, files: list[Path], now: float) -> None:
         state = self._state

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import io
 import logging
-import os
 import time
 from pathlib import Path
 
 from openpyxl import Workbook
 
+from inspection.paths import written_in_place
 from inspection.reports.figures import ShiftReport
 from inspection.reports.xlsx_cells import (
     DATE_TIME,
@@ -60,12 +60,8 @@ def write_xlsx(report: ShiftReport, path: Path) -> Path:
     reject_rows, thumbnails = rejects_sheet(wb, report)
     frame = io.BytesIO()
     wb.save(frame)
-    partial = path.with_name(path.name + ".part")
-    try:
+    with written_in_place(path) as partial:
         splice_rejects(frame.getvalue(), "Rejects", reject_rows, partial)
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
     log.info(
         "report: wrote %s (%d rejects, %d thumbnails) in %.2f s",
         path,

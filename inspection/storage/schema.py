@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from inspection.errors import StorageError
+from inspection.recipe.station import ShiftCalendar
 from inspection.types import Inspection, Timing, ToolResult
 
 log = logging.getLogger(__name__)
@@ -233,36 +234,28 @@ def open_writer(db_path: Path, busy_timeout_s: float = 5.0) -> sqlite3.Connectio
     return conn
 
 
-def attribute_unstamped(conn: sqlite3.Connection, calendar: Any) -> int:
+def attribute_unstamped(conn: sqlite3.Connection, calendar: ShiftCalendar) -> int:
     """Stamp parts recorded before shifts existed (schema < 4) with ``calendar``'s production
     day and shift; returns how many. Parts already stamped are never touched."""
-    if (
-        conn.execute("SELECT 1 FROM inspections WHERE production_day IS NULL LIMIT 1").fetchone()
-        is None
-    ):
+    # (production_day, shift) is indexed: finding none costs nothing on a large database
+    rows = conn.execute(
+        "SELECT id, wall_time FROM inspections WHERE production_day IS NULL"
+    ).fetchall()
+    if not rows:
         return 0
-
-    def day(t: float) -> str:
-        return str(calendar.attribute(t)[0])
-
-    def shift(t: float) -> str:
-        return str(calendar.attribute(t)[1])
-
-    conn.create_function("lineside_day", 1, day, deterministic=True)
-    conn.create_function("lineside_shift", 1, shift, deterministic=True)
     conn.execute("BEGIN IMMEDIATE")
     try:
-        n = conn.execute(
-            "UPDATE inspections SET production_day = lineside_day(wall_time), "
-            "shift = lineside_shift(wall_time) WHERE production_day IS NULL"
-        ).rowcount
+        conn.executemany(
+            "UPDATE inspections SET production_day = ?, shift = ? WHERE id = ?",
+            [(*calendar.attribute(float(t)), part_id) for part_id, t in rows],
+        )
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
-    log.info("stamped %d earlier part(s) with their production day and shift", n)
-    return int(n)
+    log.info("stamped %d earlier part(s) with their production day and shift", len(rows))
+    return len(rows)
 
 
 # ---- plain JSON ---------------------------------------------------------------------------

@@ -63,4 +63,4 @@ def test_cancel_stops_and_leaves_no_file(tmp_path: Path) -> None:
     with pytest.raises(Cancelled):
         export_csv(db, PartFilter(), out, lambda *a: None, cancel)
     assert not out.exists()
-    assert not list(tmp_path.glob("*.part"))
+    assert not list(tmp_path.glob(".*partial*"))  # no unfinished file left

@@ -46,7 +46,7 @@ def report(tmp_path: Path) -> ShiftReport:
 
 def test_report_renders_and_carries_the_counts(report: ShiftReport, tmp_path: Path) -> None:
     pdf = write_pdf(report, tmp_path / "report.pdf")
-    assert pdf == tmp_path / "report.pdf" and not (tmp_path / "report.pdf.part").exists()
+    assert pdf == tmp_path / "report.pdf" and not list(tmp_path.glob(".*partial*"))
     pages = _render(pdf, tmp_path)
     assert 1 <= len(pages) <= 2
     text = _text(pdf)

@@ -25,7 +25,7 @@ def report(tmp_path: Path) -> ShiftReport:
 def book(report: ShiftReport, tmp_path: Path) -> openpyxl.Workbook:
     path = write_xlsx(report, tmp_path / "report.xlsx")
     assert path == tmp_path / "report.xlsx"
-    assert not (tmp_path / "report.xlsx.part").exists()
+    assert not list(tmp_path.glob(".*partial*"))
     return openpyxl.load_workbook(path)
 
 
