@@ -73,14 +73,7 @@ def hourly_sheet(wb: Workbook, report: ShiftReport) -> None:
         titles_from_data=True,
     )
     line.set_categories(hours)
-    line.y_axis.axId = 200
-    line.y_axis.title = "Yield"
-    line.y_axis.number_format = "0%"
-    line.y_axis.scaling.max = 1.0
-    line.y_axis.crosses = "max"
-    line.y_axis.majorGridlines = None
-    _show_axes(bar, line)
-    bar += line
+    _add_share_line(bar, line, "Yield")
     bar.width, bar.height = 24.0, 11.0
     ws.add_chart(bar, "H2")
 
@@ -118,17 +111,25 @@ def reasons_sheet(wb: Workbook, report: ShiftReport) -> None:
         Reference(ws, min_col=4, min_row=where.header_row, max_row=last), titles_from_data=True
     )
     line.set_categories(reasons)
+    _add_share_line(bar, line, "Cumulative share", floor=0.0)
+    bar.width, bar.height = 24.0, 12.0
+    ws.add_chart(bar, "F2")
+
+
+def _add_share_line(
+    bar: BarChart, line: LineChart, title: str, *, floor: float | None = None
+) -> None:
+    """Put ``line`` (a share, 0..100 %) on a secondary axis at the right of ``bar``'s chart."""
     line.y_axis.axId = 200
-    line.y_axis.title = "Cumulative share"
+    line.y_axis.title = title
     line.y_axis.number_format = "0%"
-    line.y_axis.scaling.min = 0.0
+    if floor is not None:
+        line.y_axis.scaling.min = floor
     line.y_axis.scaling.max = 1.0
     line.y_axis.crosses = "max"
     line.y_axis.majorGridlines = None
     _show_axes(bar, line)
     bar += line
-    bar.width, bar.height = 24.0, 12.0
-    ws.add_chart(bar, "F2")
 
 
 def _show_axes(bar: BarChart, line: LineChart) -> None:

@@ -1,7 +1,6 @@
 """A results database of hand-described parts for the history's tests (core and GUI).
 
-Rows are written with the storage module's own row builders (``inspection_row``,
-``tool_result_row``, ``codes_read``), so they look exactly like the results store's.
+Rows are written by the results store's own batch writer, so they look exactly like its rows.
 """
 
 from __future__ import annotations
@@ -13,15 +12,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-from inspection.storage.schema import (
-    INSERT_INSPECTION,
-    INSERT_PART_CODE,
-    INSERT_TOOL_RESULT,
-    codes_read,
-    inspection_row,
-    open_writer,
-    tool_result_row,
-)
+from inspection.storage.batch import Pending, write_batch
+from inspection.storage.schema import open_writer
 from inspection.types import Inspection, ToolResult, Verdict
 
 T0 = 1_780_000_000.0  # a UNIX time; parts are 10 s apart from here
@@ -76,18 +68,16 @@ def write_parts(
 ) -> list[str]:
     """Write ``parts`` (oldest first, numbered from ``first_seq``) to ``db``; returns their
     inspection ids in that order."""
-    conn = open_writer(db)
-    ids = []
-    conn.execute("BEGIN")
+    pending: list[Pending] = []
+    stamps: dict[float, tuple[str, str]] = {}  # each part's (day, shift), as the test says
     for seq, p in enumerate(parts, start=first_seq):
-        tools = p.tools or (code_tool(p.code),)
         inspection = Inspection(
             inspection_id=f"run1-{seq:05d}",
             station=p.station,
             part_seq=seq,
             verdict=p.verdict,
             reason=p.reason,
-            tool_results=tools,
+            tool_results=p.tools or (code_tool(p.code),),
             frames=(),
             recipe_name="demo",
             recipe_version=p.recipe_version,
@@ -95,6 +85,7 @@ def write_parts(
             wall_time=T0 + 10 * seq,
             lot=p.lot,
         )
+        stamps[inspection.wall_time] = p.shift
         image_path = None
         if p.image and archive is not None:
             image_path = f"2026-06-01/{inspection.inspection_id}__cam1.png"
@@ -102,14 +93,12 @@ def write_parts(
             target.parent.mkdir(parents=True, exist_ok=True)
             image = np.full((96, 128), 90, dtype=np.uint8)
             cv2.imwrite(str(target), image)
-        row = inspection_row(inspection, image_path, "run1", 0, p.shift, "line1")
-        rowid = conn.execute(INSERT_INSPECTION, row).lastrowid
-        assert rowid is not None
-        for t in tools:
-            conn.execute(INSERT_TOOL_RESULT, tool_result_row(rowid, t))
-            for c in codes_read(t):
-                conn.execute(INSERT_PART_CODE, (rowid, c))
-        ids.append(inspection.inspection_id)
-    conn.execute("COMMIT")
-    conn.close()
-    return ids
+        pending.append(Pending(inspection, image_path, None))
+    conn = open_writer(db)
+    try:
+        # the results store's own writer: the rows are exactly the ones it writes
+        rejected = write_batch(conn, pending, "run1", attribute=stamps.__getitem__, line="line1")
+        assert not rejected, rejected
+    finally:
+        conn.close()
+    return [item.inspection.inspection_id for item in pending]
