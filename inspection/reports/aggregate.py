@@ -4,8 +4,9 @@ Every figure is of the same rows: the newest inspection id is taken first and ev
 bounded by it, inside one BEGIN ... COMMIT on a read-only connection of our own, so a report
 made while the line writes is consistent with itself and never blocks the writer (WAL).
 
-Counts are aggregated in SQL (GROUP BY); only one tool's score column at a time comes into
-numpy for its median and 95th percentile. No query reads JSON per tool row.
+Counts are aggregated in SQL (GROUP BY); per-tool figures come from a covering index
+(``tool_figures``), and only one tool's score column at a time comes into numpy for its median
+and 95th percentile. No query reads JSON per tool row.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from inspection.reports.figures import (
     ToolFigures,
 )
 from inspection.reports.report_events import EventWindow, PartRun, alarms_in, changes_in
+from inspection.reports.tool_figures import tool_figures, tool_rows
 from inspection.storage.queries import open_reader
 
 log = logging.getLogger(__name__)
@@ -165,10 +167,14 @@ def build_report(
     *,
     settings: StationSettings,
     station: str | None = None,
+    last_row_id: int | None = None,
     progress: ProgressFn | None = None,
     cancel: threading.Event | None = None,
 ) -> ShiftReport:
     """The figures of ``period`` (all stations when ``station`` is None); parts == 0 when empty.
+
+    ``last_row_id`` bounds the parts (so a parts CSV written beside it has exactly these parts;
+    None: the newest now).
 
     Raises StorageError when the database cannot be read, Cancelled when ``cancel`` is set.
     """
@@ -178,7 +184,7 @@ def build_report(
     try:
         conn.execute("BEGIN")  # one snapshot of the database for every query below
         try:
-            report = _build(conn, period, settings, station, progress, cancel)
+            report = _build(conn, period, settings, station, last_row_id, progress, cancel)
         finally:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")  # read-only: nothing to keep
@@ -195,6 +201,7 @@ def _build(
     period: ReportPeriod,
     settings: StationSettings,
     station: str | None,
+    last_row_id: int | None,
     progress: ProgressFn | None,
     cancel: threading.Event | None,
 ) -> ShiftReport:
@@ -207,7 +214,8 @@ def _build(
             progress(n, _STEPS, message)
 
     step(0, "counting parts")
-    last_row_id = newest_row_id(conn)
+    if last_row_id is None:
+        last_row_id = newest_row_id(conn)
     last_event_id = int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()[0])
     where, params = period_filter(period, last_row_id, station)
     groups = _part_groups(conn, where, params, period, calendar)
@@ -218,7 +226,8 @@ def _build(
     runs = sorted(groups.runs.values(), key=lambda r: r.first_id)
 
     step(1, "tools")
-    tools = _tools(conn, where, params, groups.id_span, parts) if parts else ()
+    tool_source = tool_rows(conn, where, params, groups.id_span, parts)
+    tools = tool_figures(conn, tool_source) if parts else ()
     step(3, "rejects")
     rejects = _rejects(conn, where, params)
     step(4, "changes and alarms")
@@ -227,7 +236,7 @@ def _build(
     ev_start = min(period.start, groups.first_seen) if parts else period.start
     ev_end = max(period.end, groups.last_seen) if parts else period.end
     events = EventWindow(ev_start, ev_end, last_event_id, station)
-    changes = changes_in(conn, where, params, events, tools, runs)
+    changes = changes_in(conn, where, params, events, tools, runs, tool_source)
     alarms = alarms_in(conn, events)
     step(5, "report ready")
 
@@ -341,111 +350,6 @@ def _pareto(counts: dict[str, int]) -> tuple[ReasonCount, ...]:
     for reason, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
         running += n
         out.append(ReasonCount(reason, n, n / total, running / total))
-    return tuple(out)
-
-
-# ---- tools --------------------------------------------------------------------------------
-
-
-def _tool_rows(
-    conn: sqlite3.Connection,
-    where: str,
-    params: list[Any],
-    id_span: tuple[int, int],
-    n: int,
-) -> tuple[str, list[Any]]:
-    """FROM ... WHERE selecting the period's tool results.
-
-    Usually the period's parts are one unbroken run of ids and their tool results one unbroken
-    run of tool_results ids: then a range of the table is read in order, several times faster
-    than a join. When the counts show that is not so (several stations, a calendar change),
-    the join is used.
-    """
-    join = (
-        f"FROM inspections i JOIN tool_results t ON t.inspection = i.id WHERE {where}",
-        params,
-    )
-    lo, hi = id_span
-    in_range = conn.execute(
-        "SELECT COUNT(*) FROM inspections WHERE id BETWEEN ? AND ?", (lo, hi)
-    ).fetchone()[0]
-    if in_range != n:
-        return join
-    tlo, thi, tn = conn.execute(
-        "SELECT MIN(id), MAX(id), COUNT(*) FROM tool_results WHERE inspection BETWEEN ? AND ?",
-        (lo, hi),
-    ).fetchone()
-    if not tn:
-        return join
-    t_in_range = conn.execute(
-        "SELECT COUNT(*) FROM tool_results WHERE id BETWEEN ? AND ?", (tlo, thi)
-    ).fetchone()[0]
-    if t_in_range != tn:
-        return join
-    return "FROM tool_results t WHERE t.id BETWEEN ? AND ?", [tlo, thi]
-
-
-def _quantile(sorted_scores: Any, q: float) -> float | None:
-    import numpy as np
-
-    return float(np.quantile(sorted_scores, q)) if len(sorted_scores) else None
-
-
-def _tools(
-    conn: sqlite3.Connection, where: str, params: list[Any], id_span: tuple[int, int], parts: int
-) -> tuple[ToolFigures, ...]:
-    """Per tool: verdict counts, score median/p95/max, thresholds, quality figures."""
-    import numpy as np
-
-    rows_from, rows_params = _tool_rows(conn, where, params, id_span, parts)
-    kinds = conn.execute(
-        f"SELECT DISTINCT t.tool_id, t.tool_type, t.threshold {rows_from}", rows_params
-    ).fetchall()
-    order: dict[tuple[str, str], list[float]] = {}
-    for tool_id, tool_type, threshold in kinds:
-        found = order.setdefault((str(tool_id), str(tool_type)), [])
-        if threshold is not None:
-            found.append(float(threshold))
-    out: list[ToolFigures] = []
-    for (tool_id, tool_type), thresholds in order.items():
-        n, failed, errors, top = conn.execute(
-            f"SELECT COUNT(*), SUM(t.verdict = 'FAIL'), SUM(t.verdict = 'ERROR'), MAX(t.score) "
-            f"{rows_from} AND t.tool_id = ? AND t.tool_type = ?",
-            [*rows_params, tool_id, tool_type],
-        ).fetchone()
-        scores = np.fromiter(
-            (
-                r[0]
-                for r in conn.execute(
-                    f"SELECT t.score {rows_from} AND t.tool_id = ? AND t.tool_type = ? "
-                    f"AND t.score IS NOT NULL",
-                    [*rows_params, tool_id, tool_type],
-                )
-            ),
-            dtype=np.float64,
-        )
-        median = _quantile(scores, 0.5)
-        quality: tuple[tuple[str, float], ...] = ()
-        # The code tool's headline score is its weakest symbol's quality; the label tool's
-        # is its weakest OCR confidence (schema.headline_score).
-        what = {"codes": "code quality", "label": "OCR confidence"}.get(tool_type)
-        if what and median is not None:
-            quality = ((f"{what} median", median), (f"{what} min", float(scores.min())))
-        failed, errors = int(failed or 0), int(errors or 0)
-        out.append(
-            ToolFigures(
-                tool_id=tool_id,
-                tool_type=tool_type,
-                passed=int(n) - failed - errors,
-                failed=failed,
-                errors=errors,
-                score_median=median,
-                score_p95=_quantile(scores, 0.95),
-                score_max=None if top is None else float(top),
-                thresholds=tuple(sorted(set(thresholds))),
-                quality=quality,
-            )
-        )
     return tuple(out)
 
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import itertools
+import shutil
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,6 +23,7 @@ from inspection.jobs import Cancelled, ProgressFn
 from inspection.recipe.station import machine_timezone
 from inspection.reports.aggregate import newest_row_id, period_filter
 from inspection.reports.figures import ReportPeriod, ShiftReport
+from inspection.reports.tool_figures import period_tools, tool_rows
 from inspection.storage.queries import open_reader
 
 ENCODING = "utf-8-sig"  # the BOM tells Excel the file is UTF-8
@@ -41,6 +43,7 @@ PART_COLUMNS = (
     "codes read",
 )
 _CHUNK = 5000
+_SPLIT_AT = 100_000  # parts: below this one thread writes the whole CSV
 
 
 def part_columns(tools: Sequence[str]) -> list[str]:
@@ -123,7 +126,7 @@ def write_parts_csv(
         conn.execute("BEGIN")  # the counts, the tool list and the rows of one snapshot
         try:
             return _write_parts(
-                conn, period, path, station, last_row_id, tools, zone, progress, cancel
+                db_path, conn, period, path, station, last_row_id, tools, zone, progress, cancel
             )
         finally:
             if conn.in_transaction:
@@ -133,6 +136,7 @@ def write_parts_csv(
 
 
 def _write_parts(
+    db_path: Path,
     conn: sqlite3.Connection,
     period: ReportPeriod,
     path: Path,
@@ -146,20 +150,14 @@ def _write_parts(
     where, params = period_filter(
         period, newest_row_id(conn) if last_row_id is None else last_row_id, station
     )
-    total, first, last = conn.execute(
-        f"SELECT COUNT(*), MIN(i.wall_time), MAX(i.wall_time) FROM inspections i WHERE {where}",
+    total, first, last, lo, hi = conn.execute(
+        f"SELECT COUNT(*), MIN(i.wall_time), MAX(i.wall_time), MIN(i.id), MAX(i.id) "
+        f"FROM inspections i WHERE {where}",
         params,
     ).fetchone()
     if tools is None:
-        tools = [
-            str(r[0])
-            for r in conn.execute(
-                f"SELECT t.tool_id, MIN(t.id) AS first FROM inspections i "
-                f"JOIN tool_results t ON t.inspection = i.id WHERE {where} "
-                f"GROUP BY t.tool_id ORDER BY first",
-                params,
-            )
-        ]
+        source = tool_rows(conn, where, params, (int(lo or 0), int(hi or 0)), int(total))
+        tools = period_tools(conn, source) if total else []
     # The parts of a shift lie in its window unless the calendar changed while it ran.
     span_start = min(period.start, first) if total else period.start
     span_end = max(period.end, last) if total else period.end
@@ -168,10 +166,10 @@ def _write_parts(
     joins: list[str] = []
     join_params: list[Any] = []
     for k, tool in enumerate(tools):
-        # One LEFT JOIN per tool: the pivot happens in SQLite, and a part without that tool
-        # gets empty cells.
+        # One LEFT JOIN per tool: the pivot happens in SQLite, a seek into the covering index
+        # tool_results_scores per part, and a part without that tool gets empty cells.
         tool_columns += [f"t{k}.verdict", f"t{k}.score"]
-        joins.append(f"LEFT JOIN tool_results t{k} ON t{k}.inspection = i.id AND t{k}.tool_id = ?")
+        joins.append(f"LEFT JOIN tool_results t{k} ON t{k}.tool_id = ? AND t{k}.inspection = i.id")
         join_params.append(tool)
     select = ", ".join(
         [
@@ -194,23 +192,83 @@ def _write_parts(
     )
     # The order the period's index gives (no sort, so rows stream): recording order for a
     # shift, time order for a range.
+    key = "+i.id" if period.is_shift else "i.wall_time"
     order = "i.id" if period.is_shift else "i.wall_time"
-    cursor = conn.execute(
-        f"SELECT {select} FROM inspections i {' '.join(joins)} WHERE {where} ORDER BY {order}",
-        [*local_params, *join_params, *params],
-    )
-    done = 0
-    with path.open("w", encoding=ENCODING, newline="") as out:
+    query = f"SELECT {select} FROM inspections i {' '.join(joins)} WHERE {where}"
+    query_params = [*local_params, *join_params, *params]
+    halves: list[tuple[str, list[Any]]] = [("", [])]
+    if total >= _SPLIT_AT:
+        # A large period is written as two halves at once, the second on its own thread and
+        # connection (same rows: the bound is last_row_id), then appended: SQLite works
+        # without the GIL, so on two cores the CSV takes about half as long.
+        middle: float = (lo + hi) // 2 if period.is_shift else (first + last) / 2
+        halves = [(f" AND {key} < ?", [middle]), (f" AND {key} >= ?", [middle])]
+    counts = [0] * len(halves)
+    halt = threading.Event()  # one half failed: the other stops too
+
+    def write_half(k: int, reader: sqlite3.Connection, out: Any, write_header: bool) -> None:
+        cut, cut_params = halves[k]
+        cursor = reader.execute(f"{query}{cut} ORDER BY {order}", [*query_params, *cut_params])
         writer = csv.writer(out)
-        writer.writerow(part_columns(tools))
+        if write_header:
+            writer.writerow(part_columns(tools))
         while rows := cursor.fetchmany(_CHUNK):
-            if cancel is not None and cancel.is_set():
+            if halt.is_set() or (cancel is not None and cancel.is_set()):
                 raise Cancelled(f"parts CSV of {period.label} cancelled")
             writer.writerows(rows)
-            done += len(rows)
+            counts[k] += len(rows)
             if progress is not None:
-                progress(done, int(total), "writing parts")
-    return done
+                progress(sum(counts), int(total), "writing parts")
+
+    with path.open("w", encoding=ENCODING, newline="") as out:
+        if len(halves) == 1:
+            write_half(0, conn, out, True)
+        else:
+            second = path.with_name(f".{path.name}.second-half")
+            try:
+                helper = _HalfWriter(db_path, second, lambda c, f: write_half(1, c, f, False))
+                try:
+                    write_half(0, conn, out, True)
+                except BaseException:
+                    halt.set()
+                    raise
+                finally:
+                    helper.finish()
+                with second.open("r", encoding="utf-8", newline="") as rest:
+                    shutil.copyfileobj(rest, out, 1 << 20)
+            finally:
+                second.unlink(missing_ok=True)
+    return sum(counts)
+
+
+class _HalfWriter:
+    """Runs ``write(connection, file)`` on a thread with its own read connection and file."""
+
+    def __init__(
+        self, db_path: Path, path: Path, write: Callable[[sqlite3.Connection, Any], None]
+    ) -> None:
+        self._error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                conn = open_reader(db_path)
+                conn.row_factory = None
+                try:
+                    with path.open("w", encoding="utf-8", newline="") as out:
+                        write(conn, out)
+                finally:
+                    conn.close()
+            except BaseException as exc:  # handed to the caller by finish()
+                self._error = exc
+
+        self._thread = threading.Thread(target=run, name="parts-csv-half", daemon=True)
+        self._thread.start()
+
+    def finish(self) -> None:
+        """Wait for the half; its error, if any, is raised here."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
 
 
 # ---- the summary --------------------------------------------------------------------------

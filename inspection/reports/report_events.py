@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from inspection.reports.figures import AlarmRow, ChangeRow, ToolFigures
+from inspection.reports.tool_figures import ToolRows, threshold_changes
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +78,7 @@ def changes_in(
     events: EventWindow,
     tools: tuple[ToolFigures, ...],
     runs: Sequence[PartRun],
+    tool_source: ToolRows,
 ) -> tuple[ChangeRow, ...]:
     """Recorded events of the period, plus what the parts show changed (in the order they were
     recorded): recipe version, lot, a tool's model (teaching) and a tool's threshold."""
@@ -100,9 +102,9 @@ def changes_in(
         else:
             # A value came back (lot A, B, then A again): walk the station's parts in order.
             found.extend(_walk_changes(conn, where, params, station))
-    for tool in tools:
-        if len(tool.thresholds) > 1:
-            found.extend(_threshold_changes(conn, where, params, tool.tool_id))
+    stations = list(by_station)
+    for tool_id in dict.fromkeys(t.tool_id for t in tools if len(t.thresholds) > 1):
+        found.extend(threshold_changes(conn, tool_source, tool_id, stations))
     return tuple(sorted(found, key=lambda c: c.wall_time))
 
 
@@ -158,30 +160,6 @@ def _teaching(t: float, station: str, before_json: str, after_json: str) -> list
         for tool in sorted(set(before) | set(after))
         if before.get(tool) != after.get(tool)
     ]
-
-
-def _threshold_changes(
-    conn: sqlite3.Connection, where: str, params: list[Any], tool_id: str
-) -> list[ChangeRow]:
-    cursor = conn.execute(
-        f"SELECT i.station, i.wall_time, t.threshold FROM inspections i JOIN tool_results t "
-        f"ON t.inspection = i.id WHERE {where} AND t.tool_id = ? ORDER BY i.id",
-        [*params, tool_id],
-    )
-    out: list[ChangeRow] = []
-    last: dict[str, float | None] = {}
-    while rows := cursor.fetchmany(_CHUNK):
-        for station, t, threshold in rows:
-            if station in last and last[station] != threshold:
-                out.append(
-                    ChangeRow(
-                        float(t),
-                        "threshold",
-                        f"{station}: {tool_id} threshold {last[station]} → {threshold}",
-                    )
-                )
-            last[station] = threshold
-    return out
 
 
 _ALARM_LOOKBACK_S = 31 * 86400.0  # an alarm raised this long before the period still counts

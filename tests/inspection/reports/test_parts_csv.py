@@ -198,3 +198,36 @@ def test_no_report_column_names_a_person(sample_db, tmp_path: Path):
     tool_header = next(row for row in summary_rows(report) if row and row[0] == "tool")
     for name in [*header, *keys, *tool_header]:
         assert not PERSON_WORDS.search(name), f"report column {name!r} names a person"
+
+
+@pytest.mark.parametrize("period_text", ["shift", "range"])
+def test_a_large_period_written_in_two_halves_is_the_same_file(
+    sample_db, tmp_path, monkeypatch, period_text
+):
+    import inspection.reports.parts_csv as parts_csv
+    from inspection.reports.aggregate import range_period
+
+    db, settings = sample_db
+    period = (
+        shift_period(settings.calendar, "2026-12-04/Early")
+        if period_text == "shift"
+        else range_period(settings.calendar, "2026-12-04T05:00", "2026-12-04T15:00")
+    )
+    whole = tmp_path / "whole.csv"
+    n_whole = write_parts_csv(db, period, whole, timezone="Europe/Berlin")
+    monkeypatch.setattr(parts_csv, "_SPLIT_AT", 10)  # every period here is "large"
+    seen: list[int] = []
+    halves = tmp_path / "halves.csv"
+    n_halves = write_parts_csv(
+        db, period, halves, timezone="Europe/Berlin", progress=lambda d, _t, _m: seen.append(d)
+    )
+    assert n_whole == n_halves == 200
+    assert halves.read_bytes() == whole.read_bytes()
+    assert max(seen) == 200
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(Cancelled):
+        write_parts_csv(db, period, tmp_path / "c.csv", timezone="Europe/Berlin", cancel=cancel)
+    assert not [p for p in tmp_path.iterdir() if "second-half" in p.name]
