@@ -199,7 +199,9 @@ def run_apart(
         target=_child_main,
         args=(answers, stop, fn, args, kwargs),
         name=f"lineside-{getattr(fn, '__name__', 'job')}",
-        daemon=True,
+        # not daemonic, so a job may start children of its own (a report's parts CSV is
+        # written in two halves by two); the ``finally`` below always ends it
+        daemon=False,
     )
     child.start()
     started = time.monotonic()

@@ -14,12 +14,12 @@ import itertools
 import shutil
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from inspection.jobs import Cancelled, ProgressFn
+from inspection.jobs import Cancelled, ProgressFn, run_apart
 from inspection.recipe.station import machine_timezone
 from inspection.reports.aggregate import newest_row_id, period_filter
 from inspection.reports.figures import ReportPeriod, ShiftReport
@@ -196,79 +196,113 @@ def _write_parts(
     order = "i.id" if period.is_shift else "i.wall_time"
     query = f"SELECT {select} FROM inspections i {' '.join(joins)} WHERE {where}"
     query_params = [*local_params, *join_params, *params]
-    halves: list[tuple[str, list[Any]]] = [("", [])]
-    if total >= _SPLIT_AT:
-        # A large period is written as two halves at once, the second on its own thread and
-        # connection (same rows: the bound is last_row_id), then appended: SQLite works
-        # without the GIL, so on two cores the CSV takes about half as long.
-        middle: float = (lo + hi) // 2 if period.is_shift else (first + last) / 2
-        halves = [(f" AND {key} < ?", [middle]), (f" AND {key} >= ?", [middle])]
+    sql = f"{query} ORDER BY {order}"
+    if total < _SPLIT_AT:
+        with path.open("w", encoding=ENCODING, newline="") as out:
+            csv.writer(out).writerow(part_columns(tools))
+            return _write_rows(conn, sql, query_params, out, progress, cancel, int(total))
+    # A large period is written as two halves at once, each by a child process with its own
+    # read connection (the same rows: they are bounded by last_row_id), then joined. Threads
+    # would not do: SQLite gives up the interpreter lock for every row it steps, and three
+    # threads handing it over per row run slower than one. The children run at idle priority
+    # (run_apart), so on a busy station they only use CPU the line leaves.
+    middle: float = (lo + hi) // 2 if period.is_shift else (first + last) / 2
+    halves = [
+        (f"{query} AND {key} < ? ORDER BY {order}", [*query_params, middle]),
+        (f"{query} AND {key} >= ? ORDER BY {order}", [*query_params, middle]),
+    ]
+    files = [path.with_name(f".{path.name}.half{k}") for k in range(len(halves))]
     counts = [0] * len(halves)
-    halt = threading.Event()  # one half failed: the other stops too
+    errors: list[BaseException] = []
+    halt = threading.Event()
 
-    def write_half(k: int, reader: sqlite3.Connection, out: Any, write_header: bool) -> None:
-        cut, cut_params = halves[k]
-        cursor = reader.execute(f"{query}{cut} ORDER BY {order}", [*query_params, *cut_params])
-        writer = csv.writer(out)
-        if write_header:
-            writer.writerow(part_columns(tools))
-        while rows := cursor.fetchmany(_CHUNK):
-            if halt.is_set() or (cancel is not None and cancel.is_set()):
-                raise Cancelled(f"parts CSV of {period.label} cancelled")
-            writer.writerows(rows)
-            counts[k] += len(rows)
+    def write_half(k: int) -> None:
+        def done_so_far(done: int, _total: int, _message: str) -> None:
+            counts[k] = done
             if progress is not None:
                 progress(sum(counts), int(total), "writing parts")
 
-    with path.open("w", encoding=ENCODING, newline="") as out:
-        if len(halves) == 1:
-            write_half(0, conn, out, True)
-        else:
-            second = path.with_name(f".{path.name}.second-half")
-            try:
-                helper = _HalfWriter(db_path, second, lambda c, f: write_half(1, c, f, False))
-                try:
-                    write_half(0, conn, out, True)
-                except BaseException:
-                    halt.set()
-                    raise
-                finally:
-                    helper.finish()
-                with second.open("r", encoding="utf-8", newline="") as rest:
-                    shutil.copyfileobj(rest, out, 1 << 20)
-            finally:
-                second.unlink(missing_ok=True)
+        try:
+            counts[k] = run_apart(
+                write_rows_file, db_path, *halves[k], files[k], progress=done_so_far, cancel=halt
+            )
+        except BaseException as exc:  # raised by the caller below
+            errors.append(exc)
+            halt.set()
+
+    writers = [
+        threading.Thread(target=write_half, args=(k,), name=f"parts-csv-half{k}", daemon=True)
+        for k in range(len(halves))
+    ]
+    try:
+        for w in writers:
+            w.start()
+        while any(w.is_alive() for w in writers):
+            for w in writers:
+                w.join(0.1)
+            if cancel is not None and cancel.is_set():
+                halt.set()
+        if cancel is not None and cancel.is_set():
+            raise Cancelled(f"parts CSV of {period.label} cancelled")
+        if errors:
+            raise next((e for e in errors if not isinstance(e, Cancelled)), errors[0])
+        with path.open("w", encoding=ENCODING, newline="") as out:
+            csv.writer(out).writerow(part_columns(tools))
+            for half in files:
+                with half.open("r", encoding="utf-8", newline="") as rows:
+                    shutil.copyfileobj(rows, out, 1 << 20)
+    finally:
+        halt.set()
+        for w in writers:
+            w.join()
+        for half in files:
+            half.unlink(missing_ok=True)
     return sum(counts)
 
 
-class _HalfWriter:
-    """Runs ``write(connection, file)`` on a thread with its own read connection and file."""
+def _write_rows(
+    conn: sqlite3.Connection,
+    sql: str,
+    params: Sequence[Any],
+    out: Any,
+    progress: ProgressFn | None,
+    cancel: Any,
+    total: int,
+) -> int:
+    """The query's rows as CSV rows into ``out``; the number written."""
+    cursor = conn.execute(sql, list(params))
+    writer = csv.writer(out)
+    done = 0
+    while rows := cursor.fetchmany(_CHUNK):
+        if cancel is not None and cancel.is_set():
+            raise Cancelled("parts CSV cancelled")
+        writer.writerows(rows)
+        done += len(rows)
+        if progress is not None:
+            progress(done, total, "writing parts")
+    return done
 
-    def __init__(
-        self, db_path: Path, path: Path, write: Callable[[sqlite3.Connection, Any], None]
-    ) -> None:
-        self._error: BaseException | None = None
 
-        def run() -> None:
-            try:
-                conn = open_reader(db_path)
-                conn.row_factory = None
-                try:
-                    with path.open("w", encoding="utf-8", newline="") as out:
-                        write(conn, out)
-                finally:
-                    conn.close()
-            except BaseException as exc:  # handed to the caller by finish()
-                self._error = exc
-
-        self._thread = threading.Thread(target=run, name="parts-csv-half", daemon=True)
-        self._thread.start()
-
-    def finish(self) -> None:
-        """Wait for the half; its error, if any, is raised here."""
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
+def write_rows_file(
+    db_path: Path,
+    sql: str,
+    params: Sequence[Any],
+    path: Path,
+    *,
+    progress: ProgressFn | None = None,
+    cancel: Any = None,
+) -> int:
+    """One half of a large parts CSV (no header), for a child process (``run_apart``)."""
+    conn = open_reader(db_path)
+    conn.row_factory = None
+    try:
+        conn.execute("BEGIN")
+        with path.open("w", encoding="utf-8", newline="") as out:
+            return _write_rows(conn, sql, params, out, progress, cancel, 0)
+    finally:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        conn.close()
 
 
 # ---- the summary --------------------------------------------------------------------------
