@@ -18,6 +18,7 @@ from typing import Any
 
 from inspection.errors import LinesideError
 from inspection.paths import demo_recipe, user_paths
+from inspection.trends.arguments import add_arguments as trends_arguments
 
 log = logging.getLogger(__name__)
 
@@ -341,6 +342,15 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_trends(args: argparse.Namespace) -> int:
+    from inspection.recipe.station import load_station_settings
+    from inspection.trends.command import cmd_trends as run_trends
+
+    paths = user_paths()
+    settings = load_station_settings(paths.station_file)
+    return run_trends(args, Path(args.db) if args.db else paths.results_db, settings.calendar)
+
+
 # ---- parsing -----------------------------------------------------------------------------
 
 
@@ -468,6 +478,10 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--db", help="results database (default: this user's)")
     rp.add_argument("--json", action="store_true", help="one JSON object on stdout")
     rp.set_defaults(fn=cmd_report)
+
+    td = sub.add_parser("trends", help="a series over time, its control limits and rule breaks")
+    trends_arguments(td)
+    td.set_defaults(fn=cmd_trends)
     return p
 
 

@@ -168,12 +168,46 @@ def _v5_report_indexes(conn: sqlite3.Connection) -> None:
     conn.execute("DROP INDEX part_codes_inspection")
 
 
+def _v6_control_limits(conn: sqlite3.Connection) -> None:
+    # Trends: control limits an engineer set from a baseline, kept with the recipe version they
+    # belong to. Never updated in place: a new baseline is a new row and the newest row of a
+    # (recipe, version, series) wins, so the limits a past chart was judged by stay on record.
+    conn.execute(
+        """
+        CREATE TABLE control_limits (
+            id INTEGER PRIMARY KEY,
+            recipe_name TEXT NOT NULL,
+            recipe_version TEXT NOT NULL,
+            series TEXT NOT NULL,
+            chart TEXT NOT NULL CHECK (chart IN ('individuals', 'xbar', 'p')),
+            centre REAL NOT NULL,
+            ucl REAL NOT NULL,
+            lcl REAL NOT NULL,
+            sigma REAL NOT NULL,
+            subgroup INTEGER NOT NULL DEFAULT 1,
+            range_centre REAL,
+            range_ucl REAL,
+            range_lcl REAL,
+            baseline_from REAL NOT NULL,
+            baseline_to REAL NOT NULL,
+            baseline_n INTEGER NOT NULL,
+            baseline TEXT NOT NULL DEFAULT '',
+            created_at REAL NOT NULL
+        )
+        """
+    )
+    conn.execute(
+        "CREATE INDEX control_limits_key ON control_limits(recipe_name, recipe_version, series, id)"
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _v1_tables,
     _v2_stored_ms,
     _v3_shift_record,
     _v4_history,
     _v5_report_indexes,
+    _v6_control_limits,
 )
 """Step i takes the database from version i to i + 1. Append only; never edit a shipped step."""
 
