@@ -19,6 +19,7 @@ from app.counter_board import CounterBoard, Counts
 from app.live_view import LiveView
 from app.part_strip import PartStrip
 from app.status_panel import AlarmBanner, StationStatus, no_signal_text
+from app.trend_strip import TrendStrip
 from app.verdict_lamp import VerdictLamp
 from inspection.types import Inspection, StatusUpdate
 
@@ -98,6 +99,7 @@ class OperatorScreen(QWidget):
         self.live_view = LiveView()
         self.lamp = VerdictLamp()
         self.counters = CounterBoard()
+        self.trend = TrendStrip()
         self.strip = PartStrip()
         self.strip.partClicked.connect(self.partOpened)
         self.status = StationStatus()
@@ -118,7 +120,12 @@ class OperatorScreen(QWidget):
 
         middle = QHBoxLayout()
         middle.setSpacing(10)
-        middle.addWidget(self.live_view, 5)
+        # the trend strip under the live view: the lamp and the counters keep their room
+        live = QVBoxLayout()
+        live.setSpacing(6)
+        live.addWidget(self.live_view, 1)
+        live.addWidget(self.trend)
+        middle.addLayout(live, 5)
         middle.addWidget(self.lamp, 4)
         middle.addWidget(self.counters, 3)
 
@@ -160,6 +167,7 @@ class OperatorScreen(QWidget):
         self.live_view.set_source(station.newest_frame if station is not None else None, recipe)
         self.lamp.clear()
         self.strip.clear()
+        self.trend.set_source(station.shift_trend if station is not None else None)
         # the station's count as it stands (restored from its records after a restart)
         self.counters.show_counts(
             Counts.from_snapshot(station.counters()) if station is not None else Counts()
@@ -302,6 +310,7 @@ class OperatorScreen(QWidget):
         self.alarm_banner.set_button_height(px)
         self.lamp.set_scale(scale)
         self.counters.set_scale(scale)
+        self.trend.set_scale(scale)
         self.strip.set_scale(scale)
         self.status.set_scale(scale)
 

@@ -28,6 +28,7 @@ from inspection.pipeline.feed import Feed
 from inspection.pipeline.inspect import inspect_part, unfinished_part
 from inspection.pipeline.masks import PrivacyMask
 from inspection.pipeline.parts import GroupedPart, PartJob
+from inspection.pipeline.shift_trend import ShiftTrend, ShiftTrendSnapshot, read_trend_record
 from inspection.pipeline.station_changes import ChangeRecorder
 from inspection.pipeline.triggers import EveryFrame, Software, make_part_trigger
 from inspection.recipe import Recipe
@@ -107,6 +108,7 @@ class Station:
         self._listeners: list[StationListener] = []
         self._listeners_lock = threading.Lock()
         self._counters = Counters()
+        self._trend = ShiftTrend()  # the operator's trend strip: written with the counters
         # what changed while the line ran, for reports (recorded through the running store)
         self._changes = ChangeRecorder(recipe.station, self._status)
         self._batch = BatchContext(on_change=self._changes.batch_changed)
@@ -157,6 +159,10 @@ class Station:
     def counters(self) -> CountersSnapshot:
         return self._counters.snapshot()
 
+    def shift_trend(self) -> ShiftTrendSnapshot:
+        """Yield over the last hour and this shift, top reject reasons (a frozen copy)."""
+        return self._trend.snapshot()
+
     @property
     def batch(self) -> BatchContext:
         """The running batch (lot, product...): set by the operator or the line, read by tools."""
@@ -169,6 +175,7 @@ class Station:
         only until the application restarts)."""
         with self._publish_lock:
             first_part = self._counters.reset_parts(time.time())
+            self._trend.reset()
             self._ledger.reset()
         self._alarms.new_shift()
         if self._store_results:
@@ -191,6 +198,7 @@ class Station:
     def use_station_settings(self, settings: StationSettings) -> None:
         """A new shift calendar / line name: parts recorded from now on are stamped with it."""
         self._settings = settings
+        self._trend.use_calendar(settings.calendar)
         if self._store is not None:
             self._store.use_calendar(settings.calendar, settings.line)
         recording = self._running and self._store_results
@@ -225,6 +233,23 @@ class Station:
                 record.first_part + 1,
                 self._next_part + 1,
             )
+
+    def _restore_trend(self, paths: Paths, settings: StationSettings) -> None:
+        """The trend strip's shift figures back from the records, once per Station."""
+        self._trend.use_calendar(settings.calendar)
+        if self._trend.restored:
+            return
+        try:
+            record = read_trend_record(
+                paths.results_db,
+                self._recipe.station,
+                settings.calendar,
+                first_part=self._counters.snapshot().first_part,
+            )
+        except StorageError as exc:  # the strip starts empty; the line runs on
+            self._status(StatusLevel.WARNING, "storage", f"trend strip starts empty: {exc}")
+            return
+        self._trend.restore(record)
 
     def camera_connected(self, camera: str) -> bool:
         """Whether the camera is open and (free-running ones) delivering frames; False before
@@ -311,6 +336,7 @@ class Station:
             paths = (self._paths or user_paths()).ensure()
             settings = self._settings or load_station_settings(paths.station_file)
             self._settings = settings
+            self._restore_trend(paths, settings)
             self._store = ResultsStore(
                 paths.results_db,
                 archive=ImageArchive(paths.archive, recipe.archive),
@@ -607,6 +633,7 @@ class Station:
                 timing=dataclasses.replace(inspection.timing, dispatched_ns=time.monotonic_ns()),
             )
             self._counters.part_done(inspection)
+            self._trend.part_done(inspection)
             truth = inspection.truth
             if truth is not None and (
                 self._last_simulated is None or truth.part_index > self._last_simulated

@@ -7,6 +7,7 @@ The whole main window (menu bar, toolbar, the status bar with the batch bar) at 
 from __future__ import annotations
 
 import itertools
+import math
 import socket
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from support.windows import close_window, open_window
 from app import theme
 from app.main_window import MainWindow
 from inspection.paths import demo_recipe, resources_dir
+from inspection.pipeline.shift_trend import ReasonCount, ShiftTrendSnapshot
 from inspection.types import Verdict
 
 SIZES = [(1920, 1080), (1280, 720), (1366, 768)]  # shrinking, then growing again
@@ -75,7 +77,7 @@ def _check_layout(window: MainWindow, size: tuple[int, int], *, alarm: bool) -> 
     status_labels = screen.status.labels()
 
     # the big blocks: inside the window, none over another
-    middle = [screen.live_view, screen.lamp, screen.counters]
+    middle = [screen.live_view, screen.trend, screen.lamp, screen.counters]
     blocks = _visible([*buttons, banner, *middle, screen.strip, screen.status, window.batch_bar])
     assert window.batch_bar.isVisible()  # the demo checks a batch
     for widget in blocks:
@@ -105,6 +107,21 @@ def _check_layout(window: MainWindow, size: tuple[int, int], *, alarm: bool) -> 
             f"{_describe(widget)} {widget.size()} < {hint} at {size}"
         )
         assert whole.contains(_rect_in(window, widget)), f"{_describe(widget)} at {size}"
+    trend = screen.trend
+    uncut += [label for label in trend.labels() if label not in trend.reason_labels]
+    trend_parts: list[QWidget] = [trend.plot, *trend.labels()]
+    for a, b in itertools.combinations(trend_parts, 2):
+        assert not _rect_in(window, a).intersects(_rect_in(window, b)), (
+            f"{_describe(a)} overlaps {_describe(b)} in the trend strip at {size}"
+        )
+    for widget in trend_parts:
+        assert _rect_in(window, trend).contains(_rect_in(window, widget)), _describe(widget)
+    assert trend.plot.height() >= 28 and trend.plot.width() >= 60
+    for label in trend.reason_labels:  # one whole line, cut with "…" to the width it has
+        metrics = label.fontMetrics()
+        assert label.height() >= metrics.height()
+        assert metrics.horizontalAdvance(label.text()) <= label.width()
+        assert label.text(), "three reasons were given"
     for tile in strip_tiles:  # the reason: two whole lines of text
         lines = tile.reason.text().split("\n")
         metrics = tile.reason.fontMetrics()
@@ -124,11 +141,15 @@ def _check_layout(window: MainWindow, size: tuple[int, int], *, alarm: bool) -> 
         assert button.height() >= theme.BUTTON_MIN_PX, _describe(button)
     assert verdict.font().pixelSize() >= 80
     assert screen.strip.tiles()[0].reason.font().pixelSize() >= 14
+    assert trend.reason_labels[0].font().pixelSize() >= 14
+    assert trend.hour_value.font().pixelSize() >= 24
     assert status_labels[0].font().pixelSize() >= 16
     if size[1] >= 1080:
         assert screen.counters.total.value.font().pixelSize() >= 48
         assert verdict.font().pixelSize() >= 120
         assert screen.strip.tiles()[0].reason.font().pixelSize() >= 18
+        assert trend.reason_labels[0].font().pixelSize() >= 18
+        assert trend.hour_value.font().pixelSize() >= 40
         assert status_labels[0].font().pixelSize() >= 18
     # "Reset counts…" is well away from START/STOP
     reset = _rect_in(window, screen.reset_button)
@@ -152,6 +173,25 @@ def test_the_operator_screen_fits_small_and_large_monitors(
         reason = "" if verdict is Verdict.PASS else LONG_REASON
         screen.show_inspection(make_inspection(verdict, reason, seq=seq))
     assert screen.lamp.verdict_label.text() == "FAIL"
+    # the trend strip at its widest: long reasons, five-digit counts (held still, no station)
+    snap = ShiftTrendSnapshot(
+        shift="2026-12-04/Early",
+        parts=99_999,
+        passed=50_000,
+        yield_shift=50.0,
+        parts_last_hour=100,
+        passed_last_hour=100,
+        yield_last_hour=100.0,
+        interval_starts=tuple(1_700_000_000.0 + 300 * i for i in range(12)),
+        interval_yields=(100.0, math.nan, *(90.0 + i for i in range(10))),
+        interval_parts=(10, 0, *(10,) * 10),
+        top_reasons=(
+            ReasonCount(LONG_REASON, 38_888),
+            ReasonCount("serial: no code read", 9_999),
+            ReasonCount("label: lot field unreadable (confidence N)", 1_112),
+        ),
+    )
+    screen.trend.set_source(lambda: snap)
 
     for size in SIZES:
         window.resize(*size)
