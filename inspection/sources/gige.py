@@ -15,6 +15,7 @@ import socket
 import struct
 import threading
 import time
+import traceback
 from typing import Any
 
 import numpy as np
@@ -146,7 +147,13 @@ class GigECamera:
             self._lost.clear()
         try:
             self._configure(aravis, glib, camera, info)
-        except BaseException:
+        except BaseException as exc:
+            # The error's frames hold the camera and its device (here, in _configure, in the
+            # feature calls): left there, they would be finalised at some later garbage
+            # collection, on whatever thread runs it, and Aravis's finaliser asks the camera
+            # for control back, seconds of retries once it is gone. Released now, in close().
+            del camera
+            _forget_locals(exc)
             self.close()
             raise
 
@@ -462,6 +469,20 @@ def _choose(found: list[CameraInfo], wanted: str | None, camera: str) -> CameraI
             return info
     seen = ", ".join(f"{i.device_id} ({i.address})" for i in found)
     raise SourceError(f"camera {camera}: GigE device {wanted!r} not found; cameras seen: {seen}")
+
+
+def _forget_locals(exc: BaseException) -> None:
+    """Clear the variables of the finished frames in the traceback of ``exc`` and of the
+    exceptions it chains; the traceback itself (files, lines) stays for the log."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        e = pending.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        traceback.clear_frames(e.__traceback__)
+        pending += [e.__cause__, e.__context__]
 
 
 def _arrival_ns(system_stamp_ns: int) -> int:

@@ -224,3 +224,28 @@ def test_feature_the_camera_lacks_is_named(fake: FakeGigECamera) -> None:
     with fake.inside(), pytest.raises(SourceError) as info:
         source.open()
     assert "gain_db 3" in str(info.value) and "Gain" in str(info.value)
+
+
+def test_a_failed_open_leaves_no_aravis_object_in_its_error(fake: FakeGigECamera) -> None:
+    # An Aravis camera kept alive by the error's frames is finalised at some later garbage
+    # collection, on whatever thread runs it, and stalls that thread for seconds once the camera
+    # is gone (it asks the device for control back). open() must release it before raising.
+    source = GigECamera(settings(fake, gain_db=3.0), camera="cam1")
+    with fake.inside(), pytest.raises(SourceError) as info:
+        source.open()
+    held: list[str] = []
+    pending: list[BaseException | None] = [info.value]
+    while pending:
+        e = pending.pop()
+        if e is None:
+            continue
+        tb = e.__traceback__
+        while tb is not None:
+            held += [
+                f"{tb.tb_frame.f_code.co_name}: {name}"
+                for name, value in tb.tb_frame.f_locals.items()
+                if str(getattr(getattr(value, "__gtype__", None), "name", "")).startswith("Arv")
+            ]
+            tb = tb.tb_next
+        pending += [e.__cause__, e.__context__]
+    assert held == []
