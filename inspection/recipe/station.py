@@ -200,6 +200,17 @@ class ShiftCalendar(Strict):
             value = value.replace(tzinfo=self.zone)
         return value.timestamp()
 
+    def parse_local_time(self, text: str, what: str) -> float:
+        """``text`` (ISO 8601; naive = this calendar's zone) as a UNIX time; ValueError naming
+        ``what`` (e.g. "--from") and showing the expected form."""
+        try:
+            value = dt.datetime.fromisoformat(text.strip())
+        except ValueError:
+            raise ValueError(
+                f"{what} {text!r} is not an ISO 8601 date-time (e.g. 2026-12-05T06:00)"
+            ) from None
+        return self.local_time(value)
+
     def windows_between(self, start: float, end: float) -> Iterator[ShiftWindow]:
         """Every shift window that ends in ``(start, end]``, in end order."""
         first = self.local_date(start) - dt.timedelta(days=1)

@@ -71,20 +71,10 @@ def shift_period(calendar: ShiftCalendar, text: str) -> ReportPeriod:
     return ReportPeriod(label=w.label, start=w.start, end=w.end, day=w.day, shift=w.shift)
 
 
-def _parse_local(calendar: ShiftCalendar, text: str, what: str) -> float:
-    try:
-        value = dt.datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise ValueError(
-            f"{what} {text!r} is not an ISO 8601 date-time (e.g. 2026-12-05T06:00)"
-        ) from None
-    return calendar.local_time(value)
-
-
 def range_period(calendar: ShiftCalendar, start_text: str, end_text: str) -> ReportPeriod:
     """A time range from two ISO 8601 local times (naive = the calendar's zone)."""
-    start = _parse_local(calendar, start_text, "start")
-    end = _parse_local(calendar, end_text, "end")
+    start = calendar.parse_local_time(start_text, "start")
+    end = calendar.parse_local_time(end_text, "end")
     if end <= start:
         raise ValueError(f"end {end_text!r} is not after start {start_text!r}")
     zone = calendar.zone

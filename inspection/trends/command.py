@@ -37,16 +37,6 @@ EXIT_OK, EXIT_USAGE = 0, 2
 MAX_VIOLATION_POINTS = 100  # a long pattern lists its first points; n_points says how many
 
 
-def _local(calendar: ShiftCalendar, text: str, what: str) -> float:
-    try:
-        value = dt.datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise ValueError(
-            f"{what} {text!r} is not an ISO 8601 date-time (e.g. 2026-12-05T06:00)"
-        ) from None
-    return calendar.local_time(value)
-
-
 def choose_range(
     calendar: ShiftCalendar, from_: str | None, to: str | None, now: float
 ) -> tuple[float, float]:
@@ -59,8 +49,8 @@ def choose_range(
         if window is None:
             raise ValueError("no current shift and none ended in the last 8 days; give --from")
         return window.start, window.end
-    start = _local(calendar, from_, "--from")
-    end = _local(calendar, to, "--to") if to is not None else now
+    start = calendar.parse_local_time(from_, "--from")
+    end = calendar.parse_local_time(to, "--to") if to is not None else now
     if end <= start:
         raise ValueError(f"--to ({to or 'now'}) is not after --from {from_!r}")
     return start, end
@@ -134,8 +124,8 @@ def trends_result(args: argparse.Namespace, db: Path, calendar: ShiftCalendar) -
             limits = window_baseline(
                 db,
                 name,
-                _local(calendar, args.baseline_from, "--baseline-from"),
-                _local(calendar, args.baseline_to, "--baseline-to"),
+                calendar.parse_local_time(args.baseline_from, "--baseline-from"),
+                calendar.parse_local_time(args.baseline_to, "--baseline-to"),
                 recipe=recipe,
                 station=args.station,
                 zone=zone,
