@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from inspection.errors import StorageError
+from inspection.reasons import reason_category
 from inspection.recipe.station import ShiftCalendar
-from inspection.reports.aggregate import reason_category
 from inspection.storage.queries import open_reader
 from inspection.types import Inspection, Verdict
 

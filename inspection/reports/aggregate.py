@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import importlib.metadata
 import logging
-import re
 import sqlite3
 import threading
 import time
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from inspection.jobs import Cancelled, ProgressFn
+from inspection.reasons import reason_category
 from inspection.recipe.station import ShiftCalendar, StationSettings
 from inspection.reports.figures import (
     HourFigures,
@@ -37,27 +37,6 @@ from inspection.reports.tool_figures import tool_figures, tool_rows
 from inspection.storage.queries import open_reader
 
 log = logging.getLogger(__name__)
-
-NO_REASON = "(no reason given)"
-_PARENTHESES = re.compile(r"\s*\([^()]*\)")
-_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
-_NUMBER = re.compile(r"\b\d+(?:[.,]\d+)?\b")
-
-
-def reason_category(reason: str) -> str:
-    """A reject reason without what differs from part to part, for the Pareto.
-
-    The tools put the part's own figures in their reasons ("defect found (score 0.71 > 0.50,
-    1 region)", "code 'SN12' does not match..."); counted as written, a day's Pareto breaks into
-    thousands of one-part rows. The figures in parentheses go, quoted texts become '…' and other
-    numbers N; the rejects list keeps every reason as written.
-    """
-    text = _PARENTHESES.sub("", reason)
-    text = _QUOTED.sub("'…'", text)
-    text = _NUMBER.sub("N", text)
-    text = " ".join(text.split())
-    return text or NO_REASON
-
 
 _STEPS = 6
 

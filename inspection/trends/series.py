@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from inspection.reports.aggregate import reason_category
+from inspection.reasons import reason_category
 from inspection.storage.queries import open_reader
 from inspection.trends.aggregate import SeriesData, aggregate, raw_series
 from inspection.trends.measures import (

@@ -19,8 +19,8 @@ from support.windows import close_window, open_window
 
 from app.trend_strip import REFRESH_MS, TrendStrip, y_floor
 from inspection.pipeline.shift_trend import ShiftTrend
+from inspection.reasons import reason_category
 from inspection.recipe.station import ShiftCalendar
-from inspection.reports.aggregate import reason_category
 from inspection.types import Inspection, Verdict
 
 # make_inspection parts are at 1_700_000_000 + seq: 2023-11-14 22:13 UTC, in a night shift

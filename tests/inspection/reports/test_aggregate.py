@@ -20,13 +20,13 @@ from support.report_records import (
 )
 
 from inspection.jobs import Cancelled
+from inspection.reasons import reason_category
 from inspection.recipe.station import ShiftCalendar, StationSettings
 from inspection.reports.aggregate import (
     build_report,
     last_shift_period,
     period_filter,
     range_period,
-    reason_category,
     shift_period,
 )
 
