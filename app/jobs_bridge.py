@@ -14,7 +14,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 
-from inspection.jobs import Job, JobProgress
+from inspection.jobs import Job, JobPool, JobProgress
 
 log = logging.getLogger(__name__)
 
@@ -67,3 +67,51 @@ class JobWatcher(QObject):
         with self._lock:
             if not self._detached:
                 self.finished.emit(job)
+
+
+class PageJobs:
+    """The jobs a page is waiting for: each watched until it ends (its answer then delivered on
+    the GUI thread), every one let go at once when the page goes away (``detach``)."""
+
+    def __init__(self, pool: JobPool, owner: QObject) -> None:
+        self.pool = pool
+        self._owner = owner
+        self._watchers: set[JobWatcher] = set()
+
+    def submit(
+        self,
+        name: str,
+        fn: Callable[[Any, threading.Event], Any],
+        on_finished: Callable[[Job[Any]], None],
+        *,
+        on_progress: Callable[[JobProgress], None] | None = None,
+    ) -> Job[Any]:
+        """Run ``fn(progress, cancel)`` in the pool; ``on_finished(job)`` on the GUI thread."""
+        return self.watch(self.pool.submit(name, fn), on_finished, on_progress=on_progress)
+
+    def watch(
+        self,
+        job: Job[Any],
+        on_finished: Callable[[Job[Any]], None],
+        *,
+        on_progress: Callable[[JobProgress], None] | None = None,
+    ) -> Job[Any]:
+        watcher: JobWatcher | None = None
+
+        def finished(done: Job[Any]) -> None:
+            if watcher is not None:
+                watcher.detach()
+                self._watchers.discard(watcher)
+                # later, not now: deleting a watcher inside its own queued signal crashes PySide
+                watcher.deleteLater()
+            on_finished(done)
+
+        watcher = JobWatcher(job, self._owner, on_progress=on_progress, on_finished=finished)
+        self._watchers.add(watcher)
+        return job
+
+    def detach(self) -> None:
+        """No answer reaches the page any more (the jobs themselves run on, or end)."""
+        for watcher in self._watchers:
+            watcher.detach()
+        self._watchers.clear()

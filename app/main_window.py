@@ -22,6 +22,7 @@ from app.operator_screen import OperatorScreen
 from app.pages.history import HistoryPage
 from app.pages.host import PageHost
 from app.pages.reports import ReportsPage
+from app.pages.trends import TrendsPage
 from app.part_dialog import PartDialog
 from app.recipe_saving import next_version, recipe_target, save_recipe, version_on_disk
 from app.settings import AppSettings
@@ -80,6 +81,9 @@ class MainWindow(QMainWindow):
         self.pages.add_page("Operator", self.screen_widget, tip="Back to the operator screen")
         self.history_page = HistoryPage(self.paths, self.jobs)
         self.pages.add_page("History", self.history_page, tip="Find any recorded part")
+        self.trends_page = TrendsPage(self.paths, self.jobs)
+        self.pages.add_page("Trends", self.trends_page, tip="Series over time, limits and rules")
+        self.trends_page.partRequested.connect(self.open_record_in_history)
         self.reports_page = ReportsPage(self.paths, pool=self.jobs)
         self.pages.add_page("Reports", self.reports_page, tip="Shift reports and their export")
         self.setCentralWidget(self.pages)
@@ -277,6 +281,11 @@ class MainWindow(QMainWindow):
             self.open_part_in_history(inspection)
         else:
             self.open_part(inspection)
+
+    def open_record_in_history(self, inspection_id: str) -> None:
+        """A part clicked on the Trends page, opened from its stored record in History."""
+        self.pages.show_page("History")
+        self.history_page.open_record(inspection_id)
 
     def open_part_in_history(self, inspection: Inspection) -> HistoryPage:
         """Switch to History and show this part (from memory until its row is committed)."""
@@ -541,6 +550,7 @@ class MainWindow(QMainWindow):
             self.teach_dialog.abandon()
         self.label_teaching.detach()
         self.history_page.detach()
+        self.trends_page.detach()
         if not self.jobs.shutdown(JOBS_SHUTDOWN_S):
             log.warning("a job was still running after %.1f s; closing anyway", JOBS_SHUTDOWN_S)
         self.control.shutdown(0.5 if self._closing_anyway else STOP_TIMEOUT_S + 1.0)

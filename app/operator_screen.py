@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QLayout, QPushButton, QVBoxLa
 
 from app import theme
 from app.counter_board import CounterBoard, Counts
+from app.drift_banner import DriftBanner
 from app.live_view import LiveView
 from app.part_strip import PartStrip
 from app.status_panel import AlarmBanner, StationStatus, no_signal_text
@@ -96,6 +97,8 @@ class OperatorScreen(QWidget):
         self.reset_button.clicked.connect(self.resetRequested)
 
         self.alarm_banner = AlarmBanner()
+        self.drift_banner = DriftBanner()
+        self.drift_banner.acknowledgeRequested.connect(self.acknowledge_drift)
         self.live_view = LiveView()
         self.lamp = VerdictLamp()
         self.counters = CounterBoard()
@@ -133,7 +136,12 @@ class OperatorScreen(QWidget):
         layout.setContentsMargins(10, 6, 10, 4)
         layout.setSpacing(6)
         layout.addLayout(header)
-        layout.addWidget(self.alarm_banner)
+        # alarms and drift warnings share one row, which the screen keeps room for
+        banners = QHBoxLayout()
+        banners.setSpacing(8)
+        banners.addWidget(self.alarm_banner, 1)
+        banners.addWidget(self.drift_banner, 1)
+        layout.addLayout(banners)
         layout.addLayout(middle, 1)
         layout.addWidget(self.strip)
         layout.addWidget(self.status)
@@ -167,6 +175,7 @@ class OperatorScreen(QWidget):
         self.live_view.set_source(station.newest_frame if station is not None else None, recipe)
         self.lamp.clear()
         self.strip.clear()
+        self.drift_banner.set_source(station.drift_warnings if station is not None else None)
         self.trend.set_source(station.shift_trend if station is not None else None)
         # the station's count as it stands (restored from its records after a restart)
         self.counters.show_counts(
@@ -229,6 +238,15 @@ class OperatorScreen(QWidget):
             self.live_view.set_signal(not lost, lost)
         self.status.show_status(update)
 
+    def acknowledge_drift(self) -> None:
+        """The operator pressed Seen: the warnings shown are acknowledged (in memory, cheap)."""
+        station = self._station
+        shown = self.drift_banner.warnings
+        if station is not None:
+            for warning in shown:
+                station.acknowledge_drift(warning.series)
+        self.drift_banner.refresh()
+
     # ---- pulled from the station ---------------------------------------------------------------
 
     def poll_counters(self) -> None:
@@ -238,6 +256,7 @@ class OperatorScreen(QWidget):
         self.status.show_counters(snap)
         # alarms clear by themselves in the station's book; the banner follows it
         self.alarm_banner.show_alarms(self._station.alarms())
+        self.drift_banner.refresh()
         lost = no_signal_text(self._station, self.live_view.camera)
         self.live_view.set_signal(not lost, lost)
         # The station's counters are the record, but a snapshot may be ahead of the lamp (parts
@@ -286,7 +305,7 @@ class OperatorScreen(QWidget):
         layout.invalidate()
         need = layout.minimumSize()
         height = need.height()
-        if self.alarm_banner.isHidden():
+        if self.alarm_banner.isHidden() and self.drift_banner.isHidden():
             height += self.alarm_banner.minimumSizeHint().height() + layout.spacing()
         return height <= self.height() and need.width() <= self.width()
 
@@ -308,6 +327,8 @@ class OperatorScreen(QWidget):
             button.setMinimumHeight(px)
             button.setMinimumWidth(px * 4)
         self.alarm_banner.set_button_height(px)
+        self.drift_banner.set_button_height(px)
+        self.drift_banner.set_scale(scale)
         self.lamp.set_scale(scale)
         self.counters.set_scale(scale)
         self.trend.set_scale(scale)

@@ -38,6 +38,8 @@ BAD_COLOUR = QColor("#ff3b3b")
 ROI_COLOUR = QColor("#3fb6ff")
 ALARM_BACKGROUND = "#d42020"
 WARNING_BACKGROUND = "#ffb000"
+# drift warnings: not an alarm, so neither red nor amber; white text on it reads at 6:1
+DRIFT_BACKGROUND = "#1f5fbf"
 
 # Type sizes for a 1080p panel; the operator screen multiplies them by its scale (see ``scaled``).
 VERDICT_PX = 160  # ≥ 120 px required on a 1080p screen for two-metre reading

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.jobs_bridge import JobWatcher
+from app.jobs_bridge import PageJobs
 from app.pages.history_detail import PartDetail
 from app.pages.history_filters import FilterBar
 from app.pages.history_table import PartsModel
@@ -83,7 +83,7 @@ class HistoryPage(QWidget):
         self._detail_gen = 0
         self._loading = False
         self._searched = False
-        self._watchers: set[JobWatcher] = set()
+        self._jobs = PageJobs(jobs, self)
         self._export: Job[Any] | None = None
 
         self.filters = FilterBar(self._calendar().shifts)
@@ -179,16 +179,7 @@ class HistoryPage(QWidget):
             finally:
                 conn.close()
 
-        watcher: JobWatcher | None = None
-
-        def finished(j: Job[Any]) -> None:
-            if watcher is not None:
-                self._watchers.discard(watcher)
-                watcher.deleteLater()
-            done(j)
-
-        watcher = JobWatcher(self.jobs.submit(name, job), self, on_finished=finished)
-        self._watchers.add(watcher)
+        self._jobs.submit(name, job, done)
 
     def search(self) -> None:
         """Run the filter anew: first page and the (capped) count."""
@@ -341,14 +332,9 @@ class HistoryPage(QWidget):
         self.cancel_button.show()
         self.export_button.setEnabled(False)
         self.status_label.setText(f"Exporting {self.filter.describe()} to {path}…")
-        watcher = JobWatcher(
-            job,
-            self,
-            on_progress=self._on_export_progress,
-            on_finished=partial(self._on_export_end, path),
+        return self._jobs.watch(
+            job, partial(self._on_export_end, path), on_progress=self._on_export_progress
         )
-        self._watchers.add(watcher)
-        return job
 
     def cancel_export(self) -> None:
         if self._export is not None:
@@ -380,8 +366,6 @@ class HistoryPage(QWidget):
 
     def detach(self) -> None:
         """Stop every pending answer from reaching this page (before it goes away)."""
-        for watcher in self._watchers:
-            watcher.detach()
-        self._watchers.clear()
+        self._jobs.detach()
         self._search_gen += 1
         self._detail_gen += 1

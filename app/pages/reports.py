@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from app import theme
-from app.jobs_bridge import JobWatcher
+from app.jobs_bridge import PageJobs
 from app.pages.report_view import (
     PARETO_BARS,
     HeadlineFigures,
@@ -90,7 +90,7 @@ class ReportsPage(QWidget):
         self.show_job: Job[ShiftReport] | None = None
         self.export_job: Job[Any] | None = None
         self.exported_files: list[Path] = []
-        self._watchers: list[JobWatcher] = []
+        self._jobs = PageJobs(self.pool, self)
 
         settings = self._settings_or_none()
         self._build_period_box(settings)
@@ -276,7 +276,7 @@ class ReportsPage(QWidget):
             )
 
         self.show_job = self.pool.submit("report-show", work)
-        self._watch(self.show_job, None, self._on_shown)
+        self._jobs.watch(self.show_job, self._on_shown)
 
     def _on_shown(self, job: Job[ShiftReport]) -> None:
         self.show_button.setEnabled(True)
@@ -361,7 +361,7 @@ class ReportsPage(QWidget):
             )
 
         self.export_job = self.pool.submit("report-export", work)
-        self._watch(self.export_job, self._on_export_progress, self._on_exported)
+        self._jobs.watch(self.export_job, self._on_exported, on_progress=self._on_export_progress)
 
     def cancel_export(self) -> None:
         if self.export_job is not None and not self.export_job.done:
@@ -414,25 +414,12 @@ class ReportsPage(QWidget):
 
     # ---- jobs ----------------------------------------------------------------------------
 
-    def _watch(self, job: Job[Any], on_progress: Any, on_finished: Any) -> None:
-        def finished(done: Job[Any]) -> None:
-            for w in [w for w in self._watchers if w.job is done]:
-                # detached, not deleted: deleting a watcher from inside its own queued
-                # signal crashed PySide; it is a few bytes and goes with the page
-                w.detach()
-                self._watchers.remove(w)
-            on_finished(done)
-
-        watcher = JobWatcher(job, self, on_progress=on_progress, on_finished=finished)
-        self._watchers.append(watcher)
-
     def busy(self) -> bool:
         return any(j is not None and not j.done for j in (self.show_job, self.export_job))
 
     def shutdown(self, timeout_s: float = 5.0) -> bool:
         """Before the page goes away: stop reporting, cancel its jobs and wait for them."""
-        for watcher in self._watchers:
-            watcher.detach()
+        self._jobs.detach()
         jobs = [j for j in (self.show_job, self.export_job) if j is not None and not j.done]
         for job in jobs:
             job.cancel()

@@ -51,6 +51,7 @@ from inspection.storage.schema import (
     open_writer,
     to_json,
 )
+from inspection.storage.tool_measures import INSERT_TOOL_MEASURE
 
 log = logging.getLogger(__name__)
 
@@ -173,6 +174,7 @@ def generate_day(
             conn.executemany(INSERT_INSPECTION, rows.inspections)
             conn.executemany(INSERT_TOOL_RESULT, rows.tools)
             conn.executemany(INSERT_PART_CODE, rows.codes)
+            conn.executemany(INSERT_TOOL_MEASURE, rows.measures)
             conn.execute("COMMIT")
             tool_rows += len(rows.tools)
             code_rows += len(rows.codes)

@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -45,6 +46,8 @@ class ChunkRows:
     inspections: list[tuple[Any, ...]] = field(default_factory=list)
     tools: list[tuple[Any, ...]] = field(default_factory=list)
     codes: list[tuple[int, str]] = field(default_factory=list)
+    measures: list[tuple[str, str, int, float]] = field(default_factory=list)
+    """``tool_measures`` rows, one measure after the other (each in part order)."""
 
 
 class DayRows:
@@ -143,6 +146,11 @@ class DayRows:
                 out.tools.extend(tools)
             if read is not None:
                 out.codes.append((rowid, read))
+        if self._with_tools:
+            out.measures = _measure_rows(
+                np.arange(ids.start, ids.stop), kind, area, quality, contrast, sharpness,
+                lot_conf, date_conf, offset, rotation, match,
+            )  # fmt: skip
         return out
 
     @staticmethod
@@ -246,6 +254,44 @@ class DayRows:
             (rowid, "label", "label", verdict, reason, meas, details, dla, "[]", min(conf), None)
         )
         return rows
+
+
+def _measure_rows(
+    ids: np.ndarray, kind: np.ndarray, area: np.ndarray, quality: np.ndarray,
+    contrast: np.ndarray, sharpness: np.ndarray, lot_conf: np.ndarray, date_conf: np.ndarray,
+    offset: np.ndarray, rotation: np.ndarray, match: np.ndarray,
+) -> list[tuple[str, str, int, float]]:  # fmt: skip
+    """The ``tool_measures`` rows of a chunk's parts: the numbers ``_tools`` puts in the JSON
+    that storage keeps as rows of their own (``storage/tool_measures.py``), column by column."""
+    judged = (kind != NO_FRAME) & (kind != NO_PART)  # the surface and label tools had a part
+    framed = kind != NO_FRAME  # the code tool ran
+    read = framed & (kind != NO_CODE) & (kind != NO_PART)
+    columns: list[tuple[str, str, np.ndarray, np.ndarray]] = [
+        ("surface", "max_region_px", judged, np.where(kind == DEFECT, area, 0).astype(float)),
+        ("serial", "attempts", framed, np.ones(len(kind))),
+        ("serial", "quality_min", framed, np.where(read, quality, 0.0)),
+        ("label", "offset_px", judged, offset),
+        ("label", "rotation_deg", judged, rotation),
+        ("label", "match", judged, match),
+        ("label", "lot_contrast", judged, contrast),
+        ("label", "lot_sharpness", judged, sharpness),
+        ("label", "date_contrast", judged, contrast),
+        ("label", "date_sharpness", judged, sharpness),
+        ("label", "lot_confidence", judged, lot_conf),
+        ("label", "date_confidence", judged, np.where(kind == DATE_MISSING, 0.0, date_conf)),
+    ]
+    out: list[tuple[str, str, int, float]] = []
+    for tool_id, measure, has, value in columns:
+        out.extend(
+            zip(
+                repeat(tool_id),
+                repeat(measure),
+                ids[has].tolist(),
+                value[has].tolist(),
+                strict=False,  # repeat() is endless
+            )
+        )
+    return out
 
 
 def _row(

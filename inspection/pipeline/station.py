@@ -22,8 +22,10 @@ from inspection.integrations.base import TriggerInput
 from inspection.paths import Paths, user_paths
 from inspection.pipeline.alarms import AlarmBook, AlarmEpisode, RejectRun
 from inspection.pipeline.camera_health import CameraHealth
+from inspection.pipeline.camera_rate import CameraRate
 from inspection.pipeline.counters import Counters, CountersSnapshot
 from inspection.pipeline.decide import ShiftLedger
+from inspection.pipeline.drift import DriftWarning, DriftWatch
 from inspection.pipeline.feed import Feed
 from inspection.pipeline.inspect import inspect_part, unfinished_part
 from inspection.pipeline.masks import PrivacyMask
@@ -131,6 +133,9 @@ class Station:
         self._settings: StationSettings | None = None  # config/station.yaml, read at start
         self._last_simulated: int | None = None  # highest simulated part index published
         self._reject_run = RejectRun(recipe.alarms.consecutive_rejects)  # dispatcher only
+        # the recipe's drift alerts: fed on the dispatcher, read and acknowledged by the screen
+        self._drift = DriftWatch(recipe, on_warning=self._changes.drift_raised)
+        self._camera_rate: CameraRate | None = None  # frames and drops per minute, recorded
 
     # ---- what the GUI and the CLI use ------------------------------------------------------
 
@@ -269,6 +274,16 @@ class Station:
         clears. Cheap, in memory: fine on the GUI thread."""
         self._alarms.acknowledge(time.time())
 
+    def drift_warnings(self) -> tuple[DriftWarning, ...]:
+        """The drift warnings nobody acknowledged yet, oldest first (in memory, cheap)."""
+        return self._drift.warnings()
+
+    def acknowledge_drift(self, series: str | None = None) -> None:
+        """The operator saw the drift warning of ``series`` (None: all of them). Recorded for
+        the shift report's Changes sheet."""
+        for warning in self._drift.acknowledge(series):
+            self._changes.drift_acknowledged(warning)
+
     def trigger(self) -> int:
         """One part now: cameras in software-trigger mode are told to take a frame, the others
         give their next one. Returns the trigger id. A camera that is down leaves the part as
@@ -346,9 +361,14 @@ class Station:
                 line=settings.line,
             )
             self._store.start()
+            self._camera_rate = CameraRate(recipe.station, self._store.record_camera_interval)
             self._changes.store = self._store
             self._changes.start_exporter(paths, settings)
             self._changes.recipe_started(recipe)
+            for said in self._drift.load_limits(paths.results_db):
+                log.info("drift %s", said)
+        else:
+            self._drift.load_limits(None)
         self._feed = Feed(
             cameras=[c.id for c in recipe.cameras],
             queue_size=recipe.pipeline.queue_size,
@@ -417,7 +437,11 @@ class Station:
         self._join([t for t in self._threads if t.name.startswith("worker-")], left())
         feed.stop_dispatch.set()
         self._join([t for t in self._threads if t.name == "dispatcher"], left())
+        self._drift.join(left())  # limits a baseline set are being stored
         self._changes.stop_exporter(left())
+        if self._camera_rate is not None:
+            self._camera_rate.flush(time.time())
+            self._camera_rate = None
         if self._store is not None:
             self._store.stop(left())
             self._store = None
@@ -503,6 +527,8 @@ class Station:
                     log.info("camera %s: end of stream", cam)
                     break
                 self._counters.frame_in(cam, frame.t_ns)
+                if (rate := self._camera_rate) is not None:
+                    rate.frame(cam, frame.seq, time.time())
                 self._connected[cam] = True
                 if announce and health.delivering():
                     announce = False
@@ -530,6 +556,8 @@ class Station:
         """Parts whose cameras did not all answer in time leave as ERROR, even when no camera
         delivers anything at all (every camera down)."""
         while not feed.stop_acquiring.wait(0.05):
+            if (rate := self._camera_rate) is not None:
+                rate.tick(time.time())  # a minute without frames is recorded too, as 0 fps
             try:
                 for part in feed.trigger.poll():
                     self._enqueue(feed, part, "record_error")
@@ -573,6 +601,9 @@ class Station:
                         continue
                     feed.reorder.skip(old.part_seq)
                     self._counters.dropped("line behind: oldest live frame dropped")
+                    if (rate := self._camera_rate) is not None:
+                        for camera in old.frames:
+                            rate.dropped(camera, time.time())
                 elif policy == "record_error":
                     self._counters.dropped("line behind: part recorded as ERROR uninspected")
                     feed.reorder.put(
@@ -639,6 +670,7 @@ class Station:
                 self._last_simulated is None or truth.part_index > self._last_simulated
             ):
                 self._last_simulated = truth.part_index
+        self._drift.part_done(inspection)  # may record a warning: outside the publish lock
         run_alarm = self._reject_run.add(inspection.verdict)
         if run_alarm is not None:
             # the screen's count goes up with every reject; the log hears of the run when it

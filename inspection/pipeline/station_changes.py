@@ -11,6 +11,7 @@ from collections.abc import Callable
 from inspection.errors import StorageError
 from inspection.paths import Paths
 from inspection.pipeline.alarms import AlarmEpisode
+from inspection.pipeline.drift import DriftWarning
 from inspection.recipe import Recipe
 from inspection.recipe.station import StationSettings
 from inspection.reports.shift_end import ShiftEndExporter
@@ -45,6 +46,38 @@ class ChangeRecorder:
             store.record_event(event)
         except StorageError as exc:
             log.warning("change not recorded (%s): %s", text, exc)
+
+    def drift_raised(self, warning: DriftWarning, new: bool) -> None:
+        """A drift warning: recorded with its rule and points when it is raised (a warning
+        that goes on only grows on the screen)."""
+        if not new:
+            log.debug("drift %s goes on: %s", warning.series, warning.rule_name)
+            return
+        log.warning("drift warning: %s", warning.text)
+        self.record(
+            "drift",
+            f"drift warning: {warning.text}",
+            series=warning.series,
+            rule=warning.rule,
+            rule_name=warning.rule_name,
+            direction=warning.direction,
+            points=[list(p) for p in zip(warning.times, warning.values, strict=True)],
+            parts=list(warning.parts),
+            points_of=warning.points_of,
+            centre=warning.centre,
+            ucl=warning.ucl,
+            lcl=warning.lcl,
+        )
+
+    def drift_acknowledged(self, warning: DriftWarning) -> None:
+        log.info("drift warning acknowledged: %s", warning.text)
+        self.record(
+            "drift_acknowledged",
+            f"drift warning acknowledged: {warning.text}",
+            series=warning.series,
+            rule=warning.rule,
+            raised_at=warning.raised_at,
+        )
 
     def recipe_started(self, recipe: Recipe) -> None:
         thresholds = {

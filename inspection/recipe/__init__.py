@@ -23,6 +23,7 @@ from inspection.recipe.document import (
     load_recipe,
     parse_recipe,
 )
+from inspection.recipe.drift import DriftAlertSettings
 from inspection.recipe.sources import (
     SIMULATED_DEFECTS,
     SIMULATED_SURFACE_DEFECTS,
@@ -72,6 +73,7 @@ __all__ = [
     "CameraSettings",
     "CodeToolSettings",
     "DetectorToolSettings",
+    "DriftAlertSettings",
     "EveryFrameTrigger",
     "FolderSourceSettings",
     "GenICamSettings",

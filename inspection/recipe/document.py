@@ -11,6 +11,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from inspection.errors import RecipeError
 from inspection.recipe.common import Identifier, Strict
+from inspection.recipe.drift import DriftAlertSettings
 from inspection.recipe.sources import (
     SOURCE_TYPES,
     CameraSettings,
@@ -64,6 +65,8 @@ class Recipe(Strict):
     archive: ArchiveSettings = Field(default_factory=ArchiveSettings)
     pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
     alarms: AlarmSettings = Field(default_factory=AlarmSettings)
+    drift: list[DriftAlertSettings] = Field(default_factory=list, max_length=32)
+    """Trend series watched for drift while the station runs (a warning, never a reject)."""
 
     @model_validator(mode="after")
     def _cross_references(self) -> Recipe:
@@ -85,7 +88,41 @@ class Recipe(Strict):
         trigger_cam = getattr(self.trigger, "camera", None)
         if trigger_cam is not None and trigger_cam not in cams:
             raise ValueError(f"the trigger names camera {trigger_cam!r}; cameras are {cams}")
+        self._check_drift()
         return self
+
+    def _check_drift(self) -> None:
+        # here, not in DriftAlertSettings: the measures a series may name depend on its tool
+        from inspection.trends.measures import STATION, describe, tool_measure
+
+        by_id = {t.id: t for t in self.tools}
+        seen: set[str] = set()
+        for i, alert in enumerate(self.drift):
+            where = f"drift[{i}].series"
+            if alert.series in seen:
+                raise ValueError(f"{where}: {alert.series!r} is watched twice")
+            seen.add(alert.series)
+            tool_id, _, measure = alert.series.partition(".")
+            try:
+                if tool_id == STATION:
+                    if not describe(measure).per_part:
+                        raise ValueError(
+                            f"station.{measure} is counted per interval; drift alerts watch "
+                            "per-part measures (station.cycle_ms, or a tool's)"
+                        )
+                elif tool_id not in by_id:
+                    raise ValueError(f"no tool {tool_id!r}; tools are {sorted(by_id)}")
+                else:
+                    tool = by_id[tool_id]
+                    names = [f.name for f in getattr(tool, "fields", ())]
+                    fields = {
+                        f"{n}{suffix}"
+                        for n in names
+                        for suffix in ("_contrast", "_sharpness", "_confidence")
+                    }
+                    tool_measure(tool.type, measure, fields)
+            except ValueError as exc:
+                raise ValueError(f"{where}: {exc}") from None
 
     def camera_for(self, tool: ToolSettings) -> str:
         return tool.camera or self.cameras[0].id

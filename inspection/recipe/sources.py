@@ -24,6 +24,15 @@ SIMULATED_SURFACE_DEFECTS = ("scratch", "stain", "dent")
 """The simulated line's defects on the pack's surface (what a defect tool is meant to catch)."""
 
 
+class PrintFadeSettings(Strict):
+    """A label printer running out of ink: from ``from_part`` on, the label's print loses
+    ``per_1000_parts`` of its contrast every 1000 parts (at most ``most``)."""
+
+    from_part: int = Field(default=0, ge=0)
+    per_1000_parts: float = Field(gt=0.0, le=1000.0)
+    most: float = Field(default=0.9, gt=0.0, le=1.0)
+
+
 class SyntheticSourceSettings(Strict):
     """The built-in simulated line: seeded, deterministic, with ground truth for every part."""
 
@@ -41,6 +50,11 @@ class SyntheticSourceSettings(Strict):
     speed_px_per_frame: float = Field(default=40.0, gt=0.0, le=1000.0)
     """Conveyor speed in video mode."""
     color: bool = False
+    print_variation: float = Field(default=0.0, ge=0.0, le=0.5)
+    """Part-to-part variation of the label printer's ink: each label loses up to this fraction
+    of its print contrast (0: every label printed alike)."""
+    print_fade: PrintFadeSettings | None = None
+    """Simulate a fading label printer (a slow drift the trend warnings should catch)."""
 
 
 class FolderSourceSettings(Strict):

@@ -289,6 +289,11 @@ class PackPrinter:
         """Stick the label on, turned by its own tilt and the pack's pose in one warp."""
         g = self.g
         paper, cover = self._label(plan.product, plan.lot, plan.expiry)
+        if plan.print_fade > 0.0:
+            # the ink lets the paper through: every printed pixel moves towards the paper's grey
+            keep = 1.0 - plan.print_fade
+            faded = LABEL_PAPER - (LABEL_PAPER - paper.astype(np.float32)) * keep
+            paper = np.clip(faded, 0, 255).astype(np.uint8)
         lh, lw = cover.shape[:2]
         cx = g.margin + (LABEL_RECT.x + LABEL_RECT.w / 2 + plan.label_dx) * g.scale
         cy = g.margin + (LABEL_RECT.y + LABEL_RECT.h / 2 + plan.label_dy) * g.scale

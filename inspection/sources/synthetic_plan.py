@@ -42,7 +42,7 @@ _CODE_NAMES = {
 }
 
 # Purposes of the per-part random streams; changing one never shifts another.
-_DEFECT, _SERIAL, _POSE, _DRAW, _GAP, _DUP, _BATCH = range(7)
+_DEFECT, _SERIAL, _POSE, _DRAW, _GAP, _DUP, _BATCH, _INK = range(8)
 _SERIALS_PER_PREFIX = 1_000_000
 # A duplicate copies a recently made part, as a reused print job on a real line would.
 _DUPLICATE_LOOKBACK = 40
@@ -100,6 +100,8 @@ class PartPlan:
     draw_seed: int
     duplicate_of: int | None = None
     damaged_codes: tuple[str, ...] = ()
+    print_fade: float = 0.0
+    """Fraction of the label print's contrast lost (a printer running out of ink), 0..1."""
 
     def truth(self) -> PartTruth:
         return PartTruth(
@@ -181,6 +183,20 @@ class LinePlan:
         self.kinds: tuple[str, ...] = tuple(dict.fromkeys(kinds))
         self.codes = _CODE_NAMES[settings.codes]
         self.batch = make_batch(settings.seed)
+        self.fade = settings.print_fade
+        self.ink_variation = settings.print_variation
+
+    def print_fade(self, index: int) -> float:
+        """How much of its contrast part ``index``'s label print has lost: the printer's
+        part-to-part variation, plus its fading once that has begun."""
+        lost = 0.0
+        if self.ink_variation > 0.0:
+            lost = self.ink_variation * float(part_rng(self.seed, index, _INK).random())
+        f = self.fade
+        if f is not None and index >= f.from_part:
+            lost += (index - f.from_part) * f.per_1000_parts / 1000.0
+            return min(max(f.most, self.ink_variation), lost)
+        return lost
 
     def defect_of(self, index: int) -> str | None:
         """The one defect kind of part ``index`` (None for a good part)."""
@@ -257,4 +273,5 @@ class LinePlan:
             draw_seed=int(part_rng(self.seed, index, _DRAW).integers(0, 1 << 62)),
             duplicate_of=duplicate_of,
             damaged_codes=damaged,
+            print_fade=self.print_fade(index),
         )

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from inspection.storage.schema import (
+    INSERT_CAMERA_INTERVAL,
     INSERT_EVENT,
     INSERT_INSPECTION,
     INSERT_PART_CODE,
@@ -22,6 +23,7 @@ from inspection.storage.schema import (
     to_json,
     tool_result_row,
 )
+from inspection.storage.tool_measures import INSERT_TOOL_MEASURE, measure_rows
 from inspection.types import Inspection
 
 log = logging.getLogger(__name__)
@@ -51,6 +53,18 @@ class StationEvent:
     details: Mapping[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CameraInterval:
+    """A camera's frames and drops over ``[start, end)`` (UNIX s), for its frame-rate trend."""
+
+    station: str
+    camera: str
+    start: float
+    end: float
+    frames: int
+    dropped: int
+
+
 Attribution = Callable[[float], tuple[str, str]]
 """UNIX time → (production day, shift), from the shift calendar in force."""
 
@@ -63,9 +77,10 @@ def write_batch(
     attribute: Attribution | None = None,
     line: str = "",
     events: Sequence[StationEvent] = (),
+    camera_intervals: Sequence[CameraInterval] = (),
 ) -> list[tuple[Pending, str]]:
-    """Insert the batch (and ``events``) in one transaction; returns the parts newly rejected,
-    with why.
+    """Insert the batch (and ``events``, ``camera_intervals``) in one transaction; returns the
+    parts newly rejected, with why.
 
     A part that cannot become a row, or breaks a constraint (duplicate id), is rejected alone:
     retrying it would block every part behind it. Any other sqlite3.Error rolls the whole batch
@@ -79,6 +94,10 @@ def write_batch(
                 INSERT_EVENT,
                 (event.station, event.wall_time, event.kind, event.text, to_json(event.details)),
             )
+        conn.executemany(
+            INSERT_CAMERA_INTERVAL,
+            [(c.station, c.camera, c.start, c.end, c.frames, c.dropped) for c in camera_intervals],
+        )
         for item in batch:
             why = _insert(conn, item, run_id, attribute, line)
             if why:
@@ -109,6 +128,7 @@ def _insert(
         stamp = attribute(float(insp.wall_time)) if attribute is not None else None
         row = inspection_row(insp, item.image_path, run_id, time.monotonic_ns(), stamp, line)
         tool_rows = [tool_result_row(0, r) for r in insp.tool_results]
+        measures = [m for r in insp.tool_results for m in measure_rows(0, r)]
         codes = list(dict.fromkeys(c for r in insp.tool_results for c in codes_read(r)))
     except (TypeError, ValueError, AttributeError, OverflowError, OSError) as exc:
         return f"cannot be turned into a row: {exc}"
@@ -117,6 +137,7 @@ def _insert(
         rowid = conn.execute(INSERT_INSPECTION, row).lastrowid
         conn.executemany(INSERT_TOOL_RESULT, [(rowid, *r[1:]) for r in tool_rows])
         conn.executemany(INSERT_PART_CODE, [(rowid, c) for c in codes])
+        conn.executemany(INSERT_TOOL_MEASURE, [(t, m, rowid, v) for t, m, _, v in measures])
     except sqlite3.IntegrityError as exc:
         conn.execute("ROLLBACK TO part")
         conn.execute("RELEASE part")

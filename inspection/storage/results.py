@@ -22,7 +22,7 @@ from pathlib import Path
 from inspection.errors import StorageError
 from inspection.recipe.station import ShiftCalendar
 from inspection.storage.archive import ImageArchive
-from inspection.storage.batch import Pending, StationEvent, write_batch
+from inspection.storage.batch import CameraInterval, Pending, StationEvent, write_batch
 from inspection.storage.queries import (
     count_rows,
     counts,
@@ -137,6 +137,7 @@ class ResultsStore:
         self._calendar = calendar or ShiftCalendar()
         self._line = line
         self._events: list[StationEvent] = []  # under _cond; written with the next batch
+        self._intervals: list[CameraInterval] = []  # likewise
 
     # ---- lifecycle ---------------------------------------------------------------------
 
@@ -241,6 +242,13 @@ class ResultsStore:
         with self._cond:
             self._events.append(event)
 
+    def record_camera_interval(self, interval: CameraInterval) -> None:
+        """Record a camera's frames and drops over an interval with the next write."""
+        if not self._accepting:
+            raise StorageError(f"{self.db_path}: results store is not running; start() it first")
+        with self._cond:
+            self._intervals.append(interval)
+
     def flush(self, timeout_s: float = 5.0) -> bool:
         """Wait until everything submitted so far is committed and its on_committed has run.
 
@@ -294,7 +302,7 @@ class ResultsStore:
                     pending = self._take_batch()
                     if not pending:
                         with self._cond:
-                            events_waiting = bool(self._events)
+                            events_waiting = bool(self._events or self._intervals)
                         if not events_waiting:
                             if self._stop.is_set() and self._queue.empty():
                                 return
@@ -355,6 +363,7 @@ class ResultsStore:
             self._archive_item(item)
         with self._cond:
             events = list(self._events)
+            intervals = list(self._intervals)
         calendar = self._calendar
         rejected = write_batch(
             conn,
@@ -363,9 +372,11 @@ class ResultsStore:
             attribute=calendar.attribute,
             line=self._line,
             events=events,
+            camera_intervals=intervals,
         )
         with self._cond:  # written: only now may they leave the list (a failed write retries)
             del self._events[: len(events)]
+            del self._intervals[: len(intervals)]
         for item, why in rejected:
             self._reject(item, why)
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from inspection.errors import StorageError
 from inspection.recipe.station import ShiftCalendar
+from inspection.storage.tool_measures import create_tool_measures
 from inspection.types import Inspection, Timing, ToolResult
 
 log = logging.getLogger(__name__)
@@ -201,6 +202,28 @@ def _v6_control_limits(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v7_tool_measures(conn: sqlite3.Connection) -> None:
+    # Trends: each per-part tool measure (label offset, print contrast, decode attempts...) as a
+    # number of its own, so a day of one measure is an index range, not 864,000 JSON documents
+    # parsed (tool_measures.py says which keys). Existing parts are filled in, in SQL.
+    create_tool_measures(conn)
+    # Station series: each camera's frames and drops per interval (a minute), for its frame
+    # rate and drop trends. Wall-clock seconds; end - start is the time the frames came in.
+    conn.execute(
+        """
+        CREATE TABLE camera_intervals (
+            station TEXT NOT NULL,
+            camera TEXT NOT NULL,
+            start REAL NOT NULL,
+            end REAL NOT NULL,
+            frames INTEGER NOT NULL,
+            dropped INTEGER NOT NULL
+        )
+        """
+    )
+    conn.execute("CREATE INDEX camera_intervals_camera ON camera_intervals(camera, start)")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _v1_tables,
     _v2_stored_ms,
@@ -208,6 +231,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _v4_history,
     _v5_report_indexes,
     _v6_control_limits,
+    _v7_tool_measures,
 )
 """Step i takes the database from version i to i + 1. Append only; never edit a shipped step."""
 
@@ -382,6 +406,10 @@ INSERT_TOOL_RESULT = (
 )
 INSERT_PART_CODE = "INSERT INTO part_codes (inspection, code) VALUES (?, ?)"
 INSERT_EVENT = "INSERT INTO events (station, wall_time, kind, text, details) VALUES (?, ?, ?, ?, ?)"
+INSERT_CAMERA_INTERVAL = (
+    "INSERT INTO camera_intervals (station, camera, start, end, frames, dropped) "
+    "VALUES (?, ?, ?, ?, ?, ?)"
+)
 INSERT_COUNT_START = (
     "INSERT INTO count_starts (station, first_part, wall_time, reason) VALUES (?, ?, ?, ?)"
 )

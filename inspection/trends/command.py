@@ -21,16 +21,15 @@ import numpy as np
 from inspection.recipe.station import ShiftCalendar
 from inspection.trends.aggregate import SeriesData, aggregate
 from inspection.trends.baseline import (
-    chart_for,
     is_per_part,
-    range_baseline,
     recipe_in_force,
     version_baseline,
     window_baseline,
 )
-from inspection.trends.limits import ControlLimits, load_limits, p_sigmas, save_limits
+from inspection.trends.chart_data import LimitsInForce, limits_in_force, violations_of
+from inspection.trends.limits import ControlLimits, save_limits
 from inspection.trends.measures import parse_series
-from inspection.trends.rules import Violation, check_rules
+from inspection.trends.rules import Violation
 from inspection.trends.series import load_raw_series
 
 EXIT_OK, EXIT_USAGE = 0, 2
@@ -114,14 +113,12 @@ def trends_result(args: argparse.Namespace, db: Path, calendar: ShiftCalendar) -
         interval_s=args.interval,
         max_points=args.max_points,
     )
-    recipe = recipe_in_force(db, start, end, station=args.station)
-    limits: ControlLimits | None = None
-    stored = False
     if args.save_limits:
+        recipe = recipe_in_force(db, start, end, station=args.station)
         if recipe is None:
             raise ValueError("the range has no parts, so no recipe version to keep limits with")
         if args.baseline_from:
-            limits = window_baseline(
+            kept = window_baseline(
                 db,
                 name,
                 calendar.parse_local_time(args.baseline_from, "--baseline-from"),
@@ -131,31 +128,17 @@ def trends_result(args: argparse.Namespace, db: Path, calendar: ShiftCalendar) -
                 zone=zone,
             )
         else:
-            limits = version_baseline(
+            kept = version_baseline(
                 db, name, recipe, end, n=args.baseline_parts, station=args.station
             )
-        save_limits(db, limits)
-        stored = True
-    elif recipe is not None:
-        limits = load_limits(db, str(name), *recipe)
-        stored = limits is not None
-    if limits is None and len(raw) >= 2:
-        try:
-            limits = range_baseline(
-                db,
-                name,
-                start,
-                end,
-                n=args.baseline_parts,
-                station=args.station,
-                recipe=recipe or ("", ""),
-            )
-        except ValueError:
-            limits = None  # fewer than 2 good parts in the range: no limits, no rules
-    violations: list[Violation] = []
-    if limits is not None and chart_for(name) == limits.chart:
-        sigmas = p_sigmas(limits, raw.count) if limits.chart == "p" else None
-        violations = check_rules(raw.t, raw.value, limits, rules, sigmas=sigmas)
+        save_limits(db, kept)
+        found = LimitsInForce(kept, True)
+    else:
+        found = limits_in_force(
+            db, name, start, end, raw, station=args.station, baseline_parts=args.baseline_parts
+        )
+    limits, stored = found.limits, found.stored
+    violations = violations_of(raw, limits, rules)
     shown = aggregate(raw, start, end, args.max_points)
     listed = violations[-args.max_violations :] if args.max_violations else []
     return {

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from inspection.part_measures import FIELD_TOOL_TYPE, STORED_MEASURES, is_field_measure
+
 STATION = "station"
 """The tool id of the station's own series (yield, error rate, fails, cycle time, reasons)."""
 
@@ -14,15 +16,17 @@ class Measure:
     label: str
     unit: str
     per_part: bool
-    source: str  # "column" (tool_results.score), "measurements", "details", "station", "interval"
+    # "column" (tool_results.score); "measurements" or "details" (where the tool puts it; stored
+    # in tool_measures); "station" (the inspections row); "interval" (counted per interval)
+    source: str
     key: str = ""
 
 
-# The per-part measures each tool type has besides the label tool's per-field ones.
+# The per-part measures each tool type has besides the label tool's per-field ones: the headline
+# score, then the ones storage keeps in tool_measures (which it alone decides).
 TOOL_MEASURES: dict[str, tuple[str, ...]] = {
-    "anomaly": ("score", "max_region_px"),
-    "codes": ("score", "attempts", "quality_min"),
-    "label": ("score", "offset_px", "rotation_deg", "match"),
+    tool_type: ("score", *(key for _source, key in keys))
+    for tool_type, keys in STORED_MEASURES.items()
 }
 
 _TOOL: dict[str, Measure] = {
@@ -34,6 +38,7 @@ _TOOL: dict[str, Measure] = {
     "rotation_deg": Measure("label rotation", "°", True, "details", "rotation_deg"),
     "match": Measure("label match quality", "", True, "details", "match"),
 }
+# Keyed by storage's FIELD_SUFFIXES (a test checks they are the same).
 _FIELD_SUFFIXES = {
     "_contrast": ("print contrast", ""),
     "_sharpness": ("print sharpness", ""),
@@ -46,6 +51,9 @@ _STATION: dict[str, Measure] = {
     "cycle_ms": Measure("time from queue to verdict", "ms", True, "station"),
 }
 REASON_PREFIX = "reason:"
+FPS_PREFIX = "fps:"
+DROPS_PREFIX = "drops:"
+"""Per camera: ``station.fps:<camera>``, ``station.drops:<camera>`` (source "camera")."""
 
 
 def describe(station_measure: str) -> Measure:
@@ -55,9 +63,17 @@ def describe(station_measure: str) -> Measure:
     if station_measure.startswith(REASON_PREFIX) and station_measure[len(REASON_PREFIX) :]:
         category = station_measure[len(REASON_PREFIX) :]
         return Measure(f"rejects: {category}", "parts", False, "interval")
+    for prefix, label, unit in (
+        (FPS_PREFIX, "frame rate", "frames/s"),
+        (DROPS_PREFIX, "dropped frames", "frames"),
+    ):
+        camera = station_measure[len(prefix) :]
+        if station_measure.startswith(prefix) and camera:
+            return Measure(f"{label} ({camera})", unit, False, "camera", camera)
     raise ValueError(
         f"unknown station series {station_measure!r}; station series are "
-        f"{', '.join('station.' + k for k in _STATION)} and station.reason:<reason>"
+        f"{', '.join('station.' + k for k in _STATION)}, station.reason:<reason>, "
+        "station.fps:<camera> and station.drops:<camera>"
     )
 
 
@@ -69,7 +85,7 @@ def label_measures(measurements_json: str) -> set[str]:
         return set()
     if not isinstance(found, dict):
         return set()
-    return {k for k in found if any(k.endswith(s) for s in _FIELD_SUFFIXES)}
+    return {k for k in found if isinstance(k, str) and is_field_measure(k)}
 
 
 def tool_measure(tool_type: str, measure: str, fields: set[str] | None = None) -> Measure:
@@ -77,7 +93,7 @@ def tool_measure(tool_type: str, measure: str, fields: set[str] | None = None) -
     known = TOOL_MEASURES.get(tool_type, ("score",))
     if measure in known:
         return _TOOL[measure]
-    if tool_type == "label":
+    if tool_type == FIELD_TOOL_TYPE:
         for suffix, (label, unit) in _FIELD_SUFFIXES.items():
             field = measure[: -len(suffix)]
             if measure.endswith(suffix) and field and (fields is None or measure in fields):

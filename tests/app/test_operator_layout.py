@@ -20,7 +20,9 @@ from support.windows import close_window, open_window
 from app import theme
 from app.main_window import MainWindow
 from inspection.paths import demo_recipe, resources_dir
+from inspection.pipeline.drift import DriftWarning
 from inspection.pipeline.shift_trend import ReasonCount, ShiftTrendSnapshot
+from inspection.trends.rules import RULE_NAMES
 from inspection.types import Verdict
 
 SIZES = [(1920, 1080), (1280, 720), (1366, 768)]  # shrinking, then growing again
@@ -65,12 +67,17 @@ def _describe(widget: QWidget) -> str:
     return f"{type(widget).__name__}({widget.objectName() or text!r})"
 
 
-def _check_layout(window: MainWindow, size: tuple[int, int], *, alarm: bool) -> None:
+def _check_layout(
+    window: MainWindow, size: tuple[int, int], *, alarm: bool, drift: bool = False
+) -> None:
     screen = window.screen_widget
     assert window.size() == QSize(*size), "the window must not need more than the screen"
     whole = window.rect()
     banner = screen.alarm_banner
     assert banner.isVisible() is alarm
+    drift_banner = screen.drift_banner
+    assert drift_banner.isVisible() is drift
+    seen = [drift_banner.seen_button] if drift else []
     strip_tiles = screen.strip.tiles()
     tiles = screen.counters.tiles()
     buttons = _visible(screen.buttons())
@@ -78,7 +85,9 @@ def _check_layout(window: MainWindow, size: tuple[int, int], *, alarm: bool) -> 
 
     # the big blocks: inside the window, none over another
     middle = [screen.live_view, screen.trend, screen.lamp, screen.counters]
-    blocks = _visible([*buttons, banner, *middle, screen.strip, screen.status, window.batch_bar])
+    blocks = _visible(
+        [*buttons, banner, drift_banner, *middle, screen.strip, screen.status, window.batch_bar]
+    )
     assert window.batch_bar.isVisible()  # the demo checks a batch
     for widget in blocks:
         rect = _rect_in(window, widget)
@@ -101,6 +110,7 @@ def _check_layout(window: MainWindow, size: tuple[int, int], *, alarm: bool) -> 
     uncut += [tile.text for tile in strip_tiles]
     if alarm:
         uncut.append(banner.ack_button)
+    uncut += seen
     for widget in uncut:
         hint = widget.minimumSizeHint()
         assert widget.width() >= hint.width() and widget.height() >= hint.height(), (
@@ -137,8 +147,14 @@ def _check_layout(window: MainWindow, size: tuple[int, int], *, alarm: bool) -> 
     )
 
     # read from two metres, touched with gloves
-    for button in [*buttons, window.batch_bar.button] + ([banner.ack_button] if alarm else []):
+    acks = ([banner.ack_button] if alarm else []) + seen
+    for button in [*buttons, window.batch_bar.button, *acks]:
         assert button.height() >= theme.BUTTON_MIN_PX, _describe(button)
+    if drift:  # one line, readable, saying what drifts
+        message = drift_banner.message
+        assert message.font().pixelSize() >= 18
+        assert message.text().startswith("TREND ▲ surface score drifting up")
+        assert message.fontMetrics().horizontalAdvance(message.text()) <= message.width()
     assert verdict.font().pixelSize() >= 80
     assert screen.strip.tiles()[0].reason.font().pixelSize() >= 14
     assert trend.reason_labels[0].font().pixelSize() >= 14
@@ -157,9 +173,13 @@ def _check_layout(window: MainWindow, size: tuple[int, int], *, alarm: bool) -> 
     assert start.left() - reset.right() >= 2 * theme.BUTTON_MIN_PX
 
 
-@pytest.mark.parametrize("alarm", [False, True], ids=["no-alarm", "alarm"])
+@pytest.mark.parametrize(
+    ("alarm", "drift"),
+    [(False, False), (True, False), (True, True)],
+    ids=["no-alarm", "alarm", "alarm-and-drift"],
+)
 def test_the_operator_screen_fits_small_and_large_monitors(
-    qtbot, tmp_path: Path, make_inspection, alarm: bool
+    qtbot, tmp_path: Path, make_inspection, alarm: bool, drift: bool
 ) -> None:
     window = open_window(
         qtbot, _recipe(tmp_path, camera_lost=alarm), start=alarm, size=(1920, 1080)
@@ -192,9 +212,26 @@ def test_the_operator_screen_fits_small_and_large_monitors(
         ),
     )
     screen.trend.set_source(lambda: snap)
+    if drift:  # held still, like the strip: a warning as the station's drift watch makes it
+        warning = DriftWarning(
+            series="surface.score",
+            message="surface score drifting up: check the lighting and the lens",
+            rule="WE4",
+            rule_name=RULE_NAMES["WE4"],
+            direction="up",
+            values=(0.31,) * 8,
+            times=tuple(1_700_000_000.0 + i for i in range(8)),
+            parts=tuple(f"P{i}" for i in range(8)),
+            centre=0.3,
+            ucl=0.33,
+            lcl=0.27,
+            points_of=25,
+            raised_at=1_700_000_008.0,
+        )
+        screen.drift_banner.set_source(lambda: (warning,))
 
     for size in SIZES:
         window.resize(*size)
         _settle()
-        _check_layout(window, size, alarm=alarm)
+        _check_layout(window, size, alarm=alarm, drift=drift)
     close_window(qtbot, window)

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from support.recipes import demo_with_tools
 from support.windows import close_window, open_window
 
 from app.main_window import MainWindow
 from inspection.evaluation.truth import TruthTally, covered_defects
-from inspection.paths import demo_recipe, user_paths
+from inspection.paths import user_paths
 from inspection.types import Inspection
 
 
@@ -21,8 +22,7 @@ from inspection.types import Inspection
 def demo_line(tmp_path: Path) -> Path:
     """The demo recipe with its serial and label checks (the defect model's teaching of 100
     parts would only make the test slower; it is stopped and started the same way)."""
-    data = yaml.safe_load(demo_recipe().read_text(encoding="utf-8"))
-    data["tools"] = [t for t in data["tools"] if t["type"] in ("codes", "label")]
+    data = demo_with_tools("codes", "label")
     data["cameras"][0]["source"]["rate_hz"] = 8
     path = tmp_path / "demo.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")

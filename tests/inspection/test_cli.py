@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 import yaml
 import zxingcpp
+from support.recipes import demo_with_tools
 
 from inspection.cli import main
-from inspection.paths import demo_recipe
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict, str]:
@@ -25,8 +25,7 @@ def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict, 
 
 def codes_only_recipe(tmp_path: Path) -> Path:
     """The demo's camera and code tool alone (the label tool's OCR would make the test slow)."""
-    doc = yaml.safe_load(demo_recipe().read_text())
-    doc["tools"] = [t for t in doc["tools"] if t["type"] == "codes"]
+    doc = demo_with_tools("codes")
     p = tmp_path / "codes.yaml"
     p.write_text(yaml.safe_dump(doc))
     return p

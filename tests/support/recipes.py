@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 # A simulated line that takes a part on each TRIGGER / F5 (codes tool only: quick).
 MANUAL = """
@@ -36,3 +37,17 @@ def write_recipe(folder: Path, text: str, name: str) -> Path:
     path = folder / f"{name}.yaml"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def demo_with_tools(*types: str) -> dict[str, Any]:
+    """The demo recipe as a dict with only the tools of ``types`` (and the drift alerts that
+    watch those tools: an alert on a removed tool is refused, as it should be)."""
+    import yaml
+
+    from inspection.paths import demo_recipe
+
+    doc: dict[str, Any] = yaml.safe_load(demo_recipe().read_text(encoding="utf-8"))
+    doc["tools"] = [t for t in doc["tools"] if t["type"] in types]
+    kept = {t["id"] for t in doc["tools"]} | {"station"}
+    doc["drift"] = [a for a in doc.get("drift", []) if a["series"].split(".")[0] in kept]
+    return doc

@@ -13,6 +13,7 @@ from inspection.evaluation.record_day import DayFigures, generate_day
 from inspection.pipeline.decide import decide
 from inspection.recipe.station import ShiftCalendar, ShiftSettings
 from inspection.storage.schema import codes_read, tool_result_row
+from inspection.storage.tool_measures import measure_rows
 from inspection.types import ToolResult, Verdict
 
 DAY = dt.date(2026, 12, 4)
@@ -99,6 +100,14 @@ def test_rows_are_what_the_results_store_writes(hour: tuple[Path, DayFigures]):
             "SELECT code FROM part_codes WHERE inspection = ?", (part["id"],)
         )]  # fmt: skip
         assert codes == [c for r in results for c in codes_read(r)]
+        # the numbers trends read: the ones the store takes out of the same results
+        measures = conn.execute(
+            "SELECT tool_id, measure, inspection, value FROM tool_measures WHERE inspection = ?",
+            (part["id"],),
+        ).fetchall()
+        expected_measures = [m for r in results for m in measure_rows(part["id"], r)]
+        assert sorted(map(tuple, measures)) == sorted(expected_measures)
+        assert len(expected_measures) == (12 if part["verdict"] == "PASS" else len(measures))
         if part["verdict"] != "PASS":
             assert part["image_path"].endswith(f"{part['inspection_id']}__cam1.jpg")
             reasons.add(part["reason"].split(" (")[0])

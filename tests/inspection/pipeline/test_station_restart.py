@@ -6,12 +6,12 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-import yaml
 from support.pipeline_tools import BrightnessTool, Collector, frames, make_recipe
+from support.recipes import demo_with_tools
 
 from inspection.evaluation.headless import limit_parts
 from inspection.evaluation.truth import TruthTally, covered_defects
-from inspection.paths import demo_recipe, user_paths
+from inspection.paths import user_paths
 from inspection.pipeline.station import Station
 from inspection.recipe import Recipe, parse_recipe
 from inspection.sources.memory import MemorySource
@@ -29,8 +29,7 @@ def run_to_end(station: Station, timeout_s: float = 60.0) -> None:
 def simulated_codes_line(parts: int) -> Recipe:
     """The demo's simulated line (seed 7, a quarter of the packs defective) with its serial
     check alone: every part has a serial, and duplicates are a defect the line makes on purpose."""
-    doc = yaml.safe_load(demo_recipe().read_text())
-    doc["tools"] = [t for t in doc["tools"] if t["type"] == "codes"]
+    doc = demo_with_tools("codes")
     return limit_parts(parse_recipe(doc), parts)
 
 

@@ -1,0 +1,425 @@
+"""Drift warnings while the line runs: the recipe's ``drift:`` series judged by the Western
+Electric / Nelson rules, part by part, on the dispatcher thread.
+
+For each watched series the good parts' values are averaged ``points_of`` at a time into points;
+the points are judged against the series' control limits (individuals limits stored with the
+recipe version, the sigma of a mean of n parts being sigma / sqrt(n)). A pattern that ends at the
+newest point, on the side the recipe says is trouble, raises a ``DriftWarning``: distinct from a
+reject alarm, it stays until the operator acknowledges it, and a pattern that was already going
+on when they did never raises it again: the series must first settle (8 points in a row with no
+pattern), as an acknowledged alarm stays quiet until its cause clears.
+
+Limits are never recomputed here behind the engineer's back: the newest limits stored for the
+series and recipe version win; only when none are stored are they set, once, from the first
+``baseline_parts`` good parts (the recorded ones of this version, else the next ones to come), and
+stored, so a restart judges by the same limits.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from inspection.recipe import Recipe
+from inspection.recipe.drift import DriftAlertSettings
+from inspection.storage.schema import headline_score
+from inspection.trends.baseline import version_baseline
+from inspection.trends.limits import (
+    ControlLimits,
+    individuals_limits,
+    load_limits,
+    save_limits,
+)
+from inspection.trends.measures import SeriesName, parse_series, tool_measure
+from inspection.trends.rules import RULE_NAMES, check_rules
+from inspection.types import Inspection, Verdict
+
+log = logging.getLogger(__name__)
+
+POINTS_KEPT = 40  # the longest rule looks at 15 points; a pattern may run on past it
+REARM_POINTS = 8  # points in a row with no pattern before an acknowledged series warns again
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DriftWarning:
+    """A watched series drifting, as the operator sees it and the shift report records it.
+
+    Times are UNIX seconds. ``values`` and ``times`` are the points (means of ``points_of`` good
+    parts) that make the pattern, oldest first; ``parts`` the id of each point's last part.
+    """
+
+    series: str
+    message: str
+    rule: str  # "WE1".."N8"
+    rule_name: str  # in the engineer's words
+    direction: str  # "up", "down", or "" for a pattern with no side
+    values: tuple[float, ...]
+    times: tuple[float, ...]
+    parts: tuple[str, ...]
+    centre: float
+    ucl: float
+    lcl: float
+    points_of: int
+    raised_at: float
+    occurrences: int = 1  # patterns seen since it was raised (it stays one warning)
+    acknowledged_at: float | None = None
+
+    @property
+    def text(self) -> str:
+        """One line for the operator: the recipe's message, else the series and the rule."""
+        what = self.message or f"{self.series} drifting {self.direction}".rstrip()
+        return f"{what} ({self.rule_name})"
+
+
+def part_value(name: SeriesName, inspection: Inspection) -> tuple[float, bool] | None:
+    """The series' value on this part and whether it counts as good there (the tool passed it,
+    or for a station series the part passed); None when the part has no such value."""
+    if name.is_station:
+        timing = inspection.timing
+        if not (timing.decided_ns and timing.queued_ns):
+            return None
+        return (timing.decided_ns - timing.queued_ns) / 1e6, inspection.verdict is Verdict.PASS
+    for result in inspection.tool_results:
+        if result.tool_id != name.tool_id:
+            continue
+        value: object
+        try:
+            measure = tool_measure(result.tool_type, name.measure, set(result.measurements))
+        except ValueError:
+            return None
+        if measure.source == "column":
+            value = headline_score(result)
+        elif measure.source == "details":
+            value = result.details.get(measure.key)
+        else:
+            value = result.measurements.get(measure.key)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return None
+        if not math.isfinite(value):
+            return None
+        return float(value), result.verdict is Verdict.PASS
+    return None
+
+
+class SeriesWatch:
+    """One alert's points, limits and warning; fed on the dispatcher thread only."""
+
+    def __init__(self, settings: DriftAlertSettings, recipe: tuple[str, str], station: str) -> None:
+        self.settings = settings
+        self.name = parse_series(settings.series)
+        self.recipe = recipe
+        self.station = station
+        self.limits: ControlLimits | None = None
+        self.baseline_t: list[float] = []
+        self.baseline_v: list[float] = []
+        self._sum = 0.0
+        self._n = 0
+        self.points: deque[tuple[float, float, str]] = deque(maxlen=POINTS_KEPT)
+        self.warning: DriftWarning | None = None
+        # After an acknowledgement the series must settle (REARM_POINTS points in a row with no
+        # pattern) before it can warn again: a drift the operator knows of is not news.
+        self._armed = True
+        self._calm = 0
+
+    def use_limits(self, limits: ControlLimits) -> None:
+        self.limits = limits
+        self.baseline_t.clear()
+        self.baseline_v.clear()
+
+    def add(self, inspection: Inspection) -> tuple[ControlLimits | None, DriftWarning | None]:
+        """A part: (limits just set from the baseline, to store; a warning raised or renewed)."""
+        found = part_value(self.name, inspection)
+        if found is None or not found[1]:
+            return None, None
+        value = found[0]
+        if self.limits is None:
+            self.baseline_t.append(inspection.wall_time)
+            self.baseline_v.append(value)
+            if len(self.baseline_v) < self.settings.baseline_parts:
+                return None, None
+            made = self._limits_from_baseline()
+            return made, None
+        self._sum += value
+        self._n += 1
+        if self._n < self.settings.points_of:
+            return None, None
+        mean = self._sum / self._n
+        self._sum, self._n = 0.0, 0
+        self.points.append((inspection.wall_time, mean, inspection.inspection_id))
+        return None, self._judge()
+
+    def _limits_from_baseline(self) -> ControlLimits | None:
+        values = np.asarray(self.baseline_v, dtype=np.float64)
+        times = np.asarray(self.baseline_t, dtype=np.float64)
+        name, version = self.recipe
+        try:
+            limits = individuals_limits(
+                values,
+                times,
+                series=str(self.name),
+                recipe_name=name,
+                recipe_version=version,
+                baseline=(
+                    f"first {len(values)} good parts after recipe {name} version {version} "
+                    f"started running on station {self.station}"
+                ),
+            )
+        except ValueError as exc:
+            log.warning("drift %s: no limits from the baseline: %s", self.name, exc)
+            limits = None
+        if limits is None or not limits.sigma > 0:
+            # every good part measured the same: no spread, so no drift can be judged yet;
+            # the next parts make a new baseline rather than limits that never trip
+            if limits is not None:
+                log.warning(
+                    "drift %s: the baseline's %d good parts all measured %.6g; collecting another",
+                    self.name,
+                    len(values),
+                    limits.centre,
+                )
+            self.baseline_t.clear()
+            self.baseline_v.clear()
+            return None
+        self.use_limits(limits)
+        return limits
+
+    def point_limits(self) -> ControlLimits | None:
+        """The limits of one point (a mean of ``points_of`` parts)."""
+        limits = self.limits
+        if limits is None:
+            return None
+        n = self.settings.points_of
+        sigma = limits.sigma / math.sqrt(n)
+        return dataclasses.replace(
+            limits,
+            chart="individuals" if n == 1 else "xbar",
+            sigma=sigma,
+            ucl=limits.centre + 3 * sigma,
+            lcl=limits.centre - 3 * sigma,
+            subgroup=n,
+        )
+
+    def _judge(self) -> DriftWarning | None:
+        limits = self.point_limits()
+        if limits is None or not self.points:
+            return None
+        t = np.fromiter((p[0] for p in self.points), dtype=np.float64, count=len(self.points))
+        x = np.fromiter((p[1] for p in self.points), dtype=np.float64, count=len(self.points))
+        newest = len(x) - 1
+        for v in check_rules(t, x, limits, self.settings.rules):
+            if v.indices[-1] != newest:
+                continue
+            direction = _direction(v.rule, x[list(v.indices)], limits.centre)
+            if self.settings.watch != "both" and direction != self.settings.watch:
+                continue
+            self._calm = 0
+            active = self.warning is not None and self.warning.acknowledged_at is None
+            if not (active or self._armed):
+                return None  # acknowledged, and the series has not settled since
+            return self._raise(v.rule, direction, v.indices, limits)
+        self._calm += 1
+        if self._calm >= REARM_POINTS:
+            self._armed = True
+        return None
+
+    def _raise(
+        self, rule: str, direction: str, indices: tuple[int, ...], limits: ControlLimits
+    ) -> DriftWarning:
+        points = [self.points[i] for i in indices]
+        now = time.time()
+        old = self.warning
+        if old is not None and old.acknowledged_at is None:
+            # still the same warning on the screen: it grows, it does not pile up
+            self.warning = dataclasses.replace(
+                old,
+                rule=rule,
+                rule_name=RULE_NAMES[rule],
+                direction=direction or old.direction,
+                values=tuple(p[1] for p in points),
+                times=tuple(p[0] for p in points),
+                parts=tuple(p[2] for p in points),
+                occurrences=old.occurrences + 1,
+            )
+            return self.warning
+        self.warning = DriftWarning(
+            series=str(self.name),
+            message=self.settings.message,
+            rule=rule,
+            rule_name=RULE_NAMES[rule],
+            direction=direction,
+            values=tuple(p[1] for p in points),
+            times=tuple(p[0] for p in points),
+            parts=tuple(p[2] for p in points),
+            centre=limits.centre,
+            ucl=limits.ucl,
+            lcl=limits.lcl,
+            points_of=self.settings.points_of,
+            raised_at=now,
+        )
+        return self.warning
+
+    def acknowledge(self, now: float) -> DriftWarning | None:
+        """The operator saw it: the warning goes, and so does every pattern already under way."""
+        warning = self.warning
+        if warning is None or warning.acknowledged_at is not None:
+            return None
+        self._armed = False
+        self._calm = 0
+        self.warning = dataclasses.replace(warning, acknowledged_at=now)
+        return self.warning
+
+
+def _direction(rule: str, values: np.ndarray, centre: float) -> str:
+    if rule in ("N6", "N7", "N8"):
+        return ""
+    if rule == "N5":
+        return "up" if values[-1] > values[0] else "down"
+    return "up" if float(np.mean(values)) > centre else "down"
+
+
+WarningFn = Callable[[DriftWarning, bool], None]
+"""Told of a warning: (warning, True when it is new, False when an active one grew)."""
+
+
+class DriftWatch:
+    """The recipe's drift alerts. ``part_done`` on the dispatcher thread; ``warnings`` and
+    ``acknowledge`` from any thread (the operator screen's timer, its Acknowledge button)."""
+
+    def __init__(self, recipe: Recipe, *, on_warning: WarningFn) -> None:
+        key = (recipe.name, recipe.version)
+        self._watches = [SeriesWatch(a, key, recipe.station) for a in recipe.drift]
+        self._on_warning = on_warning
+        self._lock = threading.Lock()
+        self._db: Path | None = None  # where limits set from a baseline are stored
+        self._saves: list[threading.Thread] = []
+
+    def _save(self, limits: ControlLimits) -> None:
+        """Store limits set from a baseline, on a thread of its own: the dispatcher never
+        waits for the database."""
+        db = self._db
+        if db is None:
+            return  # a station that records nothing keeps them in memory
+
+        def save() -> None:
+            try:
+                save_limits(db, limits)
+                log.info("drift %s: limits stored (%s)", limits.series, limits.baseline)
+            except Exception as exc:  # the warning still works from memory
+                log.warning("drift %s: limits not stored: %s", limits.series, exc)
+
+        thread = threading.Thread(target=save, name="drift-limits", daemon=True)
+        self._saves = [t for t in self._saves if t.is_alive()] + [thread]
+        thread.start()
+
+    def join(self, timeout_s: float) -> None:
+        """Wait for limits still being stored (at the station's stop)."""
+        deadline = time.monotonic() + timeout_s
+        for thread in self._saves:
+            thread.join(max(deadline - time.monotonic(), 0.0))
+            if thread.is_alive():
+                log.warning("drift limits not stored within %.1f s", timeout_s)
+        self._saves = [t for t in self._saves if t.is_alive()]
+
+    @property
+    def series(self) -> tuple[str, ...]:
+        return tuple(str(w.name) for w in self._watches)
+
+    def load_limits(self, db_path: Path | None) -> list[str]:
+        """The limits each series is judged by: stored ones, else the recorded first good parts
+        of this recipe version (stored now). Returns what it did, one line per series, for the
+        log. Reads the results database: call it at start, not on the dispatcher thread."""
+        self._db = db_path
+        said: list[str] = []
+        for watch in self._watches:
+            name, version = watch.recipe
+            series = str(watch.name)
+            if db_path is None or not db_path.is_file():
+                said.append(
+                    f"{series}: limits from the first {watch.settings.baseline_parts} "
+                    "good parts to come (no results database)"
+                )
+                continue
+            try:
+                limits = load_limits(db_path, series, name, version)
+                if limits is not None and limits.chart != "individuals":
+                    # a per-part series' limits are individuals limits; anything else was not
+                    # stored for this judgement
+                    log.warning("drift %s: stored %s limits ignored", series, limits.chart)
+                    limits = None
+                if limits is not None:
+                    watch.use_limits(limits)
+                    said.append(f"{series}: stored limits ({limits.baseline})")
+                    continue
+                limits = version_baseline(
+                    db_path,
+                    watch.name,
+                    watch.recipe,
+                    time.time(),
+                    n=watch.settings.baseline_parts,
+                    station=watch.station,
+                )
+            except ValueError:
+                limits = None  # this version has no recorded parts yet
+            except Exception as exc:  # a database that cannot be read must not stop the line
+                log.warning("drift %s: stored limits not read: %s", series, exc)
+                limits = None
+            usable = limits is not None and limits.sigma > 0
+            if limits is not None and usable and limits.baseline_n >= watch.settings.baseline_parts:
+                watch.use_limits(limits)
+                self._save(limits)
+                said.append(f"{series}: limits set from the {limits.baseline}")
+            else:
+                said.append(
+                    f"{series}: limits from the first {watch.settings.baseline_parts} "
+                    "good parts to come"
+                )
+        return said
+
+    def part_done(self, inspection: Inspection) -> None:
+        if not self._watches:
+            return
+        raised: list[tuple[DriftWarning, bool]] = []
+        with self._lock:
+            for watch in self._watches:
+                before = watch.warning
+                made, warning = watch.add(inspection)
+                if made is not None:
+                    self._save(made)
+                if warning is not None:
+                    new = before is None or before.acknowledged_at is not None
+                    raised.append((warning, new))
+        for warning, new in raised:
+            self._on_warning(warning, new)
+
+    def warnings(self) -> tuple[DriftWarning, ...]:
+        """The warnings nobody acknowledged yet, oldest first."""
+        with self._lock:
+            active = [
+                w.warning
+                for w in self._watches
+                if w.warning is not None and w.warning.acknowledged_at is None
+            ]
+        return tuple(sorted(active, key=lambda w: w.raised_at))
+
+    def acknowledge(self, series: str | None = None) -> tuple[DriftWarning, ...]:
+        """Acknowledge one series' warning (None: all); returns the ones acknowledged."""
+        now = time.time()
+        with self._lock:
+            done = [
+                w.acknowledge(now) for w in self._watches if series is None or str(w.name) == series
+            ]
+        return tuple(w for w in done if w is not None)
+
+    def limits_of(self, series: str) -> ControlLimits | None:
+        """The per-part limits a series is judged by (None while its baseline is filling)."""
+        with self._lock:
+            return next((w.limits for w in self._watches if str(w.name) == series), None)
