@@ -97,7 +97,8 @@ class DriftBanner(QFrame):
         self.full_text = text
         self.setToolTip(
             "\n".join(
-                f"{warning_line(w)} — {w.series}, points of {w.points_of} good parts, "
+                f"{warning_line(w)} — {w.series}, the newest point the mean of "
+                f"{w.counts[-1] if w.counts else 0} good parts, "
                 f"centre {w.centre:.4g}, limits {w.lcl:.4g} – {w.ucl:.4g}"
                 for w in warnings
             )

@@ -62,6 +62,9 @@ def _limit_line(colour: str, style: Qt.PenStyle, label: str) -> pg.InfiniteLine:
     return line
 
 
+FEW_POINTS = 60  # at most this many points are drawn as dots as well as a line
+
+
 class SeriesPlot:
     """One series' plot in the stack and its items (made once, fed with setData)."""
 
@@ -113,7 +116,16 @@ class SeriesPlot:
         """Draw ``data`` with the items already there."""
         self.data = data
         shown = data.shown
-        self.mean.setData(shown.t, shown.value)
+        # a few points (a short range of intervals) are dots too: a lone point draws no line
+        few = len(shown) <= FEW_POINTS
+        self.mean.setData(
+            shown.t,
+            shown.value,
+            symbol="o" if few else None,
+            symbolSize=7,
+            symbolBrush=MEAN_COLOUR,
+            symbolPen=None,
+        )
         # the band only where a point stands for several parts; one-part points have none
         band = shown.aggregated
         self.low.setData(shown.t, shown.low if band else shown.value)
@@ -130,9 +142,11 @@ class SeriesPlot:
     @staticmethod
     def _line(line: pg.InfiniteLine, value: float | None) -> None:
         visible = value is not None and math.isfinite(value)
+        # shown first: a hidden line's label ignores the value it is given (pyqtgraph)
+        line.setVisible(visible)
         if visible:
             line.setValue(float(value))  # type: ignore[arg-type]
-        line.setVisible(visible)
+            line.label.valueChanged()
 
     def hit(self, x: float, y: float) -> PointHit | None:
         """The point nearest to view position (x, y), within CLICK_RADIUS_PX; None if none."""

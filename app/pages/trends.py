@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 
 LIVE_MIN_MS = 2000  # a live chart reloads at most every 2 s (or twice its last load's time)
 REDRAW_MS = 100  # results are drawn at most 10 times a second
+SIDE_WIDTH_PX = 340
 MAX_POINTS = 1500  # about a plot's width in pixels: more points would not show
 DEFAULT_SERIES = ("station.yield",)  # checked at first, with the first tool's score
 
@@ -128,6 +129,8 @@ class TrendsPage(QWidget):
         split.addWidget(self.chart)
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 4)
+        # wide enough for a series' name and a violation's time and rule
+        split.setSizes([SIDE_WIDTH_PX, 4 * SIDE_WIDTH_PX])
         layout = QVBoxLayout(self)
         layout.addWidget(self.range_bar)
         layout.addWidget(split, 1)

@@ -1,9 +1,10 @@
 """Drift warnings while the line runs: the recipe's ``drift:`` series judged by the Western
 Electric / Nelson rules, part by part, on the dispatcher thread.
 
-For each watched series the good parts' values are averaged ``points_of`` at a time into points;
-the points are judged against the series' control limits (individuals limits stored with the
-recipe version, the sigma of a mean of n parts being sigma / sqrt(n)). A pattern that ends at the
+For each watched series the good parts' values are averaged into points, one per ``every_s``
+seconds (or per ``points_of`` parts); the points are judged against the series' control limits
+(individuals limits stored with the recipe version, the sigma of a mean of n parts being
+sigma / sqrt(n), so each point has its own). A pattern that ends at the
 newest point, on the side the recipe says is trouble, raises a ``DriftWarning``: distinct from a
 reject alarm, it stays until the operator acknowledges it, and a pattern that was already going
 on when they did never raises it again: the series must first settle (8 points in a row with no
@@ -53,8 +54,9 @@ REARM_POINTS = 8  # points in a row with no pattern before an acknowledged serie
 class DriftWarning:
     """A watched series drifting, as the operator sees it and the shift report records it.
 
-    Times are UNIX seconds. ``values`` and ``times`` are the points (means of ``points_of`` good
-    parts) that make the pattern, oldest first; ``parts`` the id of each point's last part.
+    Times are UNIX seconds. ``values`` and ``times`` are the points (means of good parts) that
+    make the pattern, oldest first; ``parts`` the id of each point's last part, ``counts`` how
+    many good parts each point averages; centre and limits are those of the newest point.
     """
 
     series: str
@@ -65,10 +67,10 @@ class DriftWarning:
     values: tuple[float, ...]
     times: tuple[float, ...]
     parts: tuple[str, ...]
+    counts: tuple[int, ...]
     centre: float
     ucl: float
     lcl: float
-    points_of: int
     raised_at: float
     occurrences: int = 1  # patterns seen since it was raised (it stays one warning)
     acknowledged_at: float | None = None
@@ -123,7 +125,10 @@ class SeriesWatch:
         self.baseline_v: list[float] = []
         self._sum = 0.0
         self._n = 0
-        self.points: deque[tuple[float, float, str]] = deque(maxlen=POINTS_KEPT)
+        self._bucket: int | None = None  # the every_s interval the open point belongs to
+        self._last: tuple[float, str] = (0.0, "")  # time and id of the open point's last part
+        # (time, mean, id of the last part, good parts averaged) of the newest points
+        self.points: deque[tuple[float, float, str, int]] = deque(maxlen=POINTS_KEPT)
         self.warning: DriftWarning | None = None
         # After an acknowledgement the series must settle (REARM_POINTS points in a row with no
         # pattern) before it can warn again: a drift the operator knows of is not news.
@@ -148,14 +153,31 @@ class SeriesWatch:
                 return None, None
             made = self._limits_from_baseline()
             return made, None
+        per_parts = self.settings.points_of
+        if per_parts is not None:
+            self._sum += value
+            self._n += 1
+            self._last = (inspection.wall_time, inspection.inspection_id)
+            return None, self._close_point() if self._n >= per_parts else None
+        # a point per interval: the first part of a new interval closes the one before
+        bucket = math.floor(inspection.wall_time / self.settings.every_s)
+        warning = None
+        if self._bucket is not None and bucket != self._bucket:
+            if self._n >= self.settings.min_parts:
+                warning = self._close_point()
+            else:
+                self._sum, self._n = 0.0, 0  # the line barely ran: too few parts to judge
+        self._bucket = bucket
         self._sum += value
         self._n += 1
-        if self._n < self.settings.points_of:
-            return None, None
+        self._last = (inspection.wall_time, inspection.inspection_id)
+        return None, warning
+
+    def _close_point(self) -> DriftWarning | None:
         mean = self._sum / self._n
+        self.points.append((self._last[0], mean, self._last[1], self._n))
         self._sum, self._n = 0.0, 0
-        self.points.append((inspection.wall_time, mean, inspection.inspection_id))
-        return None, self._judge()
+        return self._judge()
 
     def _limits_from_baseline(self) -> ControlLimits | None:
         values = np.asarray(self.baseline_v, dtype=np.float64)
@@ -192,12 +214,11 @@ class SeriesWatch:
         self.use_limits(limits)
         return limits
 
-    def point_limits(self) -> ControlLimits | None:
-        """The limits of one point (a mean of ``points_of`` parts)."""
+    def point_limits(self, n: int) -> ControlLimits | None:
+        """The limits of a point that averages ``n`` good parts."""
         limits = self.limits
         if limits is None:
             return None
-        n = self.settings.points_of
         sigma = limits.sigma / math.sqrt(n)
         return dataclasses.replace(
             limits,
@@ -209,13 +230,16 @@ class SeriesWatch:
         )
 
     def _judge(self) -> DriftWarning | None:
-        limits = self.point_limits()
-        if limits is None or not self.points:
+        if self.limits is None or not self.points:
             return None
+        limits = self.point_limits(self.points[-1][3])
+        assert limits is not None
         t = np.fromiter((p[0] for p in self.points), dtype=np.float64, count=len(self.points))
         x = np.fromiter((p[1] for p in self.points), dtype=np.float64, count=len(self.points))
+        n = np.fromiter((p[3] for p in self.points), dtype=np.float64, count=len(self.points))
+        sigmas = self.limits.sigma / np.sqrt(n)  # each point by the parts it averages
         newest = len(x) - 1
-        for v in check_rules(t, x, limits, self.settings.rules):
+        for v in check_rules(t, x, limits, self.settings.rules, sigmas=sigmas):
             if v.indices[-1] != newest:
                 continue
             direction = _direction(v.rule, x[list(v.indices)], limits.centre)
@@ -247,6 +271,10 @@ class SeriesWatch:
                 values=tuple(p[1] for p in points),
                 times=tuple(p[0] for p in points),
                 parts=tuple(p[2] for p in points),
+                counts=tuple(p[3] for p in points),
+                centre=limits.centre,
+                ucl=limits.ucl,
+                lcl=limits.lcl,
                 occurrences=old.occurrences + 1,
             )
             return self.warning
@@ -259,10 +287,10 @@ class SeriesWatch:
             values=tuple(p[1] for p in points),
             times=tuple(p[0] for p in points),
             parts=tuple(p[2] for p in points),
+            counts=tuple(p[3] for p in points),
             centre=limits.centre,
             ucl=limits.ucl,
             lcl=limits.lcl,
-            points_of=self.settings.points_of,
             raised_at=now,
         )
         return self.warning

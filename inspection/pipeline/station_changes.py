@@ -63,7 +63,7 @@ class ChangeRecorder:
             direction=warning.direction,
             points=[list(p) for p in zip(warning.times, warning.values, strict=True)],
             parts=list(warning.parts),
-            points_of=warning.points_of,
+            parts_per_point=list(warning.counts),
             centre=warning.centre,
             ucl=warning.ucl,
             lcl=warning.lcl,

@@ -3,8 +3,9 @@ operator when one of them drifts (``drift:`` in the recipe).
 
 A drift alert is a warning, not a reject: the parts are still good, but a measure of the good
 parts is moving (a fading printer's contrast, a camera getting dirty, a surface score creeping
-towards its threshold). Each point the rules judge is the mean of ``points_of`` consecutive good
-parts, so a warning means the process moved, not that one part was unusual.
+towards its threshold). Each point the rules judge is the mean of the good parts of a few minutes
+(or of ``points_of`` consecutive good parts), so a warning means the process moved, not that one
+part was unusual.
 """
 
 from __future__ import annotations
@@ -34,8 +35,14 @@ class DriftAlertSettings(Strict):
     """Which way is trouble: ``up`` (a score rising), ``down`` (contrast falling) or both."""
     rules: list[RuleCode] = Field(default_factory=lambda: list(DEFAULT_ALERT_RULES), min_length=1)
     """The rules that raise the warning; those without a direction (N6-N8) need watch: both."""
-    points_of: int = Field(default=25, ge=1, le=1000)
-    """Good parts averaged into one point the rules judge (1: every part on its own)."""
+    every_s: float = Field(default=300.0, ge=10.0, le=86_400.0)
+    """Each point the rules judge is the mean of the good parts of this many seconds. A point
+    every 5 minutes keeps a steady line to about one false warning in three shifts per series
+    with rules WE1-4 (they trip by chance once in ~170 points on one side)."""
+    points_of: int | None = Field(default=None, ge=1, le=100_000)
+    """Instead of ``every_s``: each point is the mean of this many good parts (1: each part)."""
+    min_parts: int = Field(default=10, ge=1, le=100_000)
+    """A time point with fewer good parts than this is not judged (the line barely ran)."""
     baseline_parts: int = Field(default=100, ge=10, le=100_000)
     """Good parts that set the limits when none are stored for this recipe version: the first
     ones after the version starts running."""

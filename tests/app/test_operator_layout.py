@@ -225,7 +225,7 @@ def test_the_operator_screen_fits_small_and_large_monitors(
             centre=0.3,
             ucl=0.33,
             lcl=0.27,
-            points_of=25,
+            counts=(25,) * 8,
             raised_at=1_700_000_008.0,
         )
         screen.drift_banner.set_source(lambda: (warning,))

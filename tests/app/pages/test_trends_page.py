@@ -100,6 +100,9 @@ def test_threshold_and_control_limits_are_drawn(qtbot, page: TrendsPage) -> None
     good = [good_score(i) for i in range(PARTS) if i % 10 != 9]
     assert plot.centre.isVisible() and plot.centre.value() == pytest.approx(np.mean(good))
     assert plot.ucl.value() > plot.centre.value() > plot.lcl.value()
+    # each line says its value (a label made while hidden must not keep saying 0)
+    for line, name in ((plot.threshold, "threshold"), (plot.ucl, "UCL"), (plot.lcl, "LCL")):
+        assert line.label.toPlainText() == f"{name} {line.value():.4g}"
     # the defects are marked in red
     xs, _ys = plot.marks.getData()
     assert {T0 + 10 * i for i in DEFECTS} <= set(xs.tolist())

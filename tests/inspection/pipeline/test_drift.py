@@ -296,3 +296,34 @@ def test_a_baseline_with_no_spread_is_collected_again() -> None:
         watch.part_done(part(i, baseline(i)))
     limits = watch.limits_of("surface.score")
     assert limits is not None and limits.sigma == pytest.approx(SIGMA)
+
+
+def test_by_default_a_point_is_the_good_parts_of_an_interval_each_judged_by_its_own_count() -> None:
+    recipe = recipe_with({"series": "surface.score", "watch": "up", "every_s": 60, "min_parts": 10})
+    heard = Heard()
+    watch = DriftWatch(recipe, on_warning=heard)
+    watch.load_limits(None)
+    seq = 0
+    for _ in range(100):  # parts one second apart: the baseline takes 100 s
+        watch.part_done(part(seq, baseline(seq), t0=0.0))
+        seq += 1
+    for _ in range(20 * 60):  # twenty steady minutes: twenty points, no warning
+        watch.part_done(part(seq, baseline(seq), t0=0.0))
+        seq += 1
+    assert heard.raised == []
+    (series,) = watch._watches
+    assert [p[3] for p in list(series.points)[-3:]] == [60, 60, 60]
+    # the line stops, then runs 5 parts in a minute: too few to judge, that point is dropped
+    seq += 600
+    for _ in range(5):
+        watch.part_done(part(seq, baseline(seq) + 5 * SIGMA, t0=0.0))
+        seq += 12
+    # half a sigma of a part up: a minute's mean of 60 parts sits 3.9 of its sigmas above
+    for _ in range(2 * 60 + 1):
+        watch.part_done(part(seq, baseline(seq) + 0.5 * SIGMA, t0=0.0))
+        seq += 1
+    (warning,) = heard.new
+    n = warning.counts[-1]
+    assert warning.rule == "WE1" and n >= 10
+    assert warning.ucl == pytest.approx(CENTRE + 3 * SIGMA / math.sqrt(n))
+    assert min(p[3] for p in series.points) >= 10  # the 5-part minute was not judged
