@@ -19,6 +19,7 @@ from typing import Any
 from inspection.errors import LinesideError
 from inspection.paths import demo_recipe, user_paths
 from inspection.trends.arguments import add_arguments as trends_arguments
+from inspection.tuning.arguments import add_arguments as tune_arguments
 
 log = logging.getLogger(__name__)
 
@@ -214,6 +215,13 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from inspection.evaluation.bench import bench
 
+    if args.gui:  # the GUI bench needs Qt, which this module never loads
+        sys.stderr.write("lineside: bench --gui needs the GUI entry point `lineside`\n")
+        return EXIT_USAGE
+    if args.tune:
+        from inspection.evaluation.tune_bench import cmd_bench_tune
+
+        return cmd_bench_tune(args.json, parts_per_s=args.tune_parts_per_s)
     if args.report:
         import tempfile
 
@@ -351,6 +359,15 @@ def cmd_trends(args: argparse.Namespace) -> int:
     return run_trends(args, Path(args.db) if args.db else paths.results_db, settings.calendar)
 
 
+def cmd_tune(args: argparse.Namespace) -> int:
+    from inspection.recipe.station import load_station_settings
+    from inspection.tuning.command import cmd_tune as run_tune
+
+    paths = user_paths()
+    settings = load_station_settings(paths.station_file)
+    return run_tune(args, Path(args.db) if args.db else paths.results_db, settings.calendar)
+
+
 # ---- parsing -----------------------------------------------------------------------------
 
 
@@ -459,6 +476,18 @@ def build_parser() -> argparse.ArgumentParser:
         default=10_000_000,
         help="--report: parts in the database History's first page is timed on",
     )
+    b.add_argument(
+        "--tune",
+        action="store_true",
+        help="time a threshold move over 1,000,000 scores and loading a week of one tool's scores",
+    )
+    b.add_argument(
+        "--tune-parts-per-s",
+        type=float,
+        default=1.0,
+        help="--tune: the generated week's part rate (default 1: 604,800 parts)",
+    )
+    b.add_argument("--gui", action="store_true", help="the screen under load (`lineside` only)")
     b.add_argument("--json", action="store_true")
     b.set_defaults(fn=cmd_bench)
 
@@ -482,6 +511,10 @@ def build_parser() -> argparse.ArgumentParser:
     td = sub.add_parser("trends", help="a series over time, its control limits and rule breaks")
     trends_arguments(td)
     td.set_defaults(fn=cmd_trends)
+
+    tn = sub.add_parser("tune", help="a tool's recorded scores against its threshold and another")
+    tune_arguments(tn)
+    tn.set_defaults(fn=cmd_tune)
     return p
 
 

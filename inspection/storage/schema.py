@@ -224,6 +224,30 @@ def _v7_tool_measures(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX camera_intervals_camera ON camera_intervals(camera, start)")
 
 
+def _v8_part_labels(conn: sqlite3.Connection) -> None:
+    # Tuning: an engineer's judgement of a recorded part (defect, good, escape, unsure), in a
+    # table of its own so a label never alters the inspection record. Never updated in place:
+    # the newest row of a (part, tool) wins and the older ones stay as its history. ``tool`` is
+    # the tool whose finding the label judges ('' = the part as a whole). ``who`` stays '' until
+    # users exist; ``source`` says where it came from ('review', 'import:<file name>').
+    conn.execute(
+        """
+        CREATE TABLE part_labels (
+            id INTEGER PRIMARY KEY,
+            inspection INTEGER NOT NULL REFERENCES inspections(id) ON DELETE CASCADE,
+            tool TEXT NOT NULL DEFAULT '',
+            label TEXT NOT NULL CHECK (label IN ('defect', 'good', 'escape', 'unsure')),
+            reason TEXT NOT NULL DEFAULT '',
+            labelled_at REAL NOT NULL,
+            who TEXT NOT NULL DEFAULT '',
+            source TEXT NOT NULL DEFAULT 'review'
+        )
+        """
+    )
+    # The labels of a range of parts (a shift's ids) in part order, newest last.
+    conn.execute("CREATE INDEX part_labels_inspection ON part_labels(inspection, id)")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _v1_tables,
     _v2_stored_ms,
@@ -232,6 +256,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _v5_report_indexes,
     _v6_control_limits,
     _v7_tool_measures,
+    _v8_part_labels,
 )
 """Step i takes the database from version i to i + 1. Append only; never edit a shipped step."""
 

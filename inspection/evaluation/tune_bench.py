@@ -1,0 +1,146 @@
+"""``lineside bench --tune``: how fast threshold tuning answers.
+
+* ``update_ms_p99``: one "threshold moved" over 1,000,000 scores: every number the Tuning page
+  shows per move (false rejects, escapes, predicted yield, flips both ways, the change against
+  the threshold in force), the 99th percentile over 1000 moves to random thresholds.
+* ``week_load_s``: loading one tool's scores for a week from a results database written by
+  ``generate_day`` (seven days, default one part a second: 604,800 parts; ``week_parts`` says how
+  many were loaded, ``week_load_s_per_million`` scales it to other rates). The database is read
+  right after it was written, so it is mostly in the OS cache: a warm read. It goes to the temp
+  folder and is deleted afterwards.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from inspection.evaluation.record_day import generate_day
+from inspection.recipe.station import ShiftCalendar
+from inspection.tuning.scores import TOOL_FAIL, TOOL_PASS, ToolScores, load_tool_scores
+from inspection.tuning.whatif import ThresholdView, change
+
+log = logging.getLogger(__name__)
+
+SCORES = 1_000_000
+MOVES = 1000
+WEEK_FIRST_DAY = dt.date(2026, 12, 7)  # a Monday
+
+
+def synthetic_scores(n: int = SCORES, seed: int = 0) -> ToolScores:
+    """``n`` parts of a defect tool at threshold 0.5: ~3 % rejected, ~2 % labelled."""
+    rng = np.random.default_rng(seed)
+    score = rng.gamma(2.0, 0.08, n)
+    bad = rng.random(n) < 0.02
+    score[bad] += rng.uniform(0.2, 0.8, bad.sum())
+    failed = score >= 0.5
+    label = np.zeros(n, dtype=np.int8)
+    picked = rng.random(n) < 0.02
+    label[picked] = np.where(bad[picked], 2, 1)
+    others_pass = rng.random(n) > 0.01
+    return ToolScores(
+        tool_id="surface",
+        tool_type="anomaly",
+        start=0.0,
+        end=float(n),
+        part_id=np.arange(1, n + 1, dtype=np.int64),
+        score=score,
+        threshold=np.full(n, 0.5),
+        tool_verdict=np.where(failed, TOOL_FAIL, TOOL_PASS).astype(np.int8),
+        others_pass=others_pass,
+        part_passed=~failed & others_pass,
+        label=label,
+        threshold_in_force=0.5,
+    )
+
+
+def bench_update(n: int = SCORES, moves: int = MOVES) -> dict[str, float]:
+    """Time building the view once and ``moves`` threshold moves on it (ms)."""
+    scores = synthetic_scores(n)
+    t0 = time.perf_counter()
+    view = ThresholdView(scores)
+    build_s = time.perf_counter() - t0
+    current = view.counts_at(0.5)
+    rng = np.random.default_rng(1)
+    targets = rng.uniform(float(np.nanmin(scores.score)), float(np.nanmax(scores.score)), moves)
+    took = np.empty(moves)
+    for k, t in enumerate(targets):
+        t0 = time.perf_counter()
+        counts = view.counts_at(float(t))
+        change(current, counts)
+        _ = counts.flips
+        took[k] = time.perf_counter() - t0
+    return {
+        "update_ms_p99": float(np.percentile(took, 99) * 1e3),
+        "update_ms_median": float(np.median(took) * 1e3),
+        "view_build_s": build_s,
+    }
+
+
+def bench_week_load(folder: Path, parts_per_s: float) -> dict[str, float]:
+    """Write seven days into ``folder`` and time loading the surface tool's scores of them."""
+    db = folder / "week.sqlite"
+    calendar = ShiftCalendar(timezone="Europe/Berlin")
+    first = last = None
+    for d in range(7):
+        day = WEEK_FIRST_DAY + dt.timedelta(days=d)
+        figures = generate_day(db, day=day, calendar=calendar, parts_per_s=parts_per_s)
+        log.info("bench tune: %s written (%d parts, %.1f s)", day, figures.rows, figures.seconds)
+        first = first or figures
+        last = figures
+    assert first is not None and last is not None
+    t0 = time.perf_counter()
+    scores = load_tool_scores(db, "surface", first.start, last.end)
+    load_s = time.perf_counter() - t0
+    return {
+        "week_load_s": load_s,
+        "week_parts": scores.n,
+        "week_parts_per_s": parts_per_s,
+        "week_load_s_per_million": load_s / scores.n * 1e6 if scores.n else float("nan"),
+    }
+
+
+def bench_tune(parts_per_s: float = 1.0) -> dict[str, Any]:
+    """Both figures; the scratch database is removed afterwards."""
+    update = bench_update()
+    with tempfile.TemporaryDirectory(prefix="lineside-bench-tune-") as tmp:
+        week = bench_week_load(Path(tmp), parts_per_s)
+    return {
+        "scores": SCORES,
+        "update_ms_p99": update["update_ms_p99"],
+        "week_load_s": week["week_load_s"],
+        "week_parts": week["week_parts"],
+        "week_parts_per_s": week["week_parts_per_s"],
+        "week_load_s_per_million": week["week_load_s_per_million"],
+        "update_ms_median": update["update_ms_median"],
+        "view_build_s": update["view_build_s"],
+    }
+
+
+def cmd_bench_tune(as_json: bool, *, parts_per_s: float) -> int:
+    """``lineside bench --tune``; exit 2 for a rate that is not > 0."""
+    if not parts_per_s > 0:
+        sys.stderr.write("lineside bench: --tune-parts-per-s must be > 0\n")
+        return 2
+    figures = bench_tune(parts_per_s)
+    if as_json:
+        sys.stdout.write(json.dumps(figures) + "\n")
+    else:
+        sys.stdout.write(
+            f"threshold move over {figures['scores']:,} scores: p99 "
+            f"{figures['update_ms_p99']:.3f} ms (median {figures['update_ms_median']:.3f} ms; "
+            f"sorting once: {figures['view_build_s']:.2f} s)\n"
+            f"a week of one tool's scores ({figures['week_parts']:,} parts at "
+            f"{parts_per_s:g}/s): loaded in {figures['week_load_s']:.2f} s "
+            f"({figures['week_load_s_per_million']:.2f} s per million parts)\n"
+        )
+    sys.stdout.flush()
+    return 0

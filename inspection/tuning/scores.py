@@ -1,0 +1,214 @@
+"""One tool's recorded scores over a range, loaded into numpy once for the what-if.
+
+Each query reads an index range, never every part: the range's first and last part ids come from
+the time index, the tool's (part, verdict, score, threshold) from its slice of the covering index
+``tool_results_scores``, the range's rejected parts from the verdict index and the parts another
+tool also rejected from the tool's not-passed index. Parts are the ones recorded between the
+range's first and last part (record order, which is time order on a station's clock).
+
+How a tool decides, and so how the what-if decides: a part is rejected when its score is **at or
+above** the threshold (``score >= threshold``), as the defect tools do (inspection/tools/anomaly.py
+and anomalib_tool.py). Only tools that record a threshold with their score can be tuned here. The
+defect tool's minimum region area is not modelled: the recorded score is the image's, the regions
+at another threshold are not recorded, so the what-if treats every score at or above the
+threshold as a reject.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from inspection.errors import LinesideError
+from inspection.evaluation.truth import COVERED_BY_TOOL_TYPE
+from inspection.storage.queries import open_reader
+from inspection.tuning.labels import LABEL_CODES, Label, label_codes_in_range
+
+TOOL_PASS, TOOL_FAIL, TOOL_ERROR = 0, 1, 2
+LabelSource = Literal["db", "truth"]
+
+
+class TuningError(LinesideError):
+    """A tuning request that cannot be answered: unknown tool, no parts, no threshold."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class ToolScores:
+    """One tool's recorded results over a range; every array has shape (n,), part order.
+
+    ``part_id`` int64 ascending (inspections.id); ``score`` float64 (NaN: none recorded, e.g. the
+    tool's ERROR); ``threshold`` float64, the threshold in force for that part (NaN: none);
+    ``tool_verdict`` int8 (TOOL_PASS / TOOL_FAIL / TOOL_ERROR); ``others_pass`` bool: the part
+    passes when this tool passes it (False when another tool rejected it or the part was an
+    ERROR); ``part_passed`` bool: the part's recorded verdict was PASS; ``label`` int8 label
+    codes (``labels.LABEL_CODES``, 0 = unlabelled). ``threshold_in_force``: the newest part's.
+    """
+
+    tool_id: str
+    tool_type: str
+    start: float
+    end: float
+    part_id: np.ndarray
+    score: np.ndarray
+    threshold: np.ndarray
+    tool_verdict: np.ndarray
+    others_pass: np.ndarray
+    part_passed: np.ndarray
+    label: np.ndarray
+    threshold_in_force: float | None
+    labels_from: LabelSource = "db"
+
+    @property
+    def n(self) -> int:
+        return int(self.part_id.shape[0])
+
+
+def range_ids(conn: sqlite3.Connection, start: float, end: float) -> tuple[int, int] | None:
+    """The first and last part id recorded in [start, end); None when none (two index seeks)."""
+    lo = conn.execute(
+        "SELECT id FROM inspections WHERE wall_time >= ? AND wall_time < ? "
+        "ORDER BY wall_time LIMIT 1",
+        (start, end),
+    ).fetchone()
+    if lo is None:
+        return None
+    hi = conn.execute(
+        "SELECT id FROM inspections WHERE wall_time >= ? AND wall_time < ? "
+        "ORDER BY wall_time DESC LIMIT 1",
+        (start, end),
+    ).fetchone()
+    a, b = int(lo[0]), int(hi[0])
+    return (min(a, b), max(a, b))
+
+
+SCORES_SQL = (
+    "SELECT inspection * 4 + (verdict <> 'PASS') + (verdict = 'ERROR'), score, threshold "
+    "FROM tool_results WHERE tool_id = ? AND inspection BETWEEN ? AND ? ORDER BY inspection"
+)
+"""The tool's rows of a part range from the covering index. Part id and verdict travel packed in
+one integer (id * 4 + verdict code): each value a row carries costs time in Python's sqlite3,
+and this load is the one an engineer waits for (a third faster than four columns)."""
+REJECTED_SQL = (
+    "SELECT id, verdict = 'ERROR' FROM inspections WHERE verdict IN ('FAIL', 'ERROR') "
+    "AND id BETWEEN ? AND ?"
+)
+OTHERS_SQL = (
+    "SELECT DISTINCT t.inspection FROM tool_results t JOIN tool_results o "
+    "ON o.inspection = t.inspection WHERE t.tool_id = ? AND t.verdict <> 'PASS' "
+    "AND t.inspection BETWEEN ? AND ? AND o.tool_id <> ? AND o.verdict <> 'PASS'"
+)
+# numpy reads SQL NULL as NaN in a float field
+_ROW = np.dtype([("key", np.int64), ("score", np.float64), ("threshold", np.float64)])
+
+
+def tools_recorded(conn: sqlite3.Connection, lo: int, hi: int) -> list[str]:
+    """The tools of the range's first and last part (the recipe's tools), sorted."""
+    rows = conn.execute(
+        "SELECT DISTINCT tool_id FROM tool_results WHERE inspection IN (?, ?)", (lo, hi)
+    )
+    return sorted(str(r[0]) for r in rows)
+
+
+def load_tool_scores(
+    db: Path, tool_id: str, start: float, end: float, *, labels: LabelSource = "db"
+) -> ToolScores:
+    """Read ``tool_id``'s results of the parts recorded in [start, end) (UNIX s) into arrays.
+
+    ``labels``: "db" = the engineers' labels (``part_labels``); "truth" = the simulated line's
+    ground truth (``truth_label_codes``). TuningError when the range has no parts or the tool
+    has no results in it.
+    """
+    conn = open_reader(db)
+    conn.row_factory = None  # plain tuples: numpy reads them straight
+    try:
+        ids = range_ids(conn, start, end)
+        if ids is None:
+            raise TuningError("the range has no recorded parts")
+        lo, hi = ids
+        rows = np.fromiter(conn.execute(SCORES_SQL, (tool_id, lo, hi)), dtype=_ROW)
+        if not len(rows):
+            known = ", ".join(tools_recorded(conn, lo, hi)) or "none"
+            raise TuningError(f"no results of tool {tool_id!r} in the range; tools: {known}")
+        part_id = rows["key"] >> 2
+        tool_verdict = (rows["key"] & 3).astype(np.int8)
+        score, threshold = rows["score"].copy(), rows["threshold"].copy()
+        tool_type = str(
+            conn.execute(
+                "SELECT tool_type FROM tool_results WHERE tool_id = ? AND inspection = ?",
+                (tool_id, int(part_id[-1])),
+            ).fetchone()[0]
+        )
+        rejected = np.array(conn.execute(REJECTED_SQL, (lo, hi)).fetchall(), dtype=np.int64)
+        others = np.fromiter(
+            (r[0] for r in conn.execute(OTHERS_SQL, (tool_id, lo, hi, tool_id))), dtype=np.int64
+        )
+        if labels == "truth":
+            label = truth_label_codes(conn, part_id, lo, hi, tool_type)
+        else:
+            label = label_codes_in_range(conn, part_id, lo, hi, tool_id)
+    finally:
+        conn.close()
+    part_passed = np.ones(part_id.shape, dtype=bool)
+    part_error = np.zeros(part_id.shape, dtype=bool)
+    if len(rejected):
+        at = np.searchsorted(part_id, rejected[:, 0])
+        inside = at < len(part_id)
+        inside[inside] = part_id[at[inside]] == rejected[inside, 0]
+        part_passed[at[inside]] = False
+        part_error[at[inside]] = rejected[inside, 1].astype(bool)
+    other_failed = np.isin(part_id, others, assume_unique=False)
+    # A rejected part passes with this tool's say-so only when this tool alone rejected it
+    others_pass = part_passed | ((tool_verdict == TOOL_FAIL) & ~part_error & ~other_failed)
+    finite = threshold[np.isfinite(threshold)]
+    return ToolScores(
+        tool_id=tool_id,
+        tool_type=tool_type,
+        start=start,
+        end=end,
+        part_id=part_id,
+        score=score,
+        threshold=threshold,
+        tool_verdict=tool_verdict,
+        others_pass=others_pass,
+        part_passed=part_passed,
+        label=label,
+        threshold_in_force=float(finite[-1]) if len(finite) else None,
+        labels_from=labels,
+    )
+
+
+def truth_label_codes(
+    conn: sqlite3.Connection, part_ids: np.ndarray, lo: int, hi: int, tool_type: str
+) -> np.ndarray:
+    """Labels from the simulated line's ground truth (``inspections.truth``, a PartTruth).
+
+    A part whose truth lists a defect this kind of tool is meant to catch is "defect", any other
+    part with a truth is "good" (its defects are other tools' to catch); no truth: unlabelled.
+    Which defects a tool type is meant to catch is ``COVERED_BY_TOOL_TYPE`` in
+    inspection/evaluation/truth.py, the mapping `lineside run` compares verdicts with.
+    """
+    caught = COVERED_BY_TOOL_TYPE.get(tool_type)
+    if caught is None:
+        kinds = ", ".join(sorted(COVERED_BY_TOOL_TYPE))
+        raise TuningError(
+            f"--labels truth: the simulated line has no defects for a {tool_type!r} tool to "
+            f"catch (tool types with simulated defects: {kinds})"
+        )
+    codes = np.zeros(part_ids.shape, dtype=np.int8)
+    rows = conn.execute(
+        "SELECT id, truth FROM inspections WHERE id BETWEEN ? AND ? AND truth IS NOT NULL",
+        (lo, hi),
+    ).fetchall()
+    good, defect = LABEL_CODES[Label.GOOD], LABEL_CODES[Label.DEFECT]
+    for rowid, text in rows:
+        at = int(np.searchsorted(part_ids, rowid))
+        if at >= len(part_ids) or part_ids[at] != rowid:
+            continue
+        defects = json.loads(text).get("defects") or ()
+        codes[at] = defect if caught.intersection(defects) else good
+    return codes
