@@ -204,6 +204,10 @@ def run_apart(
         daemon=False,
     )
     child.start()
+    # At once, from here: the child's own call comes only after its interpreter has started and
+    # imported the job's modules (pandas, openpyxl, reportlab: a second or two of CPU), which
+    # would otherwise run at the line's priority. Its own children inherit the policy.
+    _behind_the_line(child.pid)
     started = time.monotonic()
     try:
         while True:
@@ -240,18 +244,28 @@ def run_apart(
         answers.close()
 
 
+def _behind_the_line(pid: int | None) -> None:
+    """Let process ``pid`` (0: this one) run only on CPU time the line does not want: Linux
+    SCHED_IDLE, else the lowest nice (own process only). The job runs either way."""
+    import contextlib
+    import os
+
+    if pid is None:
+        return
+    try:
+        os.sched_setscheduler(pid, os.SCHED_IDLE, os.sched_param(0))
+    except (AttributeError, OSError):
+        if pid == 0:
+            with contextlib.suppress(OSError):
+                os.nice(19)
+
+
 def _child_main(
     answers: Any, stop: Any, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> None:
-    import contextlib
-    import os
     import pickle
 
-    try:
-        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-    except (AttributeError, OSError):
-        with contextlib.suppress(OSError):  # the job still runs, only not behind the line
-            os.nice(19)
+    _behind_the_line(0)
 
     def progress(done: int, total: int, message: str = "") -> None:
         answers.put(("progress", (done, total, message)))

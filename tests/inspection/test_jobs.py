@@ -99,3 +99,15 @@ def test_run_apart_passes_cancel_on_and_raises_what_the_job_raised() -> None:
     assert started.is_set()
     with pytest.raises(ValueError, match="value 7 refused"):
         run_apart(refuse, 7)
+
+
+def test_a_child_is_behind_the_line_while_it_imports_its_job() -> None:
+    """The imports of a report's child (pandas, openpyxl...) are a second or two of CPU: they
+    must not run at the line's priority before the job itself lowers it."""
+    import os
+
+    from support.child_jobs import scheduling_at_import
+
+    from inspection.jobs import run_apart
+
+    assert run_apart(scheduling_at_import) == os.SCHED_IDLE

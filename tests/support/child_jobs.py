@@ -8,6 +8,15 @@ from typing import Any
 
 from inspection.jobs import Cancelled
 
+# Taken when a child process imports this module to unpickle its job: before the job's own code,
+# so it tells whether the child was already behind the line while importing.
+POLICY_AT_IMPORT = os.sched_getscheduler(0) if hasattr(os, "sched_getscheduler") else -1
+
+
+def scheduling_at_import(*, progress: Any, cancel: Any) -> int:
+    """The scheduling policy this process had when it imported the job's module."""
+    return POLICY_AT_IMPORT
+
 
 def scheduling_of_this_process(*, progress: Any, cancel: Any) -> tuple[int, int]:
     """(scheduling policy, nice value) of the process it runs in, after two progress steps."""
