@@ -32,6 +32,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or args[0] == "gui":
         return _gui(args[1:])
+    if args[0] == "bench" and "--gui" in args[1:]:
+        from app.gui_bench import main as gui_bench  # Qt: the headless bench must not load it
+
+        return gui_bench(args[1:])
     from inspection.cli import main as cli_main
 
     return cli_main(args)

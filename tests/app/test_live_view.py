@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from app.live_view import MAX_LABELS, LiveView, bounding_box, overlap_area, place_labels
@@ -171,3 +173,32 @@ def test_drawn_read_outs_do_not_cover_what_they_read(qtbot, make_inspection) -> 
         box = (drawn.left(), drawn.top(), drawn.right(), drawn.bottom())
         assert overlap_area(box, bounding_box(overlay.points)) == 0, overlay.label
     assert len(view.label_boxes) == 2
+
+
+def _feed(qtbot, view: LiveView, camera: _Camera, make_frame, first: int, n: int, gap_s: float):
+    """New frames ``first`` .. ``first + n - 1``, one every ``gap_s``, each seen by the view."""
+    for seq in range(first, first + n):
+        camera.frame = make_frame(seq, value=seq % 200)
+        qtbot.waitUntil(lambda s=seq: view._shown is not None and view._shown[1] == s)
+        qtbot.wait(int(gap_s * 1000))
+
+
+def test_a_result_holds_a_stream_briefly_and_a_triggered_part_longer(
+    qtbot, make_frame, make_inspection
+) -> None:
+    from app.live_view import LIVE_RESULT_HOLD_S, RESULT_HOLD_S
+
+    camera = _Camera()
+    view = _view(qtbot, camera)
+    # a stream: new frames every ~35 ms (the view's own 33 ms timer sets the pace)
+    _feed(qtbot, view, camera, make_frame, 1, 12, 0.0)
+    view.show_result(make_inspection(Verdict.PASS, "", seq=3))
+    held = view._hold_until - time.monotonic()
+    assert held <= LIVE_RESULT_HOLD_S
+    camera.frame = make_frame(50, value=7)  # the stream goes on: shown once the hold is over
+    qtbot.waitUntil(lambda: view._shown == ("cam1", 50), timeout=1000)
+    # parts of a triggered camera: a new frame only every 0.25 s
+    _feed(qtbot, view, camera, make_frame, 60, 8, 0.25)
+    view.show_result(make_inspection(Verdict.PASS, "", seq=4))
+    assert view._hold_until - time.monotonic() > LIVE_RESULT_HOLD_S
+    assert view._hold_until - time.monotonic() <= RESULT_HOLD_S
