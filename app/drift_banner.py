@@ -16,6 +16,7 @@ from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWidget
 
 from app import theme
+from app.status_panel import show_elided
 from inspection.pipeline.drift import DriftWarning
 
 _ARROW = {"up": "▲", "down": "▼"}
@@ -111,10 +112,4 @@ class DriftBanner(QFrame):
         self._elide()
 
     def _elide(self) -> None:
-        width = self.message.width()
-        metrics = self.message.fontMetrics()
-        self.message.setText(
-            metrics.elidedText(self.full_text, Qt.TextElideMode.ElideRight, max(width, 1))
-            if width > 0
-            else self.full_text
-        )
+        show_elided(self.message, self.full_text)

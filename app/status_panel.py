@@ -139,13 +139,17 @@ class AlarmBanner(QFrame):
         self.show()
 
     def _elide(self) -> None:
-        width = self.message.width()
-        metrics = self.message.fontMetrics()
-        self.message.setText(
-            metrics.elidedText(self.full_text, Qt.TextElideMode.ElideRight, max(width, 1))
-            if width > 0
-            else self.full_text
-        )
+        show_elided(self.message, self.full_text)
+
+
+def show_elided(label: QLabel, text: str) -> None:
+    """``text`` on one line of ``label``, cut with "…" to the width it has (whole before the
+    label has a width: the first resize elides it)."""
+    width = label.width()
+    metrics = label.fontMetrics()
+    label.setText(
+        metrics.elidedText(text, Qt.TextElideMode.ElideRight, max(width, 1)) if width > 0 else text
+    )
 
 
 # A dark red and a dark amber: the outline says "still there" without shouting again.

@@ -224,3 +224,35 @@ def good_part_image(recipe: Any) -> np.ndarray:
         if truth.is_good:
             return image
     raise AssertionError("no good part among the first 50 of the simulated line")
+
+
+class PixelScoreTool:
+    """An anomaly-like tool whose score is the frame's first pixel / 1000: a test writes the
+    score it wants into each frame."""
+
+    tool_id = "surface"
+    tool_type = "anomaly"
+    camera = "cam1"
+
+    def inspect(self, frame: Frame) -> ToolResult:
+        score = int(frame.image.flat[0]) / 1000 + int(frame.image.flat[1]) / 100
+        return ToolResult(
+            tool_id=self.tool_id,
+            tool_type=self.tool_type,
+            verdict=Verdict.PASS if score < 0.9 else Verdict.FAIL,
+            measurements={"score": score},
+        )
+
+    def model_hashes(self) -> Mapping[str, str]:
+        return {}
+
+    def close(self) -> None:
+        pass
+
+
+def frame_with(score: float) -> np.ndarray:
+    img = np.zeros((16, 16), np.uint8)
+    tenths, thousandths = divmod(round(score * 1000), 10)
+    img.flat[1] = tenths  # hundredths of the score
+    img.flat[0] = thousandths
+    return img

@@ -6,12 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import time
-from collections.abc import Mapping
 from contextlib import closing
 from pathlib import Path
 
-import numpy as np
-from support.pipeline_tools import Collector, make_recipe
+from support.pipeline_tools import Collector, PixelScoreTool, frame_with, make_recipe
 
 from inspection.paths import user_paths
 from inspection.pipeline.station import Station
@@ -22,39 +20,7 @@ from inspection.reports.aggregate import build_report, range_period
 from inspection.sources.memory import MemorySource
 from inspection.sources.synthetic import SyntheticLine
 from inspection.trends.limits import load_limits
-from inspection.types import Frame, ToolResult, Verdict
-
-
-class PixelScoreTool:
-    """An anomaly-like tool whose score is the frame's first pixel / 1000: a test writes the
-    score it wants into each frame."""
-
-    tool_id = "surface"
-    tool_type = "anomaly"
-    camera = "cam1"
-
-    def inspect(self, frame: Frame) -> ToolResult:
-        score = int(frame.image.flat[0]) / 1000 + int(frame.image.flat[1]) / 100
-        return ToolResult(
-            tool_id=self.tool_id,
-            tool_type=self.tool_type,
-            verdict=Verdict.PASS if score < 0.9 else Verdict.FAIL,
-            measurements={"score": score},
-        )
-
-    def model_hashes(self) -> Mapping[str, str]:
-        return {}
-
-    def close(self) -> None:
-        pass
-
-
-def frame_with(score: float) -> np.ndarray:
-    img = np.zeros((16, 16), np.uint8)
-    tenths, thousandths = divmod(round(score * 1000), 10)
-    img.flat[1] = tenths  # hundredths of the score
-    img.flat[0] = thousandths
-    return img
+from inspection.types import Verdict
 
 
 def scores() -> list[float]:
