@@ -248,6 +248,14 @@ def _v8_part_labels(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX part_labels_inspection ON part_labels(inspection, id)")
 
 
+def _v9_interval_index(conn: sqlite3.Connection) -> None:
+    # Trends: yield, ERROR rate and fails per interval of a day are one index range (time,
+    # verdict, station) instead of a look-up of each part's wide row.
+    conn.execute(
+        "CREATE INDEX inspections_time_verdict ON inspections(wall_time, verdict, station)"
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _v1_tables,
     _v2_stored_ms,
@@ -257,6 +265,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _v6_control_limits,
     _v7_tool_measures,
     _v8_part_labels,
+    _v9_interval_index,
 )
 """Step i takes the database from version i to i + 1. Append only; never edit a shipped step."""
 

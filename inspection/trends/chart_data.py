@@ -9,6 +9,7 @@ every point, before aggregation: a pattern of single parts must not vanish into 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,13 @@ import numpy as np
 
 from inspection.trends.aggregate import SeriesData, aggregate
 from inspection.trends.arguments import DEFAULT_BASELINE_PARTS
-from inspection.trends.baseline import chart_for, range_baseline, recipe_in_force
+from inspection.trends.baseline import (
+    chart_for,
+    is_per_part,
+    limits_from,
+    range_baseline,
+    recipe_in_force,
+)
 from inspection.trends.limits import ControlLimits, load_limits, p_sigmas
 from inspection.trends.measures import SeriesName
 from inspection.trends.rules import ALL_RULES, Violation, check_rules
@@ -71,6 +78,17 @@ def limits_in_force(
             return LimitsInForce(stored, True)
     if len(raw) < 2:
         return LimitsInForce(None, False)
+    if not is_per_part(name):
+        # a rate per interval: the baseline is the range's first intervals, already loaded
+        first = slice(0, baseline_parts)
+        head = dataclasses.replace(
+            raw, t=raw.t[first], value=raw.value[first], count=raw.count[first]
+        )
+        try:
+            what = f"first {len(head)} intervals of the range (not stored)"
+            return LimitsInForce(limits_from(head, recipe=recipe or ("", ""), baseline=what), False)
+        except ValueError:
+            return LimitsInForce(None, False)
     try:
         computed = range_baseline(
             db, name, start, end, n=baseline_parts, station=station, recipe=recipe or ("", "")

@@ -22,6 +22,7 @@ from inspection.trends.camera_series import cameras_in_range, fetch_camera
 from inspection.trends.measures import (
     DROPS_PREFIX,
     FPS_PREFIX,
+    REASON_PREFIX,
     STATION,
     TOOL_MEASURES,
     Measure,
@@ -241,8 +242,16 @@ def parts_query(
     )
     params = (*join_params, *where_params)
     if limit >= 0:
-        # the first N points must all have a value, so the missing ones go before the LIMIT
-        sql += f" AND {value} IS NOT NULL ORDER BY i.wall_time LIMIT ?"
+        # The first N points must all have a value, so the missing ones go before the LIMIT.
+        # First in record order (the order the station wrote its parts in), by the column of
+        # the table SQLite walks: its index gives that order, so it stops after N rows instead
+        # of sorting the whole range (0.3-0.9 s on a day).
+        first = (
+            "t.inspection"
+            if "JOIN tool_results t" in join
+            else ("m.inspection" if join else "i.id")
+        )
+        sql += f" AND {value} IS NOT NULL ORDER BY {first} LIMIT ?"
         params += (limit,)
     return sql, params
 
@@ -304,10 +313,16 @@ def _fetch_intervals(
     One GROUP BY over (interval, verdict, reason): a day has a few thousand groups, whatever
     the series. Intervals with no parts (the line stood) have no point."""
     where, params = _part_filter(start, end, station)
+    # the reason only for a reason series: without it the (time, verdict, station) index
+    # answers alone, and the parts' wide rows are never read
+    reason = (
+        "CASE WHEN i.verdict = 'PASS' THEN '' ELSE i.reason END"
+        if name.measure.startswith(REASON_PREFIX)
+        else "''"
+    )
     rows = conn.execute(
-        "SELECT CAST((i.wall_time - ?) / ? AS INTEGER) AS b, i.verdict, "
-        "CASE WHEN i.verdict = 'PASS' THEN '' ELSE i.reason END AS r, COUNT(*) "
-        f"FROM inspections i WHERE {where} GROUP BY b, i.verdict, r",
+        f"SELECT CAST((i.wall_time - ?) / ? AS INTEGER) AS b, i.verdict, {reason} AS r, "
+        f"COUNT(*) FROM inspections i WHERE {where} GROUP BY b, i.verdict, r",
         (float(start), float(interval_s), *params),
     ).fetchall()
     if not rows:
