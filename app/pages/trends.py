@@ -30,8 +30,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app import confirm
 from app.jobs_bridge import PageJobs
 from app.pages.trend_chart import PointHit, TrendChart, ViolationList
+from app.pages.trend_limits import rebaseline_job, rebaseline_question
 from app.pages.trend_range import RangeBar
 from inspection.errors import RecipeError
 from inspection.jobs import Job, JobPool
@@ -61,6 +63,7 @@ class TrendsPage(QWidget):
     seriesListed = Signal(object)  # list[SeriesInfo] now in the list
     loaded = Signal(object)  # Charts, after it is drawn
     exportEnded = Signal(object)  # the export Job: done or failed
+    limitsSaved = Signal(object)  # list[str]: what a re-baseline set, one line per series
 
     def __init__(
         self,
@@ -103,6 +106,11 @@ class TrendsPage(QWidget):
         self.png_button.clicked.connect(self.choose_png)
         self.csv_button = QPushButton("Save data as CSV…")
         self.csv_button.clicked.connect(self.choose_csv)
+        self.limits_button = QPushButton("Set limits from this range…")
+        self.limits_button.setToolTip(
+            "Re-baseline: the checked series' control limits from the good parts on screen"
+        )
+        self.limits_button.clicked.connect(self.choose_rebaseline)
         self.chart = TrendChart(self.calendar.zone)
         self.chart.pointClicked.connect(self.open_point)
         self.violations = ViolationList(self.calendar.zone)
@@ -121,6 +129,7 @@ class TrendsPage(QWidget):
         controls.setColumnStretch(5, 1)
         controls.addWidget(self.png_button, 0, 6)
         controls.addWidget(self.csv_button, 1, 6)
+        controls.addWidget(self.limits_button, 0, 5)
         side = QSplitter(Qt.Orientation.Vertical)
         side.addWidget(self.series_list)
         side.addWidget(self.violations)
@@ -311,6 +320,39 @@ class TrendsPage(QWidget):
         lines += [f"{k}: {message}" for k, message in loaded.errors.items()]
         self.status_label.setText(" · ".join(lines))
         self.loaded.emit(loaded)
+
+    # ---- re-baselining ------------------------------------------------------------------------
+
+    def choose_rebaseline(self) -> None:
+        keys = self.checked_series()
+        try:
+            start, end = self.current_range()
+        except ValueError as exc:
+            self.status_label.setText(str(exc))
+            return
+        if not keys:
+            self.status_label.setText("Choose the series to set limits for.")
+            return
+        question = rebaseline_question(keys, start, end, self.calendar.zone)
+        if confirm.ask(
+            self, "Set control limits", "Set new control limits?", question, yes="Set limits"
+        ):
+            self.rebaseline(keys, start, end)
+
+    def rebaseline(self, keys: list[str], start: float, end: float) -> Job[Any]:
+        """Set the limits of ``keys`` from ``[start, end)`` (a job), then redraw."""
+        work = rebaseline_job(self.paths.results_db, keys, start, end, self.calendar.zone)
+        self.status_label.setText("Setting control limits…")
+        return self._submit("trends-limits", work, self._on_rebaselined)
+
+    def _on_rebaselined(self, job: Job[list[str]]) -> None:
+        if job.error is not None:
+            self.status_label.setText(f"Limits not set: {job.error}")
+            return
+        lines = job.result()
+        self.status_label.setText(" · ".join(lines))
+        self.limitsSaved.emit(lines)
+        self.load()
 
     # ---- a point's part -----------------------------------------------------------------------
 

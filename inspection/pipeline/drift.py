@@ -412,6 +412,26 @@ class DriftWatch:
                 )
         return said
 
+    def reload_limits(self, db_path: Path) -> list[str]:
+        """Take the limits stored now (an engineer re-baselined a series): the next points are
+        judged by them. Series with none stored keep theirs. Reads the database: not on the
+        dispatcher or GUI thread."""
+        said: list[str] = []
+        for watch in self._watches:
+            series = str(watch.name)
+            try:
+                stored = load_limits(db_path, series, *watch.recipe)
+            except Exception as exc:  # the warnings go on with the limits they have
+                said.append(f"{series}: stored limits not read: {exc}")
+                continue
+            if stored is None or stored.chart != "individuals" or not stored.sigma > 0:
+                continue
+            with self._lock:
+                if watch.limits != stored:
+                    watch.use_limits(stored)
+                    said.append(f"{series}: now judged by the limits from the {stored.baseline}")
+        return said
+
     def part_done(self, inspection: Inspection) -> None:
         if not self._watches:
             return

@@ -18,7 +18,7 @@ import numpy as np
 from inspection.storage.queries import open_reader
 from inspection.trends.aggregate import SeriesData
 from inspection.trends.arguments import DEFAULT_BASELINE_PARTS
-from inspection.trends.limits import ControlLimits, individuals_limits, p_limits
+from inspection.trends.limits import ControlLimits, individuals_limits, p_limits, save_limits
 from inspection.trends.measures import SeriesName, describe
 from inspection.trends.series import load_raw_series
 
@@ -123,6 +123,26 @@ def window_baseline(
     data = load_raw_series(db_path, name, start, end, station=station, good_only=is_per_part(name))
     show = _clock(zone)
     return limits_from(data, recipe=recipe, baseline=f"window {show(start)} to {show(end)}")
+
+
+def save_window_limits(
+    db_path: Path,
+    name: SeriesName,
+    start: float,
+    end: float,
+    *,
+    station: str | None = None,
+    zone: dt.tzinfo | None = None,
+) -> ControlLimits:
+    """Re-baseline: limits from every good part (or interval) in ``[start, end)``, stored with
+    the recipe version in force at the window's end (a new row: older limits stay on record).
+    ValueError saying why when the window gives none."""
+    recipe = recipe_in_force(db_path, start, end, station=station)
+    if recipe is None:
+        raise ValueError("the range has no parts, so no recipe version to keep limits with")
+    limits = window_baseline(db_path, name, start, end, recipe=recipe, station=station, zone=zone)
+    save_limits(db_path, limits)
+    return limits
 
 
 def version_baseline(

@@ -281,3 +281,26 @@ def test_a_newer_load_drops_the_answer_of_an_older_one(qtbot, page: TrendsPage) 
         page.check_series(["surface.score"])
     qtbot.wait(200)  # both jobs have ended by now; the older one's answer is never drawn
     assert [list(a.charts) for a in answers] == [["surface.score"]]
+
+
+def test_limits_set_from_the_range_on_screen_are_kept_and_drawn(
+    qtbot, page: TrendsPage, paths: Paths
+) -> None:
+    from inspection.trends.limits import load_limits
+
+    with qtbot.waitSignal(page.loaded, timeout=10_000):
+        page.check_series(["surface.score"])
+    # the last ten parts of version 2 (parts 30-39; part 39 a defect) as the new baseline
+    start, end = T0 + 10 * 30, T0 + 10 * PARTS
+    with qtbot.waitSignal(page.limitsSaved, timeout=10_000) as said:
+        page.rebaseline(["surface.score"], start, end)
+    (line,) = said.args[0]
+    assert line.startswith("surface.score: centre ") and "from 9 good parts" in line
+    stored = load_limits(paths.results_db, "surface.score", "demo", "2")
+    good = [good_score(i) for i in range(30, 39)]
+    assert stored is not None and stored.centre == pytest.approx(np.mean(good))
+    assert stored.baseline.startswith("window ")
+    qtbot.waitUntil(
+        lambda: page.chart.plots["surface.score"].centre.value() == pytest.approx(stored.centre),
+        timeout=10_000,
+    )

@@ -327,3 +327,21 @@ def test_by_default_a_point_is_the_good_parts_of_an_interval_each_judged_by_its_
     assert warning.rule == "WE1" and n >= 10
     assert warning.ucl == pytest.approx(CENTRE + 3 * SIGMA / math.sqrt(n))
     assert min(p[3] for p in series.points) >= 10  # the 5-part minute was not judged
+
+
+def test_a_running_watch_takes_limits_an_engineer_stored_later(tmp_path: Path) -> None:
+    db = tmp_path / "results.db"
+    open_writer(db).close()
+    recipe = recipe_with({"series": "surface.score", "watch": "up", "points_of": 5})
+    watch = DriftWatch(recipe, on_warning=Heard())
+    watch.load_limits(db)
+    for i in range(100):
+        watch.part_done(part(i, baseline(i) + 0.1))  # a baseline around 0.40
+    watch.join(10.0)
+    assert watch.limits_of("surface.score").centre == pytest.approx(CENTRE + 0.1)
+    assert watch.reload_limits(db) == []  # nothing newer stored: nothing changes
+    newer = known_limits(recipe)  # re-baselined around 0.30
+    save_limits(db, newer)  # type: ignore[arg-type]
+    (said,) = watch.reload_limits(db)
+    assert said == "surface.score: now judged by the limits from the test baseline"
+    assert watch.limits_of("surface.score") == newer
