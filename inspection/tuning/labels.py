@@ -154,6 +154,37 @@ def set_label(
         conn.close()
 
 
+def withdraw_label(db: Path, label_id: int) -> None:
+    """Take back a label just given by mistake (the review page's Undo): its row goes, so the
+    part's label in force is again exactly what it was before (an earlier label, or none).
+
+    Only the newest label of its part and tool may go: a label that a later one already
+    replaced is history and stays. Raises LabelError when the row is gone or not the newest.
+    """
+    conn = open_writer(db)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            row = conn.execute(
+                "SELECT inspection, tool FROM part_labels WHERE id = ?", (int(label_id),)
+            ).fetchone()
+            if row is None:
+                raise LabelError(f"no label with id {label_id} to take back")
+            newer = conn.execute(
+                "SELECT 1 FROM part_labels WHERE inspection = ? AND tool = ? AND id > ?",
+                (row[0], row[1], int(label_id)),
+            ).fetchone()
+            if newer is not None:
+                raise LabelError(f"label {label_id} was replaced by a newer one; it stays")
+            conn.execute("DELETE FROM part_labels WHERE id = ?", (int(label_id),))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    finally:
+        conn.close()
+
+
 def labels_for(db: Path, parts: Iterable[int], *, tool: str | None = None) -> dict[int, PartLabel]:
     """The label in force on each of ``parts`` (row ids) that has one.
 

@@ -114,6 +114,48 @@ def tools_recorded(conn: sqlite3.Connection, lo: int, hi: int) -> list[str]:
     return sorted(str(r[0]) for r in rows)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TunableTool:
+    """A tool of the range that records a threshold with its score: it can be tuned here.
+    ``threshold``: the newest one it recorded."""
+
+    tool_id: str
+    tool_type: str
+    threshold: float
+
+
+NEWEST_THRESHOLD_SQL = (
+    "SELECT threshold, tool_type FROM (SELECT threshold, tool_type, inspection FROM tool_results "
+    "WHERE tool_id = ? AND inspection BETWEEN ? AND ? ORDER BY inspection DESC LIMIT 100) "
+    "WHERE threshold IS NOT NULL LIMIT 1"
+)
+"""A tool's newest threshold among its last 100 results of a part range (a seek into the covering
+index). A tool that decides by a threshold records it with every score, so only a run of 100
+ERRORs could hide one; reading further would scan the whole slice of a tool that records none."""
+
+
+def tunable_tools(db: Path, start: float, end: float) -> list[TunableTool]:
+    """The tools of the parts recorded in [start, end) that record a threshold, by id.
+
+    TuningError when the range has no parts.
+    """
+    conn = open_reader(db)
+    conn.row_factory = None
+    try:
+        ids = range_ids(conn, start, end)
+        if ids is None:
+            raise TuningError("the range has no recorded parts")
+        lo, hi = ids
+        out = []
+        for tool in tools_recorded(conn, lo, hi):
+            row = conn.execute(NEWEST_THRESHOLD_SQL, (tool, lo, hi)).fetchone()
+            if row is not None:
+                out.append(TunableTool(tool_id=tool, tool_type=str(row[1]), threshold=row[0]))
+    finally:
+        conn.close()
+    return out
+
+
 def load_tool_scores(
     db: Path, tool_id: str, start: float, end: float, *, labels: LabelSource = "db"
 ) -> ToolScores:
