@@ -10,7 +10,7 @@ from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QDialog, QFileDialog, QMainWindow, QMessageBox, QWidget
 
-from app import confirm
+from app import confirm, recipe_versions
 from app.alarm_list import AlarmListDialog
 from app.batch_dialog import BatchBar, BatchDialog, batch_keys
 from app.bridge import StationBridge
@@ -22,9 +22,11 @@ from app.operator_screen import OperatorScreen
 from app.pages.history import HistoryPage
 from app.pages.host import PageHost
 from app.pages.reports import ReportsPage
+from app.pages.review import ReviewPage
 from app.pages.trends import TrendsPage
+from app.pages.tuning import TuningPage
 from app.part_dialog import PartDialog
-from app.recipe_saving import next_version, recipe_target, save_recipe, version_on_disk
+from app.recipe_saving import recipe_target, save_recipe, version_after, version_on_disk
 from app.settings import AppSettings
 from app.station_control import STOP_TIMEOUT_S, StationControl, StationFactory
 from app.station_settings_dialog import StationSettingsDialog
@@ -35,6 +37,7 @@ from inspection.paths import Paths, user_paths
 from inspection.pipeline.teaching import untaught_simulated_tools
 from inspection.recipe import Recipe, load_recipe
 from inspection.recipe.station import StationSettings
+from inspection.tuning import versions
 
 if TYPE_CHECKING:
     from inspection.pipeline.station import Station
@@ -81,9 +84,16 @@ class MainWindow(QMainWindow):
         self.pages.add_page("Operator", self.screen_widget, tip="Back to the operator screen")
         self.history_page = HistoryPage(self.paths, self.jobs)
         self.pages.add_page("History", self.history_page, tip="Find any recorded part")
+        self.review_page = ReviewPage(self.paths, self.jobs)
+        self.pages.add_page("Review", self.review_page, tip="Label recorded parts, fast")
         self.trends_page = TrendsPage(self.paths, self.jobs)
         self.pages.add_page("Trends", self.trends_page, tip="Series over time, limits and rules")
         self.trends_page.partRequested.connect(self.open_record_in_history)
+        self.trends_page.limitsSaved.connect(self._reload_drift_limits)
+        self.tuning_page = TuningPage(self.paths, self.jobs)
+        self.pages.add_page("Tuning", self.tuning_page, tip="Try a tool's threshold on history")
+        self.tuning_page.partRequested.connect(self.open_record_in_history)
+        self.tuning_page.applyRequested.connect(self.apply_threshold)
         self.reports_page = ReportsPage(self.paths, pool=self.jobs)
         self.pages.add_page("Reports", self.reports_page, tip="Shift reports and their export")
         self.setCentralWidget(self.pages)
@@ -111,6 +121,8 @@ class MainWindow(QMainWindow):
         self.open_action = QAction("Open recipe…", self)
         self.open_action.setShortcut(QKeySequence.StandardKey.Open)
         self.open_action.triggered.connect(self.choose_recipe)
+        self.versions_action = QAction("Versions…", self)
+        self.versions_action.triggered.connect(self.open_versions_dialog)
         self.start_stop_action = QAction("Start", self)
         self.start_stop_action.triggered.connect(self.screen_widget.start_stop_button.click)
         self.quit_action = QAction("Quit", self)
@@ -142,6 +154,7 @@ class MainWindow(QMainWindow):
 
         recipe_menu = self.menuBar().addMenu("&Recipe")
         recipe_menu.addAction(self.open_action)
+        recipe_menu.addAction(self.versions_action)
         recipe_menu.addSeparator()
         recipe_menu.addAction(self.quit_action)
         station_menu = self.menuBar().addMenu("&Station")
@@ -282,6 +295,13 @@ class MainWindow(QMainWindow):
         else:
             self.open_part(inspection)
 
+    def _reload_drift_limits(self, _lines: object = None) -> None:
+        """New limits were stored: the running station's drift warnings take them (a job: it
+        reads the database)."""
+        station = self.station
+        if station is not None:
+            self.jobs.submit("drift-limits", lambda p, c: station.reload_drift_limits())
+
     def open_record_in_history(self, inspection_id: str) -> None:
         """A part clicked on the Trends page, opened from its stored record in History."""
         self.pages.show_page("History")
@@ -370,9 +390,10 @@ class MainWindow(QMainWindow):
         saved = version_on_disk(target)
         running = self.recipe
         base = saved or (running.version if running is not None else recipe.version)
-        recipe = recipe.model_copy(update={"version": next_version(base)})
+        # never a version used before, also after a rollback (inspection/tuning/versions.py)
+        recipe = recipe.model_copy(update={"version": version_after(target, base)})
         try:
-            save_recipe(recipe, target)
+            save_recipe(recipe, target, in_force=running)
         except (OSError, RecipeError) as exc:
             log.warning("recipe not saved: %s", exc)
             QMessageBox.critical(self, "Recipe not saved", f"{target}: {exc}")
@@ -382,6 +403,85 @@ class MainWindow(QMainWindow):
         )
         self.open_recipe(target)
         return target
+
+    # ---- recipe versions: apply a threshold, roll back --------------------------------------------
+
+    def _versions_path(self) -> Path | None:
+        """The recipe file whose versions are kept for the recipe in force (a shipped recipe's
+        are kept with its copy in the user's recipe folder, where changes to it are saved)."""
+        recipe = self.recipe
+        if recipe is None:
+            return self._recipe_path
+        return recipe_target(self._recipe_path, recipe, self.paths)
+
+    def open_versions_dialog(self) -> recipe_versions.RecipeVersionsDialog | None:
+        """Recipe → Versions…: every version with its reason and differences, and the way back."""
+        path = self._versions_path()
+        if path is None:
+            self.statusBar().showMessage("Open a recipe first.", 5000)
+            return None
+        dialog = recipe_versions.RecipeVersionsDialog(path, self)
+        dialog.rollbackRequested.connect(self.roll_back)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    def apply_threshold(self, tool_id: str, threshold: float) -> bool:
+        """Apply a tuned threshold: asks why (required), saying what happens, writes it as the
+        recipe's next version and runs it; the station takes it between parts."""
+        recipe = self.recipe
+        target = self._versions_path()
+        if recipe is None or target is None:
+            self.statusBar().showMessage("Open a recipe first.", 5000)
+            return False
+        try:
+            versions.with_threshold(recipe, tool_id, threshold)  # refused before asking
+            new_version = version_after(target, recipe.version)
+        except RecipeError as exc:
+            QMessageBox.critical(self, "Threshold not applied", str(exc))
+            return False
+        tool = next(t for t in recipe.tools if t.id == tool_id)
+        before = getattr(tool, "threshold", None)
+        before_text = f"{before:g}" if before is not None else "the taught one"
+        reason = recipe_versions.ask_reason(
+            self,
+            "Apply threshold",
+            f"Apply threshold {threshold:g} to {tool_id}?",
+            f"{recipe.name} is saved as version {new_version} ({tool_id} threshold "
+            f"{before_text} → {threshold:g}). Parts from the next one on are inspected with "
+            f"version {new_version} (threshold {threshold:g}) and record it; a part being "
+            f"inspected now finishes with version {recipe.version}. Version {recipe.version} "
+            "stays kept: Recipe → Versions… brings it back.",
+            ok="Apply",
+        )
+        if reason is None:
+            return False
+        try:
+            entry = versions.apply_threshold(target, recipe, tool_id, threshold, reason)
+        except (OSError, RecipeError, ValueError) as exc:
+            log.warning("threshold not applied: %s", exc)
+            QMessageBox.critical(self, "Threshold not applied", f"{target}: {exc}")
+            return False
+        self.statusBar().showMessage(
+            f"Recipe {recipe.name} version {entry.version}: {entry.summary}", 8000
+        )
+        return self.open_recipe(target)
+
+    def roll_back(self, version: str, reason: str) -> bool:
+        """Make the kept ``version`` the recipe in force again (asked already) and run it."""
+        target = self._versions_path()
+        if target is None:
+            return False
+        try:
+            entry = versions.rollback(target, version, reason)
+        except (OSError, RecipeError, ValueError) as exc:
+            log.warning("rollback refused: %s", exc)
+            QMessageBox.critical(self, "Not rolled back", str(exc))
+            return False
+        self.statusBar().showMessage(
+            f"Rolled back from version {entry.previous} to {entry.version}: {entry.summary}", 8000
+        )
+        return self.open_recipe(target)
 
     # ---- the shift count and the software trigger ---------------------------------------------
 
@@ -550,7 +650,9 @@ class MainWindow(QMainWindow):
             self.teach_dialog.abandon()
         self.label_teaching.detach()
         self.history_page.detach()
+        self.review_page.detach()
         self.trends_page.detach()
+        self.tuning_page.detach()
         if not self.jobs.shutdown(JOBS_SHUTDOWN_S):
             log.warning("a job was still running after %.1f s; closing anyway", JOBS_SHUTDOWN_S)
         self.control.shutdown(0.5 if self._closing_anyway else STOP_TIMEOUT_S + 1.0)
