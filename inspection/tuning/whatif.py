@@ -3,7 +3,8 @@
 ``ThresholdView`` sorts the scores once per group (labelled good, labelled bad, parts the
 threshold decides); each threshold move is then a few ``np.searchsorted`` calls, O(log n), with
 no query and no pass over the parts. A part is rejected when ``score >= threshold`` (the tools'
-comparison, see scores.py). Counts concern the parts the threshold decides: a part whose tool
+comparison, see scores.py), except for parts passed by the tool's minimum area
+(``deciding_scores``). Counts concern the parts the threshold decides: a part whose tool
 gave no score (its ERROR) is a reject whatever the threshold and is never a false reject or an
 escape of it. Labels: "good" is good, "defect" and "escape" are bad, "unsure" and unlabelled
 count in neither (the histogram shows them as unlabelled).
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from inspection.tuning.labels import BAD_CODES, GOOD_CODES
-from inspection.tuning.scores import TOOL_ERROR, ToolScores
+from inspection.tuning.scores import TOOL_ERROR, TOOL_PASS, ToolScores
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -100,6 +101,16 @@ def _sorted_by_score(
     return score[picked][order], part_id[picked][order]
 
 
+def deciding_scores(s: ToolScores) -> np.ndarray:
+    """The scores the what-if compares with a threshold. A part the tool passed although its
+    score reached the threshold it was judged by had findings smaller than the tool's minimum
+    area: at that threshold or any higher one its findings only shrink, so it passes; below it
+    the area is not known, and it counts as rejected by its score (never a hidden escape). Its
+    score is taken as just under that threshold, which says exactly that."""
+    small = (s.tool_verdict == TOOL_PASS) & np.isfinite(s.threshold) & (s.score >= s.threshold)
+    return np.where(small, np.nextafter(s.threshold, -math.inf), s.score)
+
+
 class ThresholdView:
     """Sorted copies of one ToolScores for fast what-if; build once per load, then ask often."""
 
@@ -107,17 +118,16 @@ class ThresholdView:
         s = scores
         self.scores = s
         has_score = np.isfinite(s.score) & (s.tool_verdict != TOOL_ERROR)
-        self.good, _ = _sorted_by_score(
-            s.score, has_score & np.isin(s.label, GOOD_CODES), s.part_id
-        )
-        self.bad, _ = _sorted_by_score(s.score, has_score & np.isin(s.label, BAD_CODES), s.part_id)
+        score = deciding_scores(s)
+        self.good, _ = _sorted_by_score(score, has_score & np.isin(s.label, GOOD_CODES), s.part_id)
+        self.bad, _ = _sorted_by_score(score, has_score & np.isin(s.label, BAD_CODES), s.part_id)
         # parts that pass exactly when this tool passes them
-        self.passable, _ = _sorted_by_score(s.score, has_score & s.others_pass, s.part_id)
+        self.passable, _ = _sorted_by_score(score, has_score & s.others_pass, s.part_id)
         self.was_passed, self._was_passed_ids = _sorted_by_score(
-            s.score, has_score & s.part_passed, s.part_id
+            score, has_score & s.part_passed, s.part_id
         )
         self.was_rejected, self._was_rejected_ids = _sorted_by_score(
-            s.score, has_score & s.others_pass & ~s.part_passed, s.part_id
+            score, has_score & s.others_pass & ~s.part_passed, s.part_id
         )
         self.parts = s.n
         self.in_force = s.threshold_in_force

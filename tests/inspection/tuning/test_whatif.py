@@ -152,3 +152,30 @@ def test_the_score_load_reads_indexes_only(history: Path) -> None:
     assert "INDEX tool_results_inspection (inspection=?)" in plans["others"]
     for plan in plans.values():
         assert "SCAN" not in plan, plan
+
+
+def test_a_part_passed_by_the_minimum_area_passes_at_and_above_its_threshold() -> None:
+    """Its score reached the threshold but its findings were too small: raising the threshold
+    only shrinks them, so it never shows as a flip there; below it, it counts as rejected."""
+    from inspection.tuning.scores import TOOL_FAIL, TOOL_PASS, ToolScores
+
+    scores = ToolScores(
+        tool_id="surface",
+        tool_type="anomaly",
+        start=0.0,
+        end=1.0,
+        part_id=np.array([1, 2, 3], dtype=np.int64),
+        score=np.array([0.30, 0.70, 0.90]),  # part 2 passed though 0.70 >= 0.50
+        threshold=np.array([0.5, 0.5, 0.5]),
+        tool_verdict=np.array([TOOL_PASS, TOOL_PASS, TOOL_FAIL], dtype=np.int8),
+        others_pass=np.array([True, True, True]),
+        part_passed=np.array([True, True, False]),
+        label=np.zeros(3, dtype=np.int8),
+        threshold_in_force=0.5,
+    )
+    view = ThresholdView(scores)
+    at = view.counts_at(0.5)
+    assert (at.newly_rejected, at.newly_passed, at.passed) == (0, 0, 2)  # as recorded
+    assert view.counts_at(0.8).newly_rejected == 0  # still passes by its small findings
+    assert view.counts_at(0.4).newly_rejected == 1  # its findings below 0.5: not known
+    assert view.flips_at(0.5).newly_rejected.tolist() == []
