@@ -10,7 +10,7 @@ from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QDialog, QFileDialog, QMainWindow, QMessageBox, QWidget
 
-from app import confirm, recipe_versions
+from app import confirm
 from app.alarm_list import AlarmListDialog
 from app.batch_dialog import BatchBar, BatchDialog, batch_keys
 from app.bridge import StationBridge
@@ -26,7 +26,7 @@ from app.pages.review import ReviewPage
 from app.pages.trends import TrendsPage
 from app.pages.tuning import TuningPage
 from app.part_dialog import PartDialog
-from app.recipe_saving import recipe_target, save_recipe, version_after, version_on_disk
+from app.recipe_changes import RecipeChanges
 from app.settings import AppSettings
 from app.station_control import STOP_TIMEOUT_S, StationControl, StationFactory
 from app.station_settings_dialog import StationSettingsDialog
@@ -37,7 +37,6 @@ from inspection.paths import Paths, user_paths
 from inspection.pipeline.teaching import untaught_simulated_tools
 from inspection.recipe import Recipe, load_recipe
 from inspection.recipe.station import StationSettings
-from inspection.tuning import versions
 
 if TYPE_CHECKING:
     from inspection.pipeline.station import Station
@@ -51,7 +50,7 @@ CLOSE_DEADLINE_MS = int((STOP_TIMEOUT_S + 2.0) * 1000)
 JOBS_SHUTDOWN_S = 3.0
 
 
-class MainWindow(QMainWindow):
+class MainWindow(RecipeChanges, QMainWindow):
     """Lineside's window. The station is built, started and stopped by ``StationControl``."""
 
     recipeOpened = Signal(object)  # Path of a recipe that loaded and now runs
@@ -83,19 +82,29 @@ class MainWindow(QMainWindow):
         self.pages = PageHost()
         self.pages.add_page("Operator", self.screen_widget, tip="Back to the operator screen")
         self.history_page = HistoryPage(self.paths, self.jobs)
-        self.pages.add_page("History", self.history_page, tip="Find any recorded part")
+        self.pages.add_page(
+            "History", self.history_page, tip="Find any recorded part", scrolled=True
+        )
         self.review_page = ReviewPage(self.paths, self.jobs)
-        self.pages.add_page("Review", self.review_page, tip="Label recorded parts, fast")
+        self.pages.add_page(
+            "Review", self.review_page, tip="Label recorded parts, fast", scrolled=True
+        )
         self.trends_page = TrendsPage(self.paths, self.jobs)
-        self.pages.add_page("Trends", self.trends_page, tip="Series over time, limits and rules")
+        self.pages.add_page(
+            "Trends", self.trends_page, tip="Series over time, limits and rules", scrolled=True
+        )
         self.trends_page.partRequested.connect(self.open_record_in_history)
         self.trends_page.limitsSaved.connect(self._reload_drift_limits)
         self.tuning_page = TuningPage(self.paths, self.jobs)
-        self.pages.add_page("Tuning", self.tuning_page, tip="Try a tool's threshold on history")
+        self.pages.add_page(
+            "Tuning", self.tuning_page, tip="Try a tool's threshold on history", scrolled=True
+        )
         self.tuning_page.partRequested.connect(self.open_record_in_history)
         self.tuning_page.applyRequested.connect(self.apply_threshold)
         self.reports_page = ReportsPage(self.paths, pool=self.jobs)
-        self.pages.add_page("Reports", self.reports_page, tip="Shift reports and their export")
+        self.pages.add_page(
+            "Reports", self.reports_page, tip="Shift reports and their export", scrolled=True
+        )
         self.setCentralWidget(self.pages)
         self._closing = False
         self._closing_anyway = False
@@ -123,6 +132,8 @@ class MainWindow(QMainWindow):
         self.open_action.triggered.connect(self.choose_recipe)
         self.versions_action = QAction("Versions…", self)
         self.versions_action.triggered.connect(self.open_versions_dialog)
+        self.edit_tools_action = QAction("Edit tools…", self)
+        self.edit_tools_action.triggered.connect(self.open_tool_editor)
         self.start_stop_action = QAction("Start", self)
         self.start_stop_action.triggered.connect(self.screen_widget.start_stop_button.click)
         self.quit_action = QAction("Quit", self)
@@ -155,6 +166,7 @@ class MainWindow(QMainWindow):
         recipe_menu = self.menuBar().addMenu("&Recipe")
         recipe_menu.addAction(self.open_action)
         recipe_menu.addAction(self.versions_action)
+        recipe_menu.addAction(self.edit_tools_action)
         recipe_menu.addSeparator()
         recipe_menu.addAction(self.quit_action)
         station_menu = self.menuBar().addMenu("&Station")
@@ -170,6 +182,12 @@ class MainWindow(QMainWindow):
         teach_menu.addAction(self.teach_action)
         teach_menu.addAction(self.teach_label_action)
         teach_menu.addAction(self.heatmap_action)
+        self.rescore_action = QAction("Re-score with a re-taught model…", self)
+        self.rescore_action.setToolTip(
+            "Run a re-taught defect model on the stored images of a period: old and new scores"
+        )
+        self.rescore_action.triggered.connect(lambda: self.open_rescore_dialog())
+        teach_menu.addAction(self.rescore_action)
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("mainToolbar")
         toolbar.setMovable(False)
@@ -380,108 +398,6 @@ class MainWindow(QMainWindow):
 
     def _running(self) -> bool:
         return self.control.running or self.control.busy
-
-    def save_and_reload(self, recipe: Recipe) -> Path | None:
-        """Write a recipe changed on screen (never into the install folder) as its next version,
-        and run it."""
-        target = recipe_target(self._recipe_path, recipe, self.paths)
-        # counted on from what was saved last: a dialog still holding the version it opened
-        # with must not give two different recipes the same version
-        saved = version_on_disk(target)
-        running = self.recipe
-        base = saved or (running.version if running is not None else recipe.version)
-        # never a version used before, also after a rollback (inspection/tuning/versions.py)
-        recipe = recipe.model_copy(update={"version": version_after(target, base)})
-        try:
-            save_recipe(recipe, target, in_force=running)
-        except (OSError, RecipeError) as exc:
-            log.warning("recipe not saved: %s", exc)
-            QMessageBox.critical(self, "Recipe not saved", f"{target}: {exc}")
-            return None
-        self.statusBar().showMessage(
-            f"Recipe {recipe.name} saved as version {recipe.version} to {target}", 8000
-        )
-        self.open_recipe(target)
-        return target
-
-    # ---- recipe versions: apply a threshold, roll back --------------------------------------------
-
-    def _versions_path(self) -> Path | None:
-        """The recipe file whose versions are kept for the recipe in force (a shipped recipe's
-        are kept with its copy in the user's recipe folder, where changes to it are saved)."""
-        recipe = self.recipe
-        if recipe is None:
-            return self._recipe_path
-        return recipe_target(self._recipe_path, recipe, self.paths)
-
-    def open_versions_dialog(self) -> recipe_versions.RecipeVersionsDialog | None:
-        """Recipe → Versions…: every version with its reason and differences, and the way back."""
-        path = self._versions_path()
-        if path is None:
-            self.statusBar().showMessage("Open a recipe first.", 5000)
-            return None
-        dialog = recipe_versions.RecipeVersionsDialog(path, self)
-        dialog.rollbackRequested.connect(self.roll_back)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.show()
-        return dialog
-
-    def apply_threshold(self, tool_id: str, threshold: float) -> bool:
-        """Apply a tuned threshold: asks why (required), saying what happens, writes it as the
-        recipe's next version and runs it; the station takes it between parts."""
-        recipe = self.recipe
-        target = self._versions_path()
-        if recipe is None or target is None:
-            self.statusBar().showMessage("Open a recipe first.", 5000)
-            return False
-        try:
-            versions.with_threshold(recipe, tool_id, threshold)  # refused before asking
-            new_version = version_after(target, recipe.version)
-        except RecipeError as exc:
-            QMessageBox.critical(self, "Threshold not applied", str(exc))
-            return False
-        tool = next(t for t in recipe.tools if t.id == tool_id)
-        before = getattr(tool, "threshold", None)
-        before_text = f"{before:g}" if before is not None else "the taught one"
-        reason = recipe_versions.ask_reason(
-            self,
-            "Apply threshold",
-            f"Apply threshold {threshold:g} to {tool_id}?",
-            f"{recipe.name} is saved as version {new_version} ({tool_id} threshold "
-            f"{before_text} → {threshold:g}). Parts from the next one on are inspected with "
-            f"version {new_version} (threshold {threshold:g}) and record it; a part being "
-            f"inspected now finishes with version {recipe.version}. Version {recipe.version} "
-            "stays kept: Recipe → Versions… brings it back.",
-            ok="Apply",
-        )
-        if reason is None:
-            return False
-        try:
-            entry = versions.apply_threshold(target, recipe, tool_id, threshold, reason)
-        except (OSError, RecipeError, ValueError) as exc:
-            log.warning("threshold not applied: %s", exc)
-            QMessageBox.critical(self, "Threshold not applied", f"{target}: {exc}")
-            return False
-        self.statusBar().showMessage(
-            f"Recipe {recipe.name} version {entry.version}: {entry.summary}", 8000
-        )
-        return self.open_recipe(target)
-
-    def roll_back(self, version: str, reason: str) -> bool:
-        """Make the kept ``version`` the recipe in force again (asked already) and run it."""
-        target = self._versions_path()
-        if target is None:
-            return False
-        try:
-            entry = versions.rollback(target, version, reason)
-        except (OSError, RecipeError, ValueError) as exc:
-            log.warning("rollback refused: %s", exc)
-            QMessageBox.critical(self, "Not rolled back", str(exc))
-            return False
-        self.statusBar().showMessage(
-            f"Rolled back from version {entry.previous} to {entry.version}: {entry.summary}", 8000
-        )
-        return self.open_recipe(target)
 
     # ---- the shift count and the software trigger ---------------------------------------------
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import types
 import typing
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -42,14 +43,21 @@ def _options(annotation: Any) -> tuple[list[Any], bool]:
 class SettingsForm(QWidget):
     """Widgets for the fields of ``model``; ``values()`` gives what was typed, as recipe data."""
 
-    def __init__(self, model: type[BaseModel], parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        model: type[BaseModel],
+        parent: QWidget | None = None,
+        *,
+        skip: Collection[str] = (),
+    ) -> None:
+        """``skip``: fields edited elsewhere (a tool's ROI is drawn on its image)."""
         super().__init__(parent)
         self.model = model
         self.widgets: dict[str, QWidget] = {}
         self._kinds: dict[str, str] = {}
         layout = QFormLayout(self)
         for name, info in model.model_fields.items():
-            if name in _SKIPPED:
+            if name in _SKIPPED or name in skip:
                 continue
             members, optional = _options(info.annotation)
             first = members[0]

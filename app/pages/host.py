@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QAction, QActionGroup
-from PySide6.QtWidgets import QStackedWidget, QWidget
+from PySide6.QtWidgets import QFrame, QScrollArea, QStackedWidget, QWidget
 
 
 class PageHost(QStackedWidget):
@@ -23,13 +23,29 @@ class PageHost(QStackedWidget):
         self.nav.setExclusive(True)
         self._pages: dict[str, QWidget] = {}
         self._actions: dict[str, QAction] = {}
+        self._holders: dict[str, QWidget] = {}  # what the stack shows: the page or its scroller
 
-    def add_page(self, name: str, page: QWidget, *, tip: str = "") -> QAction:
-        """Add ``page`` under ``name``; returns its navigation action (for a toolbar or menu)."""
+    def add_page(
+        self, name: str, page: QWidget, *, tip: str = "", scrolled: bool = False
+    ) -> QAction:
+        """Add ``page`` under ``name``; returns its navigation action (for a toolbar or menu).
+
+        ``scrolled``: the page scrolls when the window is smaller than it needs, instead of
+        making the window ask for more (a stack asks for its largest page's minimum size, and
+        the operator screen must fit 1280×720 whatever the engineer's pages need)."""
         if name in self._pages:
             raise ValueError(f"a page named {name!r} is already hosted")
         self._pages[name] = page
-        self.addWidget(page)
+        holder: QWidget = page
+        if scrolled:
+            area = QScrollArea()
+            area.setObjectName(f"{name.lower()}PageScroll")
+            area.setWidgetResizable(True)
+            area.setFrameShape(QFrame.Shape.NoFrame)
+            area.setWidget(page)
+            holder = area
+        self._holders[name] = holder
+        self.addWidget(holder)
         action = QAction(name, self)
         action.setObjectName(f"page{name}")
         action.setCheckable(True)
@@ -47,15 +63,16 @@ class PageHost(QStackedWidget):
             raise KeyError(f"no page {name!r}; pages are {', '.join(self._pages)}")
         page = self._pages[name]
         self._actions[name].setChecked(True)
-        if self.currentWidget() is not page:
-            self.setCurrentWidget(page)
+        holder = self._holders[name]
+        if self.currentWidget() is not holder:
+            self.setCurrentWidget(holder)
             self.pageChanged.emit(name)
         return page
 
     @property
     def current_name(self) -> str:
         current = self.currentWidget()
-        return next((n for n, p in self._pages.items() if p is current), "")
+        return next((n for n, h in self._holders.items() if h is current), "")
 
     def names(self) -> list[str]:
         return list(self._pages)

@@ -173,16 +173,18 @@ def teach_anomaly(
     bad_images: Sequence[np.ndarray | Path] = (),
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
+    target: Path | None = None,
 ) -> Path:
     """Fit the defect tool ``tool_id`` on good ``images`` (whole frames or files; its ROI is cut
-    here) and write the model where the tool reads it. Returns the model file's path."""
+    here) and write the model where the tool reads it, or to ``target`` (a re-taught model kept
+    beside the one in force until it is applied). Returns the model file's path."""
     settings = find_tool(recipe, tool_id)
     if not isinstance(settings, AnomalyToolSettings):
         raise RecipeError(
             f"tool {tool_id!r} is a {settings.type} tool, not a defect (anomaly) tool"
         )
     ctx = tool_context(recipe, paths)
-    target = model_path(settings, ctx)
+    target = target or model_path(settings, ctx)
     if target is None:
         raise LinesideError(f"tool {tool_id!r}: nowhere to keep its model")
     roi = settings.region()

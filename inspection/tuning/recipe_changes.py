@@ -16,17 +16,24 @@ MAX_LISTED = 3
 NOT_SET = "(default)"  # left out: the tool's own (a threshold: the taught one)
 
 
+def _item_key(items: list[Any]) -> str | None:
+    """What names each item of a list: its id (tools, cameras) or its name (a label's fields)."""
+    for key in ("id", "name"):
+        if all(isinstance(v, dict) and key in v for v in items):
+            return key
+    return None
+
+
 def _flatten(value: Any, prefix: str, out: dict[str, Any], items: set[str]) -> None:
     if isinstance(value, dict):
         for key, item in value.items():
             _flatten(item, f"{prefix}.{key}" if prefix else str(key), out, items)
-    elif (
-        value and isinstance(value, list) and all(isinstance(v, dict) and "id" in v for v in value)
-    ):
+    elif value and isinstance(value, list) and (named_by := _item_key(value)):
         for item in value:
-            rest = {k: v for k, v in item.items() if k != "id"}
+            rest = {k: v for k, v in item.items() if k != named_by}
             # tools are what engineers name ("surface.threshold"); other lists keep their name
-            name = str(item["id"]) if prefix == "tools" else f"{prefix}.{item['id']}"
+            # ("cameras.cam1.source.rate_hz", a label's "label.fields.lot.region.x")
+            name = str(item[named_by]) if prefix == "tools" else f"{prefix}.{item[named_by]}"
             items.add(name)
             _flatten(rest, name, out, items)
     else:

@@ -62,7 +62,8 @@ def test_bench_gui_prints_the_figures_of_the_issue(qtbot, capsys, lineside_home:
     # signed, against the same window without trends (not against no window)
     expected = 1 - g["parts_per_s_trends"] / g["parts_per_s_no_trends"]
     assert g["inspection_slowdown"] == pytest.approx(expected, abs=0.002)
-    assert g["parts_per_s_no_window"] > 0
+    # measured, but a 2 s phase may finish no part while the machine is busy
+    assert math.isfinite(g["parts_per_s_no_window"]) and g["parts_per_s_no_window"] >= 0
     assert [p["phase"] for p in g["phases"]] == ["no_trends", "trends", "live_view", "no_window"]
     assert g["phases"][0]["trends_loads"] == 0  # no trends means no Trends page reloads
     assert "GUI stall p99" in err and "slowdown" in err and "live view" in err

@@ -1,0 +1,207 @@
+"""The main window's ways of changing the recipe in force: save an edit as the next version,
+apply a tuned threshold or an edited tool, roll back, and the dialogs that lead there (Recipe →
+Versions…, Recipe → Edit tools…, Teach → Re-score…). Every change becomes a kept version with its
+reason, run by opening it: the station takes it between parts.
+
+A mixin of ``MainWindow`` (it uses the window's recipe, station, paths, jobs and status bar).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+
+from app import recipe_versions
+from app.recipe_saving import recipe_target, save_recipe, version_after, version_on_disk
+from app.rescore_dialog import RescoreDialog
+from app.tool_editor import ToolEditor
+from inspection.errors import RecipeError
+from inspection.recipe import Recipe
+from inspection.tuning import recipe_edit, versions
+from inspection.tuning.scores import TuningError
+
+if TYPE_CHECKING:
+    from inspection.types import Frame
+
+log = logging.getLogger(__name__)
+
+
+class RecipeChanges:
+    """Recipe changes for ``MainWindow`` (see the module's docstring)."""
+
+    # provided by MainWindow
+    paths: Any
+    jobs: Any
+    _recipe_path: Path | None
+
+    def save_and_reload(self, recipe: Recipe) -> Path | None:
+        """Write a recipe changed on screen (never into the install folder) as its next version,
+        and run it."""
+        target = recipe_target(self._recipe_path, recipe, self.paths)
+        # counted on from what was saved last: a dialog still holding the version it opened
+        # with must not give two different recipes the same version
+        saved = version_on_disk(target)
+        running = self.recipe
+        base = saved or (running.version if running is not None else recipe.version)
+        # never a version used before, also after a rollback (inspection/tuning/versions.py)
+        recipe = recipe.model_copy(update={"version": version_after(target, base)})
+        try:
+            save_recipe(recipe, target, in_force=running)
+        except (OSError, RecipeError) as exc:
+            log.warning("recipe not saved: %s", exc)
+            QMessageBox.critical(self, "Recipe not saved", f"{target}: {exc}")
+            return None
+        self.statusBar().showMessage(
+            f"Recipe {recipe.name} saved as version {recipe.version} to {target}", 8000
+        )
+        self.open_recipe(target)
+        return target
+
+    # ---- recipe versions: apply a threshold, roll back --------------------------------------------
+
+    def _versions_path(self) -> Path | None:
+        """The recipe file whose versions are kept for the recipe in force (a shipped recipe's
+        are kept with its copy in the user's recipe folder, where changes to it are saved)."""
+        recipe = self.recipe
+        if recipe is None:
+            return self._recipe_path
+        return recipe_target(self._recipe_path, recipe, self.paths)
+
+    def open_versions_dialog(self) -> recipe_versions.RecipeVersionsDialog | None:
+        """Recipe → Versions…: every version with its reason and differences, and the way back."""
+        path = self._versions_path()
+        if path is None:
+            self.statusBar().showMessage("Open a recipe first.", 5000)
+            return None
+        dialog = recipe_versions.RecipeVersionsDialog(path, self)
+        dialog.rollbackRequested.connect(self.roll_back)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    def apply_threshold(self, tool_id: str, threshold: float) -> bool:
+        """Apply a tuned threshold: asks why (required), saying what happens, writes it as the
+        recipe's next version and runs it; the station takes it between parts."""
+        recipe = self.recipe
+        target = self._versions_path()
+        if recipe is None or target is None:
+            self.statusBar().showMessage("Open a recipe first.", 5000)
+            return False
+        try:
+            versions.with_threshold(recipe, tool_id, threshold)  # refused before asking
+            new_version = version_after(target, recipe.version)
+        except RecipeError as exc:
+            QMessageBox.critical(self, "Threshold not applied", str(exc))
+            return False
+        tool = next(t for t in recipe.tools if t.id == tool_id)
+        before = getattr(tool, "threshold", None)
+        before_text = f"{before:g}" if before is not None else "the taught one"
+        reason = recipe_versions.ask_reason(
+            self,
+            "Apply threshold",
+            f"Apply threshold {threshold:g} to {tool_id}?",
+            f"{recipe.name} is saved as version {new_version} ({tool_id} threshold "
+            f"{before_text} → {threshold:g}). Parts from the next one on are inspected with "
+            f"version {new_version} (threshold {threshold:g}) and record it; a part being "
+            f"inspected now finishes with version {recipe.version}. Version {recipe.version} "
+            "stays kept: Recipe → Versions… brings it back.",
+            ok="Apply",
+        )
+        if reason is None:
+            return False
+        try:
+            entry = versions.apply_threshold(target, recipe, tool_id, threshold, reason)
+        except (OSError, RecipeError, ValueError) as exc:
+            log.warning("threshold not applied: %s", exc)
+            QMessageBox.critical(self, "Threshold not applied", f"{target}: {exc}")
+            return False
+        self.statusBar().showMessage(
+            f"Recipe {recipe.name} version {entry.version}: {entry.summary}", 8000
+        )
+        return self.open_recipe(target)
+
+    def open_tool_editor(self) -> ToolEditor | None:
+        """Recipe → Edit tools…: a tool's ROI, label field regions and parameters, applied as the
+        next version (non-modal: the live frame keeps coming)."""
+        recipe = self.recipe
+        if recipe is None or not recipe.tools:
+            self.statusBar().showMessage("Open a recipe with tools first.", 5000)
+            return None
+
+        def newest(camera: str) -> Frame | None:
+            station = self.station  # the one running now, also after an apply rebuilt it
+            return station.newest_frame(camera) if station is not None and station.running else None
+
+        dialog = ToolEditor(
+            recipe,
+            self.jobs,
+            self.paths,
+            self,
+            newest_frame=newest,
+            versions_path=self._versions_path(),
+        )
+        dialog.applyRequested.connect(self.apply_recipe_change)
+        self.control.stationChanged.connect(dialog.use_station)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    def apply_recipe_change(self, new_recipe: Recipe, reason: str) -> bool:
+        """Apply a recipe changed on screen (asked and explained already) as the next version
+        and run it; the station takes it between parts."""
+        recipe = self.recipe
+        target = self._versions_path()
+        if recipe is None or target is None:
+            self.statusBar().showMessage("Open a recipe first.", 5000)
+            return False
+        try:
+            entry = recipe_edit.apply_change(target, recipe, new_recipe, reason)
+        except (OSError, RecipeError, ValueError) as exc:
+            log.warning("change not applied: %s", exc)
+            QMessageBox.critical(self, "Change not applied", f"{target}: {exc}")
+            return False
+        self.statusBar().showMessage(
+            f"Recipe {recipe.name} version {entry.version}: {entry.summary}", 8000
+        )
+        return self.open_recipe(target)
+
+    def roll_back(self, version: str, reason: str) -> bool:
+        """Make the kept ``version`` the recipe in force again (asked already) and run it."""
+        target = self._versions_path()
+        if target is None:
+            return False
+        try:
+            entry = versions.rollback(target, version, reason)
+        except (OSError, RecipeError, ValueError) as exc:
+            log.warning("rollback refused: %s", exc)
+            QMessageBox.critical(self, "Not rolled back", str(exc))
+            return False
+        self.statusBar().showMessage(
+            f"Rolled back from version {entry.previous} to {entry.version}: {entry.summary}", 8000
+        )
+        return self.open_recipe(target)
+
+    def open_rescore_dialog(self, tool_id: str | None = None) -> RescoreDialog | None:
+        """Teach → Re-score…: a re-taught defect model run on the stored images of a period,
+        old and new scores side by side; nothing on the line changes."""
+        recipe = self.recipe
+        if recipe is None:
+            self.statusBar().showMessage("Open a recipe first.", 5000)
+            return None
+        tool = tool_id or next((t.id for t in recipe.tools if t.type == "anomaly"), None)
+        if tool is None:
+            self.statusBar().showMessage("The recipe has no defect tool to re-score.", 5000)
+            return None
+        try:
+            dialog = RescoreDialog(self.paths, self.jobs, recipe, tool, self)
+        except TuningError as exc:
+            QMessageBox.warning(self, "Re-score", str(exc))
+            return None
+        dialog.partRequested.connect(self.open_record_in_history)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
