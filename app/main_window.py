@@ -102,6 +102,8 @@ class MainWindow(RecipeChanges, QMainWindow):
         self.tuning_page.partRequested.connect(self.open_record_in_history)
         self.tuning_page.applyRequested.connect(self.apply_threshold)
         self.reports_page = ReportsPage(self.paths, pool=self.jobs)
+        # reports made while the station inspects are paced, so the line keeps its pace
+        self.reports_page.line_running = lambda: self.control.running
         self.pages.add_page(
             "Reports", self.reports_page, tip="Shift reports and their export", scrolled=True
         )

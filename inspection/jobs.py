@@ -177,12 +177,18 @@ def run_apart(
     progress: ProgressFn | None = None,
     cancel: threading.Event | None = None,
     poll_s: float = 0.1,
+    share: float = 1.0,
     **kwargs: Any,
 ) -> T:
     """``fn(*args, progress=..., cancel=..., **kwargs)`` in a child process that runs only on
     CPU time the line does not want (Linux SCHED_IDLE, else the lowest nice), so a report made
     while the line inspects does not slow it; from a thread of this process it would take the
     interpreter lock from the station's workers.
+
+    ``share`` < 1: the child and the processes it starts run only that share of the time,
+    stopped and continued in turns (``Pacer``). Idle priority keeps a report off the line's CPU
+    time, but not out of the memory bandwidth and caches the line's tools share with it on a
+    small PC: a report made while the line runs takes longer, and the line keeps its pace.
 
     ``fn`` must be importable by name (a module-level function) and its arguments and result
     picklable. Progress comes back as it happens; ``cancel`` is passed on, so ``fn`` cleans up
@@ -197,7 +203,7 @@ def run_apart(
     stop = ctx.Event()
     child = ctx.Process(
         target=_child_main,
-        args=(answers, stop, fn, args, kwargs),
+        args=(answers, stop, fn, args, kwargs, share < 1.0),
         name=f"lineside-{getattr(fn, '__name__', 'job')}",
         # not daemonic, so a job may start children of its own (a report's parts CSV is
         # written in two halves by two); the ``finally`` below always ends it
@@ -208,13 +214,18 @@ def run_apart(
     # imported the job's modules (pandas, openpyxl, reportlab: a second or two of CPU), which
     # would otherwise run at the line's priority. Its own children inherit the policy.
     _behind_the_line(child.pid)
+    pacer = Pacer(child.pid, share) if share < 1.0 and child.pid is not None else None
     started = time.monotonic()
     try:
         while True:
             if cancel is not None and cancel.is_set():
+                if pacer is not None:
+                    pacer.release()  # a stopped child cannot see that it is cancelled
+                    pacer = None
                 stop.set()
+            wait = poll_s if pacer is None else min(poll_s, pacer.step())
             try:
-                kind, payload = answers.get(timeout=poll_s)
+                kind, payload = answers.get(timeout=wait)
             except queue_module.Empty:
                 if not child.is_alive():
                     raise LinesideError(
@@ -235,6 +246,8 @@ def run_apart(
             else:
                 raise LinesideError(str(payload))
     finally:
+        if pacer is not None:
+            pacer.release()
         stop.set()
         child.join(10.0)
         if child.is_alive():
@@ -260,12 +273,67 @@ def _behind_the_line(pid: int | None) -> None:
                 os.nice(19)
 
 
+PACE_PERIOD_S = 0.2  # a paced child runs and stops in turns of this length
+
+
+class Pacer:
+    """Lets a child process (and, once it leads its own process group, the processes it
+    starts) run ``share`` of the time: SIGSTOP and SIGCONT in turns of ``PACE_PERIOD_S``."""
+
+    def __init__(self, pid: int, share: float) -> None:
+        self.pid = pid
+        self.share = min(max(share, 0.05), 1.0)
+        self.stopped = False
+        self._switch_at = time.monotonic() + self.share * PACE_PERIOD_S
+
+    def _signal(self, sig: int) -> None:
+        import contextlib
+        import os
+
+        try:
+            os.killpg(self.pid, sig)  # the child's group: itself and what it started
+        except OSError:
+            with contextlib.suppress(OSError):  # not yet its own group's leader, or gone
+                os.kill(self.pid, sig)
+
+    def step(self) -> float:
+        """Stop or continue when its turn is over; returns the seconds until the next turn."""
+        import signal
+
+        now = time.monotonic()
+        if now >= self._switch_at:
+            self.stopped = not self.stopped
+            self._signal(signal.SIGSTOP if self.stopped else signal.SIGCONT)
+            turn = (1.0 - self.share) if self.stopped else self.share
+            self._switch_at = now + turn * PACE_PERIOD_S
+        return max(self._switch_at - now, 0.0)
+
+    def release(self) -> None:
+        """Let it run for good (always, before it is cancelled, joined or killed)."""
+        import signal
+
+        if self.stopped:
+            self._signal(signal.SIGCONT)
+            self.stopped = False
+
+
 def _child_main(
-    answers: Any, stop: Any, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+    answers: Any,
+    stop: Any,
+    fn: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    own_group: bool = False,
 ) -> None:
+    import contextlib
+    import os
     import pickle
 
     _behind_the_line(0)
+    if own_group:
+        # paced: the processes this job starts are stopped and continued with it
+        with contextlib.suppress(OSError):
+            os.setpgid(0, 0)
 
     def progress(done: int, total: int, message: str = "") -> None:
         answers.put(("progress", (done, total, message)))

@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +52,7 @@ from inspection.jobs import Cancelled, Job, JobPool, JobProgress, ProgressFn, ru
 from inspection.paths import Paths
 from inspection.recipe.station import REPORT_FORMATS, StationSettings, load_station_settings
 from inspection.reports.aggregate import build_report, range_period, shift_period
-from inspection.reports.export import write_report
+from inspection.reports.export import WHILE_INSPECTING_SHARE, write_report
 from inspection.reports.figures import ReportPeriod, ShiftReport
 
 log = logging.getLogger(__name__)
@@ -91,6 +92,8 @@ class ReportsPage(QWidget):
         self.export_job: Job[Any] | None = None
         self.exported_files: list[Path] = []
         self._jobs = PageJobs(self.pool, self)
+        # whether the station is inspecting (the window sets it): reports are paced meanwhile
+        self.line_running: Callable[[], bool] = lambda: False
 
         settings = self._settings_or_none()
         self._build_period_box(settings)
@@ -269,10 +272,18 @@ class ReportsPage(QWidget):
         self.status_label.setText(f"Building the report for {period.label}…")
         self.show_button.setEnabled(False)
 
+        share = self._share()
+
         def work(progress: ProgressFn, cancel: threading.Event) -> ShiftReport:
             # apart from the GUI and the line: a day's figures take seconds of CPU
             return run_apart(
-                build_report, db_path, period, settings=settings, progress=progress, cancel=cancel
+                build_report,
+                db_path,
+                period,
+                settings=settings,
+                progress=progress,
+                cancel=cancel,
+                share=share,
             )
 
         self.show_job = self.pool.submit("report-show", work)
@@ -348,6 +359,8 @@ class ReportsPage(QWidget):
         self.export_progress.setTextVisible(False)
         self._export_said(f"Exporting {period.label} ({', '.join(formats)}) to {out_dir}…")
 
+        share = self._share()
+
         def work(progress: ProgressFn, cancel: threading.Event) -> Any:
             return run_apart(
                 write_report,
@@ -358,6 +371,7 @@ class ReportsPage(QWidget):
                 settings=settings,
                 progress=progress,
                 cancel=cancel,
+                share=share,
             )
 
         self.export_job = self.pool.submit("report-export", work)
@@ -413,6 +427,10 @@ class ReportsPage(QWidget):
         self.export_message.setText(text)
 
     # ---- jobs ----------------------------------------------------------------------------
+
+    def _share(self) -> float:
+        """How much of the time a report job may run: paced while the line inspects."""
+        return WHILE_INSPECTING_SHARE if self.line_running() else 1.0
 
     def busy(self) -> bool:
         return any(j is not None and not j.done for j in (self.show_job, self.export_job))

@@ -34,6 +34,11 @@ class ReportFiles:
     files: Mapping[str, Path]
 
 
+# A report made while the line inspects runs this share of the time (``run_apart(share=...)``):
+# at idle priority it takes no CPU time the line wants, but it still competes for the memory
+# bandwidth and caches of a 2-core PC. Measured with ``lineside bench --report``.
+WHILE_INSPECTING_SHARE = 0.3
+
 _UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]+')
 
 

@@ -31,7 +31,7 @@ from inspection.jobs import run_apart
 from inspection.paths import written_in_place
 from inspection.recipe.station import ShiftCalendar, ShiftWindow, StationSettings
 from inspection.reports.aggregate import shift_period
-from inspection.reports.export import write_report
+from inspection.reports.export import WHILE_INSPECTING_SHARE, write_report
 
 log = logging.getLogger(__name__)
 
@@ -265,7 +265,8 @@ class ShiftEndExporter:
             raise ValueError("no report format is chosen in the station settings")
         _reach(folder)
         period = shift_period(settings.calendar, window.label)
-        # in a child at idle priority: the shift-end report must not slow the next shift's parts
+        # in a child at idle priority, paced: the shift-end report must not slow the next
+        # shift's parts (the station is running when its shift ends)
         result = run_apart(
             write_report,
             self.db_path,
@@ -274,6 +275,7 @@ class ShiftEndExporter:
             folder,
             settings=settings,
             station=self.station,
+            share=WHILE_INSPECTING_SHARE,
         )
         return list(result.files.values())
 

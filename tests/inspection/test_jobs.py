@@ -111,3 +111,21 @@ def test_a_child_is_behind_the_line_while_it_imports_its_job() -> None:
     from inspection.jobs import run_apart
 
     assert run_apart(scheduling_at_import) == os.SCHED_IDLE
+
+
+def test_a_paced_child_and_the_processes_it_starts_run_only_their_share_of_the_time() -> None:
+    import threading
+
+    from support.child_jobs import busy_for, busy_with_a_helper
+
+    from inspection.jobs import Cancelled, run_apart
+
+    # each process spins for 3 s of wall time; the machine's other load makes CPU figures vary,
+    # so only a wide margin is asserted: a third of the time is far from all of it
+    mine, helper = run_apart(busy_with_a_helper, 3.0, share=0.3)
+    assert mine < 1.9 and helper < 1.9, (mine, helper)
+    # cancelled while it is stopped: it is continued first, so it sees the cancel and ends
+    cancel = threading.Event()
+    threading.Timer(0.5, cancel.set).start()
+    with pytest.raises(Cancelled):
+        run_apart(busy_for, 30.0, share=0.2, cancel=cancel)

@@ -37,3 +37,28 @@ def until_cancelled(*, progress: Any, cancel: Any) -> None:
 
 def refuse(value: int, *, progress: Any, cancel: Any) -> None:
     raise ValueError(f"value {value} refused")
+
+
+def busy_for(seconds: float, *, progress: Any, cancel: Any) -> float:
+    """Spin for ``seconds`` of wall time; returns the CPU seconds it got meanwhile."""
+    start, cpu = time.monotonic(), time.process_time()
+    while time.monotonic() - start < seconds:
+        if cancel.is_set():
+            raise Cancelled("cancelled while busy")
+        sum(range(2000))
+    return time.process_time() - cpu
+
+
+def busy_with_a_helper(seconds: float, *, progress: Any, cancel: Any) -> tuple[float, float]:
+    """``busy_for`` here and, at the same time, in a process of its own that this job starts
+    (as a report's parts CSV halves are): (CPU seconds here, CPU seconds of the helper)."""
+    import threading
+
+    from inspection.jobs import run_apart
+
+    helper: list[float] = []
+    thread = threading.Thread(target=lambda: helper.append(run_apart(busy_for, seconds)))
+    thread.start()
+    mine = busy_for(seconds, progress=progress, cancel=cancel)
+    thread.join()
+    return mine, helper[0]

@@ -195,3 +195,11 @@ def test_cancel_leaves_no_half_written_file(qtbot, paths: Paths, tmp_path: Path)
     assert not out.exists() or list(out.iterdir()) == []
     assert not page.open_folder_button.isEnabled()
     assert page.shutdown(5.0) and pool.shutdown(5.0)
+
+
+def test_a_report_made_while_the_line_inspects_is_paced(qtbot, page: ReportsPage) -> None:
+    from inspection.reports.export import WHILE_INSPECTING_SHARE
+
+    assert page._share() == 1.0  # the line stands: as fast as the PC allows
+    page.line_running = lambda: True
+    assert page._share() == WHILE_INSPECTING_SHARE < 1.0
