@@ -40,7 +40,7 @@ from inspection.inference.anomaly.model_file import SUFFIX
 from inspection.jobs import Cancelled, Job, JobPool, JobProgress
 from inspection.paths import Paths
 from inspection.recipe import Recipe
-from inspection.recipe.station import ShiftCalendar, load_station_settings
+from inspection.recipe.station import ShiftCalendar, station_calendar
 from inspection.tuning.rescore import (
     RescoredPart,
     RescoreResult,
@@ -381,11 +381,7 @@ class RescoreDialog(QDialog):
         self.message_label.setText(text)
 
     def _calendar(self) -> ShiftCalendar:
-        try:
-            return load_station_settings(self.paths.station_file).calendar
-        except LinesideError as exc:
-            log.warning("re-score: shifts from the default calendar: %s", exc)
-            return ShiftCalendar()
+        return station_calendar(self.paths.station_file)
 
     def done(self, code: int) -> None:
         # the dialog is closing: let go of a job's answer and cancel it

@@ -37,14 +37,14 @@ from app.jobs_bridge import PageJobs
 from app.pages.history_detail import PartDetail
 from app.pages.history_filters import FilterBar
 from app.pages.history_table import PartsModel
-from inspection.errors import LinesideError, RecipeError
+from inspection.errors import LinesideError
 from inspection.history.export import export_csv
 from inspection.history.filters import PartFilter
 from inspection.history.pages import PAGE_SIZE, PartPage, count_matches, find_parts
 from inspection.history.record import PartRecord, part_record, record_from_inspection
 from inspection.jobs import Job, JobPool, JobProgress
 from inspection.paths import Paths
-from inspection.recipe.station import ShiftCalendar, load_station_settings
+from inspection.recipe.station import ShiftCalendar, station_calendar
 from inspection.storage.queries import open_reader
 from inspection.types import Inspection
 
@@ -145,11 +145,7 @@ class HistoryPage(QWidget):
         layout.addLayout(foot)
 
     def _calendar(self) -> ShiftCalendar:
-        try:
-            return load_station_settings(self.paths.station_file).calendar
-        except RecipeError as exc:
-            log.warning("shift names from the default calendar: %s", exc)
-            return ShiftCalendar()
+        return station_calendar(self.paths.station_file)
 
     # ---- the filter --------------------------------------------------------------------------
 

@@ -44,10 +44,10 @@ from app.pages.review_queue import (
     ReadAhead,
     counts_text,
 )
-from inspection.errors import LinesideError, RecipeError
+from inspection.errors import LinesideError
 from inspection.jobs import Job, JobPool
 from inspection.paths import Paths
-from inspection.recipe.station import ShiftCalendar, load_station_settings
+from inspection.recipe.station import ShiftCalendar, station_calendar
 from inspection.tuning.label_import import LabelImport
 from inspection.tuning.labels import Label, labels_for
 from inspection.tuning.queue import QueueKind, ReviewFilter, review_page
@@ -211,11 +211,7 @@ class ReviewPage(QWidget):
         action()
 
     def _calendar(self) -> ShiftCalendar:
-        try:
-            return load_station_settings(self.paths.station_file).calendar
-        except RecipeError as exc:
-            log.warning("shifts from the default calendar: %s", exc)
-            return ShiftCalendar()
+        return station_calendar(self.paths.station_file)
 
     def _say(self, text: str) -> None:
         self.status_label.setText(text)

@@ -35,10 +35,9 @@ from app.jobs_bridge import PageJobs
 from app.pages.trend_chart import PointHit, TrendChart, ViolationList
 from app.pages.trend_limits import rebaseline_job, rebaseline_question
 from app.pages.trend_range import RangeBar
-from inspection.errors import RecipeError
 from inspection.jobs import Job, JobPool
 from inspection.paths import Paths
-from inspection.recipe.station import ShiftCalendar, load_station_settings
+from inspection.recipe.station import ShiftCalendar, station_calendar
 from inspection.trends.chart_load import (
     Charts,
     describe_load,
@@ -148,11 +147,7 @@ class TrendsPage(QWidget):
         layout.addLayout(foot)
 
     def _calendar(self) -> ShiftCalendar:
-        try:
-            return load_station_settings(self.paths.station_file).calendar
-        except RecipeError as exc:
-            log.warning("trends: shifts from the default calendar: %s", exc)
-            return ShiftCalendar()
+        return station_calendar(self.paths.station_file)
 
     # ---- the range ----------------------------------------------------------------------------
 

@@ -39,10 +39,9 @@ from app.pages.trend_range import RangeBar
 from app.pages.tuning_charts import RocPrPlot, ScoreHistogram
 from app.pages.tuning_flips import FLIPS_SHOWN, FlipList
 from app.pages.tuning_panel import CandidatePanel
-from inspection.errors import RecipeError
 from inspection.jobs import Job, JobPool
 from inspection.paths import Paths
-from inspection.recipe.station import ShiftCalendar, load_station_settings
+from inspection.recipe.station import ShiftCalendar, station_calendar
 from inspection.trends.part_ids import inspection_ids
 from inspection.tuning.scores import TunableTool, TuningError, load_tool_scores, tunable_tools
 from inspection.tuning.whatif import Counts, Curves, Histogram, ThresholdView
@@ -171,11 +170,7 @@ class TuningPage(QWidget):
         self._clear()
 
     def _calendar(self) -> ShiftCalendar:
-        try:
-            return load_station_settings(self.paths.station_file).calendar
-        except RecipeError as exc:
-            log.warning("tuning: shifts from the default calendar: %s", exc)
-            return ShiftCalendar()
+        return station_calendar(self.paths.station_file)
 
     def _say(self, text: str) -> None:
         self.status_label.setText(text)

@@ -295,3 +295,13 @@ def save_station_settings(path: Path, settings: StationSettings) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with written_in_place(path) as tmp:
         tmp.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+
+
+def station_calendar(path: Path) -> ShiftCalendar:
+    """The station's shift calendar from its settings file; the default calendar (and a logged
+    warning naming the problem) when the file cannot be read, so a screen still opens."""
+    try:
+        return load_station_settings(path).calendar
+    except RecipeError as exc:
+        logging.getLogger(__name__).warning("shifts from the default calendar: %s", exc)
+        return ShiftCalendar()
