@@ -94,7 +94,6 @@ class MainWindow(RecipeChanges, QMainWindow):
             "Trends", self.trends_page, tip="Series over time, limits and rules", scrolled=True
         )
         self.trends_page.partRequested.connect(self.open_record_in_history)
-        self.trends_page.limitsSaved.connect(self._reload_drift_limits)
         self.tuning_page = TuningPage(self.paths, self.jobs)
         self.pages.add_page(
             "Tuning", self.tuning_page, tip="Try a tool's threshold on history", scrolled=True
@@ -314,13 +313,6 @@ class MainWindow(RecipeChanges, QMainWindow):
             self.open_part_in_history(inspection)
         else:
             self.open_part(inspection)
-
-    def _reload_drift_limits(self, _lines: object = None) -> None:
-        """New limits were stored: the running station's drift warnings take them (a job: it
-        reads the database)."""
-        station = self.station
-        if station is not None:
-            self.jobs.submit("drift-limits", lambda p, c: station.reload_drift_limits())
 
     def open_record_in_history(self, inspection_id: str) -> None:
         """A part clicked on the Trends page, opened from its stored record in History."""

@@ -50,13 +50,16 @@ class PointHit:
     at_low: bool
 
 
-def _limit_line(colour: str, style: Qt.PenStyle, label: str) -> pg.InfiniteLine:
+def _limit_line(
+    colour: str, style: Qt.PenStyle, label: str, position: float = 0.02
+) -> pg.InfiniteLine:
+    """A horizontal line with its value written at ``position`` (0 left .. 1 right)."""
     line = pg.InfiniteLine(
         angle=0,
         movable=False,
         pen=pg.mkPen(colour, width=1, style=style),
         label=label,
-        labelOpts={"position": 0.02, "color": colour, "anchors": [(0, 1), (0, 1)]},
+        labelOpts={"position": position, "color": colour, "anchors": [(0, 1), (0, 1)]},
     )
     line.setVisible(False)
     return line
@@ -87,8 +90,9 @@ class SeriesPlot:
         self.high = self._curve(pen=pg.mkPen(BAND_EDGE, width=1))
         self.band = pg.FillBetweenItem(self.low, self.high, brush=pg.mkBrush(*BAND_COLOUR))
         self.mean = self._curve(pen=pg.mkPen(MEAN_COLOUR, width=1.5))
+        # at the right: a threshold often sits near the UCL, whose label is at the left
         self.threshold = _limit_line(
-            THRESHOLD_COLOUR, Qt.PenStyle.DashLine, "threshold {value:.4g}"
+            THRESHOLD_COLOUR, Qt.PenStyle.DashLine, "threshold {value:.4g}", position=0.8
         )
         self.centre = _limit_line(CENTRE_COLOUR, Qt.PenStyle.SolidLine, "centre {value:.4g}")
         self.ucl = _limit_line(LIMIT_COLOUR, Qt.PenStyle.DotLine, "UCL {value:.4g}")

@@ -46,6 +46,7 @@ def rebaseline_question(keys: Sequence[str], start: float, end: float, zone: dt.
     until = dt.datetime.fromtimestamp(end, tz=zone).strftime(show)
     return (
         f"The control limits of {', '.join(keys)} are set from the good parts from {since} to "
-        f"{until} and kept with the recipe version in force then. Charts and the operator's "
-        "drift warnings judge by them from now on; the limits used so far stay on record."
+        f"{until} and kept with the recipe version in force then. Charts judge by them from now "
+        "on; the limits used so far stay on record. (The operator's drift warnings keep the "
+        "limits of their own points.)"
     )

@@ -2,18 +2,17 @@
 Electric / Nelson rules, part by part, on the dispatcher thread.
 
 For each watched series the good parts' values are averaged into points, one per ``every_s``
-seconds (or per ``points_of`` parts); the points are judged against the series' control limits
-(individuals limits stored with the recipe version, the sigma of a mean of n parts being
-sigma / sqrt(n), so each point has its own). A pattern that ends at the
-newest point, on the side the recipe says is trouble, raises a ``DriftWarning``: distinct from a
+seconds (or per ``points_of`` parts); the points are judged against their own control limits
+(below). A pattern that ends at the newest point, on the side the recipe says is trouble, raises a ``DriftWarning``: distinct from a
 reject alarm, it stays until the operator acknowledges it, and a pattern that was already going
 on when they did never raises it again: the series must first settle (8 points in a row with no
 pattern), as an acknowledged alarm stays quiet until its cause clears.
 
-Limits are never recomputed here behind the engineer's back: the newest limits stored for the
-series and recipe version win; only when none are stored are they set, once, from the first
-``baseline_parts`` good parts (the recorded ones of this version, else the next ones to come), and
-stored, so a restart judges by the same limits.
+Limits are those of the points themselves (individuals limits of the first ``baseline_points``
+points after the recipe version starts running, between-point variation included), stored with
+the recipe version under the series and what a point is (``surface.score@300s``), and never
+recomputed behind the engineer's back: the newest stored limits win, so a restart judges by the
+same limits.
 """
 
 from __future__ import annotations
@@ -33,7 +32,6 @@ import numpy as np
 from inspection.recipe import Recipe
 from inspection.recipe.drift import DriftAlertSettings
 from inspection.storage.schema import headline_score
-from inspection.trends.baseline import version_baseline
 from inspection.trends.limits import (
     ControlLimits,
     individuals_limits,
@@ -120,9 +118,8 @@ class SeriesWatch:
         self.name = parse_series(settings.series)
         self.recipe = recipe
         self.station = station
-        self.limits: ControlLimits | None = None
-        self.baseline_t: list[float] = []
-        self.baseline_v: list[float] = []
+        self.limits: ControlLimits | None = None  # of the points, not of single parts
+        self.baseline: list[tuple[float, float]] = []  # (time, mean) of the baseline's points
         self._sum = 0.0
         self._n = 0
         self._bucket: int | None = None  # the every_s interval the open point belongs to
@@ -135,10 +132,20 @@ class SeriesWatch:
         self._armed = True
         self._calm = 0
 
+    @property
+    def key(self) -> str:
+        """The name the points' limits are stored under: the series and what a point is
+        (``surface.score@300s``, ``surface.score@25parts``), never a part's own limits."""
+        every = self.settings.points_of
+        return (
+            f"{self.name}@{every}parts"
+            if every is not None
+            else (f"{self.name}@{self.settings.every_s:g}s")
+        )
+
     def use_limits(self, limits: ControlLimits) -> None:
         self.limits = limits
-        self.baseline_t.clear()
-        self.baseline_v.clear()
+        self.baseline.clear()
 
     def add(self, inspection: Inspection) -> tuple[ControlLimits | None, DriftWarning | None]:
         """A part: (limits just set from the baseline, to store; a warning raised or renewed)."""
@@ -146,52 +153,53 @@ class SeriesWatch:
         if found is None or not found[1]:
             return None, None
         value = found[0]
-        if self.limits is None:
-            self.baseline_t.append(inspection.wall_time)
-            self.baseline_v.append(value)
-            if len(self.baseline_v) < self.settings.baseline_parts:
-                return None, None
-            made = self._limits_from_baseline()
-            return made, None
+        done: tuple[ControlLimits | None, DriftWarning | None] = (None, None)
         per_parts = self.settings.points_of
-        if per_parts is not None:
-            self._sum += value
-            self._n += 1
-            self._last = (inspection.wall_time, inspection.inspection_id)
-            return None, self._close_point() if self._n >= per_parts else None
-        # a point per interval: the first part of a new interval closes the one before
-        bucket = math.floor(inspection.wall_time / self.settings.every_s)
-        warning = None
-        if self._bucket is not None and bucket != self._bucket:
-            if self._n >= self.settings.min_parts:
-                warning = self._close_point()
-            else:
-                self._sum, self._n = 0.0, 0  # the line barely ran: too few parts to judge
-        self._bucket = bucket
+        if per_parts is None:
+            # a point per interval: the first part of a new interval closes the one before
+            bucket = math.floor(inspection.wall_time / self.settings.every_s)
+            if self._bucket is not None and bucket != self._bucket:
+                if self._n >= self.settings.min_parts:
+                    done = self._close_point()
+                else:
+                    self._sum, self._n = 0.0, 0  # the line barely ran: too few parts to judge
+            self._bucket = bucket
         self._sum += value
         self._n += 1
         self._last = (inspection.wall_time, inspection.inspection_id)
-        return None, warning
+        if per_parts is not None and self._n >= per_parts:
+            done = self._close_point()
+        return done
 
-    def _close_point(self) -> DriftWarning | None:
+    def _close_point(self) -> tuple[ControlLimits | None, DriftWarning | None]:
+        """The open point is complete: (limits just set from the baseline, a warning)."""
         mean = self._sum / self._n
-        self.points.append((self._last[0], mean, self._last[1], self._n))
+        point = (self._last[0], mean, self._last[1], self._n)
         self._sum, self._n = 0.0, 0
-        return self._judge()
+        if self.limits is None:
+            self.baseline.append((point[0], mean))
+            if len(self.baseline) < self.settings.baseline_points:
+                return None, None
+            return self._limits_from_baseline(), None
+        self.points.append(point)
+        return None, self._judge()
 
     def _limits_from_baseline(self) -> ControlLimits | None:
-        values = np.asarray(self.baseline_v, dtype=np.float64)
-        times = np.asarray(self.baseline_t, dtype=np.float64)
+        """Individuals limits of the baseline's points: their spread is the points' own,
+        between-point variation included, so a point of many parts is not judged by the far
+        narrower spread a part's sigma / sqrt(n) would promise."""
+        times = np.asarray([b[0] for b in self.baseline], dtype=np.float64)
+        means = np.asarray([b[1] for b in self.baseline], dtype=np.float64)
         name, version = self.recipe
         try:
             limits = individuals_limits(
-                values,
+                means,
                 times,
-                series=str(self.name),
+                series=self.key,
                 recipe_name=name,
                 recipe_version=version,
                 baseline=(
-                    f"first {len(values)} good parts after recipe {name} version {version} "
+                    f"first {len(means)} points after recipe {name} version {version} "
                     f"started running on station {self.station}"
                 ),
             )
@@ -199,47 +207,28 @@ class SeriesWatch:
             log.warning("drift %s: no limits from the baseline: %s", self.name, exc)
             limits = None
         if limits is None or not limits.sigma > 0:
-            # every good part measured the same: no spread, so no drift can be judged yet;
-            # the next parts make a new baseline rather than limits that never trip
+            # every point measured the same: no spread, so no drift can be judged yet; the
+            # next points make a new baseline rather than limits that never trip
             if limits is not None:
                 log.warning(
-                    "drift %s: the baseline's %d good parts all measured %.6g; collecting another",
+                    "drift %s: the baseline's %d points all measured %.6g; collecting another",
                     self.name,
-                    len(values),
+                    len(means),
                     limits.centre,
                 )
-            self.baseline_t.clear()
-            self.baseline_v.clear()
+            self.baseline.clear()
             return None
         self.use_limits(limits)
         return limits
 
-    def point_limits(self, n: int) -> ControlLimits | None:
-        """The limits of a point that averages ``n`` good parts."""
-        limits = self.limits
-        if limits is None:
-            return None
-        sigma = limits.sigma / math.sqrt(n)
-        return dataclasses.replace(
-            limits,
-            chart="individuals" if n == 1 else "xbar",
-            sigma=sigma,
-            ucl=limits.centre + 3 * sigma,
-            lcl=limits.centre - 3 * sigma,
-            subgroup=n,
-        )
-
     def _judge(self) -> DriftWarning | None:
-        if self.limits is None or not self.points:
+        limits = self.limits
+        if limits is None or not self.points:
             return None
-        limits = self.point_limits(self.points[-1][3])
-        assert limits is not None
         t = np.fromiter((p[0] for p in self.points), dtype=np.float64, count=len(self.points))
         x = np.fromiter((p[1] for p in self.points), dtype=np.float64, count=len(self.points))
-        n = np.fromiter((p[3] for p in self.points), dtype=np.float64, count=len(self.points))
-        sigmas = self.limits.sigma / np.sqrt(n)  # each point by the parts it averages
         newest = len(x) - 1
-        for v in check_rules(t, x, limits, self.settings.rules, sigmas=sigmas):
+        for v in check_rules(t, x, limits, self.settings.rules):
             if v.indices[-1] != newest:
                 continue
             direction = _direction(v.rule, x[list(v.indices)], limits.centre)
@@ -362,74 +351,27 @@ class DriftWatch:
         return tuple(str(w.name) for w in self._watches)
 
     def load_limits(self, db_path: Path | None) -> list[str]:
-        """The limits each series is judged by: stored ones, else the recorded first good parts
-        of this recipe version (stored now). Returns what it did, one line per series, for the
-        log. Reads the results database: call it at start, not on the dispatcher thread."""
+        """The limits each series' points are judged by: those stored for this recipe version,
+        else the first ``baseline_points`` points to come (then stored). Returns what it did,
+        one line per series, for the log. Reads the results database: call it at start, not
+        on the dispatcher thread."""
         self._db = db_path
         said: list[str] = []
         for watch in self._watches:
-            name, version = watch.recipe
-            series = str(watch.name)
+            to_come = f"{watch.key}: limits from the first {watch.settings.baseline_points} points"
             if db_path is None or not db_path.is_file():
-                said.append(
-                    f"{series}: limits from the first {watch.settings.baseline_parts} "
-                    "good parts to come (no results database)"
-                )
+                said.append(f"{to_come} (no results database)")
                 continue
             try:
-                limits = load_limits(db_path, series, name, version)
-                if limits is not None and limits.chart != "individuals":
-                    # a per-part series' limits are individuals limits; anything else was not
-                    # stored for this judgement
-                    log.warning("drift %s: stored %s limits ignored", series, limits.chart)
-                    limits = None
-                if limits is not None:
-                    watch.use_limits(limits)
-                    said.append(f"{series}: stored limits ({limits.baseline})")
-                    continue
-                limits = version_baseline(
-                    db_path,
-                    watch.name,
-                    watch.recipe,
-                    time.time(),
-                    n=watch.settings.baseline_parts,
-                    station=watch.station,
-                )
-            except ValueError:
-                limits = None  # this version has no recorded parts yet
+                limits = load_limits(db_path, watch.key, *watch.recipe)
             except Exception as exc:  # a database that cannot be read must not stop the line
-                log.warning("drift %s: stored limits not read: %s", series, exc)
+                log.warning("drift %s: stored limits not read: %s", watch.key, exc)
                 limits = None
-            usable = limits is not None and limits.sigma > 0
-            if limits is not None and usable and limits.baseline_n >= watch.settings.baseline_parts:
+            if limits is not None and limits.sigma > 0:
                 watch.use_limits(limits)
-                self._save(limits)
-                said.append(f"{series}: limits set from the {limits.baseline}")
+                said.append(f"{watch.key}: stored limits ({limits.baseline})")
             else:
-                said.append(
-                    f"{series}: limits from the first {watch.settings.baseline_parts} "
-                    "good parts to come"
-                )
-        return said
-
-    def reload_limits(self, db_path: Path) -> list[str]:
-        """Take the limits stored now (an engineer re-baselined a series): the next points are
-        judged by them. Series with none stored keep theirs. Reads the database: not on the
-        dispatcher or GUI thread."""
-        said: list[str] = []
-        for watch in self._watches:
-            series = str(watch.name)
-            try:
-                stored = load_limits(db_path, series, *watch.recipe)
-            except Exception as exc:  # the warnings go on with the limits they have
-                said.append(f"{series}: stored limits not read: {exc}")
-                continue
-            if stored is None or stored.chart != "individuals" or not stored.sigma > 0:
-                continue
-            with self._lock:
-                if watch.limits != stored:
-                    watch.use_limits(stored)
-                    said.append(f"{series}: now judged by the limits from the {stored.baseline}")
+                said.append(to_come)
         return said
 
     def part_done(self, inspection: Inspection) -> None:
@@ -468,6 +410,6 @@ class DriftWatch:
         return tuple(w for w in done if w is not None)
 
     def limits_of(self, series: str) -> ControlLimits | None:
-        """The per-part limits a series is judged by (None while its baseline is filling)."""
+        """The limits a series' points are judged by (None while its baseline is filling)."""
         with self._lock:
             return next((w.limits for w in self._watches if str(w.name) == series), None)

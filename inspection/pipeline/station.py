@@ -284,16 +284,6 @@ class Station:
         for warning in self._drift.acknowledge(series):
             self._changes.drift_acknowledged(warning)
 
-    def reload_drift_limits(self) -> list[str]:
-        """The drift warnings take the limits stored now (after an engineer re-baselined a
-        series); what changed, in words. Reads the results database: call it off the GUI."""
-        if not self._store_results:
-            return []
-        said = self._drift.reload_limits((self._paths or user_paths()).results_db)
-        for line in said:
-            log.info("drift %s", line)
-        return said
-
     def trigger(self) -> int:
         """One part now: cameras in software-trigger mode are told to take a frame, the others
         give their next one. Returns the trigger id. A camera that is down leaves the part as

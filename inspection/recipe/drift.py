@@ -37,15 +37,15 @@ class DriftAlertSettings(Strict):
     """The rules that raise the warning; those without a direction (N6-N8) need watch: both."""
     every_s: float = Field(default=300.0, ge=10.0, le=86_400.0)
     """Each point the rules judge is the mean of the good parts of this many seconds. A point
-    every 5 minutes keeps a steady line to about one false warning in three shifts per series
-    with rules WE1-4 (they trip by chance once in ~170 points on one side)."""
+    every 5 minutes keeps a steady line to about one chance warning in 14 hours per series with
+    rules WE1-4 (they trip by chance once in ~170 points on one side)."""
     points_of: int | None = Field(default=None, ge=1, le=100_000)
     """Instead of ``every_s``: each point is the mean of this many good parts (1: each part)."""
     min_parts: int = Field(default=10, ge=1, le=100_000)
     """A time point with fewer good parts than this is not judged (the line barely ran)."""
-    baseline_parts: int = Field(default=100, ge=10, le=100_000)
-    """Good parts that set the limits when none are stored for this recipe version: the first
-    ones after the version starts running."""
+    baseline_points: int = Field(default=20, ge=5, le=1000)
+    """Points that set the limits when none are stored for this recipe version: the first ones
+    after the version starts running (20 five-minute points: the first 100 minutes)."""
 
     @field_validator("series")
     @classmethod

@@ -25,7 +25,7 @@ def drifting_station() -> Station:
                 "series": "surface.score",
                 "watch": "up",
                 "points_of": 5,
-                "baseline_parts": 40,
+                "baseline_points": 8,
                 "message": "surface score drifting up",
             }
         ],

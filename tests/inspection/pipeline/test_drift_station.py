@@ -24,8 +24,8 @@ from inspection.types import Verdict
 
 
 def scores() -> list[float]:
-    # 40 baseline parts alternating 0.30 ± 0.01 (sigma 0.0177), 40 steady, 30 drifted up by
-    # 0.04 (means of 5 sit 5 sigma above the centre)
+    # 80 parts alternating 0.30 ± 0.01: points of 5 alternate 0.302 / 0.298 (their sigma
+    # 0.0035; the first 8 are the baseline), then 30 parts drifted up by 0.045 (13 sigmas)
     base = [0.29 if i % 2 else 0.31 for i in range(80)]
     return base + [0.34 if i % 2 else 0.35 for i in range(30)]
 
@@ -42,7 +42,7 @@ def test_a_drifting_score_warns_and_the_warning_is_recorded_and_acknowledged(
                 "series": "surface.score",
                 "watch": "up",
                 "points_of": 5,
-                "baseline_parts": 40,
+                "baseline_points": 8,
                 "message": "surface score drifting up",
             }
         ],
@@ -66,8 +66,8 @@ def test_a_drifting_score_warns_and_the_warning_is_recorded_and_acknowledged(
         assert station.drift_warnings() == ()
     finally:
         station.stop(10.0)
-    limits = load_limits(paths.results_db, "surface.score", recipe.name, recipe.version)
-    assert limits is not None and limits.baseline_n == 40
+    limits = load_limits(paths.results_db, "surface.score@5parts", recipe.name, recipe.version)
+    assert limits is not None and limits.baseline_n == 8  # the first 8 points of 5 parts
     assert abs(limits.centre - 0.30) < 1e-9
     with closing(sqlite3.connect(paths.results_db)) as conn:
         rows = conn.execute(
@@ -124,7 +124,7 @@ def test_a_fading_label_printer_warns_before_its_labels_fail(lineside_home: Path
             "series": "label.lot_contrast",
             "watch": "down",
             "points_of": 5,
-            "baseline_parts": 30,
+            "baseline_points": 7,
             "message": "print contrast on the lot field falling: printer check",
         }
     ]
