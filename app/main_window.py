@@ -175,6 +175,12 @@ class MainWindow(RecipeChanges, QMainWindow):
         station_menu.addAction(self.trigger_action)
         station_menu.addAction(self.batch_action)
         station_menu.addAction(self.alarms_action)
+        self.rebaseline_action = QAction("Re-baseline drift warnings…", self)
+        self.rebaseline_action.setToolTip(
+            "The recipe's drift warnings learn their limits again from the next points"
+        )
+        self.rebaseline_action.triggered.connect(self.rebaseline_drift)
+        station_menu.addAction(self.rebaseline_action)
         station_menu.addSeparator()
         station_menu.addAction(self.cameras_action)
         station_menu.addAction(self.masks_action)
@@ -340,6 +346,29 @@ class MainWindow(RecipeChanges, QMainWindow):
         station = self.station
         if station is not None:
             station.acknowledge_alarms()  # in memory: fine on the GUI thread
+
+    def rebaseline_drift(self) -> bool:
+        """Station → Re-baseline drift warnings…: asks first, saying what happens."""
+        station = self.station
+        if station is None or not station.recipe.drift:
+            self.statusBar().showMessage("The recipe in force watches no series for drift.", 5000)
+            return False
+        alerts = station.recipe.drift
+        names = ", ".join(a.series for a in alerts)
+        points = max(a.baseline_points for a in alerts)
+        if not confirm.ask(
+            self,
+            "Re-baseline drift warnings",
+            "Set the drift warnings' limits anew?",
+            f"The limits of {names} are set again from the next {points} points of good parts "
+            "(with the default 5-minute points: the next 100 minutes). No drift warning is "
+            "raised until then, and a warning shown now goes. The old limits stay on record.",
+            yes="Re-baseline",
+        ):
+            return False
+        done = station.rebaseline_drift()
+        self.statusBar().showMessage(f"Drift limits re-baselined: {', '.join(done)}", 8000)
+        return True
 
     def open_alarm_list(self) -> AlarmListDialog | None:
         """This shift's alarm episodes (non-modal: the line keeps running)."""

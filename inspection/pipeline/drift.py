@@ -409,6 +409,21 @@ class DriftWatch:
             ]
         return tuple(w for w in done if w is not None)
 
+    def rebaseline(self, series: str | None = None) -> tuple[str, ...]:
+        """Forget the limits of ``series`` (None: every watched series): the next
+        ``baseline_points`` points set new ones, stored as a new row (the old ones stay on
+        record). Its warning goes, as it was judged by the old limits. Returns the series."""
+        done: list[str] = []
+        with self._lock:
+            for watch in self._watches:
+                if series is None or str(watch.name) == series:
+                    watch.limits = None
+                    watch.baseline.clear()
+                    watch.points.clear()
+                    watch.warning = None
+                    done.append(str(watch.name))
+        return tuple(done)
+
     def limits_of(self, series: str) -> ControlLimits | None:
         """The limits a series' points are judged by (None while its baseline is filling)."""
         with self._lock:

@@ -284,6 +284,18 @@ class Station:
         for warning in self._drift.acknowledge(series):
             self._changes.drift_acknowledged(warning)
 
+    def rebaseline_drift(self, series: str | None = None) -> tuple[str, ...]:
+        """An engineer re-baselines the drift warnings of ``series`` (None: all): their limits
+        are set anew from the next points (recorded for the Changes sheet). In memory, cheap."""
+        done = self._drift.rebaseline(series)
+        if done:
+            self._changes.record(
+                "drift_rebaseline",
+                f"drift limits re-baselined: {', '.join(done)} (from the next points)",
+                series=list(done),
+            )
+        return done
+
     def trigger(self) -> int:
         """One part now: cameras in software-trigger mode are told to take a frame, the others
         give their next one. Returns the trigger id. A camera that is down leaves the part as

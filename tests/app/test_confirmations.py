@@ -403,3 +403,19 @@ def test_disabled_toolbar_buttons_and_menu_items_look_disabled(qtbot) -> None:
     picture = menu.grab().toImage()
     bright = [_brightest(picture.copy(menu.actionGeometry(a))) for a in (on, off)]
     assert bright[0] > 200 and bright[1] < bright[0] - 60
+
+
+def test_re_baselining_drift_asks_and_says_how_long_no_warning_comes(
+    qtbot, tmp_path: Path, questions
+) -> None:
+    window = open_window(qtbot, demo_recipe(), start=False)
+    station = window.station
+    assert station is not None
+    questions.reply = False
+    assert not window.rebaseline_drift()
+    _title, question, cost = questions.asked[-1]
+    assert question == "Set the drift warnings' limits anew?"
+    assert "surface.score, label.lot_contrast" in cost and "next 100 minutes" in cost
+    questions.reply = True
+    assert window.rebaseline_drift()
+    close_window(qtbot, window)

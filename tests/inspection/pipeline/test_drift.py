@@ -287,3 +287,23 @@ def test_by_default_a_point_is_the_good_parts_of_an_interval() -> None:
     (warning,) = heard.new
     assert warning.rule == "WE1" and warning.counts[-1] == 60
     assert min(p[3] for p in series.points) >= 10  # the 5-part minute was not judged
+
+
+def test_an_engineer_re_baselines_and_the_next_points_set_new_limits(tmp_path: Path) -> None:
+    db = tmp_path / "results.db"
+    open_writer(db).close()
+    watch, heard = watching()
+    watch.load_limits(db)
+    seq = feed(watch, 0, 20)  # limits around 0.30
+    moved = lambda i: steady(i) + 0.1  # noqa: E731 (a new normal: 0.40, e.g. a new material)
+    seq = feed(watch, seq, 2, moved)
+    assert len(heard.new) == 1
+    assert watch.rebaseline() == ("surface.score",)
+    assert watch.limits_of("surface.score") is None and watch.warnings() == ()
+    seq = feed(watch, seq, 19, moved)  # the new baseline fills: no warning meanwhile
+    assert watch.limits_of("surface.score") is None and len(heard.new) == 1
+    feed(watch, seq, 1, moved)
+    watch.join(10.0)
+    limits = watch.limits_of("surface.score")
+    assert limits is not None and limits.centre == pytest.approx(CENTRE + 0.1)
+    assert load_limits(db, "surface.score@5parts", "packs", "1") == limits  # newest row wins

@@ -64,6 +64,7 @@ def test_a_drifting_score_warns_and_the_warning_is_recorded_and_acknowledged(
         assert all(v > warning.ucl for v in warning.values)
         station.acknowledge_drift("surface.score")
         assert station.drift_warnings() == ()
+        assert station.rebaseline_drift() == ("surface.score",)  # an engineer starts anew
     finally:
         station.stop(10.0)
     limits = load_limits(paths.results_db, "surface.score@5parts", recipe.name, recipe.version)
@@ -76,7 +77,7 @@ def test_a_drifting_score_warns_and_the_warning_is_recorded_and_acknowledged(
         # the camera's frames per minute, for its frame-rate trend, flushed at the stop
         frames = conn.execute("SELECT SUM(frames), SUM(dropped) FROM camera_intervals").fetchone()
     assert frames == (len(values), 0)
-    assert [r[0] for r in rows] == ["drift", "drift_acknowledged"]
+    assert [r[0] for r in rows] == ["drift", "drift_acknowledged", "drift_rebaseline"]
     assert rows[0][1].startswith("drift warning: surface score drifting up (")
     assert '"rule": "WE1"' in rows[0][2] and '"points": [[' in rows[0][2]
     # the shift report's Changes sheet lists both
@@ -90,7 +91,7 @@ def test_a_drifting_score_warns_and_the_warning_is_recorded_and_acknowledged(
     )
     report = build_report(paths.results_db, period, settings=settings)
     kinds = [c.kind for c in report.changes]
-    assert "drift" in kinds and "drift_acknowledged" in kinds
+    assert {"drift", "drift_acknowledged", "drift_rebaseline"} <= set(kinds)
 
 
 def test_a_fading_label_printer_warns_before_its_labels_fail(lineside_home: Path) -> None:
