@@ -434,6 +434,12 @@ class ToolEditor(QDialog):
         self.applyRequested.emit(candidate, reason)
         return True
 
+    def discard_changes(self) -> None:
+        """Drop the edits on screen: the tool is shown as it is in force, nothing to ask."""
+        self._candidate = None
+        self._show_tool()
+        self._candidate = None
+
     def reject(self) -> None:
         # Close, Escape and the window's close button all come here
         if self._candidate is not None:

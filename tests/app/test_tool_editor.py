@@ -70,7 +70,9 @@ def live_frame(camera: str) -> Frame:
 
 def open_editor(qtbot, recipe: Recipe, pool: JobPool, paths: Paths) -> ToolEditor:
     editor = ToolEditor(recipe, pool, paths, newest_frame=live_frame)
-    qtbot.addWidget(editor)
+    # closed at the test's end without its "changes not applied" question, which nobody would
+    # answer (a failed test must fail, not hang)
+    qtbot.addWidget(editor, before_close_func=lambda w: w.discard_changes())
     editor.show()
     qtbot.waitExposed(editor)
     assert editor.frame_view.image_size == (320, 240)  # the live frame, at once
