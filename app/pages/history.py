@@ -15,7 +15,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 from PySide6.QtCore import QDateTime, Qt, QTimer, Signal
 from PySide6.QtGui import QShowEvent
@@ -45,6 +44,7 @@ from inspection.history.record import PartRecord, part_record, record_from_inspe
 from inspection.jobs import Job, JobPool, JobProgress
 from inspection.paths import Paths
 from inspection.recipe.station import ShiftCalendar, station_calendar
+from inspection.storage.archive import read_archived
 from inspection.storage.queries import open_reader
 from inspection.types import Inspection
 
@@ -58,11 +58,10 @@ def load_image(path: Path | None) -> np.ndarray | None:
     """The archived picture as uint8 (H, W) or BGR (H, W, 3); None when absent or unreadable."""
     if path is None or not path.is_file():
         return None
-    image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-    if image is None or image.dtype != np.uint8:
+    image = read_archived(path)
+    if image is None:
         log.warning("archived image %s could not be read", path)
-        return None
-    return image[:, :, :3] if image.ndim == 3 else image
+    return image
 
 
 class HistoryPage(QWidget):

@@ -12,11 +12,10 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from inspection.errors import StorageError
-from inspection.storage.archive import SEP, safe_name
+from inspection.storage.archive import part_file_stem, read_archived
 
 log = logging.getLogger(__name__)
 
@@ -40,17 +39,14 @@ def frame_file(archive_root: Path, image_path: str, inspection_id: str, camera: 
     """Where the archive keeps the whole frame of ``camera`` for the part whose first archived
     file is ``image_path`` (relative to ``archive_root``)."""
     first = archive_root / image_path
-    return first.parent / f"{safe_name(inspection_id)}{SEP}{safe_name(camera)}{first.suffix}"
+    return first.parent / f"{part_file_stem(inspection_id, camera)}{first.suffix}"
 
 
 def _read(path: Path) -> np.ndarray | None:
-    if not path.is_file():
-        return None
-    image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-    if image is None or image.dtype != np.uint8 or image.ndim not in (2, 3):
+    image = read_archived(path)
+    if image is None and path.is_file():
         log.warning("archived image %s could not be read", path)
-        return None
-    return np.ascontiguousarray(image[:, :, :3]) if image.ndim == 3 else image
+    return image
 
 
 def stored_frame(

@@ -36,6 +36,29 @@ def safe_name(text: str) -> str:
     return cleaned or "unnamed"
 
 
+def part_file_stem(inspection_id: str, camera: str, tool_id: str | None = None) -> str:
+    """The name (without suffix) the archive gives a part's whole frame of ``camera``, or with
+    ``tool_id`` that tool's ROI crop of it."""
+    stem = f"{safe_name(inspection_id)}{SEP}{safe_name(camera)}"
+    return stem if tool_id is None else f"{stem}{SEP}{safe_name(tool_id)}"
+
+
+def read_archived(path: Path) -> np.ndarray | None:
+    """An archived image as written (uint8 (H, W) grey or (H, W, 3) BGR, C-contiguous); None
+    when the file is missing or cannot be read or decoded. Also for non-ASCII paths, where
+    ``cv2.imread`` fails."""
+    try:
+        data = np.fromfile(path, dtype=np.uint8)
+    except OSError:
+        return None
+    if data.size == 0:
+        return None
+    image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+    if image is None or image.dtype != np.uint8 or image.ndim not in (2, 3):
+        return None
+    return np.ascontiguousarray(image[:, :, :3] if image.ndim == 3 else image)
+
+
 class ImageArchive:
     """Keeps failed parts and 1 in N passes as JPEG (or ROI crops), and purges them by age."""
 
@@ -84,9 +107,11 @@ class ImageArchive:
         return sorted(first.parent.glob(f"{stem}{SEP}*"))
 
     def _images(self, inspection: Inspection) -> list[tuple[str, np.ndarray]]:
-        base = safe_name(inspection.inspection_id)
         if not self.settings.roi_crops_only:
-            return [(f"{base}{SEP}{safe_name(f.camera)}", f.image) for f in inspection.frames]
+            return [
+                (part_file_stem(inspection.inspection_id, f.camera), f.image)
+                for f in inspection.frames
+            ]
         out: list[tuple[str, np.ndarray]] = []
         for result in inspection.tool_results:
             if result.roi is None:
@@ -97,7 +122,7 @@ class ImageArchive:
                 if r.is_empty:
                     continue
                 crop = frame.image[r.y : r.y + r.h, r.x : r.x + r.w]
-                stem = f"{base}{SEP}{safe_name(frame.camera)}{SEP}{safe_name(result.tool_id)}"
+                stem = part_file_stem(inspection.inspection_id, frame.camera, result.tool_id)
                 out.append((stem, crop))
         return out
 

@@ -42,7 +42,7 @@ from inspection.tuning.rescore_images import (
     UNREADABLE,
     archived_image_file,
     image_for,
-    read_archived,
+    readable_archived,
 )
 from inspection.tuning.scores import TuningError, range_ids
 from inspection.types import Frame, Verdict
@@ -374,7 +374,7 @@ __all__ = [
     "SkippedPart",
     "archived_image_file",
     "model_in_force",
-    "read_archived",
+    "readable_archived",
     "rescorable_settings",
     "rescore",
     "retaught_models",

@@ -11,11 +11,10 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from inspection.recipe import AnomalyToolSettings
-from inspection.storage.archive import SEP, safe_name
+from inspection.storage.archive import SEP, part_file_stem, read_archived, safe_name
 from inspection.tools.base import image_problem
 
 log = logging.getLogger(__name__)
@@ -33,8 +32,8 @@ def archived_image_file(
     """The archived file to re-score a part from: (path, is_crop, why not). The whole frame
     of ``camera`` when kept, else this tool's crop of it; (None, False, reason) otherwise."""
     folder = (Path(archive_dir) / image_path).parent
-    base = f"{safe_name(inspection_id)}{SEP}{safe_name(camera)}"
-    crop_stem = f"{base}{SEP}{safe_name(tool_id)}"
+    base = part_file_stem(inspection_id, camera)
+    crop_stem = part_file_stem(inspection_id, camera, tool_id)
     try:
         files = sorted(folder.glob(f"{safe_name(inspection_id)}{SEP}*"))
     except OSError:
@@ -50,19 +49,10 @@ def archived_image_file(
     return None, False, OTHER_CROPS
 
 
-def read_archived(path: Path) -> np.ndarray | None:
-    """The archived image as the tools take it (uint8 grey (H, W) or BGR (H, W, 3)); None when
-    the file cannot be read or decoded."""
-    try:
-        data = np.fromfile(path, dtype=np.uint8)  # also where cv2.imread fails on non-ASCII paths
-    except OSError:
-        return None
-    if data.size == 0:
-        return None
-    image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
-    if image is None or image_problem(image) is not None:
-        return None
-    return np.ascontiguousarray(image)
+def readable_archived(path: Path) -> np.ndarray | None:
+    """The archived image as the tools take it; None when it cannot be read or used."""
+    image = read_archived(path)
+    return None if image is None or image_problem(image) is not None else image
 
 
 def image_for(
@@ -80,7 +70,7 @@ def image_for(
         return None, why
     if is_crop and settings.align == "part":
         return None, ALIGNED_CROP
-    image = read_archived(path)
+    image = readable_archived(path)
     if image is None:
         log.warning("re-score: cannot read %s; part %s skipped", path, inspection_id)
         return None, UNREADABLE

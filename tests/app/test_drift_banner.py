@@ -8,40 +8,14 @@ from contextlib import closing
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from support.pipeline_tools import PixelScoreTool, frame_with, make_recipe
+from support.pipeline_tools import drifting_station
 
 from app.operator_screen import OperatorScreen
 from inspection.paths import user_paths
-from inspection.pipeline.station import Station
-from inspection.sources.memory import MemorySource
-
-
-def drifting_station() -> Station:
-    recipe = make_recipe(
-        workers=1,
-        tools=[{"id": "surface", "type": "anomaly", "roi": {"x": 0, "y": 0, "w": 8, "h": 8}}],
-        drift=[
-            {
-                "series": "surface.score",
-                "watch": "up",
-                "points_of": 5,
-                "baseline_points": 8,
-                "message": "surface score drifting up",
-            }
-        ],
-    )
-    # 80 steady parts around 0.30, then 30 well above (still passing)
-    scores = [0.29 if i % 2 else 0.31 for i in range(80)] + [0.35] * 30
-    return Station(
-        recipe,
-        paths=user_paths().ensure(),
-        sources=[MemorySource([frame_with(s) for s in scores])],
-        make_tools=lambda: [PixelScoreTool()],
-    )
 
 
 def test_the_operator_sees_the_warning_and_acknowledges_it(qtbot, lineside_home: Path) -> None:
-    station = drifting_station()
+    station = drifting_station(user_paths().ensure())
     screen = OperatorScreen()
     qtbot.addWidget(screen)
     screen.resize(1366, 700)

@@ -256,3 +256,37 @@ def frame_with(score: float) -> np.ndarray:
     img.flat[1] = tenths  # hundredths of the score
     img.flat[0] = thousandths
     return img
+
+
+# 80 parts alternating 0.30 ± 0.01: points of 5 alternate 0.302 / 0.298 (their sigma 0.0035; the
+# first 8 are the baseline), then 30 parts drifted up by 0.045 (13 sigmas), all still passing.
+DRIFTING_SCORES = [0.29 if i % 2 else 0.31 for i in range(80)] + [
+    0.34 if i % 2 else 0.35 for i in range(30)
+]
+
+
+def drifting_station(paths: Any) -> Any:
+    """A station whose surface score drifts up after 80 parts (``DRIFTING_SCORES``), watched by
+    a drift alert with points of 5 parts and a baseline of 8 points."""
+    from inspection.pipeline.station import Station
+    from inspection.sources.memory import MemorySource
+
+    recipe = make_recipe(
+        workers=1,
+        tools=[{"id": "surface", "type": "anomaly", "roi": {"x": 0, "y": 0, "w": 8, "h": 8}}],
+        drift=[
+            {
+                "series": "surface.score",
+                "watch": "up",
+                "points_of": 5,
+                "baseline_points": 8,
+                "message": "surface score drifting up",
+            }
+        ],
+    )
+    return Station(
+        recipe,
+        paths=paths,
+        sources=[MemorySource([frame_with(v) for v in DRIFTING_SCORES])],
+        make_tools=lambda: [PixelScoreTool()],
+    )

@@ -9,7 +9,7 @@ import time
 from contextlib import closing
 from pathlib import Path
 
-from support.pipeline_tools import Collector, PixelScoreTool, frame_with, make_recipe
+from support.pipeline_tools import DRIFTING_SCORES, Collector, drifting_station, make_recipe
 
 from inspection.paths import user_paths
 from inspection.pipeline.station import Station
@@ -17,43 +17,18 @@ from inspection.pipeline.teaching import teach_label
 from inspection.recipe import SyntheticSourceSettings, parse_recipe
 from inspection.recipe.station import StationSettings
 from inspection.reports.aggregate import build_report, range_period
-from inspection.sources.memory import MemorySource
 from inspection.sources.synthetic import SyntheticLine
 from inspection.trends.limits import load_limits
 from inspection.types import Verdict
-
-
-def scores() -> list[float]:
-    # 80 parts alternating 0.30 ± 0.01: points of 5 alternate 0.302 / 0.298 (their sigma
-    # 0.0035; the first 8 are the baseline), then 30 parts drifted up by 0.045 (13 sigmas)
-    base = [0.29 if i % 2 else 0.31 for i in range(80)]
-    return base + [0.34 if i % 2 else 0.35 for i in range(30)]
 
 
 def test_a_drifting_score_warns_and_the_warning_is_recorded_and_acknowledged(
     lineside_home: Path,
 ) -> None:
     paths = user_paths().ensure()
-    recipe = make_recipe(
-        workers=1,
-        tools=[{"id": "surface", "type": "anomaly", "roi": {"x": 0, "y": 0, "w": 8, "h": 8}}],
-        drift=[
-            {
-                "series": "surface.score",
-                "watch": "up",
-                "points_of": 5,
-                "baseline_points": 8,
-                "message": "surface score drifting up",
-            }
-        ],
-    )
-    values = scores()
-    station = Station(
-        recipe,
-        paths=paths,
-        sources=[MemorySource([frame_with(s) for s in values])],
-        make_tools=lambda: [PixelScoreTool()],
-    )
+    station = drifting_station(paths)
+    recipe = station.recipe
+    values = DRIFTING_SCORES
     start = time.time()
     station.start()
     try:
