@@ -111,6 +111,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         result = evaluate_presence(recipe, args.parts, progress=_progress)
         _emit(result, args.json)
         return EXIT_OK if result["one_per_part"] else EXIT_PROBLEMS
+    if args.what == "drift":
+        return _eval_drift(args)
     if args.data is None:
         sys.stderr.write(f"lineside eval {args.what}: --data is required\n")
         return EXIT_USAGE
@@ -143,6 +145,34 @@ def cmd_eval(args: argparse.Namespace) -> int:
         from inspection.evaluation.ocr import evaluate_ocr
 
         result = evaluate_ocr(data, progress=_progress)
+    _emit(result, args.json)
+    return EXIT_OK
+
+
+def _eval_drift(args: argparse.Namespace) -> int:
+    """``lineside eval drift``: false warnings of the recipe's drift alerts on a steady line."""
+    from inspection.errors import LinesideError
+    from inspection.evaluation.drift import evaluate_drift
+
+    if args.versions < 1 or args.days <= 0 or args.parts < 30:
+        sys.stderr.write(
+            "lineside eval drift: --versions ≥ 1, --days > 0 and --parts ≥ 30 are needed\n"
+        )
+        return EXIT_USAGE
+    recipe = _load(args.recipe)
+    try:
+        result = evaluate_drift(
+            recipe,
+            user_paths().ensure(),
+            parts=args.parts,
+            parts_per_s=args.parts_per_s,
+            versions=args.versions,
+            days=args.days,
+            progress=_progress,
+        )
+    except LinesideError as exc:
+        sys.stderr.write(f"lineside eval drift: {exc}\n")
+        return EXIT_USAGE
     _emit(result, args.json)
     return EXIT_OK
 
@@ -405,12 +435,23 @@ def build_parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("eval", help="measure a tool on a labelled folder")
     ev.add_argument(
         "what",
-        choices=["codes", "anomaly", "ocr", "presence"],
-        help="which tool to evaluate (presence: the presence trigger on the simulated conveyor)",
+        choices=["codes", "anomaly", "ocr", "presence", "drift"],
+        help="which tool to evaluate (presence: the presence trigger on the simulated conveyor; "
+        "drift: the recipe's drift warnings on a steady simulated line)",
     )
     ev.add_argument("--data", help="folder with images and expected results")
-    ev.add_argument("--recipe", help="presence: recipe with a presence trigger (default: conveyor)")
-    ev.add_argument("--parts", type=int, default=1000, help="presence: parts to run past")
+    ev.add_argument(
+        "--recipe",
+        help="presence: recipe with a presence trigger (default: conveyor); drift: default demo",
+    )
+    ev.add_argument(
+        "--parts", type=int, default=1000, help="presence, drift: simulated parts to inspect"
+    )
+    ev.add_argument("--versions", type=int, default=50, help="drift: recipe versions replayed")
+    ev.add_argument("--days", type=float, default=7.0, help="drift: days of running per version")
+    ev.add_argument(
+        "--parts-per-s", type=float, help="drift: the line's rate (default: the simulated camera's)"
+    )
     ev.add_argument("--formats", help="code formats to search, comma-separated (default: all)")
     ev.add_argument("--plain", action="store_true", help="one plain zxing-cpp call (baseline)")
     ev.add_argument("--json", action="store_true")
@@ -484,8 +525,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument(
         "--tune-parts-per-s",
         type=float,
-        default=1.0,
-        help="--tune: the generated week's part rate (default 1: 604,800 parts)",
+        default=10.0,
+        help="--tune: the generated week's part rate (default 10, the station's full rate: "
+        "6,048,000 parts, ~14 GB in the temp folder)",
     )
     b.add_argument("--gui", action="store_true", help="the screen under load (`lineside` only)")
     b.add_argument("--json", action="store_true")

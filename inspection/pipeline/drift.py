@@ -37,6 +37,7 @@ from inspection.trends.limits import (
     individuals_limits,
     load_limits,
     save_limits,
+    widened_for_baseline,
 )
 from inspection.trends.measures import SeriesName, parse_series, tool_measure
 from inspection.trends.rules import RULE_NAMES, check_rules
@@ -174,8 +175,18 @@ class SeriesWatch:
     def _close_point(self) -> tuple[ControlLimits | None, DriftWarning | None]:
         """The open point is complete: (limits just set from the baseline, a warning)."""
         mean = self._sum / self._n
-        point = (self._last[0], mean, self._last[1], self._n)
+        n = self._n
         self._sum, self._n = 0.0, 0
+        return self.add_point(self._last[0], mean, self._last[1], n)
+
+    def add_point(
+        self, at: float, mean: float, last_part: str, parts: int
+    ) -> tuple[ControlLimits | None, DriftWarning | None]:
+        """A finished point (the mean of ``parts`` good parts, the last one ``last_part`` at
+        UNIX time ``at``): into the baseline, else judged. Returns (limits just set from the
+        baseline, to store; a warning raised or renewed). ``lineside eval drift`` feeds points
+        here directly to measure the false-warning rate over months of a steady line."""
+        point = (at, mean, last_part, parts)
         if self.limits is None:
             self.baseline.append((point[0], mean))
             if len(self.baseline) < self.settings.baseline_points:
@@ -206,6 +217,8 @@ class SeriesWatch:
         except ValueError as exc:
             log.warning("drift %s: no limits from the baseline: %s", self.name, exc)
             limits = None
+        if limits is not None:
+            limits = widened_for_baseline(limits)
         if limits is None or not limits.sigma > 0:
             # every point measured the same: no spread, so no drift can be judged yet; the
             # next points make a new baseline rather than limits that never trip

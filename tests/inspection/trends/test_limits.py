@@ -125,3 +125,29 @@ def _empty(db: Path) -> Path:
 
     open_writer(db).close()
     return db
+
+
+def test_limits_from_a_short_baseline_are_widened_to_the_textbook_false_alarm_rate():
+    """Individuals limits from 20 points misjudge sigma and the centre: a point beyond them comes
+    about four times as often as beyond known 3-sigma limits. Widened for the baseline's own error, the
+    chance is back near 0.135 % on one side (averaged over many baselines)."""
+    from math import erfc, sqrt
+
+    from inspection.trends.limits import _t_at_3_sigma, baseline_widening, widened_for_baseline
+
+    # Student's t at the 3-sigma tail, against a numerical integration of its density
+    assert _t_at_3_sigma(12) == pytest.approx(3.764, abs=0.005)
+    assert _t_at_3_sigma(20) == pytest.approx(3.422, abs=0.003)
+    assert baseline_widening(20) == pytest.approx(1.291, abs=0.002)
+    assert baseline_widening(10) > baseline_widening(20) > baseline_widening(100) > 1.0
+    rng = np.random.default_rng(5)
+    raw, wide = [], []
+    for _ in range(4000):
+        limits = individuals_limits(rng.normal(0.0, 1.0, 20))
+        widened = widened_for_baseline(limits)
+        assert widened.centre == limits.centre and "widened ×1.29" in widened.baseline
+        # chance that a new point of the same steady process lands above the UCL
+        raw.append(0.5 * erfc(limits.ucl / sqrt(2)))
+        wide.append(0.5 * erfc(widened.ucl / sqrt(2)))
+    assert np.mean(raw) > 0.0025  # the short baseline's limits cry wolf
+    assert np.mean(wide) == pytest.approx(0.00135, rel=0.35)
