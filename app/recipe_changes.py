@@ -1,5 +1,5 @@
 """The main window's ways of changing the recipe in force: save an edit as the next version,
-apply a tuned threshold or an edited tool, roll back, and the dialogs that lead there (Recipe →
+apply a tuned threshold, an edited tool or a re-taught model, roll back, and the dialogs that lead there (Recipe →
 Versions…, Recipe → Edit tools…, Teach → Re-score…). Every change becomes a kept version with its
 reason, run by opening it: the station takes it between parts.
 
@@ -19,9 +19,9 @@ from app import recipe_versions
 from app.recipe_saving import recipe_target, save_recipe, version_after, version_on_disk
 from app.rescore_dialog import RescoreDialog
 from app.tool_editor import ToolEditor
-from inspection.errors import RecipeError
+from inspection.errors import LinesideError, RecipeError
 from inspection.recipe import Recipe
-from inspection.tuning import recipe_edit, versions
+from inspection.tuning import model_apply, recipe_edit, versions
 from inspection.tuning.scores import TuningError
 
 if TYPE_CHECKING:
@@ -202,6 +202,52 @@ class RecipeChanges:
             QMessageBox.warning(self, "Re-score", str(exc))
             return None
         dialog.partRequested.connect(self.open_record_in_history)
+        dialog.applyModelRequested.connect(self.apply_model)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
         return dialog
+
+    def apply_model(self, tool_id: str, model: str) -> bool:
+        """Apply a re-taught defect model (from Re-score): asks why (required), saying what
+        happens, writes the recipe's next version with the model pinned, and runs it."""
+        recipe = self.recipe
+        target = self._versions_path()
+        if recipe is None or target is None:
+            self.statusBar().showMessage("Open a recipe first.", 5000)
+            return False
+        try:
+            model_apply.with_model(recipe, tool_id, Path(model))  # refused before asking
+            new_version = version_after(target, recipe.version)
+        except RecipeError as exc:
+            QMessageBox.critical(self, "Model not applied", str(exc))
+            return False
+        reason = recipe_versions.ask_reason(
+            self,
+            "Apply the new model",
+            f"Apply the re-taught model to {tool_id}?",
+            f"{recipe.name} is saved as version {new_version}: {tool_id} reads {Path(model).name} "
+            "(kept under a name of its own, so later teaching never changes it) with the "
+            "threshold it was taught with; a threshold set for the old model goes. Parts from "
+            f"the next one on are inspected with version {new_version} and record it. Version "
+            f"{recipe.version} and its model stay kept: Recipe → Versions… brings them back.",
+            ok="Apply",
+        )
+        if reason is None:
+            return False
+        try:
+            entry = model_apply.apply_model(
+                target,
+                recipe,
+                tool_id,
+                Path(model),
+                reason,
+                models_dir=self.paths.models / recipe.name,
+            )
+        except (OSError, LinesideError, ValueError) as exc:
+            log.warning("model not applied: %s", exc)
+            QMessageBox.critical(self, "Model not applied", f"{model}: {exc}")
+            return False
+        self.statusBar().showMessage(
+            f"Recipe {recipe.name} version {entry.version}: {entry.summary}", 8000
+        )
+        return self.open_recipe(target)

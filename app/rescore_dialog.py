@@ -2,8 +2,8 @@
 with progress and Cancel, and show the recorded and new scores side by side with the flips.
 
 A thin view over ``inspection.tuning.rescore``. Nothing changes on the line here: applying the
-new model is a recipe change (Recipe → Versions); the dialog only asks for it through
-``applyModelRequested(tool_id, model_path)``.
+new model is a recipe change, a new version (``inspection.tuning.model_apply``); the dialog asks
+for it through ``applyModelRequested(tool_id, model_path)``.
 """
 
 from __future__ import annotations
@@ -66,8 +66,9 @@ COLUMNS = (
 NEWLY_REJECTED = QColor(120, 30, 30)
 NEWLY_PASSED = QColor(25, 95, 45)
 APPLY_NOTE = (
-    "Applying the new model goes through Recipe → Versions once recipe versions can carry a "
-    "model; until then nothing here changes the line."
+    "Nothing here changes the line. Apply the new model… asks why, then saves the recipe as its "
+    "next version with this model (and the model's own threshold); Recipe → Versions… brings "
+    "the model in force now back."
 )
 
 
@@ -362,7 +363,6 @@ class RescoreDialog(QDialog):
     def _ask_apply(self) -> None:
         if self.result is None:
             return
-        self._say(APPLY_NOTE)
         self.applyModelRequested.emit(self.tool_id, str(self.result.model_path))
 
     def _on_double_click(self, row: int, _col: int) -> None:

@@ -38,6 +38,7 @@ from inspection.jobs import Cancelled, Job, JobPool, JobProgress
 from inspection.paths import Paths
 from inspection.pipeline.teaching import TEACHABLE, teach_from_line, untaught_tools
 from inspection.recipe import Recipe
+from inspection.tools.anomaly import RETAUGHT
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +128,20 @@ class TeachDialog(QDialog):
         form = QFormLayout()
         form.addRow("Good parts:", self.parts_spin)
 
+        # A defect model taught again can be compared on the recorded parts before it is used
+        self.beside_box = QCheckBox(
+            "Keep the defect models in use: write the new ones beside them, then compare with "
+            "Teach → Re-score… and apply one as a recipe version"
+        )
+        self.beside_box.setObjectName("teachBeside")
+        taught_defects = [
+            t.id
+            for t in recipe.tools
+            if t.type == "anomaly" and t.id in teachable and t.id not in untaught
+        ]
+        self.beside_box.setVisible(bool(taught_defects))
+        self.beside_box.setChecked(False)
+
         self.progress_bar = QProgressBar()
         self.progress_bar.setRange(0, 1)
         self.progress_bar.setValue(0)
@@ -158,6 +173,7 @@ class TeachDialog(QDialog):
         layout.addWidget(intro)
         layout.addLayout(form)
         layout.addWidget(tools_box)
+        layout.addWidget(self.beside_box)
         layout.addWidget(self.progress_bar)
         layout.addWidget(self.message_label)
         layout.addWidget(self.result_label)
@@ -239,7 +255,18 @@ class TeachDialog(QDialog):
     def replaced_tools(self) -> list[str]:
         """The chosen tools that are taught already (read from disk now, not when opened)."""
         untaught = set(untaught_tools(self.recipe, self._paths))
-        return [t for t in self.selected_tools() if t not in untaught]
+        kept = self.beside  # defect models taught beside stay in use
+        types = {t.id: t.type for t in self.recipe.tools}
+        return [
+            t
+            for t in self.selected_tools()
+            if t not in untaught and not (kept and types[t] == "anomaly")
+        ]
+
+    @property
+    def beside(self) -> bool:
+        """Defect tools that have a model are taught beside it (it stays in use)."""
+        return not self.beside_box.isHidden() and self.beside_box.isChecked()
 
     def confirm_replace(self) -> bool:
         replaced = self.replaced_tools()
@@ -283,9 +310,17 @@ class TeachDialog(QDialog):
         self._update_buttons()
         log.info("teaching %s of recipe %s from %d good parts", tools, recipe.name, parts)
 
+        beside = self.beside
+
         def work(progress: Any, cancel: Any) -> dict[str, Path]:
             return teach_from_line(
-                recipe, paths, good_parts=parts, tools=tools, progress=progress, cancel=cancel
+                recipe,
+                paths,
+                good_parts=parts,
+                tools=tools,
+                progress=progress,
+                cancel=cancel,
+                beside=beside,
             )
 
         self.job = self._pool.submit(f"teach-{recipe.name}", work)
@@ -316,6 +351,11 @@ class TeachDialog(QDialog):
                 if self._was_running
                 else "They are used when the station starts."
             )
+            if any(RETAUGHT in p.name for p in written.values()):
+                after = (
+                    "Models written beside the ones in use are not used yet: Teach → "
+                    "Re-score… compares them on the recorded parts and applies one. " + after
+                )
             self.result_label.setText(f"Written:<br>{lines}<br>{after}")
             for tool_id in written:
                 box = self.tool_boxes.get(tool_id)

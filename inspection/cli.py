@@ -195,12 +195,18 @@ def _image_files(folder: Path) -> list[Path]:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from inspection.pipeline import teaching
+    from inspection.recipe import AnomalyToolSettings
 
     recipe = _load(args.recipe)
     paths = user_paths().ensure()
     tool = teaching.find_tool(recipe, args.tool)
     if tool.type not in teaching.TEACHABLE:
         sys.stderr.write(f"lineside train: tool {args.tool!r} ({tool.type}) is not taught\n")
+        return EXIT_USAGE
+    if args.beside and not isinstance(tool, AnomalyToolSettings):
+        sys.stderr.write(
+            f"lineside train: --beside is for defect tools; {args.tool!r} is a {tool.type} tool\n"
+        )
         return EXIT_USAGE
 
     def progress(done: int, total: int, message: str) -> None:
@@ -223,7 +229,17 @@ def cmd_train(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if tool.type == "anomaly":
         written = teaching.teach_anomaly(
-            recipe, args.tool, paths, good, bad_images=bad, progress=progress
+            recipe,
+            args.tool,
+            paths,
+            good,
+            bad_images=bad,
+            progress=progress,
+            target=(
+                teaching.beside_target(recipe, tool, paths)
+                if args.beside and isinstance(tool, AnomalyToolSettings)
+                else None
+            ),
         )
     else:
         from inspection.sources.folder import read_image
@@ -466,6 +482,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--from-line", type=int, metavar="N", help="take N good parts from the recipe's camera"
     )
     tr.add_argument("--bad", help="folder of defective-part images (sharper threshold)")
+    tr.add_argument(
+        "--beside",
+        action="store_true",
+        help="defect tool: keep the model in force and write the new one beside it "
+        "(<tool>.retaught.lsam), to re-score and apply as a recipe version",
+    )
     tr.add_argument("--json", action="store_true")
     tr.set_defaults(fn=cmd_train)
 

@@ -35,7 +35,7 @@ from inspection.recipe import (
 )
 from inspection.sources.base import BadFrameError
 from inspection.sources.registry import build_source
-from inspection.tools.anomaly import model_path, model_settings
+from inspection.tools.anomaly import model_path, model_settings, retaught_path
 from inspection.tools.base import crop
 from inspection.tools.fixture import PartPose, cut_aligned, locate_part
 from inspection.tools.label import teach_label_tool
@@ -266,9 +266,13 @@ def teach_from_line(
     tools: Sequence[str] | None = None,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
+    beside: bool = False,
 ) -> dict[str, Path]:
     """Teach the given (default: every untaught) anomaly and label tools from good parts seen by
-    their cameras; returns tool id → file written. Nothing is written if cancelled."""
+    their cameras; returns tool id → file written. Nothing is written if cancelled.
+
+    ``beside``: a defect tool that has a model keeps it; the new one is written beside it
+    (``retaught_path``), to be re-scored and applied as a recipe version."""
     wanted = list(tools) if tools is not None else untaught_tools(recipe, paths)
     frames: dict[str, list[np.ndarray]] = {}
     bad_frames: dict[str, list[np.ndarray]] = {}
@@ -312,10 +316,18 @@ def teach_from_line(
                 bad_images=bad_frames.get(camera, []),
                 progress=progress,
                 cancel=cancel,
+                target=beside_target(recipe, settings, paths) if beside else None,
             )
         else:
             written[tool_id] = teach_label(recipe, tool_id, paths, images[0])
     return written
+
+
+def beside_target(recipe: Recipe, settings: AnomalyToolSettings, paths: Paths) -> Path | None:
+    """Where a defect tool is taught beside its model in force (None: it has none yet, so the
+    first model goes where the tool reads it)."""
+    in_force = model_path(settings, tool_context(recipe, paths))
+    return retaught_path(in_force) if in_force is not None and in_force.is_file() else None
 
 
 def with_realtime_off(recipe: Recipe) -> Recipe:

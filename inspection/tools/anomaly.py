@@ -54,6 +54,15 @@ def model_path(settings: AnomalyToolSettings, context: ToolContext) -> Path | No
     return context.models_dir / f"{settings.id}{SUFFIX}"
 
 
+RETAUGHT = "retaught"
+
+
+def retaught_path(in_force: Path) -> Path:
+    """Where re-teaching writes a model without replacing the one in force: beside it,
+    ``<stem>.retaught<suffix>`` (compared by re-scoring, then applied as a recipe version)."""
+    return in_force.with_name(f"{in_force.stem}.{RETAUGHT}{in_force.suffix}")
+
+
 class AnomalyTool:
     """Scores the ROI against the taught good parts; one instance per worker thread."""
 

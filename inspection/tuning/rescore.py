@@ -32,7 +32,7 @@ from inspection.paths import Paths
 from inspection.recipe import AnomalyToolSettings, Recipe
 from inspection.storage.queries import open_reader
 from inspection.storage.schema import finite_or_none, headline_score
-from inspection.tools.anomaly import model_path
+from inspection.tools.anomaly import model_path, retaught_path
 from inspection.tools.base import Tool, run_guarded
 from inspection.tools.registry import ToolContext, build_tool
 from inspection.tuning.rescore_images import (
@@ -52,7 +52,6 @@ log = logging.getLogger(__name__)
 Progress = Callable[[int, int, str], None]
 RESCORABLE = ("anomaly",)
 """Tool types taught from good parts on this station: the ones a re-taught model exists for."""
-RETAUGHT = "retaught"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -173,12 +172,6 @@ def model_in_force(recipe: Recipe, tool_id: str, paths: Paths) -> Path | None:
     station's model folder, as the station's tool context says)."""
     settings = rescorable_settings(recipe, tool_id)
     return model_path(settings, ToolContext(models_dir=paths.models / recipe.name))
-
-
-def retaught_path(in_force: Path) -> Path:
-    """Where re-teaching writes a model without replacing the one in force: beside it,
-    ``<stem>.retaught<suffix>``."""
-    return in_force.with_name(f"{in_force.stem}.{RETAUGHT}{in_force.suffix}")
 
 
 def retaught_models(in_force: Path) -> list[Path]:

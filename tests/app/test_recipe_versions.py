@@ -261,3 +261,55 @@ def test_a_saved_change_is_kept_too_and_never_reuses_a_version_after_a_rollback(
     finally:
         close_window(qtbot, window)
     assert not critical_calls
+
+
+def test_a_re_taught_model_applied_from_re_score_runs_from_the_next_part(
+    qtbot, tuned_recipe: Path, reasons: Reasons, critical_calls
+) -> None:
+    from inspection.inference.session import sha256_file
+    from inspection.tuning.rescore import model_in_force, retaught_path
+
+    recipe = load_recipe(tuned_recipe)
+    paths = user_paths().ensure()
+    in_force = model_in_force(recipe, "surface", paths)
+    assert in_force is not None
+    # re-taught beside the model in force, on other good parts (as Re-score expects it)
+    other = recipe.model_copy(
+        update={
+            "cameras": [
+                c.model_copy(update={"source": c.source.model_copy(update={"seed": 19})})
+                for c in recipe.cameras
+            ]
+        }
+    )
+    retaught = teaching.teach_anomaly(
+        recipe,
+        "surface",
+        paths,
+        teaching.frames_from_camera(other, "cam1", 6),
+        target=retaught_path(in_force),
+    )
+    window = open_window(qtbot, tuned_recipe, start=True)
+    try:
+        first = next_part(qtbot, window)
+        assert first.model_hashes["surface"] == sha256_file(in_force)
+        reasons.reply = "re-taught on the new carton supplier"
+        assert window.apply_model("surface", str(retaught))
+        _title, question, what_happens = reasons.asked[-1]
+        assert question == "Apply the re-taught model to surface?"
+        assert "saved as version 2" in what_happens and "brings them back" in what_happens
+        wait_for_version(qtbot, window, "2")
+        applied = next_part(qtbot, window)
+        assert applied.recipe_version == "2"
+        assert applied.model_hashes["surface"] == sha256_file(retaught)
+        # the old model's override went: the new model's own calibrated threshold decides
+        assert surface_threshold(applied) != pytest.approx(0.5)
+    finally:
+        close_window(qtbot, window)
+    assert not critical_calls
+    (entry, *_) = versions.versions(tuned_recipe)
+    assert (entry.version, entry.action, entry.reason) == (
+        "2",
+        "apply",
+        "re-taught on the new carton supplier",
+    )

@@ -85,7 +85,7 @@ def test_run_fills_the_table_side_by_side_with_flips_highlighted(
     with qtbot.waitSignal(dialog.applyModelRequested) as asked:
         qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
     assert asked.args == ["surface", str(line.retaught)]
-    assert "Recipe → Versions" in dialog.message_label.text()
+    assert "Recipe → Versions" in dialog.apply_button.toolTip()
     with qtbot.waitSignal(dialog.partRequested) as opened:
         dialog.table.cellDoubleClicked.emit(0, 3)
     assert opened.args == [table.item(0, 0).text()]

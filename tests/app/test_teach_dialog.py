@@ -221,3 +221,31 @@ def test_closing_the_window_while_teaching_cancels_the_job(
     assert job.done and job.cancelled
     assert not (user_paths().models / "demo" / "surface.lsam").exists()
     assert not window.control.running
+
+
+def test_teaching_beside_keeps_the_model_in_use_and_writes_the_new_one_for_re_score(
+    qtbot, demo_copy: Path, critical_calls, questions
+) -> None:
+    from inspection.pipeline import teaching
+    from inspection.recipe import load_recipe
+
+    recipe = load_recipe(demo_copy)
+    paths = user_paths().ensure()
+    teaching.teach_from_line(recipe, paths, good_parts=6, tools=["surface"])
+    in_force = paths.models / "demo" / "surface.lsam"
+    before = in_force.read_bytes()
+    window = _window(qtbot, demo_copy, start=False)
+    dialog = _open_dialog(window, 6)
+    assert not dialog.beside_box.isHidden()  # a defect tool is taught: it can be kept
+    dialog.tool_boxes["label"].setChecked(False)
+    dialog.tool_boxes["surface"].setChecked(True)
+    dialog.beside_box.setChecked(True)
+    assert dialog.replaced_tools() == []  # nothing is replaced, so nothing is asked
+    with qtbot.waitSignal(dialog.ended, timeout=60_000) as ended:
+        dialog.teach_button.click()
+    assert ended.args == ["taught"] and critical_calls == [] and questions.asked == []
+    retaught = in_force.with_name("surface.retaught.lsam")
+    assert retaught.is_file() and in_force.read_bytes() == before
+    assert "Re-score" in dialog.result_label.text()
+    dialog.accept()
+    _close(qtbot, window)
