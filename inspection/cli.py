@@ -141,6 +141,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
         from inspection.evaluation.anomaly import evaluate_anomaly
 
         result = evaluate_anomaly(data, progress=_progress)
+        _emit(result, args.json)
+        if not result["images"]:
+            sys.stderr.write(
+                f"lineside eval anomaly: no test image of {data} was scored "
+                f"({len(result['unreadable_files'])} unreadable or skipped)\n"
+            )
+            return EXIT_PROBLEMS
+        return EXIT_OK
     else:
         from inspection.evaluation.ocr import evaluate_ocr
 

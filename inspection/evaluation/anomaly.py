@@ -121,7 +121,11 @@ def evaluate_anomaly(
             unreadable.append(f"{path}: {exc}")
             continue
         problem = image_problem(image)
-        if problem is None and image.shape[:2] != model.image_size:
+        if (
+            problem is None
+            and model.settings.sizes == "one"
+            and image.shape[:2] != model.image_size
+        ):
             h, w = model.image_size
             problem = f"is {image.shape[1]}×{image.shape[0]} px, the model was taught on {w}×{h}"
         if problem is not None:
@@ -166,6 +170,7 @@ def evaluate_anomaly(
         "roi256_backbone_ms": roi_ms.get("backbone_ms"),
         "images": len(scores),
         "train_images": int(model.provenance.get("images", 0)),
+        "image_sizes": model.settings.sizes,
         "bank_patches": int(model.bank.shape[0]),
         "defects": per_defect,
         "masks": masks_found,
@@ -189,7 +194,10 @@ def roi_timing(
         h, w = image.shape[:2]
     y, x = (h - ROI_SIDE) // 2, (w - ROI_SIDE) // 2
     roi = np.ascontiguousarray(image[y : y + ROI_SIDE, x : x + ROI_SIDE])
-    scorer = AnomalyScorer(dataclasses.replace(model, image_size=(ROI_SIDE, ROI_SIDE)), backbone)
+    one_size = dataclasses.replace(model.settings, sizes="one")  # a ROI: one size, as on a line
+    scorer = AnomalyScorer(
+        dataclasses.replace(model, image_size=(ROI_SIDE, ROI_SIDE), settings=one_size), backbone
+    )
     prepared = prepare(roi, model.settings.long_side, backbone.multiple, model.settings.border_px)
     total: list[float] = []
     net: list[float] = []

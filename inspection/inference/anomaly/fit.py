@@ -2,12 +2,14 @@
 
 A share of the good images (``settings.holdout``, at least 2) never enters the memory bank; they
 are scored like new parts to set the score scale and the threshold (calibration.py). Images that
-cannot be read, are not 8-bit grey/colour, or differ in size from most of the others are skipped
-and listed; fewer than MIN_IMAGES usable images is an error naming every skipped file.
+cannot be read or are not 8-bit grey/colour are skipped and listed; fewer than MIN_IMAGES usable
+images is an error naming every skipped file. Good images of different sizes switch the model to
+the "mixed" size policy (settings.py), stored with it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import math
@@ -85,7 +87,8 @@ def fit(
     recipe_name: str = "",
     tool_id: str = "",
 ) -> AnomalyModel:
-    """Teach a model on good ``images`` (arrays or image files; uint8 grey or BGR, one size).
+    """Teach a model on good ``images`` (arrays or image files; uint8 grey or BGR; one size, or
+    mixed sizes taught at one working scale).
 
     ``bad_images`` (optional, labelled defective) switch the threshold to best-F1 calibration.
     ``progress(done, total)`` is called after each step; ``cancel`` raises FitCancelled.
@@ -105,18 +108,27 @@ def fit(
             progress(min(done, total), total)
 
     loaded, skipped = _load_all(items, step)
-    size = Counter(x.image.shape[:2] for x in loaded).most_common(1)[0][0] if loaded else (0, 0)
-    usable = [x for x in loaded if x.image.shape[:2] == size]
-    skipped += [
-        f"{x.name}: size {x.image.shape[1]}×{x.image.shape[0]} differs from the "
-        f"{size[1]}×{size[0]} of most images"
-        for x in loaded
-        if x.image.shape[:2] != size
-    ]
+    sizes = Counter(x.image.shape[:2] for x in loaded)
+    size = sizes.most_common(1)[0][0] if loaded else (0, 0)
+    if len(sizes) > 1 and st.sizes == "one":
+        # A folder of parts of many sizes (tiles, crops): one working scale for all, stated in
+        # the model's settings, rather than teaching on the few that share the commonest size
+        longer = np.median([max(x.image.shape[:2]) for x in loaded])
+        st = dataclasses.replace(st, sizes="mixed", scale=round(st.long_side / float(longer), 4))
+        log.info(
+            "teaching: %d image sizes (%s to %s px): every image resized by %.3g (the median "
+            "image's longer side to %d px), aspect kept, padded",
+            len(sizes),
+            _size_text(min(sizes, key=lambda hw: hw[0] * hw[1])),
+            _size_text(max(sizes, key=lambda hw: hw[0] * hw[1])),
+            st.scale,
+            st.long_side,
+        )
+    usable = loaded
     if len(usable) < MIN_IMAGES:
         listing = "".join(f"\n  skipped {s}" for s in skipped)
         raise LinesideError(
-            f"need at least {MIN_IMAGES} usable good images of one size, got {len(usable)} "
+            f"need at least {MIN_IMAGES} usable good images, got {len(usable)} "
             f"of {len(items)}{listing}"
         )
     for s in skipped:
@@ -130,7 +142,7 @@ def fit(
 
     grids = []
     for x in taught:
-        for y0, x0, th, tw in tiles(size[0], size[1], st.tile_px):
+        for y0, x0, th, tw in tiles(x.image.shape[0], x.image.shape[1], st.tile_px):
             grid, _ = embed(backbone, x.image[y0 : y0 + th, x0 : x0 + tw], st)
             grids.append(grid.reshape(-1, grid.shape[-1]))
         step()
@@ -162,8 +174,13 @@ def fit(
     scale = calibration.score_scale(raw_good)
     good = [r / scale for r in raw_good]
     bad_loaded, bad_skipped = _load_all(bad_items, step)
-    bad = [raw_score(x.image) / scale for x in bad_loaded if x.image.shape[:2] == size]
-    bad_skipped += [f"{x.name}: size differs" for x in bad_loaded if x.image.shape[:2] != size]
+    fits = [x for x in bad_loaded if st.sizes == "mixed" or x.image.shape[:2] == size]
+    bad = [raw_score(x.image) / scale for x in fits]
+    bad_skipped += [
+        f"{x.name}: size {_size_text(x.image.shape[:2])} differs from the taught {_size_text(size)}"
+        for x in bad_loaded
+        if x not in fits
+    ]
     cal = calibration.from_labelled(good, bad) if bad else calibration.from_good(good)
     step(total - done)
     return AnomalyModel(
@@ -177,6 +194,7 @@ def fit(
         calibration={"method": cal.method, **cal.details},
         provenance={
             "images": len(usable),
+            "image_sizes": len(sizes),
             "bank_images": len(taught),
             "held_out_images": len(held),
             "bad_images": len(bad),
@@ -187,6 +205,10 @@ def fit(
             "lineside_version": inspection.__version__,
         },
     )
+
+
+def _size_text(hw: tuple[int, ...]) -> str:
+    return f"{hw[1]}×{hw[0]}"
 
 
 def _load_all(

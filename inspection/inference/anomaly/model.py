@@ -25,7 +25,8 @@ class AnomalyModel:
 
     bank: float32 (M, D) memory bank of good patch features (projected when ``projection`` is set).
     projection: float32 (40 + 112, D) applied to every patch feature before the search, or None.
-    image_size: (height, width) of the images it was taught on; others are refused when scored.
+    image_size: (height, width) of the images it was taught on (the commonest, when
+        ``settings.sizes`` is "mixed"); with "one", other sizes are refused when scored.
     threshold: image score at and above which a part is defective (normalised units).
     calibration: how the threshold was chosen (method, held-out scores, ...), JSON-ready.
     provenance: image count, date, recipe, tool id, lineside version, skipped files, JSON-ready.
@@ -57,7 +58,13 @@ def embed(
     projection: np.ndarray | None = None,
 ) -> tuple[np.ndarray, Prepared]:
     """Patch features float32 (rows, cols, D) of a uint8 grey/BGR image, and how it was sized."""
-    prepared = prepare(image, settings.long_side, backbone.multiple, settings.border_px)
+    prepared = prepare(
+        image,
+        settings.long_side,
+        backbone.multiple,
+        settings.border_px,
+        scale=settings.scale if settings.sizes == "mixed" else 0.0,
+    )
     f8, f16 = backbone.features(prepared.image)
     return patch_features(f8, f16, prepared, settings, projection), prepared
 
@@ -149,10 +156,11 @@ class AnomalyScorer:
         self._projection = model.projection
 
     def score(self, image: np.ndarray) -> Scored:
-        """Score and map (normalised units) of a uint8 grey or BGR image of the taught size."""
+        """Score and map (normalised units) of a uint8 grey or BGR image of the taught size
+        (any size when the model was taught on mixed sizes)."""
         h, w = image.shape[:2]
         th, tw = self.model.image_size
-        if (h, w) != (th, tw):
+        if self.model.settings.sizes == "one" and (h, w) != (th, tw):
             raise ValueError(f"image is {w}×{h} px, the model was taught on {tw}×{th} px images")
         m = image_map(self.backbone, self._nearest, image, self.model.settings, self._projection)
         m *= np.float32(1.0 / self.model.score_scale)

@@ -38,25 +38,38 @@ class Prepared:
     border: int = 0
 
 
-def content_size(h: int, w: int, long_side: int) -> tuple[int, int]:
-    """(height, width) of an h × w image scaled so its longer side is at most ``long_side``.
+def content_size(h: int, w: int, long_side: int, *, scale: float = 0.0) -> tuple[int, int]:
+    """(height, width) of an h × w image scaled so its longer side is at most ``long_side``, or
+    by ``scale`` when it is > 0.
 
-    Smaller images keep their size: upscaling adds no detail, only cost (a 256² ROI stays 256²).
+    Without ``scale`` smaller images keep their size: for one ROI size, upscaling adds no
+    detail, only cost (a 256² ROI stays 256²). Images of mixed sizes from one camera all take
+    the same ``scale`` instead (a small one enlarged as much as a large one), so a texture and a
+    crack keep one size in pixels whatever the size of the image they are in.
     """
-    scale = min(1.0, long_side / max(h, w))
-    return max(1, round(h * scale)), max(1, round(w * scale))
+    if scale > 0:
+        return max(1, round(h * scale)), max(1, round(w * scale))
+    factor = min(1.0, long_side / max(h, w))
+    return max(1, round(h * factor)), max(1, round(w * factor))
 
 
-def prepare(image: np.ndarray, long_side: int, multiple: int = 32, border: int = 0) -> Prepared:
+def prepare(
+    image: np.ndarray,
+    long_side: int,
+    multiple: int = 32,
+    border: int = 0,
+    *,
+    scale: float = 0.0,
+) -> Prepared:
     """Resize ``image`` (uint8 (H, W) grey or (H, W, 3) BGR) uniformly and pad it for the backbone.
 
     ``border`` px of reflected context are added on every side (at least; the bottom and right
-    get more to reach a multiple of ``multiple``).
+    get more to reach a multiple of ``multiple``). ``scale``: see ``content_size``.
     """
     h, w = image.shape[:2]
     if image.ndim == 3 and image.shape[2] == 1:
         image = image[:, :, 0]
-    ch, cw = content_size(h, w, long_side)
+    ch, cw = content_size(h, w, long_side, scale=scale)
     shrinking = ch * cw < h * w
     resized = cv2.resize(
         np.ascontiguousarray(image),

@@ -8,6 +8,8 @@ from typing import Any
 PREPROCESSING_VERSION = 4
 """Bumped whenever preprocessing or feature extraction changes the features a model learnt."""
 
+SIZE_POLICIES = ("one", "mixed")
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AnomalySettings:
@@ -33,6 +35,13 @@ class AnomalySettings:
         resolution (see tiling.py): small defects in large frames.
     holdout: fraction of the good images kept out of the bank to calibrate the threshold
         (at least 2 images).
+    sizes: "one": every image is the taught size (a tool's ROI), others are refused when
+        scored; "mixed" (set by teaching when the good images differ in size): every image,
+        taught or scored, is resized by ``scale`` (aspect kept, padded by reflection), so
+        textures and defects keep one size in pixels across images of any size.
+    scale: with "mixed", the factor every image is resized by; teaching sets it so the
+        median image's longer side becomes ``long_side`` (small images are enlarged by the
+        same factor, never left small).
     """
 
     long_side: int = 384
@@ -48,6 +57,8 @@ class AnomalySettings:
     tile_px: int = 0
     holdout: float = 0.2
     seed: int = 0
+    sizes: str = "one"
+    scale: float = 0.0
     version: int = PREPROCESSING_VERSION
 
     def to_json(self) -> dict[str, Any]:
@@ -69,5 +80,9 @@ class AnomalySettings:
             )
         if self.tile_px and self.tile_px < 32:
             raise ValueError(f"tile_px must be 0 (off) or at least 32, got {self.tile_px}")
+        if self.sizes not in SIZE_POLICIES:
+            raise ValueError(f"sizes must be one of {SIZE_POLICIES}, got {self.sizes!r}")
+        if self.sizes == "mixed" and not self.scale > 0:
+            raise ValueError(f"sizes 'mixed' needs a scale > 0, got {self.scale}")
         if self.feature_dims < 0:
             raise ValueError(f"feature_dims must be 0 (all) or positive, got {self.feature_dims}")

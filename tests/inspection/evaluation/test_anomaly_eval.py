@@ -85,3 +85,49 @@ def test_auroc_by_hand() -> None:
     assert auroc(np.array([1.0, 1.0, 1.0]), np.array([0, 1, 1])) == pytest.approx(0.5)
     assert auroc(np.array([3.0, 2.0, 1.0]), np.array([1, 1, 0])) == pytest.approx(1.0)
     assert auroc(np.array([3.0, 2.0]), np.array([0, 0])) is None
+
+
+# (height, width) of tiles cut from parts of many sizes, as on a real set of small grey tiles
+MIXED_SIZES = [(96, 128), (64, 200), (150, 150), (48, 140), (120, 90), (80, 240), (100, 100)]
+
+
+def make_mixed_folder(root: Path) -> Path:
+    """Good tiles of seven sizes (aspect up to 1:3) and cracked ones of other sizes."""
+    for s in range(21):
+        write(root / "train" / "good" / f"{s:03d}.png", texture(s, MIXED_SIZES[s % 7]))
+    for s in range(4):
+        write(root / "test" / "good" / f"{s:03d}.png", texture(100 + s, MIXED_SIZES[(s + 3) % 7]))
+    for s in range(4):
+        h, w = MIXED_SIZES[(s + 1) % 7]
+        image, mask = texture(200 + s, (h, w)), np.zeros((h, w), np.uint8)
+        for target in (image, mask):
+            cv2.line(
+                target, (w // 5, h // 4), (w - w // 5, h - h // 4), 255 if target is mask else 8, 2
+            )
+        write(root / "test" / "crack" / f"{s:03d}.png", image)
+        write(root / "ground_truth" / "crack" / f"{s:03d}_mask.png", mask)
+    return root
+
+
+def test_tiles_of_mixed_sizes_are_taught_at_one_working_scale_and_all_scored(
+    tmp_path: Path,
+) -> None:
+    out = evaluate_anomaly(make_mixed_folder(tmp_path))
+    assert out["train_images"] == 21 and out["unreadable_files"] == []
+    assert out["image_sizes"] == "mixed" and out["images"] == 8
+    assert out["image_auroc"] is not None and out["image_auroc"] >= 0.9
+    assert out["defects"]["crack"]["flagged"] >= 3
+
+
+def test_an_eval_that_scores_nothing_exits_1_and_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from inspection.cli import main
+
+    for s in range(6):
+        write(tmp_path / "train" / "good" / f"{s}.png", texture(s))
+    write(tmp_path / "test" / "good" / "0.png", texture(9)[:20])  # too small to score
+    assert main(["eval", "anomaly", "--data", str(tmp_path), "--json"]) == 1
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["images"] == 0
+    assert "no test image" in captured.err and "was scored" in captured.err

@@ -124,16 +124,33 @@ def test_too_few_usable_images_lists_every_skipped_file(
     assert f"need at least {MIN_IMAGES}" in text
     assert "notes.png: not a readable image" in text
     assert "gone.png: cannot be read" in text
-    assert "image #3: size 64×64 differs from the 128×96" in text
     assert "image #4: has pixel type float32" in text
+    assert "need at least 5 usable good images, got 2 of 5" in text  # the 64×64 one counts
 
 
-def test_mixed_sizes_keep_the_common_size_and_record_skips(backbone: FeatureBackbone) -> None:
+def test_good_images_of_mixed_sizes_are_taught_at_one_working_scale(
+    model: AnomalyModel, backbone: FeatureBackbone
+) -> None:
+    sizes = [(96, 128), (64, 64), (120, 60), (48, 144)]
+    mixed = fit([texture(s, size=sizes[s % 4]) for s in range(12)], backbone)
+    assert mixed.settings.sizes == "mixed" and mixed.provenance["image_sizes"] == 4
+    assert model.settings.sizes == "one"  # one size: the line's ROI, as before
+    scorer = AnomalyScorer(mixed, backbone)
+    for size in [(64, 64), (200, 70)]:  # any size is scored, the map at the image's size
+        scored = scorer.score(texture(50, size=size))
+        assert scored.map.shape == size and scored.score < mixed.threshold
+    cracked = texture(51, size=(64, 192))
+    cv2.line(cracked, (20, 10), (170, 50), 5, 2)
+    assert scorer.score(cracked).score > mixed.threshold
+
+
+def test_an_odd_size_is_taught_too_at_the_sets_working_scale(backbone: FeatureBackbone) -> None:
     images = [texture(s) for s in range(6)] + [texture(9, size=(80, 80))]
     model = fit(images, backbone)
-    assert model.image_size == (96, 128)
-    assert model.provenance["images"] == 6
-    assert any("image #6: size 80×80" in s for s in model.provenance["skipped"])
+    assert model.image_size == (96, 128)  # the commonest, for the record
+    assert model.provenance["images"] == 7 and model.provenance["skipped"] == []
+    # the median image's longer side (128 px) is brought to the working 384 px
+    assert model.settings.sizes == "mixed" and model.settings.scale == pytest.approx(3.0)
 
 
 def test_progress_runs_to_the_end_and_cancel_stops(backbone: FeatureBackbone) -> None:
