@@ -94,12 +94,13 @@ class MainWindow(RecipeChanges, QMainWindow):
             "Trends", self.trends_page, tip="Series over time, limits and rules", scrolled=True
         )
         self.trends_page.partRequested.connect(self.open_record_in_history)
-        self.tuning_page = TuningPage(self.paths, self.jobs)
+        self.tuning_page = TuningPage(self.paths, self.jobs, recipe_file=self._versions_path)
         self.pages.add_page(
             "Tuning", self.tuning_page, tip="Try a tool's threshold on history", scrolled=True
         )
         self.tuning_page.partRequested.connect(self.open_record_in_history)
         self.tuning_page.applyRequested.connect(self.apply_threshold)
+        self.tuning_page.parameterApplyRequested.connect(self.apply_parameter)
         self.reports_page = ReportsPage(self.paths, pool=self.jobs)
         # reports made while the station inspects are paced, so the line keeps its pace
         self.reports_page.line_running = lambda: self.control.running

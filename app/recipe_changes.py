@@ -21,7 +21,7 @@ from app.rescore_dialog import RescoreDialog
 from app.tool_editor import ToolEditor
 from inspection.errors import LinesideError, RecipeError
 from inspection.recipe import Recipe
-from inspection.tuning import model_apply, recipe_edit, versions
+from inspection.tuning import model_apply, parameters, recipe_edit, versions
 from inspection.tuning.scores import TuningError
 
 if TYPE_CHECKING:
@@ -123,6 +123,40 @@ class RecipeChanges:
             f"Recipe {recipe.name} version {entry.version}: {entry.summary}", 8000
         )
         return self.open_recipe(target)
+
+    def apply_parameter(self, tool_id: str, parameter: str, value: float) -> bool:
+        """Apply a tuned limit other than the score threshold (the label's max_rotation_deg, a
+        field's min_confidence, the defect tool's min_area_px): asks why, saying what happens,
+        and writes it as the recipe's next version, run by opening it."""
+        recipe = self.recipe
+        target = self._versions_path()
+        if recipe is None or target is None:
+            self.statusBar().showMessage("Open a recipe first.", 5000)
+            return False
+        try:
+            tool = next((t for t in recipe.tools if t.id == tool_id), None)
+            if tool is None:
+                raise RecipeError(f"recipe {recipe.name}: no tool {tool_id!r}")
+            p = parameters.find_parameter(tool_id, tool.type, parameter)
+            changed = parameters.with_parameter(recipe, tool_id, p, value)  # refused before asking
+            new_version = version_after(target, recipe.version)
+        except (RecipeError, TuningError) as exc:
+            QMessageBox.critical(self, "Limit not applied", str(exc))
+            return False
+        what = recipe_edit.describe_change(recipe, changed)
+        reason = recipe_versions.ask_reason(
+            self,
+            f"Apply {parameter}",
+            f"Apply {parameter} to {tool_id}?",
+            f"{recipe.name} is saved as version {new_version} ({what}). Parts from the next one "
+            f"on are inspected with version {new_version} and record it; a part being inspected "
+            f"now finishes with version {recipe.version}. Version {recipe.version} stays kept: "
+            "Recipe → Versions… brings it back.",
+            ok="Apply",
+        )
+        if reason is None:
+            return False
+        return self.apply_recipe_change(changed, reason)
 
     def open_tool_editor(self) -> ToolEditor | None:
         """Recipe → Edit tools…: a tool's ROI, label field regions and parameters, applied as the

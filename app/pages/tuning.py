@@ -1,6 +1,8 @@
-"""The Tuning page: one tool's recorded scores over a range, split by label, and what a candidate
-threshold would do: false rejects, escapes, predicted yield, the change against the threshold in
-force, the parts whose verdict would flip, the ROC/PR points and the core's suggestions.
+"""The Tuning page: one tool's recorded scores (or one of its parameters' values: the label's
+offset, rotation, match, a field's OCR confidence, the defect tool's minimum area) over a range,
+split by label, and what a candidate limit would do: false rejects, escapes, predicted yield, the
+change against the limit in force, the parts whose verdict would flip, the ROC/PR points and the
+core's suggestions.
 
 A thin view over ``inspection.tuning``. Reads run as jobs of the window's job pool (their own
 read-only connections, DESIGN §4, §7); generation counters drop answers a newer request replaced.
@@ -14,7 +16,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,6 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
-    QComboBox,
     QHBoxLayout,
     QLabel,
     QProgressBar,
@@ -37,50 +37,38 @@ from PySide6.QtWidgets import (
 from app.jobs_bridge import PageJobs
 from app.pages.trend_range import RangeBar
 from app.pages.tuning_charts import RocPrPlot, ScoreHistogram
+from app.pages.tuning_choice import LimitChoice, TuningLoad, load_tuning
 from app.pages.tuning_flips import FLIPS_SHOWN, FlipList
 from app.pages.tuning_panel import CandidatePanel
 from inspection.jobs import Job, JobPool
 from inspection.paths import Paths
 from inspection.recipe.station import ShiftCalendar, station_calendar
 from inspection.trends.part_ids import inspection_ids
-from inspection.tuning.scores import TunableTool, TuningError, load_tool_scores, tunable_tools
-from inspection.tuning.whatif import Counts, Curves, Histogram, ThresholdView
+from inspection.tuning.parameter_scores import (
+    TunableParameters,
+    tunable_parameters,
+)
+from inspection.tuning.parameters import THRESHOLD
+from inspection.tuning.scores import TuningError
+from inspection.tuning.whatif import Counts, ThresholdView
 
 log = logging.getLogger(__name__)
 
-BINS = 60
 FLIP_LAG_MS = 100  # the flip list follows a drag at most this late
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
-class TuningLoad:
-    """One tool's loaded scores, made ready for the page off the GUI thread."""
-
-    view: ThresholdView
-    histogram: Histogram
-    curves: Curves
-    seconds: float
-
-
-def load_tuning(db: Path, tool: str, start: float, end: float, bins: int = BINS) -> TuningLoad:
-    """Load ``tool``'s scores over [start, end) and what the page draws of them (a job)."""
-    began = time.monotonic()
-    view = ThresholdView(load_tool_scores(db, tool, start, end))
-    return TuningLoad(
-        view=view,
-        histogram=view.histogram(bins),
-        curves=view.curves(),
-        seconds=time.monotonic() - began,
-    )
-
-
 class TuningPage(QWidget):
-    """Tool and range, the histogram with the draggable threshold, the numbers, the flips,
-    ROC/PR and suggestions. ``applyRequested(tool, threshold)`` asks for a new recipe version."""
+    """Tool, parameter and range, the histogram with the draggable limit, the numbers, the flips,
+    ROC/PR and suggestions. ``applyRequested(tool, threshold)`` asks for a new recipe version with
+    a new score threshold, ``parameterApplyRequested(tool, parameter, value)`` with another limit.
+
+    ``recipe_file``: the recipe in force's file, looked in first for the recipe versions that say
+    a parameter's limit in force (then the user's recipe folder and the shipped recipes)."""
 
     partRequested = Signal(str)  # inspection id of a part to open in History
     applyRequested = Signal(str, float)  # tool id, candidate threshold
-    toolsListed = Signal(object)  # list[TunableTool]
+    parameterApplyRequested = Signal(str, str, float)  # tool id, parameter, candidate value
+    toolsListed = Signal(object)  # list[TunableParameters]
     loaded = Signal(object)  # TuningLoad, once drawn
 
     def __init__(
@@ -90,10 +78,12 @@ class TuningPage(QWidget):
         parent: QWidget | None = None,
         *,
         clock: Callable[[], float] = time.time,
+        recipe_file: Callable[[], Path | None] | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("tuningPage")
         self.paths = paths
+        self._recipe_file = recipe_file
         self.view: ThresholdView | None = None
         self.candidate_counts: Counts | None = None
         self._current: Counts | None = None
@@ -106,9 +96,10 @@ class TuningPage(QWidget):
         self.range_bar.live_box.hide()  # recorded history only: nothing to follow
         self.range_bar.changed.connect(self.refresh_tools)
         self.range_bar.problem.connect(self._say)
-        self.tool_combo = QComboBox()
-        self.tool_combo.setMinimumContentsLength(24)
-        self.tool_combo.activated.connect(lambda _i: self.load())
+        self.choice = LimitChoice(self)
+        self.choice.chosen.connect(self.load)
+        self.tool_combo = self.choice.tool_combo
+        self.parameter_combo = self.choice.parameter_combo
         show_button = QPushButton("Show range")
         show_button.clicked.connect(self.range_bar.choose_custom)
         reload_button = QPushButton("Reload")
@@ -116,9 +107,11 @@ class TuningPage(QWidget):
         grid = self.range_bar.grid
         grid.addWidget(QLabel("Tool"), 0, 3)
         grid.addWidget(self.tool_combo, 0, 4)
-        grid.addWidget(reload_button, 0, 5)
+        grid.addWidget(QLabel("Limit"), 0, 5)
+        grid.addWidget(self.parameter_combo, 0, 6)
+        grid.addWidget(reload_button, 0, 7)
         grid.addWidget(show_button, 1, 4)
-        grid.setColumnStretch(6, 1)
+        grid.setColumnStretch(8, 1)
         self.status_label = QLabel("")
         self.status_label.setWordWrap(True)
         self.progress = QProgressBar()
@@ -194,13 +187,13 @@ class TuningPage(QWidget):
         self._gen += 1  # a load under way is for the old range
         db = self.paths.results_db
 
-        def job(progress: Any, cancel: threading.Event) -> list[TunableTool] | None:
-            return tunable_tools(db, start, end) if db.is_file() else None
+        def job(progress: Any, cancel: threading.Event) -> list[TunableParameters] | None:
+            return tunable_parameters(db, start, end) if db.is_file() else None
 
         self._busy("Finding the tools of this range…")
         self._jobs.submit("tuning-tools", job, partial(self._on_tools, self._tools_gen))
 
-    def _on_tools(self, gen: int, job: Job[list[TunableTool] | None]) -> None:
+    def _on_tools(self, gen: int, job: Job[list[TunableParameters] | None]) -> None:
         if gen != self._tools_gen:
             return
         self.progress.hide()
@@ -214,23 +207,23 @@ class TuningPage(QWidget):
                 f"No parts recorded yet: the results database {self.paths.results_db} "
                 "does not exist."
             )
-        before = self.tool_combo.currentData()
-        self.tool_combo.clear()
-        for tool in found:
-            self.tool_combo.addItem(f"{tool.tool_id} ({tool.tool_type})", tool.tool_id)
+        self.choice.list_tools(found)
         self.toolsListed.emit(found)
         if not found:
             return self._bad_state(
-                "No tool of the parts in this range records a threshold with its score; "
-                "tuning covers tools that reject at score ≥ threshold (the defect tools)."
+                "No tool of the parts in this range records a limit that can be tuned: a "
+                "defect tool's score threshold or minimum area, or the label's offset, rotation, "
+                "match or field confidence."
             )
-        at = self.tool_combo.findData(before)
-        self.tool_combo.setCurrentIndex(max(at, 0))
         self.load()
+
+    def choose(self, tool: str, parameter: str = THRESHOLD) -> None:
+        """Choose ``tool`` and its limit ``parameter`` as the engineer would, and load them."""
+        self.choice.choose(tool, parameter)
 
     def load(self) -> None:
         """Load the chosen tool's scores over the range (a job; stale answers dropped)."""
-        tool = self.tool_combo.currentData()
+        tool, parameter = self.choice.tool, self.choice.parameter
         self._gen += 1
         if tool is None:
             return
@@ -239,8 +232,20 @@ class TuningPage(QWidget):
         except ValueError as exc:
             self._say(str(exc))
             return
-        work = partial(load_tuning, self.paths.results_db, str(tool), start, end)
-        self._busy(f"Loading the scores of {tool}…")
+        # the recipe in force's file is looked in first; the folders are listed in the job
+        first = self._recipe_file() if self._recipe_file is not None else None
+        work = partial(
+            load_tuning,
+            self.paths.results_db,
+            str(tool),
+            start,
+            end,
+            parameter=parameter,
+            paths=self.paths,
+            recipe_file=first,
+        )
+        what = "scores" if parameter == THRESHOLD else f"{parameter} values"
+        self._busy(f"Loading the {what} of {tool}…")
         self._jobs.submit("tuning-load", lambda p, c: work(), partial(self._on_loaded, self._gen))
 
     def _busy(self, text: str) -> None:
@@ -261,13 +266,19 @@ class TuningPage(QWidget):
         """Draw a load and put the candidate at the threshold in force (or keep it, same tool)."""
         view = loaded.view
         before = self.view
-        same_tool = before is not None and before.scores.tool_id == view.scores.tool_id
+        same_tool = (
+            before is not None
+            and before.scores.tool_id == view.scores.tool_id
+            and before.limit_name == view.limit_name
+        )
         keep = self.candidate_counts.threshold if same_tool and self.candidate_counts else None
         self.view = view
         self._names.clear()
         s = view.scores
         edges = loaded.histogram.edges
         self.panel.show_view(view, float(edges[0]), float(edges[-1]))
+        self.histogram.set_wording(view.decision.comparison(view.limit_name, view.value_name))
+        self.flips.value_name = view.value_name
         self.histogram.show_histogram(loaded.histogram, view.in_force)
         self.log_box.setEnabled(True)
         self.roc_pr.show_curves(loaded.curves)
@@ -281,8 +292,9 @@ class TuningPage(QWidget):
         self.histogram.set_candidate(start)
         if self.candidate_counts is None:  # the line was there already: no move, no signal
             self._on_candidate(start)
+        what = "" if view.limit_name == THRESHOLD else f" {view.limit_name}"
         self._say(
-            f"{s.tool_id} ({s.tool_type}): {s.n:,} parts, {len(view.good):,} labelled good, "
+            f"{s.tool_id} ({s.tool_type}){what}: {s.n:,} parts, {len(view.good):,} labelled good, "
             f"{len(view.bad):,} labelled defect or escape; loaded in {loaded.seconds:.2f} s."
         )
         self.loaded.emit(loaded)
@@ -360,12 +372,17 @@ class TuningPage(QWidget):
     # ---- suggestions and apply -----------------------------------------------------------------
 
     def request_apply(self) -> None:
-        """Ask for the candidate to become the tool's threshold (``applyRequested``)."""
+        """Ask for the candidate to become the tool's threshold (``applyRequested``) or its
+        other limit (``parameterApplyRequested``)."""
         if self.view is None or self.candidate_counts is None:
             return
         tool, t = self.view.scores.tool_id, self.candidate_counts.threshold
-        self._say(f"Asked to apply threshold {t:.6g} to {tool}.")
-        self.applyRequested.emit(tool, t)
+        name = self.view.limit_name
+        self._say(f"Asked to apply {name} {t:.6g} to {tool}.")
+        if name == THRESHOLD:
+            self.applyRequested.emit(tool, t)
+        else:
+            self.parameterApplyRequested.emit(tool, name, t)
 
     # ---- bad states and life -------------------------------------------------------------------
 

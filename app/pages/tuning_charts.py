@@ -69,7 +69,7 @@ class ScoreHistogram(pg.PlotWidget):
         self.setMenuEnabled(False)
         item = self.getPlotItem()
         item.showGrid(x=True, y=True, alpha=0.2)
-        item.setLabel("bottom", "score (a part is rejected at score ≥ threshold)")
+        self.set_wording("a part is rejected at score >= threshold")
         item.setLabel("left", "parts")
         item.addLegend(offset=(-10, 10))
         self.histogram: Histogram | None = None
@@ -90,6 +90,12 @@ class ScoreHistogram(pg.PlotWidget):
             item.addItem(line)
             line.setVisible(False)
         self.candidate.sigPositionChanged.connect(self._on_moved)
+
+    def set_wording(self, rule: str) -> None:
+        """Name the axis after the rule: "a part is rejected at offset > max_offset_px"."""
+        value = rule.removeprefix("a part is rejected at ").split(" ")[0]
+        shown = rule.replace(">=", "≥")
+        self.getPlotItem().setLabel("bottom", f"{value} ({shown})")
 
     def _on_moved(self, line: pg.InfiniteLine) -> None:
         self.candidateMoved.emit(float(line.value()))

@@ -20,6 +20,7 @@ class FlipList(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.value_name = "score"  # what the listed numbers are (the tuned limit's value)
         self.rejected_title = QLabel()
         self.passed_title = QLabel()
         self.rejected = QListWidget()
@@ -40,9 +41,8 @@ class FlipList(QWidget):
         more = f" (the first {listed:,} listed; {total - listed:,} more)" if total > listed else ""
         return f"{what}: {total:,}{more}"
 
-    @staticmethod
-    def _text(row_id: int, score: float, names: dict[int, str]) -> str:
-        return f"{names.get(row_id, f'part #{row_id}')}    score {score:.5g}"
+    def _text(self, row_id: int, score: float, names: dict[int, str]) -> str:
+        return f"{names.get(row_id, f'part #{row_id}')}    {self.value_name} {score:.5g}"
 
     def show_parts(
         self,

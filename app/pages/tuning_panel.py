@@ -1,5 +1,5 @@
-"""The Tuning page's side panel: the candidate threshold (typed or dragged), what it would do
-against the threshold in force, the core's suggested thresholds, and Apply."""
+"""The Tuning page's side panel: the candidate threshold or other limit (typed or dragged), what
+it would do against the one in force, the core's suggestions, and Apply."""
 
 from __future__ import annotations
 
@@ -25,6 +25,10 @@ from inspection.tuning.whatif import Counts, ThresholdView, change
 
 NO_LABELS = "no labels"
 LABEL_HINT = "Label parts on the Review page or import a CSV of labels to count these."
+
+
+# (fails at, passes at) beside "good"/"bad" for each comparison
+_SIDES = {"at_or_above": ("≥", "<"), "above": (">", "≤"), "below": ("<", "≥")}
 
 
 def _signed(n: float, fmt: str = "+,d") -> str:
@@ -60,11 +64,14 @@ class CandidatePanel(QWidget):
             "Make the candidate the tool's threshold (a new recipe version)"
         )
         self.apply_button.clicked.connect(self.applyClicked)
+        self.candidate_title = QLabel("Candidate threshold")
+        self.false_rejects_title = QLabel("False rejects (good ≥ it)")
+        self.escapes_title = QLabel("Escapes (bad < it)")
         numbers = QFormLayout()
-        numbers.addRow("Candidate threshold", self.candidate_spin)
+        numbers.addRow(self.candidate_title, self.candidate_spin)
         numbers.addRow("In force", self.in_force_label)
-        numbers.addRow("False rejects (good ≥ it)", self.false_rejects_label)
-        numbers.addRow("Escapes (bad < it)", self.escapes_label)
+        numbers.addRow(self.false_rejects_title, self.false_rejects_label)
+        numbers.addRow(self.escapes_title, self.escapes_label)
         numbers.addRow("Predicted yield", self.yield_label)
         numbers.addRow("Against the one in force", self.change_label)
         numbers.addRow(self.hint_label)
@@ -103,6 +110,7 @@ class CandidatePanel(QWidget):
         for w in (self.candidate_spin, self.max_escapes_spin):
             w.setEnabled(view is not None)
         self.apply_button.setEnabled(False)
+        self._say_limit(view)
         in_force = None if view is None else view.in_force
         if view is None:
             text, hint = "—", ""
@@ -120,6 +128,17 @@ class CandidatePanel(QWidget):
         ):
             label.setText("—")
         self.show_suggestions()
+
+    def _say_limit(self, view: ThresholdView | None) -> None:
+        """Name the limit and which side fails: "Candidate min_match", "False rejects (good < it)"."""
+        name = "threshold" if view is None else view.limit_name
+        fails, passes = ("≥", "<") if view is None else _SIDES[view.decision.rejects]
+        self.candidate_title.setText(f"Candidate {name}")
+        self.false_rejects_title.setText(f"False rejects (good {fails} it)")
+        self.escapes_title.setText(f"Escapes (bad {passes} it)")
+        self.apply_button.setToolTip(
+            f"Make the candidate the tool's {name} (a new recipe version, with a reason)"
+        )
 
     def show_counts(self, c: Counts, current: Counts | None) -> None:
         """What the candidate (``c.threshold``) does, and its change against ``current``."""
@@ -159,7 +178,10 @@ class CandidatePanel(QWidget):
         view, n = self.view, self.max_escapes_spin.value()
         self.suggestions = [] if view is None else suggest(view, n)
         for sug in self.suggestions:
-            title = f"Best yield at ≤ {n} escapes" if sug.kind == BEST_YIELD else "No escapes"
+            if sug.kind == BEST_YIELD:
+                title = f"Best yield at ≤ {n} escapes"
+            else:  # bad parts no value of the limit catches stay escapes
+                title = "No escapes" if sug.escapes == 0 else "Fewest escapes"
             item = QListWidgetItem(f"{title}: {sug.threshold:.6g}\n{sug.why}")
             item.setData(Qt.ItemDataRole.UserRole, sug.threshold)
             self.suggestion_list.addItem(item)

@@ -16,6 +16,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="the tool to tune (one that records a score and its threshold, e.g. surface)",
     )
     p.add_argument(
+        "--parameter",
+        metavar="NAME",
+        help="the limit to tune (default: the tool's score threshold): anomaly min_area_px; "
+        "label max_offset_px, max_rotation_deg, min_match, <field>.min_confidence (a field "
+        "read in its own region); see inspection/tuning/parameters.py for each rule",
+    )
+    p.add_argument(
+        "--recipe",
+        metavar="FILE",
+        help="a recipe file whose kept versions say the limits in force (looked for besides "
+        "the user's recipe folder and the shipped recipes; parameters other than the threshold "
+        "read them)",
+    )
+    p.add_argument(
         "--from", dest="from_", metavar="ISO", help="start local time (default: the current shift)"
     )
     p.add_argument("--to", metavar="ISO", help="end local time, not included (default: now)")
@@ -23,8 +37,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--threshold",
         type=float,
         metavar="X",
-        help="a candidate threshold to compare with the one in force (a part is rejected when "
-        "its score is at or above the threshold)",
+        help="a candidate threshold (or value of --parameter) to compare with the one in force "
+        "(by default a part is rejected when its score is at or above the threshold)",
     )
     p.add_argument(
         "--labels",

@@ -1,5 +1,7 @@
-"""``lineside tune``: one tool's recorded scores over a range, what its threshold in force and a
-candidate threshold do, and suggested thresholds. The same functions as the Tuning page."""
+"""``lineside tune``: one tool's recorded scores (or one of its parameters' values) over a range,
+what its limit in force and a candidate limit do, and suggested limits. The same functions as the
+Tuning page. ``--parameter`` picks the limit (``parameters.py``); the default is the tool's score
+threshold."""
 
 from __future__ import annotations
 
@@ -12,9 +14,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from inspection.paths import user_paths
 from inspection.recipe.station import ShiftCalendar
 from inspection.trends.command import choose_range
-from inspection.tuning.scores import TuningError, load_tool_scores
+from inspection.tuning.parameter_scores import load_parameter_scores
+from inspection.tuning.parameters import THRESHOLD, parameters_for
+from inspection.tuning.recipe_limits import recipe_files
+from inspection.tuning.scores import TuningError
 from inspection.tuning.suggest import Suggestion, percent, suggest
 from inspection.tuning.whatif import Counts, Histogram, ThresholdView
 
@@ -43,19 +49,41 @@ def suggestion_json(s: Suggestion) -> dict[str, Any]:
 
 
 def load_view(args: argparse.Namespace, db: Path, calendar: ShiftCalendar) -> ThresholdView:
-    """The tool's scores over the asked range; ValueError / TuningError for bad input."""
+    """The tool's scores (or parameter's values) over the asked range; ValueError /
+    TuningError for bad input."""
     if args.bins < 1 or args.max_escapes < 0:
         raise ValueError("--bins must be >= 1 and --max-escapes >= 0")
     if args.threshold is not None and not math.isfinite(args.threshold):
         raise ValueError(f"--threshold {args.threshold} is not a number")
+    parameter = getattr(args, "parameter", None) or THRESHOLD
+    extra = [Path(args.recipe)] if getattr(args, "recipe", None) else []
+    for file in extra:
+        if not file.is_file():
+            raise ValueError(f"--recipe {file}: no such file")
     start, end = choose_range(calendar, args.from_, args.to, time.time())
-    scores = load_tool_scores(db, args.tool, start, end, labels=args.labels)
+    files = recipe_files(user_paths(), extra) if parameter != THRESHOLD else []
+    loaded = load_parameter_scores(
+        db, args.tool, parameter, start, end, labels=args.labels, recipe_files=files
+    )
+    scores = loaded.scores
     if scores.threshold_in_force is None:
-        raise TuningError(
-            f"tool {args.tool!r} ({scores.tool_type}) records no threshold with its score; "
-            "tuning covers tools that reject at score >= threshold (the defect tools)"
-        )
-    return ThresholdView(scores)
+        if parameter == THRESHOLD:
+            raise TuningError(
+                f"tool {args.tool!r} ({scores.tool_type}) records no threshold with its score; "
+                "tuning covers tools that reject at score >= threshold (the defect tools); "
+                f"{_other_parameters(scores.tool_type)}"
+            )
+        raise TuningError(f"{args.tool}.{parameter}: no limit in force found in the recipe")
+    return loaded.view()
+
+
+def _other_parameters(tool_type: str) -> str:
+    names = [p.name for p in parameters_for(tool_type) if p.name != THRESHOLD]
+    if tool_type == "label":
+        names.append("<field>.min_confidence")
+    if not names:
+        return f"a {tool_type} tool has no other limit to tune"
+    return f"a {tool_type} tool's limits are tuned with --parameter ({', '.join(names)})"
 
 
 def tune_result(
@@ -65,6 +93,7 @@ def tune_result(
     assert view.in_force is not None
     return {
         "tool": view.scores.tool_id,
+        "parameter": view.limit_name,
         "threshold": view.in_force,
         "histogram": histogram_json(view.histogram(bins)),
         "at_threshold": counts_json(view.counts_at(view.in_force)),
@@ -92,10 +121,11 @@ def summary_text(
 
     labelled = f"{len(view.good)} good, {len(view.bad)} defect or escape"
     out = [
-        f"tool {s.tool_id} ({s.tool_type}), {when(s.start)} to {when(s.end)}: {s.n} parts, "
+        f"tool {s.tool_id} ({s.tool_type}) {view.limit_name}, "
+        f"{when(s.start)} to {when(s.end)}: {s.n} parts, "
         f"labels from {'the ground truth' if s.labels_from == 'truth' else 'engineers'}: "
         f"{labelled}",
-        "  (a part is rejected at score >= threshold)",
+        f"  ({view.decision.comparison(view.limit_name, view.value_name)})",
     ]
     assert view.in_force is not None
     out.append(line("in force", view.in_force))

@@ -2,12 +2,17 @@
 
 ``ThresholdView`` sorts the scores once per group (labelled good, labelled bad, parts the
 threshold decides); each threshold move is then a few ``np.searchsorted`` calls, O(log n), with
-no query and no pass over the parts. A part is rejected when ``score >= threshold`` (the tools'
-comparison, see scores.py), except for parts passed by the tool's minimum area
-(``deciding_scores``). Counts concern the parts the threshold decides: a part whose tool
-gave no score (its ERROR) is a reject whatever the threshold and is never a false reject or an
-escape of it. Labels: "good" is good, "defect" and "escape" are bad, "unsure" and unlabelled
-count in neither (the histogram shows them as unlabelled).
+no query and no pass over the parts. By default a part is rejected when ``score >= threshold``
+(the defect tools' comparison, see scores.py), except for parts passed by the tool's minimum
+area (``deciding_scores``). A view of another parameter (``parameters.py``: the label's offset,
+match...) compares its values by that parameter's ``Decision`` instead; its loader gives NaN to a
+part rejected whatever the limit and ±inf to one passed whatever the limit.
+
+Counts concern the parts the limit decides: a part whose tool gave no value (its ERROR, or
+another check of the tool rejecting it) is a reject whatever the limit and is never a false
+reject or an escape of it; a labelled bad part passed whatever the limit is an escape at every
+limit. Labels: "good" is good, "defect" and "escape" are bad, "unsure" and unlabelled count in
+neither (the histogram shows them as unlabelled).
 """
 
 from __future__ import annotations
@@ -17,16 +22,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from inspection.tuning.decision import SCORE_THRESHOLD, Decision
 from inspection.tuning.labels import BAD_CODES, GOOD_CODES
 from inspection.tuning.scores import TOOL_ERROR, TOOL_PASS, ToolScores
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Counts:
-    """What ``threshold`` does on the loaded parts.
+    """What ``threshold`` (the limit: a threshold, or a parameter's value) does on the loaded parts.
 
-    ``false_rejects``: labelled good with score >= threshold; ``escapes``: labelled defect or
-    escape with score < threshold; ``passed`` / ``parts``: predicted passes / every part with a
+    ``false_rejects``: labelled good that the limit rejects (score >= threshold by default);
+    ``escapes``: labelled defect or escape that pass at it; ``passed`` / ``parts``: predicted passes / every part with a
     result of the tool (a part another tool rejected stays rejected); ``yield_`` = passed / parts;
     ``newly_rejected``: recorded PASS, rejected here; ``newly_passed``: recorded reject, passed here.
     """
@@ -64,7 +70,8 @@ def change(current: Counts, candidate: Counts) -> Change:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Flips:
-    """Parts whose verdict would change (row ids, int64, highest score first / lowest first)."""
+    """Parts whose verdict would change (row ids, int64), the most certain first: for a limit
+    that rejects high values the highest newly rejected and the lowest newly passed."""
 
     newly_rejected: np.ndarray
     newly_passed: np.ndarray
@@ -83,8 +90,9 @@ class Histogram:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Curves:
-    """ROC (fpr, tpr) and PR (recall = tpr, precision) over ``thresholds`` (descending),
-    float64 arrays of one shape; precision is NaN where nothing is rejected."""
+    """ROC (fpr, tpr) and PR (recall = tpr, precision) over ``thresholds`` (from the one that
+    rejects fewest to the one that rejects most: descending for a limit that rejects high
+    values), float64 arrays of one shape; precision is NaN where nothing is rejected."""
 
     thresholds: np.ndarray
     fpr: np.ndarray
@@ -112,16 +120,35 @@ def deciding_scores(s: ToolScores) -> np.ndarray:
 
 
 class ThresholdView:
-    """Sorted copies of one ToolScores for fast what-if; build once per load, then ask often."""
+    """Sorted copies of one ToolScores for fast what-if; build once per load, then ask often.
 
-    def __init__(self, scores: ToolScores) -> None:
+    ``decision``: None for the tool's score threshold (rejected at score >= threshold, with
+    ``deciding_scores``); a parameter's ``Decision`` for values loaded by
+    ``parameter_scores.load_parameter_scores`` (used as they are). ``limit_name`` and
+    ``value_name`` say the limit and the value in the suggestions' words.
+    """
+
+    def __init__(
+        self,
+        scores: ToolScores,
+        decision: Decision | None = None,
+        *,
+        limit_name: str = "threshold",
+        value_name: str = "score",
+    ) -> None:
         s = scores
         self.scores = s
-        has_score = np.isfinite(s.score) & (s.tool_verdict != TOOL_ERROR)
-        score = deciding_scores(s)
+        self.decision = decision or SCORE_THRESHOLD
+        self.limit_name, self.value_name = limit_name, value_name
+        if decision is None:
+            has_score = np.isfinite(s.score) & (s.tool_verdict != TOOL_ERROR)
+            score = deciding_scores(s)
+        else:  # NaN: rejected whatever the limit; ±inf: passed whatever the limit
+            has_score = ~np.isnan(s.score)
+            score = s.score
         self.good, _ = _sorted_by_score(score, has_score & np.isin(s.label, GOOD_CODES), s.part_id)
         self.bad, _ = _sorted_by_score(score, has_score & np.isin(s.label, BAD_CODES), s.part_id)
-        # parts that pass exactly when this tool passes them
+        # parts that pass exactly when this tool (this check of it) passes them
         self.passable, _ = _sorted_by_score(score, has_score & s.others_pass, s.part_id)
         self.was_passed, self._was_passed_ids = _sorted_by_score(
             score, has_score & s.part_passed, s.part_id
@@ -133,28 +160,34 @@ class ThresholdView:
         self.in_force = s.threshold_in_force
 
     def counts_at(self, threshold: float) -> Counts:
-        """Counts at ``threshold``: seven binary searches on the sorted arrays."""
+        """Counts at ``threshold``: five binary searches on the sorted arrays."""
         t = float(threshold)
-        below = np.searchsorted  # number of entries < t with side="left"
-        passed = int(below(self.passable, t, side="left"))
+        passing = self.decision.passing
+        passed = passing(self.passable, t)
         return Counts(
             threshold=t,
-            false_rejects=len(self.good) - int(below(self.good, t, side="left")),
-            escapes=int(below(self.bad, t, side="left")),
+            false_rejects=len(self.good) - passing(self.good, t),
+            escapes=passing(self.bad, t),
             passed=passed,
             parts=self.parts,
             yield_=passed / self.parts if self.parts else math.nan,
-            newly_rejected=len(self.was_passed) - int(below(self.was_passed, t, side="left")),
-            newly_passed=int(below(self.was_rejected, t, side="left")),
+            newly_rejected=len(self.was_passed) - passing(self.was_passed, t),
+            newly_passed=passing(self.was_rejected, t),
         )
 
     def flips_at(self, threshold: float, limit: int | None = None) -> Flips:
         """The parts whose verdict ``threshold`` would change, at most ``limit`` of each kind,
-        the most certain first (highest newly rejected, lowest newly passed)."""
+        the most certain first (furthest past the limit)."""
         t = float(threshold)
-        cut = int(np.searchsorted(self.was_passed, t, side="left"))
-        rejected = self._was_passed_ids[cut:][::-1]
-        passed = self._was_rejected_ids[: int(np.searchsorted(self.was_rejected, t, side="left"))]
+        d = self.decision
+        kept = d.passing(self.was_passed, t)
+        freed = d.passing(self.was_rejected, t)
+        if d.fails_high:
+            rejected = self._was_passed_ids[kept:][::-1]
+            passed = self._was_rejected_ids[:freed]
+        else:
+            rejected = self._was_passed_ids[: len(self.was_passed) - kept]
+            passed = self._was_rejected_ids[len(self.was_rejected) - freed :][::-1]
         if limit is not None:
             rejected, passed = rejected[:limit], passed[:limit]
         return Flips(newly_rejected=rejected.copy(), newly_passed=passed.copy())
@@ -162,7 +195,7 @@ class ThresholdView:
     def histogram(
         self, bins: int = 50, value_range: tuple[float, float] | None = None
     ) -> Histogram:
-        """The scores in ``bins`` equal bins over ``value_range`` (default: all finite scores,
+        """The finite scores in ``bins`` equal bins over ``value_range`` (default: all of them,
         widened to include the threshold in force), split by label."""
         s = self.scores
         finite = np.isfinite(s.score)
@@ -186,17 +219,30 @@ class ThresholdView:
             unlabelled=count(finite & ~good & ~bad),
         )
 
-    def curves(self, points: int = 200) -> Curves:
-        """ROC and PR over at most ``points`` thresholds taken at the labelled scores."""
+    def _curve_limits(self, points: int) -> np.ndarray:
+        """Limits at the labelled finite values (at most ``points``), fewest rejects first."""
         labelled = np.unique(np.r_[self.good, self.bad])
+        labelled = labelled[np.isfinite(labelled)]
         if not len(labelled):
-            empty = np.empty(0)
-            return Curves(thresholds=empty, fpr=empty, tpr=empty, precision=empty)
+            return labelled
         if len(labelled) > points:
             labelled = np.unique(np.quantile(labelled, np.linspace(0.0, 1.0, points)))
-        thresholds = np.r_[labelled, np.nextafter(labelled[-1], math.inf)][::-1]
-        fp = len(self.good) - np.searchsorted(self.good, thresholds, side="left")
-        tp = len(self.bad) - np.searchsorted(self.bad, thresholds, side="left")
+        rejects = self.decision.rejects
+        if rejects == "at_or_above":
+            return np.r_[labelled, np.nextafter(labelled[-1], math.inf)][::-1]
+        if rejects == "above":
+            return np.r_[np.nextafter(labelled, -math.inf), labelled[-1]][::-1]
+        return np.r_[labelled[0], np.nextafter(labelled, math.inf)]
+
+    def curves(self, points: int = 200) -> Curves:
+        """ROC and PR over at most ``points`` limits taken at the labelled values."""
+        thresholds = self._curve_limits(points)
+        if not len(thresholds):
+            empty = np.empty(0)
+            return Curves(thresholds=empty, fpr=empty, tpr=empty, precision=empty)
+        passing = self.decision.passing_each
+        fp = len(self.good) - passing(self.good, thresholds)
+        tp = len(self.bad) - passing(self.bad, thresholds)
         with np.errstate(invalid="ignore", divide="ignore"):
             fpr = fp / len(self.good) if len(self.good) else np.full(len(fp), math.nan)
             tpr = tp / len(self.bad) if len(self.bad) else np.full(len(tp), math.nan)

@@ -105,7 +105,11 @@ def _shows(page: TuningPage, c: Counts) -> None:
 
 
 def test_the_histogram_equals_numpy_on_the_database(page: TuningPage, paths: Paths) -> None:
-    assert page.tool_combo.count() == 1 and page.tool_combo.currentData() == "surface"
+    # the defect tool's threshold first; the label tool's field confidence is offered too
+    tools = [page.tool_combo.itemData(i) for i in range(page.tool_combo.count())]
+    assert tools == ["surface", "label"] and page.tool_combo.currentData() == "surface"
+    offered = [page.parameter_combo.itemData(i) for i in range(page.parameter_combo.count())]
+    assert offered == ["threshold"]  # no region areas recorded by these parts
     score, good, bad = numpy_on_db(paths.results_db)
     hist = page.histogram
     edges = np.linspace(min(score.min(), THRESHOLD), max(score.max(), THRESHOLD), 61)
@@ -247,16 +251,20 @@ def test_no_database_yet(qtbot) -> None:
     assert jobs.shutdown(5.0)
 
 
-def test_a_range_with_no_parts_and_no_tunable_tool(qtbot, paths: Paths) -> None:
+def test_a_range_with_no_parts_and_a_tool_with_no_threshold(qtbot, paths: Paths) -> None:
     page, jobs = _open(qtbot, paths)
     page.range_bar.set_range(NOW + 3600, NOW + 7200)
     _shown(qtbot, page, "No parts were recorded in this range")
     # parts whose surface tool only ever failed to run: no threshold recorded, nothing to tune
+    # there; the label tool's recorded field confidence is all the range offers
     write_parts(paths.results_db, [Part(math.nan)] * 3, first=N + 1000)
     later = T0 + 10 * (N + 1000)
-    page.set_range(later, later + 60)
-    qtbot.waitUntil(lambda: "records a threshold" in page.status_label.text(), timeout=5_000)
-    assert page.tool_combo.count() == 0 and page.view is None
+    with qtbot.waitSignal(page.toolsListed, timeout=5_000) as listed:
+        page.set_range(later, later + 60)
+    assert [(t.tool_id, t.parameters) for t in listed.args[0]] == [
+        ("label", ("lot.min_confidence",))
+    ]
+    assert page.tool_combo.count() == 1 and page.tool_combo.currentData() == "label"
     page.detach()
     assert jobs.shutdown(5.0)
 

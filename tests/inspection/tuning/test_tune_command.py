@@ -12,7 +12,7 @@ from support.tuning_parts import T0, Part, write_parts
 from inspection.cli import main
 from inspection.tuning.labels import set_label
 
-KEYS = {"tool", "threshold", "histogram", "at_threshold", "candidate", "suggestions"}
+KEYS = {"tool", "parameter", "threshold", "histogram", "at_threshold", "candidate", "suggestions"}
 
 
 def iso(t: float) -> str:
@@ -36,6 +36,7 @@ def test_tune_as_json(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     data = json.loads(out)
     assert set(data) == KEYS
     assert data["tool"] == "surface" and data["threshold"] == 0.5
+    assert data["parameter"] == "threshold"
     h = data["histogram"]
     assert h["edges"] == pytest.approx([0.1 + 0.1 * k for k in range(8)])
     assert (sum(h["good"]), sum(h["defect"]), sum(h["unlabelled"])) == (2, 2, 2)
