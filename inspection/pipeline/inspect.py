@@ -8,13 +8,17 @@ from collections.abc import Sequence
 
 from inspection.pipeline.decide import decide
 from inspection.pipeline.parts import PartJob
+from inspection.pipeline.side_by_side import SideBySide
 from inspection.recipe import Recipe
 from inspection.tools.base import Tool, error_result, run_guarded
-from inspection.types import Inspection, Timing, ToolResult, Verdict
+from inspection.types import Frame, Inspection, Timing, ToolResult, Verdict
 
 
-def inspect_part(job: PartJob, tools: Sequence[Tool], recipe: Recipe) -> Inspection:
-    """Each tool on its camera's frame; a missing frame or a camera error makes the part ERROR."""
+def inspect_part(
+    job: PartJob, tools: Sequence[Tool], recipe: Recipe, side_by_side: SideBySide | None = None
+) -> Inspection:
+    """Each tool on its camera's frame (all at once with ``side_by_side``, else in turn); a
+    missing frame or a camera error makes the part ERROR."""
     started = time.monotonic_ns()
     results: list[ToolResult] = []
     if job.errors:
@@ -27,13 +31,19 @@ def inspect_part(job: PartJob, tools: Sequence[Tool], recipe: Recipe) -> Inspect
             )
         )
     hashes: dict[str, str] = {}
+    calls: list[tuple[Tool, Frame]] = []
     for tool in tools:
         frame = job.frames.get(tool.camera)
         if frame is None:
             if not job.errors:
                 results.append(error_result(tool, f"no frame from camera {tool.camera}"))
             continue
-        results.append(run_guarded(tool, frame))
+        calls.append((tool, frame))
+    if side_by_side is not None:
+        results += side_by_side.run(calls)
+    else:
+        results += [run_guarded(tool, frame) for tool, frame in calls]
+    for tool, _ in calls:
         hashes.update(tool.model_hashes())
     verdict, reason = decide(results)
     return _record(job, recipe, verdict, reason, tuple(results), hashes, started)

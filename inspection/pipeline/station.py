@@ -31,6 +31,7 @@ from inspection.pipeline.inspect import inspect_part, unfinished_part
 from inspection.pipeline.masks import PrivacyMask
 from inspection.pipeline.parts import GroupedPart, PartJob
 from inspection.pipeline.shift_trend import ShiftTrend, ShiftTrendSnapshot, read_trend_record
+from inspection.pipeline.side_by_side import SideBySide
 from inspection.pipeline.station_changes import ChangeRecorder
 from inspection.pipeline.triggers import EveryFrame, Software, make_part_trigger
 from inspection.recipe import Recipe
@@ -632,6 +633,11 @@ class Station:
     # ---- inspection workers ----------------------------------------------------------------
 
     def _work(self, feed: Feed, tools: list[Tool]) -> None:
+        side_by_side = (
+            SideBySide(len(tools), f"{threading.current_thread().name}-tool")
+            if self._recipe.pipeline.tools_side_by_side
+            else None
+        )
         try:
             while True:
                 try:
@@ -641,12 +647,14 @@ class Station:
                         return
                     continue
                 try:
-                    inspection = inspect_part(job, tools, self._recipe)
+                    inspection = inspect_part(job, tools, self._recipe, side_by_side)
                 except Exception as exc:  # never lose a part: it becomes ERROR with the cause
                     log.exception("part %d: inspection failed", job.part_seq)
                     inspection = unfinished_part(job, f"inspection failed: {exc}", self._recipe)
                 feed.reorder.put(inspection)
         finally:
+            if side_by_side is not None:
+                side_by_side.close()
             for tool in tools:
                 try:
                     tool.close()

@@ -44,6 +44,9 @@ class PipelineSettings(Strict):
     queue_size: int = Field(default=8, ge=1, le=1024)
     tool_threads: int = Field(default=1, ge=1, le=16)
     """Threads each worker's inference sessions may use (keep one core for the GUI)."""
+    tools_side_by_side: bool = True
+    """Run a part's tools at once (each on a thread of the worker's), so its verdict comes
+    after the slowest tool rather than after all of them in turn; false: one after another."""
 
 
 class AlarmSettings(Strict):

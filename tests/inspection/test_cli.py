@@ -176,3 +176,13 @@ def test_bench_reports_throughput_and_overhead(capsys, tmp_path: Path):
     assert data["tools_raw_ms"]["serial"] > 0
     for key in ("parts_per_s", "overhead_ratio", "latency_ms", "tools_raw_ms", "workers"):
         assert key in data
+    # latency as the line sees it: parts paced at 80 % of the capacity just measured
+    paced = data["latency_ms_paced"]
+    assert set(paced) == {"rate", "p50", "p95", "p99"}
+    assert paced["rate"] == pytest.approx(0.8 * data["parts_per_s"], rel=0.02)
+    assert 0 < paced["p50"] <= paced["p95"] <= paced["p99"]
+    runs = data["latency_runs"]
+    assert (
+        runs["paced"]["tools_side_by_side"] and not runs["paced_one_by_one"]["tools_side_by_side"]
+    )
+    assert runs["paced"]["parts"] == 15 and runs["paced"]["finished"]  # 20 less 5 warming up

@@ -1,0 +1,101 @@
+"""A part's tools side by side: both run at once (a barrier only both can pass proves it), results
+keep the recipe's order, a failing tool is still an ERROR result, the helper threads end with
+the worker, and `tools_side_by_side: false` runs them one after another."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+from support.pipeline_tools import BrightnessTool, Collector, ExplodingTool, frames, make_recipe
+
+from inspection.pipeline.side_by_side import SideBySide
+from inspection.pipeline.station import Station
+from inspection.sources.memory import MemorySource
+from inspection.types import Frame, ToolResult, Verdict
+
+
+class MeetingTool(BrightnessTool):
+    """Passes only when the other tools of the same part reach ``barrier`` while it waits:
+    tools run one after another never meet, and the part is rejected with the reason."""
+
+    tool_type = "meeting"
+
+    def __init__(self, tool_id: str, barrier: threading.Barrier) -> None:
+        super().__init__(tool_id=tool_id, minimum=0)
+        self.barrier = barrier
+        self.threads: set[str] = set()
+
+    def inspect(self, frame: Frame) -> ToolResult:
+        self.threads.add(threading.current_thread().name)
+        self.barrier.wait(timeout=2.0)  # BrokenBarrierError: the tool fails, the part is ERROR
+        return super().inspect(frame)
+
+
+def _frame() -> Frame:
+    return Frame(camera="cam1", seq=0, t_ns=0, image=np.full((48, 64), 200, np.uint8))
+
+
+def test_tools_of_one_part_run_at_once_and_keep_their_order() -> None:
+    barrier = threading.Barrier(3)
+    tools = [MeetingTool(f"t{i}", barrier) for i in range(3)]
+    runner = SideBySide(len(tools), "test-tool")
+    try:
+        for _ in range(3):  # the same helper threads serve part after part
+            results = runner.run([(t, _frame()) for t in tools])
+            assert [r.tool_id for r in results] == ["t0", "t1", "t2"]
+            assert all(r.verdict is Verdict.PASS for r in results)
+    finally:
+        runner.close()
+    assert tools[0].threads == {threading.current_thread().name}  # the caller runs the first
+    assert not any(t.name.startswith("test-tool") for t in threading.enumerate())
+
+
+def test_a_failing_tool_is_an_error_result_beside_the_others() -> None:
+    runner = SideBySide(2, "test-tool")
+    try:
+        results = runner.run(
+            [(BrightnessTool("ok", minimum=0), _frame()), (ExplodingTool("boom"), _frame())]
+        )
+    finally:
+        runner.close()
+    assert [r.verdict for r in results] == [Verdict.PASS, Verdict.ERROR]
+    assert "sensor model diverged" in results[1].reason
+
+
+def _station_run(side_by_side: bool) -> list[Verdict]:
+    def make_tools() -> list[BrightnessTool]:
+        barrier = threading.Barrier(2)  # one per worker: its two tools meet on each part
+        return [MeetingTool("a", barrier), MeetingTool("b", barrier)]
+
+    recipe = make_recipe(workers=2, pipeline={"workers": 2, "tools_side_by_side": side_by_side})
+    collector = Collector(want=6)
+    station = Station(
+        recipe, store_results=False, sources=[MemorySource(frames(6))], make_tools=make_tools
+    )
+    station.add_listener(collector)
+    station.start()
+    try:
+        assert collector.done.wait(30.0)
+    finally:
+        station.stop(timeout_s=10.0)
+    return [i.verdict for i in collector.inspections]
+
+
+def test_the_station_runs_a_parts_tools_side_by_side_unless_the_recipe_says_not() -> None:
+    assert _station_run(side_by_side=True) == [Verdict.PASS] * 6
+    started = time.monotonic()
+    # one after another the two tools never meet: each part is ERROR, none is PASS
+    assert _station_run(side_by_side=False) == [Verdict.ERROR] * 6
+    assert time.monotonic() - started >= 2.0  # each waited its barrier's timeout
+
+
+def test_a_paced_memory_source_keeps_the_line_rate() -> None:
+    source = MemorySource(frames(5), rate_hz=20.0)
+    source.open()
+    t0 = time.monotonic()
+    seqs = [source.read(timeout_s=1.0).seq for _ in range(5)]  # type: ignore[union-attr]
+    assert seqs == [0, 1, 2, 3, 4]
+    assert time.monotonic() - t0 >= 4 / 20.0 - 0.005  # the first at once, then every 50 ms
+    assert source.read(timeout_s=1.0) is None
