@@ -99,3 +99,9 @@ def written_in_place(path: Path) -> Iterator[Path]:
     finally:
         with contextlib.suppress(OSError):  # gone after the rename; else the unfinished file
             tmp.unlink()
+
+
+def results_cache(db: Path) -> Path:
+    """Rebuildable files readers derive from the results database ``db`` (e.g. tuning's score
+    columns): a folder beside it, so a copied or moved database never meets another's cache."""
+    return db.with_name(f"{db.name}.cache")

@@ -4,10 +4,14 @@
   shows per move (false rejects, escapes, predicted yield, flips both ways, the change against
   the threshold in force), the 99th percentile over 1000 moves to random thresholds.
 * ``week_load_s``: loading one tool's scores for a week from a results database written by
-  ``generate_day`` (seven days, default one part a second: 604,800 parts; ``week_parts`` says how
-  many were loaded, ``week_load_s_per_million`` scales it to other rates). The database is read
-  right after it was written, so it is mostly in the OS cache: a warm read. It goes to the temp
-  folder and is deleted afterwards.
+  ``generate_day`` (seven days at the station's full rate, 10 parts a second: 6,048,000 parts;
+  ``week_parts`` says how many were loaded, ``week_load_s_per_million`` scales it to other
+  rates), as the Tuning page does it when it opens a week again: the score columns of the closed
+  part blocks come from their cache files (``inspection/tuning/scores_cache.py``).
+  ``week_load_s_first`` is the first load, which reads every row and writes those files;
+  ``week_load_s_live`` reads every row without the cache; ``week_cache_exact`` says the cached
+  load gave the live load's arrays exactly. The database is read right after it was written, so
+  it is mostly in the OS cache. It and its cache go to the temp folder and are deleted afterwards.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ log = logging.getLogger(__name__)
 SCORES = 1_000_000
 MOVES = 1000
 WEEK_FIRST_DAY = dt.date(2026, 12, 7)  # a Monday
+WEEK_PARTS_PER_S = 10.0  # the station's full rate, as in the report and trends benches
 
 
 def synthetic_scores(n: int = SCORES, seed: int = 0) -> ToolScores:
@@ -85,8 +90,9 @@ def bench_update(n: int = SCORES, moves: int = MOVES) -> dict[str, float]:
     }
 
 
-def bench_week_load(folder: Path, parts_per_s: float) -> dict[str, float]:
-    """Write seven days into ``folder`` and time loading the surface tool's scores of them."""
+def bench_week_load(folder: Path, parts_per_s: float) -> dict[str, Any]:
+    """Write seven days into ``folder`` and time loading the surface tool's scores of them:
+    first (building the cache), again (from the cache) and live (every row)."""
     db = folder / "week.sqlite"
     calendar = ShiftCalendar(timezone="Europe/Berlin")
     first = last = None
@@ -97,18 +103,47 @@ def bench_week_load(folder: Path, parts_per_s: float) -> dict[str, float]:
         first = first or figures
         last = figures
     assert first is not None and last is not None
+    start, end = first.start, last.end
     t0 = time.perf_counter()
-    scores = load_tool_scores(db, "surface", first.start, last.end)
+    load_tool_scores(db, "surface", start, end)  # builds the cache of the closed blocks
+    first_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    scores = load_tool_scores(db, "surface", start, end)
     load_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    live = load_tool_scores(db, "surface", start, end, cache=False)
+    live_s = time.perf_counter() - t0
     return {
         "week_load_s": load_s,
+        "week_load_s_first": first_s,
+        "week_load_s_live": live_s,
         "week_parts": scores.n,
         "week_parts_per_s": parts_per_s,
         "week_load_s_per_million": load_s / scores.n * 1e6 if scores.n else float("nan"),
+        "week_cache_exact": same_scores(scores, live),
     }
 
 
-def bench_tune(parts_per_s: float = 1.0) -> dict[str, Any]:
+def same_scores(a: ToolScores, b: ToolScores) -> bool:
+    """Every array of ``a`` equals ``b``'s (NaN equal to NaN), dtypes included."""
+    return all(
+        x.dtype == y.dtype and np.array_equal(x, y, equal_nan=x.dtype.kind == "f")
+        for x, y in (
+            (getattr(a, name), getattr(b, name))
+            for name in (
+                "part_id",
+                "score",
+                "threshold",
+                "tool_verdict",
+                "others_pass",
+                "part_passed",
+                "label",
+            )
+        )
+    ) and (a.tool_type, a.threshold_in_force) == (b.tool_type, b.threshold_in_force)
+
+
+def bench_tune(parts_per_s: float = WEEK_PARTS_PER_S) -> dict[str, Any]:
     """Both figures; the scratch database is removed afterwards."""
     update = bench_update()
     with tempfile.TemporaryDirectory(prefix="lineside-bench-tune-") as tmp:
@@ -117,9 +152,12 @@ def bench_tune(parts_per_s: float = 1.0) -> dict[str, Any]:
         "scores": SCORES,
         "update_ms_p99": update["update_ms_p99"],
         "week_load_s": week["week_load_s"],
+        "week_load_s_first": week["week_load_s_first"],
+        "week_load_s_live": week["week_load_s_live"],
         "week_parts": week["week_parts"],
         "week_parts_per_s": week["week_parts_per_s"],
         "week_load_s_per_million": week["week_load_s_per_million"],
+        "week_cache_exact": week["week_cache_exact"],
         "update_ms_median": update["update_ms_median"],
         "view_build_s": update["view_build_s"],
     }
@@ -140,7 +178,10 @@ def cmd_bench_tune(as_json: bool, *, parts_per_s: float) -> int:
             f"sorting once: {figures['view_build_s']:.2f} s)\n"
             f"a week of one tool's scores ({figures['week_parts']:,} parts at "
             f"{parts_per_s:g}/s): loaded in {figures['week_load_s']:.2f} s "
-            f"({figures['week_load_s_per_million']:.2f} s per million parts)\n"
+            f"({figures['week_load_s_per_million']:.2f} s per million parts; the first load, "
+            f"which builds the cache: {figures['week_load_s_first']:.2f} s; every row from "
+            f"the database: {figures['week_load_s_live']:.2f} s; cached load exact: "
+            f"{'yes' if figures['week_cache_exact'] else 'NO'})\n"
         )
     sys.stdout.flush()
     return 0

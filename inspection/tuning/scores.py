@@ -1,10 +1,9 @@
 """One tool's recorded scores over a range, loaded into numpy once for the what-if.
 
-Each query reads an index range, never every part: the range's first and last part ids come from
-the time index, the tool's (part, verdict, score, threshold) from its slice of the covering index
-``tool_results_scores``, the range's rejected parts from the verdict index and the parts another
-tool also rejected from the tool's not-passed index. Parts are the ones recorded between the
-range's first and last part (record order, which is time order on a station's clock).
+The range's first and last part ids come from the time index; the parts are the ones recorded
+between them (record order, which is time order on a station's clock). Their columns come from
+``score_columns`` (the live read) through ``scores_cache`` (closed blocks of parts kept on disk),
+so a week at the station's full rate loads in about a second; the labels are always read live.
 
 How a tool decides, and so how the what-if decides: a part is rejected when its score is **at or
 above** the threshold (``score >= threshold``), as the defect tools do (inspection/tools/anomaly.py
@@ -28,6 +27,27 @@ from inspection.errors import LinesideError
 from inspection.evaluation.truth import COVERED_BY_TOOL_TYPE
 from inspection.storage.queries import open_reader
 from inspection.tuning.labels import LABEL_CODES, Label, label_codes_in_range
+from inspection.tuning.score_columns import OTHERS_SQL, REJECTED_SQL, SCORES_SQL, read_columns
+from inspection.tuning.scores_cache import ScoresCache
+
+__all__ = [  # the SQL stays importable from here, where the tests and callers met it first
+    "NEWEST_THRESHOLD_SQL",
+    "OTHERS_SQL",
+    "REJECTED_SQL",
+    "SCORES_SQL",
+    "TOOL_ERROR",
+    "TOOL_FAIL",
+    "TOOL_PASS",
+    "LabelSource",
+    "ToolScores",
+    "TunableTool",
+    "TuningError",
+    "load_tool_scores",
+    "range_ids",
+    "tools_recorded",
+    "truth_label_codes",
+    "tunable_tools",
+]
 
 TOOL_PASS, TOOL_FAIL, TOOL_ERROR = 0, 1, 2
 LabelSource = Literal["db", "truth"]
@@ -86,26 +106,6 @@ def range_ids(conn: sqlite3.Connection, start: float, end: float) -> tuple[int, 
     return (min(a, b), max(a, b))
 
 
-SCORES_SQL = (
-    "SELECT inspection * 4 + (verdict <> 'PASS') + (verdict = 'ERROR'), score, threshold "
-    "FROM tool_results WHERE tool_id = ? AND inspection BETWEEN ? AND ? ORDER BY inspection"
-)
-"""The tool's rows of a part range from the covering index. Part id and verdict travel packed in
-one integer (id * 4 + verdict code): each value a row carries costs time in Python's sqlite3,
-and this load is the one an engineer waits for (a third faster than four columns)."""
-REJECTED_SQL = (
-    "SELECT id, verdict = 'ERROR' FROM inspections WHERE verdict IN ('FAIL', 'ERROR') "
-    "AND id BETWEEN ? AND ?"
-)
-OTHERS_SQL = (
-    "SELECT DISTINCT t.inspection FROM tool_results t JOIN tool_results o "
-    "ON o.inspection = t.inspection WHERE t.tool_id = ? AND t.verdict <> 'PASS' "
-    "AND t.inspection BETWEEN ? AND ? AND o.tool_id <> ? AND o.verdict <> 'PASS'"
-)
-# numpy reads SQL NULL as NaN in a float field
-_ROW = np.dtype([("key", np.int64), ("score", np.float64), ("threshold", np.float64)])
-
-
 def tools_recorded(conn: sqlite3.Connection, lo: int, hi: int) -> list[str]:
     """The tools of the range's first and last part (the recipe's tools), sorted."""
     rows = conn.execute(
@@ -157,14 +157,24 @@ def tunable_tools(db: Path, start: float, end: float) -> list[TunableTool]:
 
 
 def load_tool_scores(
-    db: Path, tool_id: str, start: float, end: float, *, labels: LabelSource = "db"
+    db: Path,
+    tool_id: str,
+    start: float,
+    end: float,
+    *,
+    labels: LabelSource = "db",
+    cache: ScoresCache | bool = True,
 ) -> ToolScores:
     """Read ``tool_id``'s results of the parts recorded in [start, end) (UNIX s) into arrays.
 
     ``labels``: "db" = the engineers' labels (``part_labels``); "truth" = the simulated line's
-    ground truth (``truth_label_codes``). TuningError when the range has no parts or the tool
-    has no results in it.
+    ground truth (``truth_label_codes``). ``cache``: True = the score columns of closed part
+    blocks kept beside ``db`` (``ScoresCache.beside``), False = every row from the database,
+    or a cache of the caller's; the result is the same. TuningError when the range has no parts
+    or the tool has no results in it.
     """
+    if cache is True:
+        cache = ScoresCache.beside(Path(db))
     conn = open_reader(db)
     conn.row_factory = None  # plain tuples: numpy reads them straight
     try:
@@ -172,22 +182,19 @@ def load_tool_scores(
         if ids is None:
             raise TuningError("the range has no recorded parts")
         lo, hi = ids
-        rows = np.fromiter(conn.execute(SCORES_SQL, (tool_id, lo, hi)), dtype=_ROW)
-        if not len(rows):
+        if cache is False:
+            columns = read_columns(conn, tool_id, lo, hi)
+        else:
+            columns = cache.columns(conn, tool_id, lo, hi)
+        if not columns.n:
             known = ", ".join(tools_recorded(conn, lo, hi)) or "none"
             raise TuningError(f"no results of tool {tool_id!r} in the range; tools: {known}")
-        part_id = rows["key"] >> 2
-        tool_verdict = (rows["key"] & 3).astype(np.int8)
-        score, threshold = rows["score"].copy(), rows["threshold"].copy()
+        part_id = columns.part_id
         tool_type = str(
             conn.execute(
                 "SELECT tool_type FROM tool_results WHERE tool_id = ? AND inspection = ?",
                 (tool_id, int(part_id[-1])),
             ).fetchone()[0]
-        )
-        rejected = np.array(conn.execute(REJECTED_SQL, (lo, hi)).fetchall(), dtype=np.int64)
-        others = np.fromiter(
-            (r[0] for r in conn.execute(OTHERS_SQL, (tool_id, lo, hi, tool_id))), dtype=np.int64
         )
         if labels == "truth":
             label = truth_label_codes(conn, part_id, lo, hi, tool_type)
@@ -195,17 +202,12 @@ def load_tool_scores(
             label = label_codes_in_range(conn, part_id, lo, hi, tool_id)
     finally:
         conn.close()
-    part_passed = np.ones(part_id.shape, dtype=bool)
-    part_error = np.zeros(part_id.shape, dtype=bool)
-    if len(rejected):
-        at = np.searchsorted(part_id, rejected[:, 0])
-        inside = at < len(part_id)
-        inside[inside] = part_id[at[inside]] == rejected[inside, 0]
-        part_passed[at[inside]] = False
-        part_error[at[inside]] = rejected[inside, 1].astype(bool)
-    other_failed = np.isin(part_id, others, assume_unique=False)
+    part_passed, tool_verdict = columns.part_passed, columns.tool_verdict
     # A rejected part passes with this tool's say-so only when this tool alone rejected it
-    others_pass = part_passed | ((tool_verdict == TOOL_FAIL) & ~part_error & ~other_failed)
+    others_pass = part_passed | (
+        (tool_verdict == TOOL_FAIL) & ~columns.part_error & ~columns.other_failed
+    )
+    threshold = columns.threshold
     finite = threshold[np.isfinite(threshold)]
     return ToolScores(
         tool_id=tool_id,
@@ -213,7 +215,7 @@ def load_tool_scores(
         start=start,
         end=end,
         part_id=part_id,
-        score=score,
+        score=columns.score,
         threshold=threshold,
         tool_verdict=tool_verdict,
         others_pass=others_pass,

@@ -1,0 +1,102 @@
+"""One block's score columns as a file: read straight into the caller's arrays, checked first.
+
+Layout: ``MAGIC``, the header's length (uint32, little-endian), the header (JSON: the block's
+key, each column's name, dtype and length, and the CRC-32 of the column bytes), then each
+column's bytes in ``COLUMN_DTYPES`` order. A plain layout rather than ``.npz``: the columns go
+from the page cache into the week's arrays with one copy each and no zip bookkeeping.
+
+Nothing in a file is trusted: a file whose magic, header, key, columns, size or checksum is not
+the expected one is refused with the reason (``BlockFileError``), and the caller rebuilds it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import struct
+import tempfile
+import zlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from inspection.tuning.score_columns import COLUMN_DTYPES, ScoreColumns
+
+MAGIC = b"LSTSCOL1"
+_LEN = struct.Struct("<I")
+_MAX_HEADER = 1 << 16
+
+
+class BlockFileError(ValueError):
+    """A block file that cannot be used; the message says why."""
+
+
+class StaleBlockFile(BlockFileError):
+    """A sound block file of an earlier state of the database."""
+
+
+def _columns_header(rows: int) -> list[list[Any]]:
+    return [[name, dtype.str, rows] for name, dtype in COLUMN_DTYPES.items()]
+
+
+def write_block(path: Path, key: str, block: ScoreColumns) -> None:
+    """Write ``block`` with its ``key`` (JSON text) to ``path`` under a unique temporary name,
+    renamed into place, so concurrent writers and crashes never leave half a file. OSError."""
+    arrays = [
+        np.ascontiguousarray(block.arrays()[name], dtype=d) for name, d in COLUMN_DTYPES.items()
+    ]
+    crc = 0
+    for a in arrays:
+        crc = zlib.crc32(a.view(np.uint8).data, crc)
+    header = json.dumps(
+        {"key": key, "columns": _columns_header(block.n), "crc32": crc}, sort_keys=True
+    ).encode()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".partial")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(MAGIC + _LEN.pack(len(header)) + header)
+            for a in arrays:
+                out.write(a.view(np.uint8).data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def read_block_into(path: Path, key: str, rows: int, out: dict[str, np.ndarray], at: int) -> None:
+    """Read the block file ``path`` into ``out[name][at:at + rows]`` for every column.
+
+    FileNotFoundError / NotADirectoryError when there is none; BlockFileError when it is not the
+    block of ``key`` with ``rows`` rows or is damaged (``out`` may then hold part of it); OSError.
+    """
+    with path.open("rb") as f:
+        lead = f.read(len(MAGIC) + _LEN.size)
+        if len(lead) < len(MAGIC) + _LEN.size or lead[: len(MAGIC)] != MAGIC:
+            raise BlockFileError("is not a tool scores block file")
+        (size,) = _LEN.unpack(lead[len(MAGIC) :])
+        if size > _MAX_HEADER:
+            raise BlockFileError(f"has a header of {size} bytes")
+        try:
+            header = json.loads(f.read(size))
+            stored_key, columns, crc = header["key"], header["columns"], int(header["crc32"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise BlockFileError(f"has an unreadable header ({exc})") from None
+        if stored_key != key:
+            raise StaleBlockFile("is stale (the database's block changed)")
+        if columns != _columns_header(rows):
+            raise BlockFileError(f"holds other columns than {rows} rows of {list(COLUMN_DTYPES)}")
+        expected = len(lead) + size + sum(rows * d.itemsize for d in COLUMN_DTYPES.values())
+        if os.fstat(f.fileno()).st_size != expected:
+            raise BlockFileError(f"is {os.fstat(f.fileno()).st_size} bytes, expected {expected}")
+        got = 0
+        for name in COLUMN_DTYPES:
+            view = out[name][at : at + rows].view(np.uint8).data
+            if f.readinto(view) != len(view):
+                raise BlockFileError("ends early")
+            got = zlib.crc32(view, got)
+        if got != crc:
+            raise BlockFileError("is damaged (checksum)")

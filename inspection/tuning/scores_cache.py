@@ -1,0 +1,229 @@
+"""A tool's score columns of closed part blocks kept on disk, so a week loads in about a second.
+
+Reading a row through Python's sqlite3 costs about a microsecond: a week at the station's full
+rate (10 parts/s, ~6 million parts) would take ~6 s each time the Tuning page opens it. Recorded
+results never change once written (DESIGN §5: published results are never mutated; labels live
+in their own table and are always read live), so the columns of a block of parts whose ids are all
+below the newest part's are kept as one file (``score_block_file``) and read back in milliseconds.
+
+* Blocks are fixed part-id ranges (``BLOCK_PARTS`` ids each), not days: a range of any length
+  maps onto them exactly as the live read does (parts lo..hi by id), whatever the clock or time
+  zone did. A block is *closed* once the database holds a part with a higher id: the store only
+  appends, so no part can join it. The open end (the newest block) is always read live.
+* Each file is checked against the database before it is used: the block's count, first and last
+  part of the tool's rows, its count of rejected parts, the inspection ids of its first and last
+  parts (a different database at the same path), the schema version and this file format. The
+  count steps through the tool's slice of the covering index in C (~0.1 µs a row, about half of
+  a warm week's load); the rest are seeks. A file that fails the check (retention removed parts,
+  a migration, rows written later) is rebuilt from the database; a file that cannot be read or
+  whose checksum fails is logged and rebuilt, never trusted.
+* Only readers write here, with their own read-only connection and no lock the storage writer
+  could wait for; each file is written under a unique temporary name and renamed into place, so
+  two readers building the same block, or a crash, never leave half a file. When the folder
+  cannot be written the load still answers, from the database.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import json
+import logging
+import re
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from inspection.paths import results_cache
+from inspection.storage.schema import SCHEMA_VERSION
+from inspection.tuning.score_block_file import (
+    BlockFileError,
+    StaleBlockFile,
+    read_block_into,
+    write_block,
+)
+from inspection.tuning.score_columns import (
+    COLUMN_DTYPES,
+    ScoreColumns,
+    empty_columns,
+    read_columns,
+)
+
+log = logging.getLogger(__name__)
+
+BLOCK_PARTS = 1 << 16
+"""Part ids per block: ~1.8 h at 10 parts/s (a ~1.8 MB file per tool), so the open end read live
+and the extra parts read when a range's first block is built stay under 0.1 s."""
+FORMAT = 1
+"""This file layout; a file of another format is rebuilt."""
+
+ROWS_SQL = "SELECT COUNT(*) FROM tool_results WHERE tool_id = ? AND inspection BETWEEN ? AND ?"
+"""The tool's rows of a block, counted in its slice of the covering index (no row leaves C). The
+bulk of checking a file: ~0.1 µs a row, a tenth of reading the row into Python. Alone, not with
+MIN and MAX: those make every row cost twice as much, and alone each is one seek."""
+FIRST_ROW_SQL = (
+    "SELECT MIN(inspection) FROM tool_results WHERE tool_id = ? AND inspection BETWEEN ? AND ?"
+)
+LAST_ROW_SQL = (
+    "SELECT MAX(inspection) FROM tool_results WHERE tool_id = ? AND inspection BETWEEN ? AND ?"
+)
+REJECTED_COUNT_SQL = (
+    "SELECT COUNT(*) FROM inspections WHERE verdict IN ('FAIL', 'ERROR') AND id BETWEEN ? AND ?"
+)
+PART_NAME_SQL = "SELECT inspection_id FROM inspections WHERE id = ?"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BlockKey:
+    """What a block's file must match to be used: the database's state of that block."""
+
+    tool_id: str
+    first: int
+    last: int
+    rows: int
+    first_row: int | None
+    last_row: int | None
+    rejected: int
+    first_part: str
+    last_part: str
+    schema: int = SCHEMA_VERSION
+    format: int = FORMAT
+
+    def as_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+
+
+class ScoresCache:
+    """The score columns of closed blocks in ``folder`` (one sub-folder per tool)."""
+
+    def __init__(self, folder: Path, *, block_parts: int = BLOCK_PARTS) -> None:
+        if block_parts < 1:
+            raise ValueError(f"block_parts must be >= 1, got {block_parts}")
+        self.folder = folder
+        self.block_parts = block_parts
+        self._unwritable_logged = False
+
+    @classmethod
+    def beside(cls, db: Path) -> ScoresCache:
+        """The cache of the results database ``db`` (a folder next to it)."""
+        return cls(results_cache(db) / "tool-scores")
+
+    def columns(self, conn: sqlite3.Connection, tool_id: str, lo: int, hi: int) -> ScoreColumns:
+        """``tool_id``'s columns of parts ``lo``..``hi``: closed blocks from their files (built
+        when missing or stale), the open end from the database. Same result as ``read_columns``.
+        ``conn``: a read-only connection returning plain tuples."""
+        newest = conn.execute("SELECT MAX(id) FROM inspections").fetchone()[0]
+        if newest is None or lo > hi:
+            return read_columns(conn, tool_id, lo, hi)
+        b = self.block_parts
+        closed = [k for k in range(lo // b, hi // b + 1) if (k + 1) * b - 1 < int(newest)]
+        if not closed:
+            return read_columns(conn, tool_id, lo, hi)
+        keys = [block_key(conn, tool_id, k * b, (k + 1) * b - 1) for k in closed]
+        tail_lo = (closed[-1] + 1) * b
+        tail = read_columns(conn, tool_id, tail_lo, hi) if tail_lo <= hi else empty_columns()
+        # whole blocks go straight into the range's arrays; the range's ends are cut off last
+        rows = sum(key.rows for key in keys)
+        out = {name: np.empty(rows + tail.n, dtype=d) for name, d in COLUMN_DTYPES.items()}
+        at = 0
+        for k, key in zip(closed, keys, strict=True):
+            if not self._read_into(tool_id, k, key, out, at):
+                block = self._build(conn, tool_id, k)
+                if block.n != key.rows:  # changed between the two reads: take it all live
+                    log.info("tool scores cache: block %d changed while read; reading live", k)
+                    return read_columns(conn, tool_id, lo, hi)
+                for name, column in block.arrays().items():
+                    out[name][at : at + key.rows] = column
+            at += key.rows
+        for name, column in tail.arrays().items():
+            out[name][at:] = column
+        return ScoreColumns(**out).between(lo, hi)
+
+    def file_of(self, tool_id: str, k: int) -> Path:
+        """Block ``k``'s file for ``tool_id``; the folder name stays readable and safe whatever
+        characters the tool id holds."""
+        slug = re.sub(r"[^A-Za-z0-9_-]", "_", tool_id)[:40]
+        digest = hashlib.sha256(tool_id.encode()).hexdigest()[:10]
+        return self.folder / f"{slug}-{digest}" / f"{k * self.block_parts:012d}.scores"
+
+    def _read_into(
+        self, tool_id: str, k: int, key: BlockKey, out: dict[str, np.ndarray], at: int
+    ) -> bool:
+        """Block ``k``'s file into ``out`` at ``at`` when it matches ``key``; False when it is
+        missing, stale or cannot be used (then ``out`` is filled from the database instead)."""
+        path = self.file_of(tool_id, k)
+        try:
+            read_block_into(path, key.as_json(), key.rows, out, at)
+        except (FileNotFoundError, NotADirectoryError):  # not built yet
+            return False
+        except StaleBlockFile as exc:
+            log.info("tool scores cache: %s %s; rebuilding it", path, exc)
+            return False
+        except (BlockFileError, OSError) as exc:
+            log.warning("tool scores cache: %s %s; rebuilding it", path, exc)
+            return False
+        part_id = out["part_id"][at : at + key.rows]
+        if key.rows and (int(part_id[0]) != key.first_row or int(part_id[-1]) != key.last_row):
+            log.warning("tool scores cache: %s holds other parts; rebuilding it", path)
+            return False
+        return True
+
+    def _build(self, conn: sqlite3.Connection, tool_id: str, k: int) -> ScoreColumns:
+        """Block ``k`` from the database, kept in its file for the next load."""
+        first, last = k * self.block_parts, (k + 1) * self.block_parts - 1
+        # key and columns from one snapshot, so the file never claims a state it does not hold
+        with _snapshot(conn):
+            key = block_key(conn, tool_id, first, last)
+            block = read_columns(conn, tool_id, first, last)
+        path = self.file_of(tool_id, k)
+        try:
+            write_block(path, key.as_json(), block)
+        except OSError as exc:
+            if not self._unwritable_logged:  # once per cache, not once per block
+                log.warning("tool scores cache: cannot write %s (%s); reading live", path, exc)
+                self._unwritable_logged = True
+        return block
+
+
+@contextlib.contextmanager
+def _snapshot(conn: sqlite3.Connection) -> Iterator[None]:
+    """One read transaction (WAL: it never blocks the writer), unless one is already open."""
+    if conn.in_transaction:
+        yield
+        return
+    conn.execute("BEGIN")
+    try:
+        yield
+    finally:
+        conn.commit()
+
+
+def block_key(conn: sqlite3.Connection, tool_id: str, first: int, last: int) -> BlockKey:
+    """The database's state of block ``first``..``last`` for ``tool_id`` (index reads only)."""
+    span = (tool_id, first, last)
+    rows = conn.execute(ROWS_SQL, span).fetchone()[0]
+    first_row = conn.execute(FIRST_ROW_SQL, span).fetchone()[0]
+    last_row = conn.execute(LAST_ROW_SQL, span).fetchone()[0]
+    rejected = conn.execute(REJECTED_COUNT_SQL, (first, last)).fetchone()[0]
+    return BlockKey(
+        tool_id=tool_id,
+        first=first,
+        last=last,
+        rows=int(rows),
+        first_row=first_row,
+        last_row=last_row,
+        rejected=int(rejected),
+        first_part=_part_name(conn, first_row),
+        last_part=_part_name(conn, last_row),
+    )
+
+
+def _part_name(conn: sqlite3.Connection, rowid: int | None) -> str:
+    if rowid is None:
+        return ""
+    row = conn.execute(PART_NAME_SQL, (rowid,)).fetchone()
+    return "" if row is None else str(row[0])
