@@ -1,7 +1,7 @@
 """The main window's ways of changing the recipe in force: save an edit as the next version,
-apply a tuned threshold, an edited tool or a re-taught model, roll back, and the dialogs that lead there (Recipe →
-Versions…, Recipe → Edit tools…, Teach → Re-score…). Every change becomes a kept version with its
-reason, run by opening it: the station takes it between parts.
+apply a tuned threshold or limit, an edited tool or a re-taught model, roll back, and the dialogs
+that lead there (Recipe → Versions…, Recipe → Edit tools…, Teach → Re-score…). Every change
+becomes a kept version with its reason, run by opening it: the station takes it between parts.
 
 A mixin of ``MainWindow`` (it uses the window's recipe, station, paths, jobs and status bar).
 """
@@ -9,6 +9,7 @@ A mixin of ``MainWindow`` (it uses the window's recipe, station, paths, jobs and
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,7 @@ from inspection.errors import LinesideError, RecipeError
 from inspection.recipe import Recipe
 from inspection.tuning import model_apply, parameters, recipe_edit, versions
 from inspection.tuning.scores import TuningError
+from inspection.tuning.versions import RecipeVersion
 
 if TYPE_CHECKING:
     from inspection.types import Frame
@@ -113,16 +115,12 @@ class RecipeChanges:
         )
         if reason is None:
             return False
-        try:
-            entry = versions.apply_threshold(target, recipe, tool_id, threshold, reason)
-        except (OSError, RecipeError, ValueError) as exc:
-            log.warning("threshold not applied: %s", exc)
-            QMessageBox.critical(self, "Threshold not applied", f"{target}: {exc}")
-            return False
-        self.statusBar().showMessage(
-            f"Recipe {recipe.name} version {entry.version}: {entry.summary}", 8000
+        return self._applied(
+            "Threshold",
+            target,
+            recipe,
+            lambda: versions.apply_threshold(target, recipe, tool_id, threshold, reason),
         )
-        return self.open_recipe(target)
 
     def apply_parameter(self, tool_id: str, parameter: str, value: float) -> bool:
         """Apply a tuned limit other than the score threshold (the label's max_rotation_deg, a
@@ -192,16 +190,12 @@ class RecipeChanges:
         if recipe is None or target is None:
             self.statusBar().showMessage("Open a recipe first.", 5000)
             return False
-        try:
-            entry = recipe_edit.apply_change(target, recipe, new_recipe, reason)
-        except (OSError, RecipeError, ValueError) as exc:
-            log.warning("change not applied: %s", exc)
-            QMessageBox.critical(self, "Change not applied", f"{target}: {exc}")
-            return False
-        self.statusBar().showMessage(
-            f"Recipe {recipe.name} version {entry.version}: {entry.summary}", 8000
+        return self._applied(
+            "Change",
+            target,
+            recipe,
+            lambda: recipe_edit.apply_change(target, recipe, new_recipe, reason),
         )
-        return self.open_recipe(target)
 
     def roll_back(self, version: str, reason: str) -> bool:
         """Make the kept ``version`` the recipe in force again (asked already) and run it."""
@@ -268,18 +262,26 @@ class RecipeChanges:
         )
         if reason is None:
             return False
+        models_dir = self.paths.models / recipe.name
+        return self._applied(
+            "Model",
+            target,
+            recipe,
+            lambda: model_apply.apply_model(
+                target, recipe, tool_id, Path(model), reason, models_dir=models_dir
+            ),
+        )
+
+    def _applied(
+        self, what: str, target: Path, recipe: Recipe, apply: Callable[[], RecipeVersion]
+    ) -> bool:
+        """Run ``apply`` (it writes the next version to ``target``), say so and run it; a
+        refusal is shown with its reason and nothing changes."""
         try:
-            entry = model_apply.apply_model(
-                target,
-                recipe,
-                tool_id,
-                Path(model),
-                reason,
-                models_dir=self.paths.models / recipe.name,
-            )
+            entry = apply()
         except (OSError, LinesideError, ValueError) as exc:
-            log.warning("model not applied: %s", exc)
-            QMessageBox.critical(self, "Model not applied", f"{model}: {exc}")
+            log.warning("%s not applied: %s", what.lower(), exc)
+            QMessageBox.critical(self, f"{what} not applied", f"{target}: {exc}")
             return False
         self.statusBar().showMessage(
             f"Recipe {recipe.name} version {entry.version}: {entry.summary}", 8000

@@ -18,14 +18,12 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from inspection.errors import LinesideError, ModelError, RecipeError
 from inspection.inference.anomaly.model_file import SUFFIX, check_usable
 from inspection.inference.manifest import backbone_manifest_path, load_manifest
 from inspection.inference.session import sha256_file
 from inspection.recipe import AnomalyToolSettings, Recipe
-from inspection.tuning.versions import RecipeVersion, save_version, version_after
+from inspection.tuning.versions import RecipeVersion, apply_as_next_version, with_tool
 
 PINNED_HASH_CHARS = 12
 
@@ -75,15 +73,12 @@ def with_model(
         isinstance(threshold, float | int) and math.isfinite(threshold)
     ):
         raise RecipeError(f"{where}: tools[{index}] ({tool_id}).threshold: {threshold!r}")
-    try:
-        changed = AnomalyToolSettings.model_validate(
-            {**tool.model_dump(), "model": model, "threshold": threshold}
-        )
-        tools = [*recipe.tools[:index], changed, *recipe.tools[index + 1 :]]
-        return Recipe.model_validate({**recipe.model_dump(), "tools": tools})
-    except ValidationError as exc:
-        reasons = "; ".join(str(e["msg"]) for e in exc.errors())
-        raise RecipeError(f"{where}: tools[{index}] ({tool_id}): {reasons}") from None
+    return with_tool(
+        recipe,
+        index,
+        {**tool.model_dump(), "model": model, "threshold": threshold},
+        f"{where}: tools[{index}] ({tool_id})",
+    )
 
 
 def apply_model(
@@ -110,12 +105,4 @@ def apply_model(
         raise LinesideError(f"{model}: not readable: {exc}") from None
     pinned = pin_model(model, tool_id, models_dir)
     changed = with_model(recipe, tool_id, pinned, threshold=threshold)
-    version = version_after(path, recipe.version)
-    return save_version(
-        changed.model_copy(update={"version": version}),
-        path,
-        action="apply",
-        reason=reason,
-        who=who,
-        in_force=recipe,
-    )
+    return apply_as_next_version(path, recipe, changed, reason, who=who)

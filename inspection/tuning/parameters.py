@@ -38,12 +38,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from pydantic import ValidationError
-
 from inspection.errors import RecipeError
 from inspection.recipe import Recipe
 from inspection.tuning.decision import SCORE_THRESHOLD, Decision
 from inspection.tuning.scores import TuningError
+from inspection.tuning.versions import with_tool
 
 THRESHOLD = "threshold"
 FIELD_MIN_CONFIDENCE = ".min_confidence"
@@ -267,14 +266,4 @@ def with_parameter(recipe: Recipe, tool_id: str, p: Parameter, value: float) -> 
         data["fields"][names.index(p.field)]["min_confidence"] = number
     else:
         data[p.name] = number
-    try:
-        changed = type(tool).model_validate(data)
-    except ValidationError as exc:
-        reasons = "; ".join(str(e["msg"]) for e in exc.errors())
-        raise RecipeError(f"{at}: {number!r}: {reasons}") from None
-    tools = [*recipe.tools[:index], changed, *recipe.tools[index + 1 :]]
-    try:
-        return Recipe.model_validate({**recipe.model_dump(), "tools": tools})
-    except ValidationError as exc:
-        reasons = "; ".join(str(e["msg"]) for e in exc.errors())
-        raise RecipeError(f"{where}: {reasons}") from None
+    return with_tool(recipe, index, data, f"{at}: {number!r}")

@@ -20,7 +20,7 @@ from inspection.errors import RecipeError
 from inspection.recipe import Recipe, dump_recipe, parse_recipe
 from inspection.recipe.document import _field_path
 from inspection.tuning.recipe_changes import change_summary
-from inspection.tuning.versions import RecipeVersion, save_version, version_after
+from inspection.tuning.versions import RecipeVersion, apply_as_next_version
 
 _TOOL_AT = re.compile(r"\btools\[(\d+)\]")
 # Errors listed per change at most; the first few say enough to fix it.
@@ -113,12 +113,4 @@ def apply_change(
         )
     if recipe_data(changed) == recipe_data(recipe_in_force):
         raise RecipeError(f"{where}: nothing changed; there is no new version to apply")
-    version = version_after(path, recipe_in_force.version)
-    return save_version(
-        changed.model_copy(update={"version": version}),
-        path,
-        action="apply",
-        reason=reason,
-        who=who,
-        in_force=recipe_in_force,
-    )
+    return apply_as_next_version(path, recipe_in_force, changed, reason, who=who)

@@ -21,6 +21,7 @@ import math
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import yaml
@@ -305,17 +306,45 @@ def with_threshold(recipe: Recipe, tool_id: str, threshold: float) -> Recipe:
         raise RecipeError(f"{field}: {threshold!r} is not a number")
     if not math.isfinite(threshold):
         raise RecipeError(f"{field}: {threshold!r} is not a finite number")
+    return with_tool(
+        recipe,
+        index,
+        {**tool.model_dump(), "threshold": float(threshold)},
+        f"{field}: {threshold!r}",
+    )
+
+
+def with_tool(recipe: Recipe, index: int, tool_data: dict[str, Any], what: str) -> Recipe:
+    """``recipe`` with ``tools[index]`` made from ``tool_data`` (validated by the tool's schema,
+    then the recipe's). RecipeError starts with ``what`` (where and which value) when the tool
+    refuses it, with the recipe's name when the recipe does."""
+    tool = recipe.tools[index]
     try:
-        changed = type(tool).model_validate({**tool.model_dump(), "threshold": float(threshold)})
+        changed = type(tool).model_validate(tool_data)
     except ValidationError as exc:
         reasons = "; ".join(str(e["msg"]) for e in exc.errors())
-        raise RecipeError(f"{field}: {threshold!r}: {reasons}") from None
+        raise RecipeError(f"{what}: {reasons}") from None
     tools = [*recipe.tools[:index], changed, *recipe.tools[index + 1 :]]
     try:
         return Recipe.model_validate({**recipe.model_dump(), "tools": tools})
     except ValidationError as exc:
         reasons = "; ".join(str(e["msg"]) for e in exc.errors())
-        raise RecipeError(f"{where}: {reasons}") from None
+        raise RecipeError(f"recipe {recipe.name}: {reasons}") from None
+
+
+def apply_as_next_version(
+    path: Path, in_force: Recipe, changed: Recipe, reason: str, *, who: str = ""
+) -> RecipeVersion:
+    """Save ``changed`` (made from ``in_force``) to ``path`` as the next version, kept and
+    logged as an apply with ``reason``; the caller opens ``path`` to run it."""
+    return save_version(
+        changed.model_copy(update={"version": version_after(path, in_force.version)}),
+        path,
+        action="apply",
+        reason=reason,
+        who=who,
+        in_force=in_force,
+    )
 
 
 def apply_threshold(
@@ -326,15 +355,7 @@ def apply_threshold(
     """
     reason = _require_reason(reason, "applying a threshold")
     changed = with_threshold(recipe, tool_id, threshold)
-    version = version_after(path, recipe.version)
-    return save_version(
-        changed.model_copy(update={"version": version}),
-        path,
-        action="apply",
-        reason=reason,
-        who=who,
-        in_force=recipe,
-    )
+    return apply_as_next_version(path, recipe, changed, reason, who=who)
 
 
 def rollback(path: Path, to_version: str, reason: str, *, who: str = "") -> RecipeVersion:
