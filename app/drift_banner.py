@@ -1,7 +1,7 @@
 """The operator's drift warning: a trend moving towards trouble while the parts are still good.
 
-Not an alarm and never red or amber (those are the alarm banner's): a blue bar beside the alarm
-banner's place, saying which measure drifts, which way and by which rule, with one glove-sized
+Not an alarm and never red or amber (those are the alarm banner's): a blue bar under the alarm
+banner's place, over the live view, saying which measure drifts, which way and by which rule, with one glove-sized
 "Seen" button. Pulled from ``Station.drift_warnings()`` on the screen's timer; pressing Seen
 acknowledges the warnings shown, which the station records for the shift report.
 """
@@ -13,10 +13,10 @@ from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QResizeEvent
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QSizePolicy, QWidget
 
 from app import theme
-from app.status_panel import show_elided
+from app.status_panel import CutLabel, banner_button_font, banner_font, banner_lines
 from inspection.pipeline.drift import DriftWarning
 
 _ARROW = {"up": "▲", "down": "▼"}
@@ -40,7 +40,7 @@ class DriftBanner(QFrame):
         self.warnings: tuple[DriftWarning, ...] = ()
         self.full_text = ""
         self._source: Callable[[], Sequence[DriftWarning]] | None = None
-        self.message = QLabel()
+        self.message = CutLabel(lambda: banner_lines(self.message, self.seen_button))
         self.message.setObjectName("driftMessage")
         self.message.setFont(theme.font(theme.REASON_PX - 8, bold=True))
         self.message.setTextFormat(Qt.TextFormat.PlainText)
@@ -64,14 +64,14 @@ class DriftBanner(QFrame):
 
     def set_button_height(self, px: int) -> None:
         self.seen_button.setMinimumHeight(px)
-        # glove-sized, no wider than it must be: the message shares the row with alarms
+        # glove-sized, no wider than it must be: the banner is only as wide as the live view
         self.seen_button.setMinimumWidth(round(px * 1.5))
+        self._elide()
 
     def set_scale(self, scale: float) -> None:
         """Type for a screen ``scale`` times a 1080p one (never under 18 px: two metres)."""
-        self.message.setFont(
-            theme.font(theme.scaled(theme.REASON_PX - 8, scale, minimum=18), bold=True)
-        )
+        self.message.setFont(banner_font(scale))
+        self.seen_button.setFont(banner_button_font(scale))
         self._elide()
 
     def set_source(self, source: Callable[[], Sequence[DriftWarning]] | None) -> None:
@@ -112,4 +112,5 @@ class DriftBanner(QFrame):
         self._elide()
 
     def _elide(self) -> None:
-        show_elided(self.message, self.full_text)
+        self.message.set_full_text(self.full_text)
+        self.message.setToolTip("")  # the banner's tooltip says more

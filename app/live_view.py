@@ -15,8 +15,8 @@ from collections.abc import Callable, Sequence
 import cv2
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QHideEvent, QShowEvent
+from PySide6.QtCore import QRect, Qt, QTimer
+from PySide6.QtGui import QFontMetrics, QHideEvent, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from app import theme
@@ -36,6 +36,11 @@ RESULT_HOLD_S = 0.4
 # at a part a second would otherwise stand still 40 % of the time (the live view keeps >= 25 fps)
 LIVE_RESULT_HOLD_S = 0.1
 STREAM_FPS = 10.0
+# "NO SIGNAL — ..." over a lost camera's picture: this big, smaller on a narrow view so that it
+# is never cut (it takes at most this share of the view's width)
+NO_SIGNAL_PX = 36
+NO_SIGNAL_MIN_PX = 16
+NO_SIGNAL_WIDTH_SHARE = 0.9
 
 
 def display_image(image: np.ndarray) -> np.ndarray:
@@ -181,10 +186,11 @@ class LiveView(QWidget):
             fill=pg.mkBrush(0, 0, 0, 215),
             border=pg.mkPen(theme.BAD_COLOUR, width=4),
         )
-        self.no_signal_item.setFont(theme.font(36, bold=True))
+        self.no_signal_item.setFont(theme.font(NO_SIGNAL_PX, bold=True))
         self.no_signal_item.setZValue(30)
         self.no_signal_item.hide()
         self._box.addItem(self.no_signal_item, ignoreBounds=True)
+        self._box.sigRangeChanged.connect(self._on_range_changed)
         self.signal_ok = True
         self.signal_text = ""
 
@@ -227,8 +233,8 @@ class LiveView(QWidget):
         if text != self.signal_text:
             self.no_signal_item.setText(text, color=theme.TEXT)
             self.signal_text = text
-        (x0, x1), (y0, y1) = self._box.viewRange()
-        self.no_signal_item.setPos((x0 + x1) / 2, (y0 + y1) / 2)  # follows the image's size
+            self._fit_no_signal()
+        self._centre_no_signal()
         if self.signal_ok:
             self.no_signal_item.show()
             self.image_item.setOpacity(0.35)
@@ -345,6 +351,38 @@ class LiveView(QWidget):
         self._bad_curve.setData(empty, empty)
         for label in self._labels:
             label.hide()
+
+    def no_signal_rect(self) -> QRect:
+        """Where the "no signal" text is drawn, in the view's pixels (for layout checks)."""
+        text = self.no_signal_item.textItem
+        rect = self._plot.mapFromScene(text.mapToScene(text.boundingRect())).boundingRect()
+        return rect.translated(self._plot.pos())
+
+    def _centre_no_signal(self) -> None:
+        # in the middle of what the view shows: the image, or (no frame yet) whatever range the
+        # view's size gives it, which changes with every resize
+        (x0, x1), (y0, y1) = self._box.viewRange()
+        self.no_signal_item.setPos((x0 + x1) / 2, (y0 + y1) / 2)
+
+    def _fit_no_signal(self) -> None:
+        """The "no signal" text as big as fits the view's width (never cut at its ends)."""
+        width = self.width() * NO_SIGNAL_WIDTH_SHARE
+        px = NO_SIGNAL_PX
+        while px > NO_SIGNAL_MIN_PX:
+            font = theme.font(px, bold=True)
+            if QFontMetrics(font).horizontalAdvance(self.signal_text) <= width:
+                break
+            px -= 2
+        self.no_signal_item.setFont(theme.font(px, bold=True))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self.signal_text:
+            self._fit_no_signal()
+
+    def _on_range_changed(self, *_: object) -> None:
+        if self.signal_text:
+            self._centre_no_signal()
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

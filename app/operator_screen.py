@@ -42,6 +42,14 @@ MAX_SCALE = 2.0
 # The screen never asks the window for more than this; below it the type shrinks instead.
 MIN_WIDTH = 960
 MIN_HEIGHT = 480
+# Shares of the screen's width: the live view's column (about 46 %: a 5:4 camera picture about
+# as tall as the screen has room for at 1366×768) and the lamp's (lamp, counters, trend, last
+# parts: wide enough for the verdict at the size of the screen's type).
+LIVE_STRETCH = 6
+FACTS_STRETCH = 7
+# The live view never gets less than about this share of the screen's height (alarm and drift
+# banners both up included); the screen shrinks its type before the picture goes below it.
+MIN_VIEW_HEIGHT_SHARE = 0.4
 # Between "Reset counts…" and START/STOP, so a glove cannot hit one for the other (mm).
 RESET_GAP_MM = 25.0
 
@@ -121,30 +129,38 @@ class OperatorScreen(QWidget):
         header.addWidget(self.trigger_button)
         header.addWidget(self.start_stop_button)
 
-        middle = QHBoxLayout()
-        middle.setSpacing(10)
-        # the trend strip under the live view: the lamp and the counters keep their room
-        live = QVBoxLayout()
-        live.setSpacing(6)
-        live.addWidget(self.live_view, 1)
-        live.addWidget(self.trend)
-        middle.addLayout(live, 5)
-        middle.addWidget(self.lamp, 4)
-        middle.addWidget(self.counters, 3)
+        # Left: the live view, as tall as the screen allows, so the operator can judge the
+        # picture from two metres. Alarms and drift warnings come above it: when they are up the
+        # picture gives them its room, and the lamp and the counters keep theirs.
+        self._live = QVBoxLayout()
+        self._live.setSpacing(6)
+        self._live.addWidget(self.alarm_banner)
+        self._live.addWidget(self.drift_banner)
+        self._live.addWidget(self.live_view, 1)
+        # the camera's rate and the inspection time belong under its picture
+        self._live.addWidget(self.status)
+        # Right: the lamp (the biggest type) beside the counters, then the shift's trend and the
+        # last parts, each as low as it can be; the lamp and the counters take what is left.
+        # The counters are as wide as their digits need; the lamp has the rest of the width.
+        verdict = QHBoxLayout()
+        verdict.setSpacing(10)
+        verdict.addWidget(self.lamp, 1)
+        verdict.addWidget(self.counters)
+        facts = QVBoxLayout()
+        facts.setSpacing(6)
+        facts.addLayout(verdict, 1)
+        facts.addWidget(self.trend)
+        facts.addWidget(self.strip)
+        self._body = QHBoxLayout()
+        self._body.setSpacing(10)
+        self._body.addLayout(self._live, LIVE_STRETCH)
+        self._body.addLayout(facts, FACTS_STRETCH)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 6, 10, 4)
         layout.setSpacing(6)
         layout.addLayout(header)
-        # alarms and drift warnings share one row, which the screen keeps room for
-        banners = QHBoxLayout()
-        banners.setSpacing(8)
-        banners.addWidget(self.alarm_banner, 1)
-        banners.addWidget(self.drift_banner, 1)
-        layout.addLayout(banners)
-        layout.addLayout(middle, 1)
-        layout.addWidget(self.strip)
-        layout.addWidget(self.status)
+        layout.addLayout(self._body, 1)
 
         self._apply_scale(self.scale)
 
@@ -305,8 +321,13 @@ class OperatorScreen(QWidget):
         layout.invalidate()
         need = layout.minimumSize()
         height = need.height()
-        if self.alarm_banner.isHidden() and self.drift_banner.isHidden():
-            height += self.alarm_banner.minimumSizeHint().height() + layout.spacing()
+        # the banners stand above the live view: the body must hold them both under the
+        # lamp's column's height, shown or not
+        hidden = [b for b in (self.alarm_banner, self.drift_banner) if b.isHidden()]
+        live = self._live.minimumSize().height() + sum(
+            b.minimumSizeHint().height() + self._live.spacing() for b in hidden
+        )
+        height += max(live - self._body.minimumSize().height(), 0)
         return height <= self.height() and need.width() <= self.width()
 
     def _apply_scale(self, scale: float) -> None:
@@ -326,7 +347,9 @@ class OperatorScreen(QWidget):
             button.setFont(button_font)
             button.setMinimumHeight(px)
             button.setMinimumWidth(px * 4)
+        self.live_view.setMinimumHeight(round(REFERENCE_HEIGHT * scale * MIN_VIEW_HEIGHT_SHARE))
         self.alarm_banner.set_button_height(px)
+        self.alarm_banner.set_scale(scale)
         self.drift_banner.set_button_height(px)
         self.drift_banner.set_scale(scale)
         self.lamp.set_scale(scale)

@@ -39,7 +39,15 @@ from inspection.types import Inspection, Verdict
 
 log = logging.getLogger(__name__)
 
-STRIP_LENGTH = 8
+STRIP_LENGTH = 8  # parts kept; as many tiles are shown as fit the strip's width
+MIN_TILES = 3  # the screen shrinks its type rather than show fewer of the last parts
+TILE_BORDER = 6  # the verdict colour around a tile (px)
+# the caption a tile is made wide enough for; a longer part number is left out of a narrow
+# tile's caption (the verdict stays, whole) rather than cut
+WIDEST_CAPTION = f"#000 {Verdict.ERROR.value}"
+# a tile's reason line holds about 17 characters (9.25 times its type size), so its two lines
+# say what was found ("surface: defect found / at 2 spots")
+REASON_LINE_EMS = 9.25
 THUMB_HEIGHT = 120  # pixels of a stored thumbnail, and of a tile's picture on a 1080p screen
 REASON_LINES = 2
 # A touch screen leaves the pointer where the last touch was: the strip does not stay paused
@@ -130,6 +138,16 @@ class _PartTile(QFrame):
         self.set_scale(1.0)
         self.show_entry(None)
 
+    def narrowest(self) -> int:
+        """The width below which the tile would cut its caption or squash its picture."""
+        margins = self.layout().contentsMargins()
+        picture = round(
+            self.image.minimumHeight() * 4 / 3
+        )  # a 4:3 thumbnail at the picture's height
+        caption = self.text.fontMetrics().horizontalAdvance(WIDEST_CAPTION) + 4
+        reason = round(self.reason.font().pixelSize() * REASON_LINE_EMS)
+        return max(picture, caption, reason) + margins.left() + margins.right() + 2 * TILE_BORDER
+
     def set_scale(self, scale: float) -> None:
         small = theme.text_scale(scale)
         self.image.setFixedHeight(max(round(THUMB_HEIGHT * scale), 40))
@@ -138,6 +156,7 @@ class _PartTile(QFrame):
         self.reason.setFont(theme.font(theme.scaled(theme.STRIP_REASON_PX, small), bold=True))
         self.reason.setFixedHeight(self.reason.fontMetrics().lineSpacing() * REASON_LINES + 2)
         self._fit()
+        self._caption()
         self._wrap_reason()
 
     def _restyle(self, style: str) -> None:
@@ -156,21 +175,21 @@ class _PartTile(QFrame):
             self.reason.setText("")
             self.setToolTip("")
             self.unsetCursor()
-            self._restyle(f"#partTile {{ border: 6px solid {theme.PANEL}; }}")
+            self._restyle(f"#partTile {{ border: {TILE_BORDER}px solid {theme.PANEL}; }}")
             return
         if entry.pixmap is not None:
             self._fit()
         else:
             self.image.setText("no image")
         colour = theme.VERDICT_BACKGROUND[entry.verdict]
-        self.text.setText(f"#{entry.part_seq + 1} {entry.verdict.value}")
+        self._caption()
         self._reason_text = entry.reason if entry.verdict is not Verdict.PASS else ""
         self._wrap_reason()
         self.setToolTip(entry.reason)
         if entry.inspection is not None:
             self.setCursor(Qt.CursorShape.PointingHandCursor)
         self._restyle(
-            f"#partTile {{ border: 6px solid {colour}; border-radius: 6px; }}"
+            f"#partTile {{ border: {TILE_BORDER}px solid {colour}; border-radius: 6px; }}"
             f"#partTile QLabel {{ color: {theme.TEXT}; }}"
         )
 
@@ -189,6 +208,15 @@ class _PartTile(QFrame):
             )
         self.image.setPixmap(pixmap)
 
+    def _caption(self) -> None:
+        entry = self.entry
+        if entry is None:
+            return
+        text = f"#{entry.part_seq + 1} {entry.verdict.value}"
+        if self.text.fontMetrics().horizontalAdvance(text) > self.text.width() > 0:
+            text = entry.verdict.value
+        self.text.setText(text)
+
     def _wrap_reason(self) -> None:
         # two lines at a readable size, cut to the tile's width; the full reason is the tooltip
         width = max(self.reason.width() - 4, 20)
@@ -198,6 +226,7 @@ class _PartTile(QFrame):
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._fit()
+        self._caption()
         self._wrap_reason()
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
@@ -216,7 +245,13 @@ class _PartTile(QFrame):
 
 
 class PartStrip(QWidget):
-    """The last ``STRIP_LENGTH`` parts, newest first; still while the pointer is over it."""
+    """The last parts, newest first, as many as fit its width (at least ``MIN_TILES``, at most
+    ``STRIP_LENGTH``); still while the pointer is over it.
+
+    The strip shares its column with the lamp and the counters so that the live view can be
+    as tall as the screen; on a narrow column it shows fewer, readable tiles rather than eight
+    whose captions and reasons are cut.
+    """
 
     partClicked = Signal(object)  # the Inspection of the tile the operator touched
 
@@ -247,6 +282,8 @@ class PartStrip(QWidget):
         self._pause_timer.setSingleShot(True)
         self._pause_timer.setInterval(HOVER_PAUSE_MS)
         self._pause_timer.timeout.connect(self.resume)
+        self._tile_width = 1
+        self._shown = STRIP_LENGTH
         self.set_scale(1.0)
 
     @property
@@ -256,12 +293,27 @@ class PartStrip(QWidget):
     def tiles(self) -> list[_PartTile]:
         return list(self._tiles)
 
+    def shown_tiles(self) -> list[_PartTile]:
+        """The tiles the strip's width has room for, newest first."""
+        return self._tiles[: self._shown]
+
+    def tiles_for(self, width: int) -> int:
+        """How many tiles fit ``width`` pixels, each at least ``narrowest`` wide."""
+        spacing = self.layout().spacing()
+        fit = (width + spacing) // (self._tile_width + spacing)
+        return int(min(max(fit, MIN_TILES), STRIP_LENGTH))
+
     def set_scale(self, scale: float) -> None:
         """Type and picture sizes for a screen ``scale`` times a 1080p one."""
         for tile in self._tiles:
             tile.set_scale(scale)
+        self._tile_width = self._tiles[0].narrowest()
+        spacing = self.layout().spacing()
+        # the screen fits its type so that at least MIN_TILES whole tiles fit
+        self.setMinimumWidth(MIN_TILES * self._tile_width + (MIN_TILES - 1) * spacing)
         small = theme.text_scale(scale)
         self.paused_mark.setFont(theme.font(theme.scaled(theme.CAPTION_PX, small), bold=True))
+        self._show_tiles()
         self._place_mark()
 
     def add(self, inspection: Inspection) -> None:
@@ -326,7 +378,17 @@ class PartStrip(QWidget):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
+        self._show_tiles()
         self._place_mark()
+
+    def _show_tiles(self) -> None:
+        # the hidden tiles keep their parts: a wider window shows them again
+        shown = self.tiles_for(self.width())
+        if shown == self._shown:
+            return
+        self._shown = shown
+        for i, tile in enumerate(self._tiles):
+            tile.setVisible(i < shown)
 
     def _show_mark(self) -> None:
         if self._paused and self.waiting:

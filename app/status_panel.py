@@ -12,14 +12,15 @@ import dataclasses
 import logging
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtGui import QFont, QResizeEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWidget
 
 from app import theme
+from app.part_strip import wrap_lines
 from inspection.pipeline.alarms import AlarmBook, AlarmEpisode
 from inspection.pipeline.counters import CountersSnapshot
 from inspection.types import StatusLevel, StatusUpdate
@@ -31,12 +32,12 @@ log = logging.getLogger(__name__)
 
 
 class AlarmBanner(QFrame):
-    """A full-width bar over the screen's middle; hidden while nothing is active.
+    """A bar over the live view; hidden while nothing is active.
 
     Red for an alarm nobody acknowledged yet, amber for a warning; once acknowledged it stays
     up, calm (dark, with a coloured outline) and says "ACKNOWLEDGED — still active", until the
-    cause clears. One line, elided (the whole text is in the tooltip), so it never makes the
-    window taller. Its height does not change with the Acknowledge button shown or hidden.
+    cause clears. One line, or two where they fit in the button's height, cut with "…" (the
+    whole text is in the tooltip), so it never makes the window taller. Its height does not change with the Acknowledge button shown or hidden.
     """
 
     acknowledgeRequested = Signal()  # the operator pressed Acknowledge
@@ -48,7 +49,7 @@ class AlarmBanner(QFrame):
         self.full_text = ""
         # alarms fed one update at a time (``show_status``) when no station's book is shown
         self._own_book = AlarmBook()
-        self.message = QLabel()
+        self.message = CutLabel(lambda: banner_lines(self.message, self.ack_button))
         self.message.setFont(theme.font(theme.REASON_PX - 8, bold=True))
         self.message.setTextFormat(Qt.TextFormat.PlainText)
         self.message.setWordWrap(False)
@@ -75,6 +76,13 @@ class AlarmBanner(QFrame):
     def set_button_height(self, px: int) -> None:
         self.ack_button.setMinimumHeight(px)
         self.ack_button.setMinimumWidth(px * 3)
+        self._elide()
+
+    def set_scale(self, scale: float) -> None:
+        """Type for a screen ``scale`` times a 1080p one (as the drift banner's)."""
+        self.message.setFont(banner_font(scale))
+        self.ack_button.setFont(banner_button_font(scale))
+        self._elide()
 
     def show_status(self, update: StatusUpdate) -> None:
         """One status update, kept in the banner's own book (no station's book at hand)."""
@@ -131,25 +139,75 @@ class AlarmBanner(QFrame):
         self.ack_button.setVisible(bool(waiting))
         self.full_text = text
         self.setToolTip("\n".join(f"{e.source}: {_line(e)}" for e in episodes))
+        fonts = (self.message.font(), self.ack_button.font())
         self.setStyleSheet(
             f"#alarmBanner {{ {style} border-radius: 8px; }}"
             f"#alarmBanner QLabel {{ color: {fg}; background: transparent; border: none; }}"
         )
+        # a style sheet puts back the fonts of the first polish
+        self.message.setFont(fonts[0])
+        self.ack_button.setFont(fonts[1])
         self._elide()
         self.show()
 
     def _elide(self) -> None:
-        show_elided(self.message, self.full_text)
+        self.message.set_full_text(self.full_text)
+        self.message.setToolTip("")  # the banner's tooltip lists every active alarm
 
 
-def show_elided(label: QLabel, text: str) -> None:
-    """``text`` on one line of ``label``, cut with "…" to the width it has (whole before the
-    label has a width: the first resize elides it)."""
+def banner_font(scale: float) -> QFont:
+    """A banner's message type: large, never under 18 px (read from two metres)."""
+    return theme.font(theme.scaled(theme.REASON_PX - 8, scale, minimum=18), bold=True)
+
+
+def banner_button_font(scale: float) -> QFont:
+    """A banner's button type: the operator screen's button type."""
+    return theme.font(
+        theme.scaled(theme.BUTTON_TEXT_PX, theme.text_scale(scale), minimum=18), bold=True
+    )
+
+
+def banner_lines(message: QLabel, button: QPushButton) -> int:
+    """Lines of ``message`` that fit beside ``button`` (1 or 2): a banner beside the live view is
+    narrow, and a second line in the button's height says more without making it taller."""
+    spacing = message.fontMetrics().lineSpacing()
+    return 2 if 2 * spacing <= button.minimumHeight() else 1
+
+
+class CutLabel(QLabel):
+    """``full_text`` cut with "…" to the label's width, on up to ``lines()`` lines (the whole
+    text in its tooltip). Its width changes whenever its neighbours' texts do, so it cuts again
+    on every resize of its own (uncut and right-aligned, a text would lose its beginning)."""
+
+    def __init__(self, lines: Callable[[], int] | None = None) -> None:
+        super().__init__("")
+        self.full_text = ""
+        self._lines = lines
+
+    def set_full_text(self, text: str) -> None:
+        self.full_text = text
+        self.setToolTip(text)
+        self.cut()
+
+    def cut(self) -> None:
+        show_elided(self, self.full_text, lines=self._lines() if self._lines is not None else 1)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.cut()
+
+
+def show_elided(label: QLabel, text: str, *, lines: int = 1) -> None:
+    """``text`` on up to ``lines`` lines of ``label`` (broken at spaces), the last cut with "…"
+    to the width it has (whole before the label has a width: the first resize cuts it)."""
     width = label.width()
     metrics = label.fontMetrics()
-    label.setText(
-        metrics.elidedText(text, Qt.TextElideMode.ElideRight, max(width, 1)) if width > 0 else text
-    )
+    if width <= 0:
+        label.setText(text)
+    elif lines <= 1:
+        label.setText(metrics.elidedText(text, Qt.TextElideMode.ElideRight, width))
+    else:
+        label.setText("\n".join(wrap_lines(text, metrics, width, lines)))
 
 
 # A dark red and a dark amber: the outline says "still there" without shouting again.
@@ -192,7 +250,7 @@ class StationStatus(QFrame):
         self.fps = QLabel("camera —")
         self.inspection_ms = QLabel("inspection —")
         self.drops = QLabel("drops 0")
-        self.notice = QLabel("")
+        self.notice = CutLabel()
         self.notice.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.notice.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         layout = QHBoxLayout(self)
@@ -213,6 +271,7 @@ class StationStatus(QFrame):
         for label in self.labels():
             label.setFont(font)
         self.layout().setSpacing(max(round(32 * scale), 12))
+        self.notice.cut()
 
     def show_counters(self, snap: CountersSnapshot) -> None:
         if snap.camera_fps:
@@ -233,4 +292,4 @@ class StationStatus(QFrame):
             self.drops.setFont(self._font)  # a style sheet puts back the font of its first polish
 
     def show_status(self, update: StatusUpdate) -> None:
-        self.notice.setText(f"{update.source}: {update.message}")
+        self.notice.set_full_text(f"{update.source}: {update.message}")

@@ -16,7 +16,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QResizeEvent
-from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QSizePolicy, QVBoxLayout
+from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QSizePolicy
 
 from app import theme
 from inspection.pipeline.shift_trend import TOP_REASONS, ShiftTrendSnapshot
@@ -62,7 +62,7 @@ class TrendStrip(QFrame):
         self.hour_value = self._label("—")
         self.shift_caption = self._label("SHIFT", muted=True)
         self.shift_value = self._label("—")
-        self.reasons_caption = self._label("TOP\nREJECTS", muted=True)
+        self.reasons_caption = self._label("TOP REJECTS", muted=True)
         self.reason_labels = [self._label("") for _ in range(TOP_REASONS)]
         self.count_labels = [self._label("") for _ in range(TOP_REASONS)]
         self._reason_texts = [""] * TOP_REASONS
@@ -97,7 +97,8 @@ class TrendStrip(QFrame):
         self.plot.addItem(self.curve)
         self._x = np.zeros(0)  # interval positions (minutes from the newest), made once per size
 
-        # top: the two yields and the line beside them; below, the whole width for the reasons
+        # one low row, so the live view above the lamp's column keeps the height: the two
+        # yields with the line under them, and the reasons beside them with the rest of the width
         figures = QGridLayout()
         figures.setContentsMargins(0, 0, 0, 0)
         figures.setHorizontalSpacing(16)
@@ -106,27 +107,27 @@ class TrendStrip(QFrame):
         figures.addWidget(self.hour_value, 1, 0)
         figures.addWidget(self.shift_caption, 0, 1)
         figures.addWidget(self.shift_value, 1, 1)
-        figures.addWidget(self.plot, 0, 2, 2, 1, Qt.AlignmentFlag.AlignVCenter)
-        figures.setColumnStretch(2, 1)
+        figures.addWidget(self.plot, 2, 0, 1, 2)
+        figures.setRowStretch(3, 1)
 
         reasons = QGridLayout()
         reasons.setContentsMargins(0, 0, 0, 0)
         reasons.setHorizontalSpacing(12)
         reasons.setVerticalSpacing(0)
-        self.reasons_caption.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-        reasons.addWidget(self.reasons_caption, 0, 0, TOP_REASONS, 1)
+        reasons.addWidget(self.reasons_caption, 0, 0, 1, 2)
         for row, (reason, count) in enumerate(
-            zip(self.reason_labels, self.count_labels, strict=True)
+            zip(self.reason_labels, self.count_labels, strict=True), start=1
         ):
-            reasons.addWidget(count, row, 1)
-            reasons.addWidget(reason, row, 2)
-        reasons.setColumnStretch(2, 1)
+            reasons.addWidget(count, row, 0)
+            reasons.addWidget(reason, row, 1)
+        reasons.setColumnStretch(1, 1)
+        reasons.setRowStretch(TOP_REASONS + 1, 1)
 
-        layout = QVBoxLayout(self)
+        layout = QHBoxLayout(self)
         layout.setContentsMargins(10, 4, 10, 6)
-        layout.setSpacing(4)
+        layout.setSpacing(20)
         layout.addLayout(figures)
-        layout.addLayout(reasons)
+        layout.addLayout(reasons, 1)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
 
         self._timer = QTimer(self)
@@ -173,12 +174,10 @@ class TrendStrip(QFrame):
             label.setFixedHeight(label.fontMetrics().height() + 2)
         for label in self.count_labels:
             label.setMinimumWidth(label.fontMetrics().horizontalAdvance("00,000") + 2)
-        # as tall as a yield with its caption
-        plot_px = max(
-            self.hour_caption.fontMetrics().height() + self.hour_value.fontMetrics().height(),
-            PLOT_MIN_PX,
-        )
-        self.plot.setFixedHeight(plot_px)
+        # under the yields, down to the last reason's line: the strip is no taller for it
+        reasons_px = TOP_REASONS * self.reason_labels[0].minimumHeight()
+        figures_px = self.hour_value.fontMetrics().height()
+        self.plot.setFixedHeight(max(reasons_px - figures_px, PLOT_MIN_PX))
         self.curve.setSymbolSize(max(round(9 * scale), 5))
         self.curve.setPen(pg.mkPen(LINE_COLOUR, width=max(round(4 * scale), 2)))
         self._elide_reasons()

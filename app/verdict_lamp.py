@@ -15,7 +15,10 @@ from inspection.types import Inspection, Verdict
 log = logging.getLogger(__name__)
 
 LONG_REASON = 50  # characters; longer reasons get slightly smaller type to stay on two lines
-WIDEST_VERDICT = Verdict.ERROR.value  # the verdict font is fitted so this word fits the lamp
+# The verdict's type is fitted so that this word fits the lamp: PASS and FAIL (and "—") have one
+# size, as big as the lamp allows; ERROR, wider and rare, gets smaller type when it shows, in the
+# same height, rather than making every PASS and FAIL smaller.
+USUAL_VERDICT = Verdict.PASS.value
 
 
 def ordinal(n: int) -> str:
@@ -84,17 +87,29 @@ class VerdictLamp(QWidget):
 
     def _fit_verdict(self) -> None:
         px = theme.scaled(theme.VERDICT_PX, self._scale)
-        margins = self.contentsMargins() + self.layout().contentsMargins()
-        width = self.width() - margins.left() - margins.right()
-        if self.isVisible() and width > 0:
-            probe = theme.font(px, bold=True)
-            advance = QFontMetrics(probe).horizontalAdvance(WIDEST_VERDICT)
-            if advance > width:  # shrink to fit rather than clip "ERROR"
-                px = max(int(px * width / advance), theme.SMALLEST_PX)
+        usual = self._fitted_px(px, USUAL_VERDICT)
+        px = self._fitted_px(usual, self.verdict_label.text())
         font = theme.font(px, bold=True)
         if font != self.verdict_label.font():
             self.verdict_label.setFont(font)
-        self.verdict_label.setFixedHeight(QFontMetrics(font).height())
+        # as tall as the usual verdict's type, whichever word shows: the reason does not jump
+        self.verdict_label.setFixedHeight(QFontMetrics(theme.font(usual, bold=True)).height())
+
+    def _fitted_px(self, px: int, word: str) -> int:
+        """``px``, or smaller so that ``word`` fits the lamp's width rather than being clipped."""
+        margins = self.contentsMargins() + self.layout().contentsMargins()
+        width = self.width() - margins.left() - margins.right()
+        if not self.isVisible() or width <= 0:
+            return px
+        advance = QFontMetrics(theme.font(px, bold=True)).horizontalAdvance(word)
+        if advance > width:
+            px = max(int(px * width / advance), theme.SMALLEST_PX)
+            # type does not scale quite linearly: make sure
+            while px > theme.SMALLEST_PX and (
+                QFontMetrics(theme.font(px, bold=True)).horizontalAdvance(word) > width
+            ):
+                px -= 1
+        return px
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
@@ -106,6 +121,7 @@ class VerdictLamp(QWidget):
         """Light up for this part; ``count_number``: its place in the count ("Nth this shift")."""
         verdict = inspection.verdict
         self.verdict_label.setText(verdict.value)
+        self._fit_verdict()
         if inspection.reason:
             self._long_reason = len(inspection.reason) > LONG_REASON
             self.reason_label.setText(inspection.reason)
@@ -134,6 +150,7 @@ class VerdictLamp(QWidget):
 
     def clear(self, message: str = "waiting for the first part") -> None:
         self.verdict_label.setText("—")
+        self._fit_verdict()
         self.reason_label.setText(message)
         self.part_label.setText("")
         self.part_seq = None

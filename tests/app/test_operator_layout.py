@@ -1,7 +1,9 @@
 """The operator screen fits 1280×720 and up with nothing hidden, cut or overlapping (DESIGN §8).
 
 The whole main window (menu bar, toolbar, the status bar with the batch bar) at 1280×720,
-1366×768 and 1920×1080, with and without an alarm banner, with the operator stylesheet.
+1366×768 and 1920×1080, with and without an alarm banner, with the operator stylesheet. The
+live view keeps a picture the operator can judge from two metres: about half the window's
+width and most of its height, however small the window (it once shrank to 150×130 px).
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QWidget
 from support.windows import close_window, open_window
 
 from app import theme
+from app.counter_board import Counts
 from app.main_window import MainWindow
+from app.part_strip import MIN_TILES
 from inspection.paths import demo_recipe, resources_dir
 from inspection.pipeline.drift import DriftWarning
 from inspection.pipeline.shift_trend import ReasonCount, ShiftTrendSnapshot
@@ -26,6 +30,12 @@ from inspection.trends.rules import RULE_NAMES
 from inspection.types import Verdict
 
 SIZES = [(1920, 1080), (1280, 720), (1366, 768)]  # shrinking, then growing again
+CAMERA_ASPECT = 1280 / 1024  # the demo's camera: the picture's width for its height
+# the live view's share of the window's width, and of the operator screen's height (without
+# banners; with both an alarm and a drift warning above it)
+VIEW_WIDTH_SHARE = 0.44
+VIEW_HEIGHT_SHARE = 0.75
+VIEW_HEIGHT_SHARE_UNDER_BANNERS = 0.45
 LONG_REASON = "surface: defect found at 2 spots (largest 3.1 mm², score 0.83)"
 
 
@@ -78,10 +88,12 @@ def _check_layout(
     drift_banner = screen.drift_banner
     assert drift_banner.isVisible() is drift
     seen = [drift_banner.seen_button] if drift else []
-    strip_tiles = screen.strip.tiles()
+    strip_tiles = screen.strip.shown_tiles()
     tiles = screen.counters.tiles()
     buttons = _visible(screen.buttons())
     status_labels = screen.status.labels()
+    assert len(strip_tiles) >= MIN_TILES
+    assert not any(tile.isVisible() for tile in screen.strip.tiles()[len(strip_tiles) :])
 
     # the big blocks: inside the window, none over another
     middle = [screen.live_view, screen.trend, screen.lamp, screen.counters]
@@ -138,7 +150,7 @@ def _check_layout(
         assert tile.reason.height() >= len(lines) * metrics.lineSpacing()
         assert all(metrics.horizontalAdvance(line) <= tile.reason.width() for line in lines)
     verdict = screen.lamp.verdict_label
-    assert QFontMetrics(verdict.font()).horizontalAdvance("ERROR") <= verdict.width()
+    assert QFontMetrics(verdict.font()).horizontalAdvance(verdict.text()) <= verdict.width()
     assert verdict.height() >= QFontMetrics(verdict.font()).height()
     reason = screen.lamp.reason_label
     assert reason.heightForWidth(reason.width()) <= reason.height(), f"lamp reason cut at {size}"
@@ -150,11 +162,18 @@ def _check_layout(
     acks = ([banner.ack_button] if alarm else []) + seen
     for button in [*buttons, window.batch_bar.button, *acks]:
         assert button.height() >= theme.BUTTON_MIN_PX, _describe(button)
-    if drift:  # one line, readable, saying what drifts
-        message = drift_banner.message
+    messages = ([banner.message] if alarm else []) + ([drift_banner.message] if drift else [])
+    for message in messages:  # whole lines, readable, in the banner's height
         assert message.font().pixelSize() >= 18
-        assert message.text().startswith("TREND ▲ surface score drifting up")
-        assert message.fontMetrics().horizontalAdvance(message.text()) <= message.width()
+        lines = message.text().split("\n")
+        metrics = message.fontMetrics()
+        assert all(metrics.horizontalAdvance(line) <= message.width() for line in lines)
+        assert len(lines) * metrics.lineSpacing() <= message.height()
+    if alarm:
+        assert " ".join(banner.message.text().split("\n")).startswith("ALARM: ")
+    if drift:  # saying what drifts
+        text = " ".join(drift_banner.message.text().split("\n"))
+        assert text.startswith("TREND ▲ surface score drifting up")
     assert verdict.font().pixelSize() >= 80
     assert screen.strip.tiles()[0].reason.font().pixelSize() >= 14
     assert trend.reason_labels[0].font().pixelSize() >= 14
@@ -167,10 +186,44 @@ def _check_layout(
         assert trend.reason_labels[0].font().pixelSize() >= 18
         assert trend.hour_value.font().pixelSize() >= 40
         assert status_labels[0].font().pixelSize() >= 18
+    _check_live_view_share(window, size, alarm=alarm, drift=drift)
+    # the lamp is the screen's loudest element: the biggest type, no narrower than the counters
+    biggest = max(
+        label.font().pixelSize() for label in screen.findChildren(QLabel) if label.isVisible()
+    )
+    assert verdict.font().pixelSize() == biggest
+    # ... and wide enough for PASS and FAIL at (nearly) the full size of the screen's type
+    assert verdict.font().pixelSize() >= 0.85 * theme.VERDICT_PX * screen.scale, size
     # "Reset counts…" is well away from START/STOP
     reset = _rect_in(window, screen.reset_button)
     start = _rect_in(window, screen.start_stop_button)
     assert start.left() - reset.right() >= 2 * theme.BUTTON_MIN_PX
+
+
+def _check_live_view_share(
+    window: MainWindow, size: tuple[int, int], *, alarm: bool, drift: bool
+) -> None:
+    """The live view keeps a big picture: about half the width, most of the height."""
+    screen = window.screen_widget
+    view = screen.live_view
+    # the camera's picture fills the view's width or its height, whichever it reaches first
+    picture = (min(view.width(), round(view.height() * CAMERA_ASPECT)), view.height())
+    banners = alarm or drift
+    share = VIEW_HEIGHT_SHARE_UNDER_BANNERS if banners else VIEW_HEIGHT_SHARE
+    assert view.width() >= VIEW_WIDTH_SHARE * size[0], f"live view {view.size()} at {size}"
+    assert view.height() >= share * screen.height(), f"live view {view.size()} at {size}"
+    if not banners:
+        assert picture[0] >= VIEW_WIDTH_SHARE * size[0], f"picture {picture} at {size}"
+    # the camera lost (the alarm): "NO SIGNAL — ..." over the picture, whole
+    assert view.signal_ok is not alarm
+    if alarm:
+        rect = view.no_signal_rect()
+        assert view.rect().contains(rect), f"{view.signal_text!r} {rect} cut at {size}"
+    # nothing else shares its column but the banners above it and the status line below it
+    column = _rect_in(window, view)
+    for widget in [screen.lamp, screen.counters, screen.trend, screen.strip]:
+        rect = _rect_in(window, widget)
+        assert rect.left() > column.right(), f"{_describe(widget)} beside the view at {size}"
 
 
 @pytest.mark.parametrize(
@@ -193,6 +246,11 @@ def test_the_operator_screen_fits_small_and_large_monitors(
         reason = "" if verdict is Verdict.PASS else LONG_REASON
         screen.show_inspection(make_inspection(verdict, reason, seq=seq))
     assert screen.lamp.verdict_label.text() == "FAIL"
+    # the counters at their widest (a long shift); the station's own count, behind these, is
+    # not taken over them (see Counts.accepts)
+    snap = window.station.counters()
+    widest = Counts(88_888, 77_777, 11_000, 111, snap.last_part + 10**6, snap.first_part)
+    screen.counters.show_counts(widest)
     # the trend strip at its widest: long reasons, five-digit counts (held still, no station)
     snap = ShiftTrendSnapshot(
         shift="2026-12-04/Early",
@@ -234,4 +292,14 @@ def test_the_operator_screen_fits_small_and_large_monitors(
         window.resize(*size)
         _settle()
         _check_layout(window, size, alarm=alarm, drift=drift)
+        assert screen.counters.counts == widest
+        # an ERROR (wider than PASS and FAIL) fits too, in the same height
+        lamp = screen.lamp
+        height = lamp.verdict_label.height()
+        lamp.show_inspection(make_inspection(Verdict.ERROR, "cam1: no frame in time", seq=99))
+        _settle()
+        metrics = QFontMetrics(lamp.verdict_label.font())
+        assert metrics.horizontalAdvance("ERROR") <= lamp.verdict_label.width()
+        assert lamp.verdict_label.height() == height >= metrics.height()
+        lamp.show_inspection(make_inspection(Verdict.FAIL, LONG_REASON, seq=100))
     close_window(qtbot, window)

@@ -31,7 +31,7 @@ T0 = 1_700_000_000.0
 def _strip_with(qtbot, trend: ShiftTrend, now: float) -> TrendStrip:
     strip = TrendStrip()
     qtbot.addWidget(strip)
-    strip.resize(783, 154)  # its place on a 1080p screen
+    strip.resize(1018, 116)  # its place on a 1080p screen
     strip.show()
     qtbot.waitExposed(strip)
     strip.set_source(lambda: trend.snapshot(now))
