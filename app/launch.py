@@ -26,6 +26,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """``lineside [gui [--recipe R]]`` opens the GUI; any other command goes to the headless CLI."""
     import multiprocessing
 
+    from inspection.offline import keep_offline
+
+    keep_offline()  # before anything loads onnxruntime
     # reports run in spawned child processes (inspection.jobs.run_apart); a frozen build must
     # let such a child be a child, not a second Lineside
     multiprocessing.freeze_support()

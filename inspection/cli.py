@@ -24,6 +24,8 @@ from inspection.tuning.arguments import add_arguments as tune_arguments
 log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+SURFACE_MATERIALS = ("metal", "fabric", "tiles", "solar")
+"""`simulate surfaces` materials (inspection.evaluation.surfaces.MATERIALS, kept light here)."""
 
 
 def _json_safe(value: Any) -> Any:
@@ -85,6 +87,17 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
+    if args.what == "surfaces":
+        from inspection.evaluation.surfaces import write_surface_set
+
+        out = Path(args.out)
+        materials = [args.material] if args.material != "all" else list(SURFACE_MATERIALS)
+        summaries = [
+            write_surface_set(m, out / m if len(materials) > 1 else out, seed=args.seed)
+            for m in materials
+        ]
+        _emit(summaries[0] if len(summaries) == 1 else {"sets": summaries}, args.json)
+        return EXIT_OK
     from inspection.recipe import SyntheticSourceSettings
     from inspection.sources.synthetic import write_simulation
 
@@ -444,8 +457,19 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="one JSON object on stdout")
     run.set_defaults(fn=cmd_run)
 
-    sim = sub.add_parser("simulate", help="write simulated-line frames and ground truth")
+    sim = sub.add_parser(
+        "simulate",
+        help="write simulated-line frames and ground truth, or (surfaces) generated surface "
+        "sets in the MVTec AD layout for `eval anomaly`",
+    )
+    sim.add_argument("what", nargs="?", choices=["line", "surfaces"], default="line")
     sim.add_argument("--out", required=True, help="output folder")
+    sim.add_argument(
+        "--material",
+        choices=[*SURFACE_MATERIALS, "all"],
+        default="all",
+        help="surfaces: which material (all: one subfolder each)",
+    )
     sim.add_argument("--parts", type=int, default=100)
     sim.add_argument("--seed", type=int, default=1)
     sim.add_argument("--mode", choices=["triggered", "video"], default="triggered")
@@ -599,6 +623,9 @@ def _positive(args: argparse.Namespace) -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from inspection.offline import keep_offline
+
+    keep_offline()  # before any command loads onnxruntime
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -9,6 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from inspection.offline import keep_offline
+
+keep_offline()  # as every entry point does, before any test loads onnxruntime
+
 
 @pytest.fixture(autouse=True)
 def lineside_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

@@ -24,7 +24,8 @@ if [ "$what" = test ]; then
   apt_packages+=(aravis-tools iproute2 gir1.2-gst-rtsp-server-1.0 gir1.2-gstreamer-1.0
     gir1.2-gst-plugins-base-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good
     gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly
-    poppler-utils)  # pdftoppm/pdftotext read back the PDF shift report
+    poppler-utils  # pdftoppm/pdftotext read back the PDF shift report
+    strace util-linux)  # nothing leaves the machine: every connect traced in a network namespace
 fi
 missing=()
 for p in "${apt_packages[@]}"; do
