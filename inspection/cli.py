@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from inspection.errors import LinesideError
+from inspection.errors import LinesideError, RecipeError
 from inspection.paths import demo_recipe, user_paths
 from inspection.trends.arguments import add_arguments as trends_arguments
 from inspection.tuning.arguments import add_arguments as tune_arguments
@@ -80,10 +80,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         store_results=not args.no_store,
         realtime=args.realtime,
         timeout_s=args.timeout,
+        idle_s=args.idle_timeout or None,
     )
     _emit(result, args.json)
+    for problem in result["problems"]:
+        sys.stderr.write(f"lineside run: {problem}\n")
     truth = result["vs_truth"]
-    return EXIT_PROBLEMS if result["error"] or truth["fp"] or truth["fn"] else EXIT_OK
+    failed = result["error"] or truth["fp"] or truth["fn"] or result["problems"]
+    return EXIT_PROBLEMS if failed else EXIT_OK
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -454,6 +458,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--realtime", action="store_true", help="keep the simulated camera's pace")
     run.add_argument("--no-store", action="store_true", help="do not record results")
     run.add_argument("--timeout", type=float, help="give up after this many seconds")
+    run.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=30.0,
+        help="end the run when no part came for this many seconds (0: wait for ever)",
+    )
     run.add_argument("--json", action="store_true", help="one JSON object on stdout")
     run.set_defaults(fn=cmd_run)
 
@@ -619,6 +629,9 @@ def _positive(args: argparse.Namespace) -> str | None:
         v = getattr(args, name, None)
         if v is not None and v <= 0:
             return f"--{name} must be positive, got {v}"
+    idle = getattr(args, "idle_timeout", None)
+    if idle is not None and idle < 0:
+        return f"--idle-timeout must be 0 (wait for ever) or positive, got {idle:g}"
     return None
 
 
@@ -643,8 +656,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.fn(args))
     except LinesideError as exc:
+        # bad input (a recipe, a file named on the command line) is 2; a failure while it
+        # ran is 1. With --json the error is the one object on stdout, so a caller reads it.
+        bad_input = isinstance(exc, RecipeError)
         sys.stderr.write(f"lineside {args.command}: {exc}\n")
-        return EXIT_USAGE
+        if getattr(args, "json", False):
+            kind = "bad input" if bad_input else "failed"
+            print(json.dumps({"error": str(exc), "kind": kind, "command": args.command}))
+        return EXIT_USAGE if bad_input else EXIT_PROBLEMS
     except KeyboardInterrupt:
         return EXIT_PROBLEMS
 

@@ -18,6 +18,8 @@ from inspection.types import Inspection, StatusUpdate, Verdict
 
 log = logging.getLogger(__name__)
 
+IDLE_S = 30.0  # a headless run with no part for this long ends, saying so
+
 
 def limit_parts(recipe: Recipe, parts: int | None, *, realtime: bool = False) -> Recipe:
     """The recipe with its simulated cameras ending after ``parts`` parts (and unpaced unless
@@ -47,8 +49,10 @@ class _Collector:
         self.enough = threading.Event()
         self.first_part: int | None = None
         self.last_part: int | None = None
+        self.last_part_at = time.monotonic()
 
     def on_inspection(self, inspection: Inspection) -> None:
+        self.last_part_at = time.monotonic()
         self.verdicts[inspection.verdict] += 1
         if self.first_part is None:
             self.first_part = inspection.part_seq
@@ -70,8 +74,11 @@ def run_headless(
     store_results: bool = True,
     realtime: bool = False,
     timeout_s: float | None = None,
+    idle_s: float | None = IDLE_S,
 ) -> dict[str, Any]:
-    """Run until the sources end or ``parts`` parts are done; returns the summary printed by the CLI."""
+    """Run until the sources end, ``parts`` parts are done, ``timeout_s`` passed or no part came
+    for ``idle_s`` (None: wait for ever); returns the summary printed by the CLI. ``problems``
+    lists why the run did less than asked: fewer parts inspected, results not recorded."""
     # taught before the part limit applies: teaching needs good parts of its own
     taught = teach_on_first_use(limit_parts(recipe, None), paths) if paths is not None else {}
     recipe = limit_parts(recipe, parts, realtime=realtime)
@@ -84,19 +91,37 @@ def run_headless(
     t0 = time.perf_counter()
     station.start()
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
+    problems: list[str] = []
     try:
         while not (station.wait_finished(0.2) or collector.enough.is_set()):
             if deadline is not None and time.monotonic() > deadline:
                 log.warning("headless run stopped after its %.0f s time limit", timeout_s)
+                problems.append(f"stopped after the {timeout_s:g} s time limit")
+                break
+            if idle_s is not None and time.monotonic() - collector.last_part_at > idle_s:
+                problems.append(
+                    f"no part inspected for {idle_s:g} s (cameras: "
+                    f"{', '.join(c.id for c in recipe.cameras)}); stopped"
+                    + (f"; last alarm: {collector.alarms[-1]}" if collector.alarms else "")
+                )
+                log.warning("headless run: %s", problems[-1])
                 break
     finally:
         station.stop(timeout_s=10.0)
     elapsed = time.perf_counter() - t0
     snap = station.counters()
     done = sum(collector.verdicts.values())
+    recorded = station.recorded() if store_results else None
+    if parts is not None and done < parts:
+        problems.insert(0, f"inspected {done} of the {parts} parts asked")
+    if recorded is not None and recorded < done:
+        problems.append(f"{done - recorded} of {done} results not recorded")
     return {
         "recipe": f"{recipe.name} v{recipe.version}",
         "parts": done,
+        "asked": parts,
+        "recorded": recorded,
+        "problems": problems,
         "pass": collector.verdicts[Verdict.PASS],
         "fail": collector.verdicts[Verdict.FAIL],
         "error": collector.verdicts[Verdict.ERROR],

@@ -121,6 +121,7 @@ class Station:
         self._running = False
         self._next_part = 0
         self._store: ResultsStore | None = None
+        self._recorded: int | None = None  # results the last run's store committed
         self._feed: Feed | None = None
         self._sources: list[Source] = []
         self._connected: dict[str, bool] = {}
@@ -161,6 +162,12 @@ class Station:
         """The last frame a camera delivered (masks applied), for the live view."""
         cam = camera or self._recipe.cameras[0].id
         return self._newest.get(cam)
+
+    def recorded(self) -> int | None:
+        """Results committed to the results database in this run (or the last one, once
+        stopped); None when the station records nothing."""
+        store = self._store
+        return store.stats.committed if store is not None else self._recorded
 
     def counters(self) -> CountersSnapshot:
         return self._counters.snapshot()
@@ -457,6 +464,7 @@ class Station:
             self._camera_rate = None
         if self._store is not None:
             self._store.stop(left())
+            self._recorded = self._store.stats.committed
             self._store = None
         self._threads = []
         self._next_part = feed.issued

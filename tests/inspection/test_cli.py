@@ -54,6 +54,39 @@ def test_run_headless_prints_counts_and_truth(capsys, lineside_home: Path):
     assert (lineside_home / "data" / "models" / "demo" / "label.label.png").is_file()
     assert rc == (1 if data["error"] or t["fp"] or t["fn"] else 0)
     assert (lineside_home / "data" / "results.sqlite").exists()
+    # every result reported was committed: recorded beside parts, nothing to complain of
+    assert data["recorded"] == 40 and data["asked"] == 40 and data["problems"] == []
+
+
+def test_a_run_whose_camera_is_absent_ends_and_exits_1_saying_why(capsys, tmp_path: Path):
+    doc = demo_with_tools("codes")
+    # a network camera nobody answers for (a closed port on this machine)
+    doc["cameras"][0]["source"] = {"type": "rtsp", "url": "rtsp://127.0.0.1:9/absent"}
+    recipe = tmp_path / "absent.yaml"
+    recipe.write_text(yaml.safe_dump(doc))
+    rc, data, err = run_cli(
+        capsys, "run", "--headless", "--recipe", str(recipe), "--parts", "5",
+        "--idle-timeout", "3", "--json",
+    )  # fmt: skip
+    assert rc == 1 and data["parts"] == 0 and data["recorded"] == 0
+    assert data["problems"][0] == "inspected 0 of the 5 parts asked"
+    assert "no part inspected for 3 s (cameras: cam1); stopped" in data["problems"][1]
+    assert "inspected 0 of the 5 parts asked" in err
+
+
+def test_errors_are_one_json_object_on_stdout_and_run_time_failures_exit_1(capsys, tmp_path: Path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\ncameras:\n  - id: c\n    source: {type: synthetic, fps: 3}\n")
+    rc, data, err = run_cli(capsys, "run", "--headless", "--recipe", str(bad), "--json")
+    assert rc == 2 and data["kind"] == "bad input" and data["command"] == "run"
+    assert "cameras[0].source.fps: Extra inputs are not permitted" in data["error"]
+    # a failure while the command ran (too few good images to teach) is 1, not bad usage
+    folder = tmp_path / "set"
+    for sub in ("train/good", "test/good"):
+        (folder / sub).mkdir(parents=True)
+    rc, data, err = run_cli(capsys, "eval", "anomaly", "--data", str(folder), "--json")
+    assert rc == 1 and data["kind"] == "failed" and "need at least 5" in data["error"]
+    assert "need at least 5" in err
 
 
 def test_run_twice_on_one_data_folder_goes_on_without_false_rejects(
