@@ -20,6 +20,7 @@ from typing import Any
 from PySide6.QtCore import QEventLoop, Qt, QTimer
 from PySide6.QtWidgets import QWidget
 
+from inspection.evaluation.trends_bench import TRENDS_SERIES
 from inspection.paths import Paths
 from inspection.pipeline.station import Station
 from inspection.recipe import Recipe
@@ -32,7 +33,6 @@ START_TIMEOUT_S = 180.0
 SWITCH_SETTLE_S = 1.0  # untimed, after trends are switched: the first reload is not a phase's
 WINDOW_SIZE = (1280, 800)
 TRENDS_PRESET = "Last 15 min"
-TRENDS_SERIES = ("surface.score", "station.yield")  # the demo's (and the day's) anomaly tool
 STATION_THREADS = ("acq-", "worker-", "dispatcher", "parts-timer", "storage")
 
 

@@ -17,6 +17,7 @@ from app.bench_window import Phase
 from app.launch import main as lineside
 from inspection.cli import main as headless_cli
 from inspection.evaluation.record_day import generate_day
+from inspection.evaluation.trends_bench import TRENDS_MAX_POINTS
 from inspection.paths import resources_dir
 from inspection.recipe import SyntheticSourceSettings, load_recipe
 from inspection.recipe.station import ShiftCalendar
@@ -144,8 +145,8 @@ def test_trends_day_load_on_an_existing_day(tmp_path: Path) -> None:
     assert figures["trends_day_load_s"] > 0 and figures["trends_day_series_load_s"] > 0
     assert len(figures["trends_day_load_runs_s"]) == 2
     surface, station_yield = figures["trends_day_points"]
-    assert 0 < surface <= gui_bench.TRENDS_MAX_POINTS
-    assert 0 < station_yield <= gui_bench.TRENDS_MAX_POINTS
+    assert 0 < surface <= TRENDS_MAX_POINTS
+    assert 0 < station_yield <= TRENDS_MAX_POINTS
     assert figures["trends_day_limits"] == [True, True]  # limits came with the charts
     assert len(figures["trends_day_violations"]) == 2
     assert db.is_file()  # a day given with --day-db is the user's: kept
