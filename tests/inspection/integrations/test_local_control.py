@@ -79,7 +79,8 @@ def test_a_garbled_request_gets_a_reason_and_the_socket_keeps_serving(station):
 
 
 def test_trigger_without_a_station_says_so(capsys: pytest.CaptureFixture[str]):
-    assert main(["trigger"]) == 2
+    # the command could not do its work (1); it was not given bad input (2)
+    assert main(["trigger"]) == 1
     assert "no station is running with a software trigger" in capsys.readouterr().err
 
 
