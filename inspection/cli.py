@@ -130,6 +130,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         return EXIT_OK if result["one_per_part"] else EXIT_PROBLEMS
     if args.what == "drift":
         return _eval_drift(args)
+    if args.what == "ocr":
+        return _eval_ocr(args)
     if args.data is None:
         sys.stderr.write(f"lineside eval {args.what}: --data is required\n")
         return EXIT_USAGE
@@ -144,7 +146,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
             [f.strip() for f in args.formats.split(",") if f.strip()] if args.formats else None
         )
         try:
-            result = evaluate_codes(data, formats, plain=args.plain, progress=_progress)
+            result = evaluate_codes(
+                data, formats, plain=args.plain, add_on=args.add_on, progress=_progress
+            )
         except ValueError as exc:  # unknown format names
             sys.stderr.write(f"lineside eval codes: {exc}\n")
             return EXIT_USAGE
@@ -166,10 +170,37 @@ def cmd_eval(args: argparse.Namespace) -> int:
             )
             return EXIT_PROBLEMS
         return EXIT_OK
-    else:
-        from inspection.evaluation.ocr import evaluate_ocr
+    sys.stderr.write(f"lineside eval: nothing to evaluate for {args.what!r}\n")
+    return EXIT_USAGE
 
-        result = evaluate_ocr(data, progress=_progress)
+
+def _eval_ocr(args: argparse.Namespace) -> int:
+    """``lineside eval ocr``: a labelled folder (--data) or a generated set (--generate), read
+    once per --print setting."""
+    from inspection.evaluation.ocr import evaluate_generated_ocr, evaluate_ocr
+
+    if (args.data is None) == (args.generate is None):
+        sys.stderr.write("lineside eval ocr: give either --data or --generate\n")
+        return EXIT_USAGE
+    prints = [p.strip() for p in (args.print or "").split(",") if p.strip()]
+    try:
+        if args.generate is not None:
+            result = evaluate_generated_ocr(
+                args.generate,
+                args.count,
+                seed=args.seed,
+                prints=prints or ("solid", "dot_matrix"),
+                progress=_progress,
+            )
+        else:
+            data = Path(args.data)
+            if not data.is_dir():
+                sys.stderr.write(f"lineside eval ocr: --data {data}: no such folder\n")
+                return EXIT_USAGE
+            result = evaluate_ocr(data, prints=prints or ("solid",), progress=_progress)
+    except ValueError as exc:
+        sys.stderr.write(f"lineside eval ocr: {exc}\n")
+        return EXIT_USAGE
     _emit(result, args.json)
     return EXIT_OK
 
@@ -511,7 +542,30 @@ def build_parser() -> argparse.ArgumentParser:
         "--parts-per-s", type=float, help="drift: the line's rate (default: the simulated camera's)"
     )
     ev.add_argument("--formats", help="code formats to search, comma-separated (default: all)")
-    ev.add_argument("--plain", action="store_true", help="one plain zxing-cpp call (baseline)")
+    ev.add_argument(
+        "--plain",
+        action="store_true",
+        help='codes: also one plain zxing-cpp call per image, same fields, under "plain"',
+    )
+    ev.add_argument(
+        "--add-on",
+        choices=["ignore", "read", "require"],
+        default="ignore",
+        help="codes: EAN-2/EAN-5 add-ons (label files then include them when read/require)",
+    )
+    ev.add_argument(
+        "--generate",
+        choices=["dot_matrix"],
+        help="ocr: read a generated set instead of --data (dot_matrix: lot/expiry codes printed "
+        "by dot-matrix and inkjet coders)",
+    )
+    ev.add_argument("--count", type=int, default=300, help="ocr --generate: images to render")
+    ev.add_argument("--seed", type=int, default=1, help="ocr --generate: the set's seed")
+    ev.add_argument(
+        "--print",
+        help="ocr: print settings to read each image with, comma-separated (solid, dot_matrix; "
+        "default: solid for --data, both for --generate)",
+    )
     ev.add_argument("--json", action="store_true")
     ev.set_defaults(fn=cmd_eval)
 

@@ -16,7 +16,12 @@ Per image, exactly one of:
 * unlabelled: no expected content and not a false-positive folder.
 
 ``median_ms`` is the median wall time of the read alone (image loading excluded), over every
-readable image of the entry. Files that cannot be loaded go to ``unreadable_files``.
+readable image of the entry. Files that cannot be loaded go to ``unreadable_files``; every
+misread and false positive is listed under ``misreads`` (file, expected text, what was read).
+
+With ``--plain`` the same images are also read by one plain zxing-cpp call in the same run,
+reported under ``"plain"`` with exactly the same fields, so ladder and plain compare field by
+field (read, misread, not read, time) in one command.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ import cv2
 import numpy as np
 import zxingcpp
 
-from inspection.tools.codes_reader import CodeReader, parse_formats
+from inspection.tools.codes_reader import ADD_ON_MODES, CodeReader, parse_formats
 
 log = logging.getLogger(__name__)
 
@@ -57,63 +62,107 @@ def evaluate_codes(
     formats: Sequence[str] | None = None,
     *,
     plain: bool = False,
+    add_on: str = "ignore",
     time_budget_ms: float = 500.0,
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Read every image under ``data_dir`` and score it against its label (see module doc).
 
-    ``formats`` are zxing-cpp format names (None = all). ``plain`` measures one plain
-    ``zxingcpp.read_barcodes`` call instead of the Lineside decode ladder, whose retries get
-    ``time_budget_ms`` per image. ``progress(done, total)`` is called after each image.
-    Raises ValueError for a missing folder or an unknown format name.
+    ``formats`` are zxing-cpp format names (None = all). The Lineside decode ladder gets
+    ``time_budget_ms`` per image. With ``plain``, one plain ``zxingcpp.read_barcodes`` call
+    reads every image too, in the same run, and its report (the same fields) is under
+    ``"plain"``, so the two compare field by field. ``add_on`` ("ignore", "read", "require")
+    applies to both. ``progress(done, total)`` is called after each image.
+    Raises ValueError for a missing folder, an unknown format name or add-on mode.
     """
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise ValueError(f"code samples folder {data_dir} does not exist or is not a folder")
+    if add_on not in ADD_ON_MODES:
+        raise ValueError(f"unknown add-on mode {add_on!r}; one of {', '.join(ADD_ON_MODES)}")
+    ladder = CodeReader(formats, add_on=add_on)
     zx_formats = parse_formats(formats)
-    reader = None if plain else CodeReader(formats)
+
+    def read_ladder(image: np.ndarray) -> list[tuple[str, bytes]]:
+        outcome = ladder.read(image, min_count=1, budget_ms=time_budget_ms)
+        return [(c.text, c.payload) for c in outcome.codes]
+
+    def read_plain(image: np.ndarray) -> list[tuple[str, bytes]]:
+        barcodes = zxingcpp.read_barcodes(
+            image,
+            formats=zx_formats,
+            text_mode=zxingcpp.TextMode.Plain,
+            ean_add_on_symbol=ADD_ON_MODES[add_on],
+        )
+        return [(bc.text, bytes(bc.bytes)) for bc in barcodes]
+
+    readers = {"lineside": read_ladder}
+    if plain:
+        readers["plain"] = read_plain
+    tallies = {name: _Tally() for name in readers}
     cases = _cases(data_dir)
-    totals = _new_entry()
-    folders: dict[str, dict[str, Any]] = {}
-    times: dict[str, list[float]] = {}
     unreadable: list[str] = []
     for i, case in enumerate(cases):
         image = _load(case.path)
         if image is None:
             unreadable.append(case.path.relative_to(data_dir).as_posix())
         else:
-            t0 = time.perf_counter_ns()
-            if reader is None:
-                got = [
-                    (bc.text, bytes(bc.bytes))
-                    for bc in zxingcpp.read_barcodes(
-                        image, formats=zx_formats, text_mode=zxingcpp.TextMode.Plain
-                    )
-                ]
-            else:
-                outcome = reader.read(image, min_count=1, budget_ms=time_budget_ms)
-                got = [(c.text, c.payload) for c in outcome.codes]
-            ms = (time.perf_counter_ns() - t0) / 1e6
-            result = _score(case, got)
-            entry = folders.setdefault(case.folder, _new_entry())
-            for e in (entry, totals):
-                e["images"] += 1
-                e[result] += 1
-            times.setdefault(case.folder, []).append(ms)
-            times.setdefault("", []).append(ms)
-            log.debug("%s: %s %s (%.1f ms)", case.path.name, result, got, ms)
+            for name, read in readers.items():
+                t0 = time.perf_counter_ns()
+                got = read(image)
+                ms = (time.perf_counter_ns() - t0) / 1e6
+                result = _score(case, got)
+                tallies[name].add(case, result, got, ms, data_dir)
+                log.debug("%s %s: %s %s (%.1f ms)", name, case.path.name, result, got, ms)
         if progress is not None:
             progress(i + 1, len(cases))
-    for name, entry in folders.items():
-        entry["median_ms"] = _median(times.get(name, []))
-    totals["median_ms"] = _median(times.get("", []))
-    return {
-        "total": totals,
-        "folders": dict(sorted(folders.items())),
-        "formats": list(formats) if formats else [],
-        "reader": "plain" if plain else "lineside",
-        "unreadable_files": unreadable,
-    }
+    common = {"formats": list(formats) if formats else [], "add_on": add_on}
+    report = tallies["lineside"].report(reader="lineside", unreadable=unreadable, **common)
+    if plain:
+        report["plain"] = tallies["plain"].report(reader="plain", unreadable=unreadable, **common)
+    return report
+
+
+class _Tally:
+    """One reader's counts per folder and in total, its read times and its misreads."""
+
+    def __init__(self) -> None:
+        self.totals = _new_entry()
+        self.folders: dict[str, dict[str, Any]] = {}
+        self.times: dict[str, list[float]] = {}
+        self.misreads: list[dict[str, Any]] = []
+
+    def add(
+        self, case: _Case, result: str, got: list[tuple[str, bytes]], ms: float, root: Path
+    ) -> None:
+        entry = self.folders.setdefault(case.folder, _new_entry())
+        for e in (entry, self.totals):
+            e["images"] += 1
+            e[result] += 1
+        self.times.setdefault(case.folder, []).append(ms)
+        self.times.setdefault("", []).append(ms)
+        if result in ("misread", "false_positive"):
+            self.misreads.append(
+                {
+                    "file": case.path.relative_to(root).as_posix(),
+                    "expected": case.expected_text,
+                    "read": [text for text, _ in got],
+                }
+            )
+
+    def report(self, **fields: Any) -> dict[str, Any]:
+        for name, entry in self.folders.items():
+            entry["median_ms"] = _median(self.times.get(name, []))
+        self.totals["median_ms"] = _median(self.times.get("", []))
+        return {
+            "total": self.totals,
+            "folders": dict(sorted(self.folders.items())),
+            "reader": fields["reader"],
+            "formats": fields["formats"],
+            "add_on": fields["add_on"],
+            "unreadable_files": fields["unreadable"],
+            "misreads": self.misreads,
+        }
 
 
 def _new_entry() -> dict[str, Any]:

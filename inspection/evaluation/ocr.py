@@ -8,7 +8,12 @@ not seen, a finer detection pass reads what the first one missed.
 
 Per image: ``found`` when the expected text occurs in one line read (case and spaces ignored),
 and the character error rate of the line span closest to it (edit distance / its length). Only
-what was actually read counts. ``median_ms`` is the read alone (image loading excluded).
+what was actually read counts. ``median_ms`` is the read alone (image loading excluded), with
+the print preparation of the field setting ``print:`` when one is asked for.
+
+The same images can be read once per print setting (``prints``), so a preparation is compared
+with the plain read in one run; ``evaluate_generated_ocr`` does the same on dot-printed codes
+rendered on the fly (``inspection.evaluation.dot_matrix``), where every line's text is known.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import logging
 import math
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,10 +31,16 @@ from typing import Any
 import cv2
 import numpy as np
 
+from inspection.evaluation.dot_matrix import generate_dot_print
 from inspection.inference.ocr import OcrEngine, TextLine, box_size
+from inspection.recipe.tools import PRINT_KINDS
+from inspection.tools.label_print import prepare_print
 from inspection.tools.label_rules import best_span
 
 log = logging.getLogger(__name__)
+
+GENERATED_KINDS = ("dot_matrix",)
+"""Sets ``evaluate_generated_ocr`` can render."""
 
 # Width/height of one printed character with its spacing, for guessing a text box's shape.
 _CHAR_ASPECT = 0.58
@@ -46,6 +57,7 @@ class _Case:
 def evaluate_ocr(
     data_dir: Path,
     *,
+    prints: Sequence[str] = ("solid",),
     progress: Callable[[int, int], None] | None = None,
     threads: int = 2,
     det_side: int = 384,
@@ -53,32 +65,98 @@ def evaluate_ocr(
 ) -> dict[str, Any]:
     """Read every image listed in ``data_dir/gt.tsv`` and score it (see module doc).
 
-    Returns images, found, found_rate, cer (mean), median_ms, missing_files, bad_rows and a
-    per-image list. ``progress(done, total)`` is called after each image. Raises ValueError when
-    the folder or its ``gt.tsv`` is missing or has no header."""
+    Returns images, found, found_rate, lines_exact_pct, chars_pct, cer (mean), median_ms and a
+    per-image list for the first of ``prints``; ``prints`` with the same (per-image list too) for each print
+    setting; missing_files and bad_rows. ``progress(done, total)`` is called after each image.
+    Raises ValueError when the folder or its ``gt.tsv`` is missing or has no header, or a print
+    setting is unknown."""
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise ValueError(f"OCR samples folder {data_dir} does not exist or is not a folder")
+    _check_prints(prints)
     cases, bad_rows = _cases(data_dir / "gt.tsv")
-    engine = OcrEngine(threads=threads, det_side=det_side, fine_det_side=fine_det_side)
     missing: list[str] = []
-    per_image: list[dict[str, Any]] = []
-    times: list[float] = []
-    for i, case in enumerate(cases):
-        image = cv2.imread(str(case.path), cv2.IMREAD_COLOR) if case.path.is_file() else None
-        if image is None:
-            missing.append(case.name)
-            log.warning("gt.tsv row %d: image %s is missing or unreadable", case.row, case.name)
-        else:
+
+    def images() -> Iterator[tuple[str, str, np.ndarray | None]]:
+        for case in cases:
+            image = cv2.imread(str(case.path), cv2.IMREAD_COLOR) if case.path.is_file() else None
+            if image is None:
+                missing.append(case.name)
+                log.warning("gt.tsv row %d: image %s is missing or unreadable", case.row, case.name)
+            yield case.name, case.text, image
+
+    engine = OcrEngine(threads=threads, det_side=det_side, fine_det_side=fine_det_side)
+    out = _evaluate(engine, images(), len(cases), prints, progress)
+    out.update(
+        threads=threads,
+        det_side=det_side,
+        fine_det_side=fine_det_side,
+        missing_files=missing,
+        bad_rows=bad_rows,
+    )
+    return out
+
+
+def evaluate_generated_ocr(
+    kind: str,
+    count: int,
+    *,
+    seed: int = 1,
+    prints: Sequence[str] = PRINT_KINDS,
+    progress: Callable[[int, int], None] | None = None,
+    threads: int = 2,
+    det_side: int = 384,
+    fine_det_side: int | None = 800,
+) -> dict[str, Any]:
+    """As ``evaluate_ocr`` on ``count`` generated images of ``kind`` (``dot_matrix``: dot-matrix
+    and inkjet codes), read once per print setting in ``prints``. Raises ValueError on an
+    unknown kind or print setting, or a count under 1."""
+    if kind not in GENERATED_KINDS:
+        raise ValueError(f"no generator for {kind!r}; known: {', '.join(GENERATED_KINDS)}")
+    if count < 1:
+        raise ValueError(f"count must be at least 1, got {count}")
+    _check_prints(prints)
+    samples = (
+        (f"{i:04d} {s.printer} {s.surface} pitch {s.pitch_px:.1f}", s.text, s.image)
+        for i, s in enumerate(generate_dot_print(count, seed))
+    )
+    engine = OcrEngine(threads=threads, det_side=det_side, fine_det_side=fine_det_side)
+    out = _evaluate(engine, samples, count, prints, progress)
+    out.update(generated=kind, seed=seed, threads=threads, det_side=det_side)
+    return out
+
+
+def _check_prints(prints: Sequence[str]) -> None:
+    if not prints:
+        raise ValueError("at least one print setting is needed (solid, dot_matrix)")
+    for kind in prints:
+        if kind not in PRINT_KINDS:
+            raise ValueError(f"unknown print setting {kind!r}; known: {', '.join(PRINT_KINDS)}")
+
+
+def _evaluate(
+    engine: OcrEngine,
+    images: Iterable[tuple[str, str, np.ndarray | None]],
+    total: int,
+    prints: Sequence[str],
+    progress: Callable[[int, int], None] | None,
+) -> dict[str, Any]:
+    """Read each (name, expected text, BGR image; None: unreadable, counted for progress only)
+    once per print setting and sum up."""
+    rows: dict[str, list[dict[str, Any]]] = {kind: [] for kind in prints}
+    for done, (name, text, image) in enumerate(images, start=1):
+        for kind in prints:
+            if image is None:
+                break
             t0 = time.perf_counter()
-            result = engine.read(image, accept=_accept(case.text), priority=_priority(case.text))
+            ready = prepare_print(image, kind)
+            result = engine.read(ready, accept=_accept(text), priority=_priority(text))
             ms = (time.perf_counter() - t0) * 1e3
-            times.append(ms)
-            found, cer, best = _score(case.text, result.lines)
-            per_image.append(
+            found, cer, best = _score(text, result.lines)
+            rows[kind].append(
                 {
-                    "image": case.name,
-                    "expected": case.text,
+                    "image": name,
+                    "expected": text,
                     "found": found,
                     "cer": round(cer, 4),
                     "best_line": best,
@@ -91,21 +169,26 @@ def evaluate_ocr(
                 }
             )
         if progress is not None:
-            progress(i + 1, len(cases))
+            progress(done, total)
+    by_print = {kind: {**_summary(per), "per_image": per} for kind, per in rows.items()}
+    return {**by_print[prints[0]], "print": prints[0], "prints": by_print}
+
+
+def _summary(per_image: list[dict[str, Any]]) -> dict[str, Any]:
     scored = len(per_image)
     n_found = sum(1 for r in per_image if r["found"])
+    chars = sum(len(_squash(r["expected"])) for r in per_image)
+    # cer is rounded per image; the character share is summed from the exact edits
+    edits = sum(r["cer"] * len(_squash(r["expected"])) for r in per_image)
+    times = [r["ms"] for r in per_image]
     return {
         "images": scored,
         "found": n_found,
         "found_rate": n_found / scored if scored else 0.0,
+        "lines_exact_pct": round(100.0 * n_found / scored, 2) if scored else math.nan,
+        "chars_pct": round(100.0 * (1.0 - edits / chars), 2) if chars else math.nan,
         "cer": statistics.fmean(r["cer"] for r in per_image) if per_image else math.nan,
         "median_ms": statistics.median(times) if times else math.nan,
-        "threads": threads,
-        "det_side": det_side,
-        "fine_det_side": fine_det_side,
-        "missing_files": missing,
-        "bad_rows": bad_rows,
-        "per_image": per_image,
     }
 
 

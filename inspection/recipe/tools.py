@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from inspection.recipe.common import Identifier, RegionSettings, Strict
 from inspection.types import Region
@@ -39,6 +39,11 @@ class CodeToolSettings(_ToolBase):
     """FAIL a part whose code text was already seen in this shift (duplicate serial)."""
     time_budget_ms: float = Field(default=150.0, gt=0.0, le=10_000.0)
     retries: bool = True
+    """Retry hard images with other preparations; a linear code only a retry read counts once a
+    second, different preparation reads it identically (a misread is worse than a no-read)."""
+    add_on: Literal["ignore", "read", "require"] = "ignore"
+    """EAN-2/EAN-5 add-on beside an EAN/UPC code: ``ignore`` it (digits printed beside a code
+    never lengthen it), ``read`` it and append its digits when present, or ``require`` it."""
 
     @field_validator("formats")
     @classmethod
@@ -112,6 +117,10 @@ class AnomalibToolSettings(_ToolBase):
     min_area_px: int = Field(default=0, ge=0)
 
 
+PRINT_KINDS = ("solid", "dot_matrix")
+"""The ways a text field can be printed (``TextFieldSettings.print``)."""
+
+
 class TextFieldSettings(Strict):
     """One printed text on a label and the rule it must meet."""
 
@@ -130,6 +139,19 @@ class TextFieldSettings(Strict):
     allow_confusions: bool = False
     """Tolerate the usual OCR confusions (O/0, I/1, S/5, B/8, Z/2, G/6) when comparing."""
     min_confidence: float = Field(default=0.5, ge=0.0, le=1.0)
+    print: Literal["solid", "dot_matrix"] = "solid"
+    """How the text is printed: ``solid`` strokes (labels, thermal transfer), or ``dot_matrix``
+    for separate dots (dot-matrix and continuous-inkjet coders), joined before reading."""
+
+    @field_validator("print", mode="before")
+    @classmethod
+    def _print_kind(cls, v: object, info: ValidationInfo) -> object:
+        # said here, with the field's name, rather than as a bare "Input should be ..."
+        if v not in PRINT_KINDS:
+            name = info.data.get("name", "?")
+            kinds = " or ".join(repr(k) for k in PRINT_KINDS)
+            raise ValueError(f"text field {name!r}: print must be {kinds}, got {v!r}")
+        return v
 
 
 class LabelToolSettings(_ToolBase):

@@ -3,7 +3,12 @@
 Each rung prepares the grey image differently (another binarizer, contrast normalisation,
 scaling, blur, rotation) and reads it again. The ladder stops at the first rung after which
 enough codes are known, and never starts a rung once the time budget is spent. Rungs are
-ordered by what paid off on zxing-cpp's own sample images (see ``lineside eval codes``).
+ordered by what paid off on zxing-cpp's own sample images (see ``lineside eval codes``); they
+live in ``codes_rungs``.
+
+A misread is worse than a no-read on a line, so a linear code that only a retry rung read is
+reported only once a second, different step confirms it (``codes_confirm``), and EAN-2/EAN-5
+add-ons are ignored unless the recipe asks for them (``add_on``).
 
 Decode quality (0–100) of one code: ``100 × rung_weight × (0.5 × contrast + 0.5 × sharpness)``
 measured in the code's bounding box on the image as captured (not the prepared one):
@@ -28,18 +33,23 @@ import cv2
 import numpy as np
 import zxingcpp
 
-log = logging.getLogger(__name__)
+from inspection.tools.codes_confirm import (
+    Ballot,
+    Corners,
+    ReadStep,
+    Vote,
+    confirm_on_crop,
+    needs_confirmation,
+    quiet_zones_clear,
+    same_place,
+)
+from inspection.tools.codes_rungs import CONFIRM_RUNGS, RUNGS, Rung
 
-# A rung's preparation returns the image to read and the 2×3 affine matrix that maps its pixel
-# coordinates back to the input's (None when they are the same).
-Prepared = tuple[np.ndarray, np.ndarray | None]
+log = logging.getLogger(__name__)
 
 _BINARY_CONTENT = frozenset(
     {zxingcpp.ContentType.Binary, zxingcpp.ContentType.Mixed, zxingcpp.ContentType.UnknownECI}
 )
-
-# Upscaling a large image costs more than it can earn: small modules only occur in small crops.
-_MAX_UPSCALED_SIDE = 2400
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -69,124 +79,10 @@ class ReadOutcome:
     attempt: str
     """Name of the rung after which ``min_count`` codes were known; "" when never reached."""
     elapsed_ns: int
-
-
-@dataclass(frozen=True, slots=True)
-class Rung:
-    name: str
-    prepare: Callable[[np.ndarray], Prepared | None]
-    """None when the rung does not apply to this image (e.g. too large to upscale)."""
-    binarizer: zxingcpp.Binarizer
-    weight: float
-
-
-def _identity(gray: np.ndarray) -> Prepared:
-    return gray, None
-
-
-def _clahe(gray: np.ndarray) -> Prepared:
-    clahe = cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8))
-    return clahe.apply(gray), None
-
-
-def _stretch(gray: np.ndarray) -> Prepared:
-    lo, hi = np.percentile(gray, (1.0, 99.0))
-    if hi - lo < 1.0:
-        return gray, None
-    out = cv2.convertScaleAbs(gray, alpha=255.0 / (hi - lo), beta=-lo * 255.0 / (hi - lo))
-    return out, None
-
-
-def _scaled(factor: float, interpolation: int) -> Callable[[np.ndarray], Prepared | None]:
-    def prepare(gray: np.ndarray) -> Prepared | None:
-        h, w = gray.shape
-        nh, nw = round(h * factor), round(w * factor)
-        if max(nh, nw) > _MAX_UPSCALED_SIDE or min(nh, nw) < 8:
-            return None
-        out = cv2.resize(gray, (nw, nh), interpolation=interpolation)
-        back = np.array([[w / nw, 0.0, 0.0], [0.0, h / nh, 0.0]])
-        return out, back
-
-    return prepare
-
-
-def _blurred(gray: np.ndarray) -> Prepared:
-    return cv2.GaussianBlur(gray, (5, 5), 1.2), None
-
-
-def _median(gray: np.ndarray) -> Prepared | None:
-    if min(gray.shape) < 3:
-        return None
-    return cv2.medianBlur(gray, 3), None
-
-
-def _sharpened(gray: np.ndarray) -> Prepared:
-    soft = cv2.GaussianBlur(gray, (0, 0), 2.0)
-    return cv2.addWeighted(gray, 2.0, soft, -1.0, 0.0), None
-
-
-def _otsu(gray: np.ndarray) -> Prepared:
-    _, out = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-    return out, None
-
-
-def _blurred_otsu(gray: np.ndarray) -> Prepared:
-    # Noise on a faded print: smooth first so Otsu's threshold sees two clean modes.
-    return _otsu(cv2.GaussianBlur(gray, (5, 5), 1.2))[0], None
-
-
-def _clahe_otsu(gray: np.ndarray) -> Prepared:
-    # Uneven lighting defeats one global threshold; equalising tiles first evens it out.
-    return _otsu(_clahe(gray)[0])[0], None
-
-
-def _closed(gray: np.ndarray) -> Prepared:
-    # Dot-peened and ink-jet matrix codes print as separate dots; closing joins them into modules.
-    return cv2.morphologyEx(gray, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)), None
-
-
-def _rotated(angle_deg: float) -> Callable[[np.ndarray], Prepared]:
-    def prepare(gray: np.ndarray) -> Prepared:
-        h, w = gray.shape
-        m = cv2.getRotationMatrix2D((w / 2.0, h / 2.0), angle_deg, 1.0)
-        cos, sin = abs(m[0, 0]), abs(m[0, 1])
-        nw, nh = int(h * sin + w * cos + 0.5), int(h * cos + w * sin + 0.5)
-        m[0, 2] += nw / 2.0 - w / 2.0
-        m[1, 2] += nh / 2.0 - h / 2.0
-        # Fill with the image's median so the new border adds no edges a 1D reader could misread.
-        fill = float(np.median(gray))
-        out = cv2.warpAffine(
-            gray, m, (nw, nh), flags=cv2.INTER_LINEAR, borderValue=(fill, fill, fill, fill)
-        )
-        return out, cv2.invertAffineTransform(m)
-
-    return prepare
-
-
-LA = zxingcpp.Binarizer.LocalAverage
-GH = zxingcpp.Binarizer.GlobalHistogram
-FT = zxingcpp.Binarizer.FixedThreshold
-
-# Ordered by payoff per millisecond, measured rung by rung on zxing-cpp's samples (where
-# upscaling and rotation pay) and on synthetic faded / blurred / noisy / rotated DataMatrix, QR and
-# Code128 codes (where a global Otsu threshold, median and sharpening pay). Cheap rungs first.
-RUNGS: tuple[Rung, ...] = (
-    Rung("plain", _identity, LA, 1.0),
-    Rung("otsu", _otsu, FT, 0.85),
-    Rung("upscale 2x", _scaled(2.0, cv2.INTER_CUBIC), LA, 0.8),
-    Rung("stretch + fixed threshold", _stretch, FT, 0.85),
-    Rung("median", _median, GH, 0.75),
-    Rung("sharpen", _sharpened, LA, 0.75),
-    Rung("blur + otsu", _blurred_otsu, FT, 0.7),
-    Rung("CLAHE + otsu", _clahe_otsu, FT, 0.7),
-    Rung("rotate -30°", _rotated(-30.0), LA, 0.7),
-    Rung("rotate 30°", _rotated(30.0), LA, 0.7),
-    Rung("global histogram", _identity, GH, 0.9),
-    Rung("contrast (CLAHE)", _clahe, LA, 0.85),
-    Rung("blur", _blurred, LA, 0.75),
-    Rung("downscale 0.5x", _scaled(0.5, cv2.INTER_AREA), LA, 0.75),
-    Rung("open", _closed, LA, 0.7),
-)
+    unconfirmed: int = 0
+    """Retry reads dropped: no second step confirmed them, or bars ran on past their ends."""
+    confirm_steps: int = 0
+    """Confirmation reads run on crops around retry reads."""
 
 
 def parse_formats(names: Sequence[str] | None) -> zxingcpp.BarcodeFormats:
@@ -204,9 +100,20 @@ def parse_formats(names: Sequence[str] | None) -> zxingcpp.BarcodeFormats:
     return zxingcpp.barcode_formats_from_str(",".join(names))
 
 
+ADD_ON_MODES = {
+    "ignore": zxingcpp.EanAddOnSymbol.Ignore,
+    "read": zxingcpp.EanAddOnSymbol.Read,
+    "require": zxingcpp.EanAddOnSymbol.Require,
+}
+"""How EAN-2/EAN-5 add-ons beside an EAN/UPC code are treated: ignored (the default: printed
+digits beside a code must never lengthen it), read and appended when present, or required."""
+
+
 class CodeReader:
     """Reads codes of the given formats from grey images with the decode ladder.
 
+    A code the first (plain) step reads counts at once. A linear code that only a retry step
+    reads counts once a second, different step confirms it (see ``codes_confirm``).
     One instance per worker thread (it holds no image state, but is not meant to be shared).
     """
 
@@ -215,34 +122,63 @@ class CodeReader:
         formats: Sequence[str] | None,
         *,
         retries: bool = True,
+        add_on: str = "ignore",
         rungs: Sequence[Rung] = RUNGS,
         clock: Callable[[], int] = time.thread_time_ns,
     ) -> None:
         self.formats = parse_formats(formats)
+        if add_on not in ADD_ON_MODES:
+            raise ValueError(f"unknown add-on mode {add_on!r}; one of {', '.join(ADD_ON_MODES)}")
+        self._add_on = ADD_ON_MODES[add_on]
         self.rungs: tuple[Rung, ...] = tuple(rungs) if retries else tuple(rungs[:1])
         if not self.rungs:
             raise ValueError("the decode ladder needs at least one rung")
+        self._confirm_rungs = (*self.rungs, *CONFIRM_RUNGS)
         self._clock = clock
 
     def read(self, gray: np.ndarray, *, min_count: int, budget_ms: float) -> ReadOutcome:
         """Read ``gray`` (uint8 (H, W)); stop once ``min_count`` codes are known or time is up.
 
-        The first rung always runs; later rungs start only while less than ``budget_ms`` ms of
-        this thread's CPU time have been spent: a busy machine (OCR on the other core, the GUI)
-        must not make a readable code fail for lack of wall-clock time.
+        The first rung always runs; later rungs and confirmation steps start only while less
+        than ``budget_ms`` ms of this thread's CPU time have been spent: a busy machine (OCR on
+        the other core, the GUI) must not make a readable code fail for lack of wall-clock time.
+        A retry read still unconfirmed when the budget ends is not reported.
         """
         t0 = self._clock()
         budget_ns = int(budget_ms * 1e6)
+
+        def time_left() -> bool:
+            return self._clock() - t0 < budget_ns
+
         gray = np.ascontiguousarray(gray)
         found: list[DecodedCode] = []
-        attempts = 0
+        pending: list[DecodedCode] = []
+        refused: list[DecodedCode] = []
+        ballot = Ballot()
+        attempts = confirm_steps = 0
         done = ""
         for rung in self.rungs:
-            if attempts and self._clock() - t0 >= budget_ns:
+            if attempts and not time_left():
                 log.debug("code read stopped after %d attempts: budget spent", attempts)
                 break
             attempts += 1
             for code in self._read_rung(gray, rung):
+                if any(_same_symbol(code, seen) for seen in found):
+                    continue
+                if attempts == 1 or not needs_confirmation(code.format):
+                    found.append(code)
+                    continue
+                ballot.vote(rung.name, code.text, code.format, code.corners)
+                if any(_same_symbol(code, p) for p in (*pending, *refused)):
+                    continue
+                if quiet_zones_clear(gray, code.corners, code.format, code.text):
+                    pending.append(code)
+                    confirm_steps += self._confirm(ballot, code, gray, time_left)
+                else:
+                    # Bars run on past its ends: a short symbol read inside a longer one.
+                    refused.append(code)
+            for code in [p for p in pending if ballot.confirmed(p.text, p.format, p.corners)]:
+                pending.remove(code)
                 if not any(_same_symbol(code, seen) for seen in found):
                     found.append(code)
             if len(found) >= max(min_count, 1):
@@ -250,25 +186,33 @@ class CodeReader:
                 break
         if not done and min_count <= 0:
             done = self.rungs[attempts - 1].name
+        if pending or refused:
+            log.debug("unconfirmed retry reads dropped: %s", [p.text for p in (*pending, *refused)])
         return ReadOutcome(
-            codes=tuple(found), attempts=attempts, attempt=done, elapsed_ns=self._clock() - t0
+            codes=tuple(found),
+            attempts=attempts,
+            attempt=done,
+            elapsed_ns=self._clock() - t0,
+            unconfirmed=len(pending) + len(refused),
+            confirm_steps=confirm_steps,
         )
 
+    def _confirm(
+        self, ballot: Ballot, code: DecodedCode, gray: np.ndarray, time_left: Callable[[], bool]
+    ) -> int:
+        steps = [(r.name, self._reader_for(r)) for r in self._confirm_rungs]
+        vote = Vote(step=code.attempt, text=code.text, format=code.format, corners=code.corners)
+        return confirm_on_crop(ballot, vote, gray, steps, time_left)
+
+    def _reader_for(self, rung: Rung) -> ReadStep:
+        def read(patch: np.ndarray) -> list[tuple[str, str, Corners]]:
+            return [(bc.text, bc.format.name, corners) for bc, corners in self._decode(patch, rung)]
+
+        return read
+
     def _read_rung(self, gray: np.ndarray, rung: Rung) -> list[DecodedCode]:
-        prepared = rung.prepare(gray)
-        if prepared is None:
-            return []
-        image, back = prepared
-        barcodes = zxingcpp.read_barcodes(
-            np.ascontiguousarray(image),
-            formats=self.formats,
-            text_mode=zxingcpp.TextMode.Plain,
-            binarizer=rung.binarizer,
-            ean_add_on_symbol=zxingcpp.EanAddOnSymbol.Read,
-        )
         out = []
-        for bc in barcodes:
-            corners = _corners(bc.position, back)
+        for bc, corners in self._decode(gray, rung):
             out.append(
                 DecodedCode(
                     text=bc.text,
@@ -282,10 +226,25 @@ class CodeReader:
             )
         return out
 
+    def _decode(self, gray: np.ndarray, rung: Rung) -> list[tuple[zxingcpp.Barcode, Corners]]:
+        prepared = rung.prepare(gray)
+        if prepared is None:
+            return []
+        image, back = prepared
+        barcodes = zxingcpp.read_barcodes(
+            np.ascontiguousarray(image),
+            formats=self.formats,
+            text_mode=zxingcpp.TextMode.Plain,
+            binarizer=rung.binarizer,
+            ean_add_on_symbol=self._add_on,
+        )
+        reads = [(bc, _corners(bc.position, back)) for bc in barcodes]
+        if self._add_on == zxingcpp.EanAddOnSymbol.Read:
+            reads = _without_bare_duplicates(reads)
+        return reads
 
-def _corners(
-    position: zxingcpp.Position, back: np.ndarray | None
-) -> tuple[tuple[float, float], ...]:
+
+def _corners(position: zxingcpp.Position, back: np.ndarray | None) -> Corners:
     pts = np.array(
         [
             [p.x, p.y]
@@ -303,17 +262,30 @@ def _corners(
     return tuple((float(x), float(y)) for x, y in pts)
 
 
+def _without_bare_duplicates(
+    reads: list[tuple[zxingcpp.Barcode, Corners]],
+) -> list[tuple[zxingcpp.Barcode, Corners]]:
+    """``reads`` less an EAN/UPC read without its add-on when the same symbol came with it.
+
+    zxing-cpp scans several lines: one above the shorter add-on bars gives the main code alone.
+    With add-ons asked for, that bare read is the same symbol, not a second code that disagrees.
+    """
+
+    def bare(bc: zxingcpp.Barcode, corners: Corners) -> bool:
+        return any(
+            other.format == bc.format
+            and len(other.text) - len(bc.text) in (2, 5)
+            and other.text.startswith(bc.text)
+            and (same_place(corners, where) or same_place(where, corners))
+            for other, where in reads
+        )
+
+    return [(bc, corners) for bc, corners in reads if not bare(bc, corners)]
+
+
 def _same_symbol(a: DecodedCode, b: DecodedCode) -> bool:
     """Whether two reads (from different rungs) are the same printed symbol."""
-    if a.text != b.text or a.format != b.format:
-        return False
-    xs = [p[0] for p in b.corners]
-    ys = [p[1] for p in b.corners]
-    cx = sum(p[0] for p in a.corners) / 4.0
-    cy = sum(p[1] for p in a.corners) / 4.0
-    # 1D codes report a line (zero height): allow a margin of a few pixels around the box.
-    margin = 4.0
-    return min(xs) - margin <= cx <= max(xs) + margin and min(ys) - margin <= cy <= max(ys) + margin
+    return a.text == b.text and a.format == b.format and same_place(a.corners, b.corners)
 
 
 def symbol_grade(gray: np.ndarray, corners: Sequence[tuple[float, float]]) -> float:

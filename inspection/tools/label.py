@@ -37,6 +37,7 @@ from inspection.tools.label_locate import (
     straighten,
     teach_label,
 )
+from inspection.tools.label_print import prepare_print
 from inspection.tools.label_quality import print_quality
 from inspection.tools.label_rules import FieldReport, FieldRules, best_span, normalise
 from inspection.tools.registry import ToolContext
@@ -217,7 +218,8 @@ class LabelTool:
         if placed:
             regions = [_padded(f) for f in placed]
             crops = [straighten(gray, pose, reference.size, r) for r in regions]
-            lines = self._ocr.recognize(crops)
+            ready = [prepare_print(c, f.print) for f, c in zip(placed, crops, strict=True)]
+            lines = self._ocr.recognize(ready)
             for f, r, c, line in zip(placed, regions, crops, lines, strict=True):
                 reports[f.name] = self._rules.judge(f, line.text, line.confidence)
                 boxes[f.name] = _corners(r, to_frame)
@@ -225,7 +227,12 @@ class LabelTool:
         searched = [f for f in fields if f.region is None]
         if searched:
             label = straighten(gray, pose, reference.size)
-            for name, (report, box) in self._search(label, searched).items():
+            found: dict[str, tuple[FieldReport, np.ndarray | None]] = {}
+            # dot-printed fields are searched on the label with its dots joined (once per kind)
+            for kind in dict.fromkeys(f.print for f in searched):
+                group = [f for f in searched if f.print == kind]
+                found.update(self._search(prepare_print(label, kind), group))
+            for name, (report, box) in found.items():
                 reports[name] = report
                 if box is not None:
                     x0, y0 = np.floor(box.min(axis=0)).astype(int)

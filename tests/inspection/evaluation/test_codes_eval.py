@@ -11,6 +11,7 @@ import pytest
 import zxingcpp
 
 from inspection.evaluation.codes import evaluate_codes
+from inspection.evaluation.retail_codes import write_retail_codes
 
 
 def code_image(content: str | bytes, fmt: str, scale: int = 4) -> np.ndarray:
@@ -88,11 +89,35 @@ def test_counts_per_outcome_and_folder(samples: Path) -> None:
 
 def test_plain_reader_misses_the_faded_code(samples: Path) -> None:
     report = evaluate_codes(samples, ["DataMatrix", "QRCode"], plain=True)
-    assert report["reader"] == "plain"
-    assert report["formats"] == ["DataMatrix", "QRCode"]
-    qr = report["folders"]["qrcode-1"]
+    assert report["reader"] == "lineside"
+    plain = report["plain"]
+    assert plain["reader"] == "plain"
+    assert plain["formats"] == report["formats"] == ["DataMatrix", "QRCode"]
+    qr = plain["folders"]["qrcode-1"]
     assert (qr["correct"], qr["not_read"], qr["unlabelled"]) == (0, 1, 1)
-    assert report["total"]["correct"] == 4
+    assert plain["total"]["correct"] == 4
+    assert report["folders"]["qrcode-1"]["correct"] == 1
+    assert report["total"]["correct"] == 5
+
+
+def test_plain_reports_the_same_fields_as_the_ladder(samples: Path) -> None:
+    report = evaluate_codes(samples, plain=True)
+    json.dumps(report)
+    plain = report.pop("plain")
+    assert set(plain) == set(report)
+    assert set(plain["folders"]) == set(report["folders"])
+    for name, entry in report["folders"].items():
+        assert set(plain["folders"][name]) == set(entry)
+    assert set(plain["total"]) == set(report["total"]) >= {"misread", "not_read", "median_ms"}
+    # the mislabelled DataMatrix is a misread for both, listed with what each read
+    for r in (report, plain):
+        assert r["total"]["misread"] == 1
+        assert r["misreads"] == [
+            {"file": "datamatrix-1/wrong.png", "expected": "LOT-44", "read": ["LOT-43"]},
+            {"file": "falsepositives-1/sneaky.png", "expected": None, "read": ["oops"]},
+        ]
+    assert plain["unreadable_files"] == report["unreadable_files"]
+    assert "plain" not in evaluate_codes(samples, ["QRCode"])
 
 
 def test_formats_limit_what_is_read(samples: Path) -> None:
@@ -112,3 +137,17 @@ def test_bad_arguments_are_named(tmp_path: Path) -> None:
         evaluate_codes(tmp_path / "missing")
     with pytest.raises(ValueError, match="unknown code format 'Nope'"):
         evaluate_codes(tmp_path, ["Nope"])
+    with pytest.raises(ValueError, match="unknown add-on mode 'maybe'"):
+        evaluate_codes(tmp_path, add_on="maybe")
+
+
+def test_generated_hard_retail_codes_misread_no_more_than_a_plain_call(tmp_path: Path) -> None:
+    # Hard EAN/UPC photos, some with an add-on the label does not ask for: the ladder must
+    # read more than one plain call and misread no more.
+    write_retail_codes(tmp_path, 24, seed=5)
+    report = evaluate_codes(tmp_path, ["EAN13", "UPCA", "UPCE", "EAN8"], plain=True)
+    ladder, plain = report["total"], report["plain"]["total"]
+    assert ladder["images"] == plain["images"] == 24
+    assert ladder["misread"] <= plain["misread"], report["misreads"]
+    assert ladder["correct"] > plain["correct"]
+    assert report["add_on"] == report["plain"]["add_on"] == "ignore"

@@ -1,14 +1,17 @@
-"""evaluate_ocr on a tiny folder of rendered dates: found, CER, missing files and bad rows."""
+"""evaluate_ocr on a tiny folder of rendered dates (found, CER, missing files, bad rows, print
+settings) and on generated dot-printed codes, also through `lineside eval ocr`."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
-from inspection.evaluation.ocr import evaluate_ocr
+from inspection.cli import main
+from inspection.evaluation.ocr import evaluate_generated_ocr, evaluate_ocr
 
 
 def photo(lines: list[str]) -> np.ndarray:
@@ -67,3 +70,44 @@ def test_missing_folder_or_header_is_refused(tmp_path: Path) -> None:
     (tmp_path / "gt.tsv").write_text("file,text\n", encoding="utf-8")
     with pytest.raises(ValueError, match="header"):
         evaluate_ocr(tmp_path)
+
+
+def test_every_print_setting_is_read_and_solid_print_is_not_changed(folder: Path) -> None:
+    out = evaluate_ocr(folder, threads=1, prints=("solid", "dot_matrix"))
+    solid, dots = out["prints"]["solid"], out["prints"]["dot_matrix"]
+    assert out["print"] == "solid" and out["found"] == solid["found"] == 1
+    # no dots in rendered solid print: the option leaves it as it is
+    assert dots["found"] == solid["found"] and dots["chars_pct"] == solid["chars_pct"]
+    assert solid["lines_exact_pct"] == 50.0
+    assert solid["chars_pct"] == pytest.approx(100 * (1 - 1 / 10))  # 1 edit in 5+5 characters
+    with pytest.raises(ValueError, match="unknown print setting 'dots'"):
+        evaluate_ocr(folder, prints=("dots",))
+
+
+def test_joining_dots_reads_more_generated_codes_than_a_plain_read() -> None:
+    out = evaluate_generated_ocr("dot_matrix", 10, seed=21, threads=1)
+    plain, joined = out["prints"]["solid"], out["prints"]["dot_matrix"]
+    assert plain["images"] == joined["images"] == 10
+    assert joined["found"] >= plain["found"] + 2, (plain, joined)
+    assert joined["chars_pct"] > plain["chars_pct"] + 5
+    assert out["generated"] == "dot_matrix" and len(out["per_image"]) == 10
+    with pytest.raises(ValueError, match="no generator for 'inkjet'"):
+        evaluate_generated_ocr("inkjet", 10)
+
+
+def test_the_command_reads_a_generated_set_with_both_settings(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    rc = main(["eval", "ocr", "--generate", "dot_matrix", "--count", "2", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert rc == 0 and set(out["prints"]) == {"solid", "dot_matrix"}
+    assert out["prints"]["dot_matrix"]["images"] == 2
+    for args in (
+        ["eval", "ocr"],
+        ["eval", "ocr", "--generate", "dot_matrix", "--data", "."],
+        ["eval", "ocr", "--generate", "dot_matrix", "--count", "0"],
+        ["eval", "ocr", "--generate", "dot_matrix", "--print", "dots"],
+    ):
+        assert main(args) == 2, args
+    err = capsys.readouterr().err
+    assert "give either --data or --generate" in err and "unknown print setting 'dots'" in err

@@ -219,3 +219,21 @@ def test_a_frame_the_roi_misses_is_an_error_naming_the_roi(tool: LabelTool) -> N
     r = run_guarded(tool, Frame(camera="cam1", seq=0, t_ns=0, image=np.zeros((50, 60), np.uint8)))
     assert r.verdict is Verdict.ERROR
     assert r.reason == "ROI x=200 y=220 480×420 lies outside the 60×50 px frame"
+
+
+def test_dot_matrix_fields_on_solid_print_read_as_before(
+    line: SyntheticLine, taught: ToolContext
+) -> None:
+    # the option on a field printed solid finds no dots and reads the print as it is, whether
+    # the field has a region or is searched (beside a solid field, on its own pass)
+    fields = [
+        {**FIELDS[1], "print": "dot_matrix"},
+        {"name": "expiry", "rule": "date", "date_formats": ["EXP %Y-%m"], "print": "dot_matrix"},
+        {"name": "product", "rule": "batch"},
+    ]
+    t = LabelTool(settings(fields=fields), "cam1", taught, today=lambda: date(2026, 6, 1))
+    r = run_guarded(t, frame(line, first(line, None)))
+    assert r.verdict is Verdict.PASS, r.reason
+    assert [f["value"] for f in r.details["fields"]][:2] == ["L2507D", "EXP 2030-06"]
+    bad = run_guarded(t, frame(line, first(line, "misprinted_lot")))
+    assert bad.verdict is Verdict.FAIL and bad.reason.startswith("lot reads '")

@@ -1,0 +1,196 @@
+"""Dot-printed text made readable: lot and expiry codes from dot-matrix and continuous-inkjet
+coders are separate dots, which text recognisers trained on strokes miss or misread.
+
+``join_dots`` finds the dots, measures their pitch (the distance between neighbouring dot
+centres, from the peaks of the ink) and grows the dots into each other with a morphological
+dilation of the ink sized to that pitch, so the characters become strokes. Where no regular dots
+are found (solid print, a blank crop) the image is returned unchanged, so a field set to
+``print: dot_matrix`` by mistake reads as before.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+# Largest dot (px across) looked for.
+_MAX_DOT_PX = 14
+# The surface around the print is the median of this window (px), twice the largest dot: a
+# can's highlight or a carton's shading is surface, not ink.
+_SURFACE_WINDOW = 2 * _MAX_DOT_PX + 1
+# Fewest dots that make a print (a single 5×7 character has 8 or more).
+_MIN_DOTS = 12
+# Ink halfway between neighbouring dots, as a share of the dots' own, above which the print
+# counts as strokes (grain on a solid stroke peaks too, but does not dip between the peaks).
+_MAX_GAP_INK = 0.93
+# Ink (grey levels above the surrounding surface) below which nothing is print.
+_MIN_INK_LEVEL = 8
+# Percentile of the nearest-neighbour distances taken as the pitch.
+_PITCH_PERCENTILE = 35
+# Share of the pitch each dot is grown by (kernel width), and the smoothing after (sigma).
+_GROW = 0.5
+_SMOOTH = 0.3
+# Share of dots whose nearest neighbour sits near the median distance (a regular lattice).
+_MIN_REGULAR = 0.5
+# Centres compared for the pitch; beyond this (a large, busy image) a random sample, whose
+# neighbours lie a little further apart.
+_MAX_CENTRES = 4000
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DotPitch:
+    """Dots found in a crop: ``pitch_px`` the distance between neighbouring dot centres,
+    ``column_px`` / ``row_px`` the same measured up a character's column and along its rows (None
+    where the dots there run together), ``dots`` how many were found, ``dark_ink`` True for dark
+    dots on a lighter surface."""
+
+    pitch_px: float
+    column_px: float | None
+    row_px: float | None
+    dots: int
+    dark_ink: bool
+
+
+def estimate_dot_pitch(image: np.ndarray) -> DotPitch | None:
+    """The dots of dot-printed text in ``image`` (uint8 (H, W) grey or (H, W, 3) BGR), or None
+    when its ink is not (mostly) separate, regularly spaced dots."""
+    gray = _gray(image)
+    if min(gray.shape) < 8:
+        return None
+    surface = cv2.medianBlur(gray, _SURFACE_WINDOW)
+    darker = cv2.subtract(surface, gray)
+    lighter = cv2.subtract(gray, surface)
+    # the print is the side that stands out further from the surface; the other is grain
+    dark = np.percentile(darker, 99.5) >= np.percentile(lighter, 99.5)
+    return _dots(darker if dark else lighter, bool(dark))
+
+
+def prepare_print(image: np.ndarray, kind: str) -> np.ndarray:
+    """``image`` made ready for reading text printed as ``kind`` (a ``TextFieldSettings.print``
+    value): dots joined for ``dot_matrix``, unchanged for ``solid``."""
+    if kind == "dot_matrix":
+        return join_dots(image)
+    if kind == "solid":
+        return image
+    raise ValueError(f"unknown print kind {kind!r} (solid or dot_matrix)")
+
+
+def join_dots(image: np.ndarray, pitch: DotPitch | None = None) -> np.ndarray:
+    """``image`` (uint8 (H, W) grey or (H, W, 3) BGR) with the gaps between its print dots
+    closed: uint8 of the same shape. ``pitch`` default: estimated from the image. Unchanged
+    (the same array) when no dots are found."""
+    pitch = pitch if pitch is not None else estimate_dot_pitch(image)
+    if pitch is None:
+        return image
+    # Growing every dot by about half the pitch bridges the gap to its neighbours; the gap
+    # between characters (one empty column, a pitch wider) stays open. Where dots already run
+    # together (smear along the print) that direction needs little, and more would join
+    # characters.
+    across = pitch.row_px if pitch.row_px is not None else 0.5 * pitch.pitch_px
+    up = pitch.column_px if pitch.column_px is not None else 0.5 * pitch.pitch_px
+    kx = max(1, round(_GROW * across)) | 1
+    ky = max(1, round(_GROW * up)) | 1
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (kx, ky))
+    # growing dark ink is a grey erosion, light ink a grey dilation
+    op = cv2.MORPH_ERODE if pitch.dark_ink else cv2.MORPH_DILATE
+    joined = cv2.morphologyEx(image, op, kernel)
+    # What is left of the lattice is smoothed away at its own scale (recognisers learnt smooth
+    # strokes), and the contrast the print lost to light ink is stretched back.
+    joined = cv2.GaussianBlur(joined, (0, 0), _SMOOTH * pitch.pitch_px)
+    lo, hi = np.percentile(joined, (0.5, 99.5))
+    span = max(float(hi - lo), 1.0)
+    return cv2.convertScaleAbs(joined, alpha=255.0 / span, beta=-float(lo) * 255.0 / span)
+
+
+def _gray(image: np.ndarray) -> np.ndarray:
+    if image.ndim == 2:
+        return image
+    if image.ndim == 3 and image.shape[2] == 3:
+        return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    if image.ndim == 3 and image.shape[2] == 1:
+        return image[:, :, 0]
+    raise ValueError(f"expected a grey (H, W) or BGR (H, W, 3) image, got shape {image.shape}")
+
+
+def _dots(ink: np.ndarray, dark: bool) -> DotPitch | None:
+    """Dot centres are the peaks of the ink (uint8: how far each pixel stands out from the
+    surface around it; dots that touch still peak apart); their spacing is measured at a
+    smoothing scale matched to it (noise splits a dot at a finer one)."""
+    level, _ = cv2.threshold(ink, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    if level < _MIN_INK_LEVEL:  # nothing stands out from the surface but its grain
+        return None
+    ink_f = ink.astype(np.float32)
+    sigma = 1.0
+    found: DotPitch | None = None
+    for _ in range(2):
+        smooth = cv2.GaussianBlur(ink_f, (0, 0), sigma)
+        centres = _peaks(smooth, 0.8 * level)
+        if len(centres) < _MIN_DOTS:
+            return None
+        if len(centres) > _MAX_CENTRES:
+            pick = np.random.default_rng(0).choice(len(centres), _MAX_CENTRES, replace=False)
+            centres = centres[pick]
+        found = _spacing(centres, smooth, dark)
+        if found is None:
+            return None
+        sigma = float(np.clip(0.2 * found.pitch_px, 0.8, 3.0))
+    return found
+
+
+def _peaks(smooth: np.ndarray, level: float) -> np.ndarray:
+    """float (N, 2) x, y of the ink's local maxima above ``level`` (a flat top counts once; a
+    ridge, as along a solid stroke, not at all)."""
+    top = cv2.dilate(smooth, np.ones((3, 3), np.uint8))
+    mask = ((smooth >= top) & (smooth >= level)).astype(np.uint8)
+    _, _, stats, centres = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    small = np.maximum(stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]) <= 3
+    return np.asarray(centres[1:][small], np.float64)
+
+
+def _spacing(centres: np.ndarray, smooth: np.ndarray, dark: bool) -> DotPitch | None:
+    nearest, dist = _nearest(centres)
+    # A missed dot only lengthens its neighbour's distance: the lower part is the lattice.
+    pitch = float(np.percentile(dist, _PITCH_PERCENTILE))
+    near = np.abs(dist - pitch) <= 0.35 * pitch
+    if near.mean() < _MIN_REGULAR or not 2.0 <= pitch <= 3.0 * _MAX_DOT_PX:
+        return None
+    # Between two dots the ink dips; between two grain peaks on a solid stroke it does not.
+    mid = ((centres + centres[nearest]) / 2).astype(np.float32)
+    on_mid = cv2.remap(smooth, mid[:, :1], mid[:, 1:], cv2.INTER_LINEAR)[:, 0]
+    xy = centres.astype(np.float32)
+    on_dot = cv2.remap(smooth, xy[:, :1], xy[:, 1:], cv2.INTER_LINEAR)[:, 0]
+    dip = on_mid[near] / np.maximum(np.minimum(on_dot, on_dot[nearest])[near], 1e-3)
+    if float(np.median(dip)) > _MAX_GAP_INK:
+        return None
+    step = np.abs(centres[nearest] - centres)
+    upward = step[:, 1] > step[:, 0]
+    return DotPitch(
+        pitch_px=pitch,
+        column_px=_direction(dist[upward & near], len(centres)),
+        row_px=_direction(dist[~upward & near], len(centres)),
+        dots=len(centres),
+        dark_ink=dark,
+    )
+
+
+def _nearest(centres: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each centre's nearest other centre: its index (int (N,)) and distance in px (float (N,))."""
+    pts = centres.astype(np.float32)
+    matches = cv2.BFMatcher(cv2.NORM_L2).knnMatch(pts, pts, k=2)
+    # the best match is the centre itself, unless another sits on the very same spot
+    other = [m[1] if m[0].trainIdx == i else m[0] for i, m in enumerate(matches)]
+    index = np.array([m.trainIdx for m in other], dtype=np.intp)
+    dist = np.array([m.distance for m in other], dtype=np.float64)
+    return index, dist
+
+
+def _direction(dist: np.ndarray, total: int) -> float | None:
+    """The spacing one way, or None when too few neighbours lie that way (the dots merged)."""
+    if len(dist) < max(4, 0.15 * total):
+        return None
+    return float(np.percentile(dist, 50))
