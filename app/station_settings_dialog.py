@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 )
 
 from app import confirm, theme
+from app.storage_settings_box import StorageSettingsBox
 from inspection.errors import LinesideError
 from inspection.paths import Paths
 from inspection.recipe.station import (
@@ -164,6 +165,7 @@ class StationSettingsDialog(QDialog):
         self.retry_spin.setSuffix(" s")
         self.retry_spin.setValue(round(settings.reports.retry_s))
         self.reports_error = _error_label()
+        self.storage_box = StorageSettingsBox(settings.storage)
 
         self.save_error = _error_label()
         self.save_button = QPushButton("Save")
@@ -225,6 +227,7 @@ class StationSettingsDialog(QDialog):
         layout.addLayout(station_form)
         layout.addWidget(calendar_box, 1)
         layout.addWidget(reports_box)
+        layout.addWidget(self.storage_box)
         layout.addWidget(self.save_error)
         layout.addLayout(buttons)
         self.setMinimumWidth(860)
@@ -318,6 +321,7 @@ class StationSettingsDialog(QDialog):
                 "formats": [fmt for fmt, box in self.format_boxes.items() if box.isChecked()],
                 "retry_s": float(self.retry_spin.value()),
             },
+            "storage": self.storage_box.values(),
         }
 
     def has_unsaved_changes(self) -> bool:
@@ -325,7 +329,8 @@ class StationSettingsDialog(QDialog):
 
     def settings(self) -> StationSettings | None:
         """The form validated by the core's model; None with the reasons shown by the fields."""
-        for label in (self.line_error, self.zone_error, self.shifts_error, self.reports_error):
+        errors = (self.line_error, self.zone_error, self.shifts_error, self.reports_error)
+        for label in (*errors, self.storage_box.error):
             _say(label, "")
         _say(self.save_error, "")
         values = self.form_values()
@@ -364,6 +369,9 @@ class StationSettingsDialog(QDialog):
         if loc[:1] == ("reports",):
             field = str(loc[1]) if len(loc) > 1 else "reports"
             return self.reports_error, f"{field.replace('_', ' ')}: {message}"
+        if loc[:1] == ("storage",):
+            field = str(loc[1]) if len(loc) > 1 else "storage"
+            return self.storage_box.error, f"{field.replace('_', ' ')}: {message}"
         return self.save_error, f"{'.'.join(str(p) for p in loc)}: {message}"
 
     # ---- actions -------------------------------------------------------------------------

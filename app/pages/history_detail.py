@@ -82,6 +82,8 @@ def fact_lines(record: PartRecord) -> list[str]:
     lines.append(f"record {p.inspection_id}")
     if record.image is not None:
         lines.append(f"image {record.image}" + ("" if record.image_exists else " (missing)"))
+    if record.image_note:
+        lines.append(record.image_note)
     return lines
 
 
@@ -178,7 +180,8 @@ class PartDetail(QWidget):
             self.view.hide()
             self.no_image.show()
             self.no_image.setText(
-                "archived image missing" if record.image is not None else "no archived image"
+                record.image_note
+                or ("archived image missing" if record.image is not None else "no archived image")
             )
         if self.badge is not None:
             self.badge.deleteLater()

@@ -139,7 +139,7 @@ class DayRows:
                 (
                     iid, self._station, seq, verdict, reason, RECIPE, VERSIONS[sec][0],
                     _HASHES[VERSIONS[sec][0]], ti, int(ti * 1e9), q_ms, s_ms, dec_ms, dis_ms,
-                    sto_ms, None, image, runs[sec], pday, shf, self._line, lots[lb],
+                    sto_ms, None, image, runs[sec], pday, shf, self._line, lots[lb], None,
                 )
             )  # fmt: skip
             if self._with_tools:

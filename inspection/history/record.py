@@ -67,6 +67,9 @@ class PartRecord:
     image_exists: bool
     images: tuple[Path, ...]
     overlays: tuple[OverlayShape, ...]
+    image_note: str = ""
+    """Why the image the archive policy kept is not there ("not archived: disk full",
+    "image removed: disk space low ..."); "" otherwise."""
 
 
 def _json(value: Any, default: Any) -> Any:
@@ -84,7 +87,7 @@ def part_record(
     """The record of the part with this inspection id; None when no such part is stored."""
     row = conn.execute(
         f"SELECT {ROW_COLUMNS}, recipe_name, model_hashes, line, "
-        f"{', '.join(TIMING_COLUMNS)} FROM inspections WHERE inspection_id = ?",
+        f"{', '.join(TIMING_COLUMNS)}, image_note FROM inspections WHERE inspection_id = ?",
         (inspection_id,),
     ).fetchone()
     if row is None:
@@ -122,6 +125,7 @@ def part_record(
         image_exists=image is not None and image.is_file(),
         images=images,
         overlays=tuple(s for t in tools for s in overlays_of(t)),
+        image_note=str(row[n + 3 + len(TIMING_COLUMNS)] or ""),
     )
 
 

@@ -30,6 +30,7 @@ from inspection.pipeline.feed import Feed
 from inspection.pipeline.inspect import inspect_part, unfinished_part
 from inspection.pipeline.masks import PrivacyMask
 from inspection.pipeline.parts import GroupedPart, PartJob
+from inspection.pipeline.recording_watch import NOT_READY_REASON, RecordingWatch
 from inspection.pipeline.shift_trend import ShiftTrend, ShiftTrendSnapshot, read_trend_record
 from inspection.pipeline.side_by_side import SideBySide
 from inspection.pipeline.station_changes import ChangeRecorder
@@ -45,6 +46,7 @@ from inspection.sources.base import (
 )
 from inspection.sources.registry import build_source
 from inspection.storage.archive import ImageArchive
+from inspection.storage.disk_space import SpaceLimits
 from inspection.storage.results import ResultsStore
 from inspection.storage.shift_record import read_shift_record, write_count_start
 from inspection.tools.base import Tool
@@ -138,6 +140,7 @@ class Station:
         # the recipe's drift alerts: fed on the dispatcher, read and acknowledged by the screen
         self._drift = DriftWatch(recipe, on_warning=self._changes.drift_raised)
         self._camera_rate: CameraRate | None = None  # frames and drops per minute, recorded
+        self._recording: RecordingWatch | None = None  # not ready while results go unwritten
 
     # ---- what the GUI and the CLI use ------------------------------------------------------
 
@@ -372,15 +375,22 @@ class Station:
             settings = self._settings or load_station_settings(paths.station_file)
             self._settings = settings
             self._restore_trend(paths, settings)
+            storage = settings.storage
             self._store = ResultsStore(
                 paths.results_db,
                 archive=ImageArchive(paths.archive, recipe.archive),
                 batch_wait_s=0.0,  # batches fill by themselves under load; waiting only adds latency
                 status_callback=lambda msg: self._status(StatusLevel.ALARM, "storage", msg),
+                warning_callback=lambda msg: self._status(StatusLevel.WARNING, "disk", msg),
                 calendar=settings.calendar,
                 line=settings.line,
+                queue_max_bytes=storage.queue_max_mb * 1024 * 1024,
+                space_limits=SpaceLimits(
+                    int(storage.min_free_gb * 1e9), storage.min_free_percent / 100.0
+                ),
             )
             self._store.start()
+            self._recording = RecordingWatch(self._store.unwritten_for_s, storage.record_within_s)
             self._camera_rate = CameraRate(recipe.station, self._store.record_camera_interval)
             self._changes.store = self._store
             self._changes.start_exporter(paths, settings)
@@ -466,6 +476,7 @@ class Station:
             self._store.stop(left())
             self._recorded = self._store.stats.committed
             self._store = None
+        self._recording = None
         self._threads = []
         self._next_part = feed.issued
         self._running = False
@@ -579,6 +590,7 @@ class Station:
         while not feed.stop_acquiring.wait(0.05):
             if (rate := self._camera_rate) is not None:
                 rate.tick(time.time())  # a minute without frames is recorded too, as 0 fps
+            self._check_recording()
             try:
                 for part in feed.trigger.poll():
                     self._enqueue(feed, part, "record_error")
@@ -586,6 +598,21 @@ class Station:
                 log.exception("part trigger timer failed")
                 self._status(StatusLevel.ALARM, "station", "part trigger timer failed")
                 return
+
+    def _check_recording(self) -> None:
+        watch, store = self._recording, self._store
+        if watch is None or store is None:
+            return
+        change = watch.check(store.stats.last_error)
+        if change is not None:
+            level = StatusLevel.INFO if change.ready else StatusLevel.ALARM
+            self._status(level, "recording", change.message)
+
+    @property
+    def ready(self) -> bool:
+        """False while results cannot be recorded: parts are then not inspected (ERROR)."""
+        watch = self._recording
+        return self._running and (watch is None or watch.ready)
 
     @staticmethod
     def _policy(feed: Feed, source: Source) -> QueuePolicy:
@@ -609,6 +636,10 @@ class Station:
                 queued_ns=time.monotonic_ns(),
                 wall_time=time.time(),
             )
+            if (watch := self._recording) is not None and not watch.ready:
+                self._counters.dropped("not ready: results cannot be recorded")
+                feed.reorder.put(unfinished_part(job, NOT_READY_REASON, self._recipe))
+                return
             while True:
                 try:
                     feed.jobs.put(job, timeout=_POLL_S if policy == "wait" else 0)

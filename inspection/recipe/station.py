@@ -253,6 +253,22 @@ class ReportExportSettings(Strict):
     """Seconds between attempts while the folder cannot be written."""
 
 
+class StorageSettings(Strict):
+    """What the station does when its disk fills or stops taking results."""
+
+    min_free_gb: float = Field(default=2.0, ge=0.0, le=100_000.0)
+    """Warn (and remove the oldest passed parts' images) below this many GB free..."""
+    min_free_percent: float = Field(default=5.0, ge=0.0, le=90.0)
+    """...or below this share of the disk, whichever is more."""
+    record_within_s: float = Field(default=10.0, ge=1.0, le=3600.0)
+    """Results not written for this long: the station is no longer ready and inspects no part
+    until they are (parts meanwhile are ERROR, "not inspected"), rather than inspect on with
+    nowhere to record."""
+    queue_max_mb: int = Field(default=512, ge=16, le=65_536)
+    """Memory for frames waiting to be archived; beyond it the oldest frames are dropped (their
+    records kept, marked "not archived")."""
+
+
 class StationSettings(Strict):
     """``config/station.yaml``: what belongs to this station whatever recipe it runs."""
 
@@ -260,6 +276,7 @@ class StationSettings(Strict):
     """The production line this station is on (reports name it)."""
     calendar: ShiftCalendar = Field(default_factory=ShiftCalendar)
     reports: ReportExportSettings = Field(default_factory=ReportExportSettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
 
 
 def load_station_settings(path: Path) -> StationSettings:

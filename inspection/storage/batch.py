@@ -38,6 +38,9 @@ class Pending:
     on_committed: Callable[[Inspection], None] | None
     archived: bool = False  # the archive step ran (never repeated when the batch is retried)
     rejected: bool = False  # set aside as malformed (reported once, skipped on retries)
+    keep_image: bool = True  # the archive policy keeps this part's image (decided at submit)
+    image_note: str | None = None  # why a kept part's image is not in the archive
+    submitted_at: float = field(default_factory=time.monotonic)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -126,7 +129,9 @@ def _insert(
     insp = item.inspection
     try:
         stamp = attribute(float(insp.wall_time)) if attribute is not None else None
-        row = inspection_row(insp, item.image_path, run_id, time.monotonic_ns(), stamp, line)
+        row = inspection_row(
+            insp, item.image_path, run_id, time.monotonic_ns(), stamp, line, item.image_note
+        )
         tool_rows = [tool_result_row(0, r) for r in insp.tool_results]
         measures = [m for r in insp.tool_results for m in measure_rows(0, r)]
         codes = list(dict.fromkeys(c for r in insp.tool_results for c in codes_read(r)))

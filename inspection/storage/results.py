@@ -4,13 +4,17 @@ The pipeline only enqueues (``submit``); the writer thread owns the write connec
 files, writes a batch per transaction, and calls each item's ``on_committed`` after its row is
 committed, so a result reported to the line is always on disk. A failed write (disk full, database
 locked) keeps the batch and retries it with back-off: nothing submitted is dropped while the
-store runs. Readers use ``open_reader`` and the query helpers, re-exported here.
+store runs, and ``unwritten_for_s`` tells the station how long results have waited, so it stops
+inspecting rather than go on with nowhere to record. The queue is bounded in frame bytes (see
+``write_queue``): frames go first, records last. Whether a part's image is kept is decided when
+it is submitted, so parts whose image is not kept wait without their frames. Readers use
+``open_reader`` and the query helpers, re-exported here.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
-import queue
 import sqlite3
 import threading
 import time
@@ -23,6 +27,7 @@ from inspection.errors import StorageError
 from inspection.recipe.station import ShiftCalendar
 from inspection.storage.archive import ImageArchive
 from inspection.storage.batch import CameraInterval, Pending, StationEvent, write_batch
+from inspection.storage.disk_space import SpaceLimits, free_space, remove_passed_images
 from inspection.storage.queries import (
     count_rows,
     counts,
@@ -32,6 +37,7 @@ from inspection.storage.queries import (
     tool_results_for,
 )
 from inspection.storage.schema import attribute_unstamped, open_writer
+from inspection.storage.write_queue import QueueFull, WriteQueue, without_pixels
 from inspection.types import Inspection, Verdict
 
 __all__ = [
@@ -51,6 +57,7 @@ _POLL_S = 0.1  # how long the idle writer waits for work before checking for sto
 _BACKOFF_FIRST_S = 0.05
 _BACKOFF_MAX_S = 5.0
 _ABORT_GRACE_S = 1.0
+NOT_ARCHIVED_DISK_FULL = "not archived: disk full"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -63,6 +70,10 @@ class StoreStats:
     batches: int
     write_failures: int
     queued: int
+    queued_bytes: int
+    """Bytes of frames waiting in the queue (bounded by ``queue_max_bytes``)."""
+    frames_dropped: int
+    """Parts whose frames were dropped from the queue to keep it within its bytes."""
     images_saved: int
     image_failures: int
     last_error: str
@@ -77,7 +88,8 @@ class ResultsStore:
         *,
         batch_max: int = 64,
         batch_wait_s: float = 0.05,
-        queue_max: int = 10_000,
+        queue_max: int = 100_000,
+        queue_max_bytes: int = 512 * 1024 * 1024,
         submit_timeout_s: float = 2.0,
         busy_timeout_s: float = 5.0,
         archive: ImageArchive | None = None,
@@ -86,13 +98,19 @@ class ResultsStore:
         purge_every_s: float = 3600.0,
         calendar: ShiftCalendar | None = None,
         line: str = "",
+        space_limits: SpaceLimits | None = None,
+        warning_callback: Callable[[str], None] | None = None,
+        space_check_every_s: float = 10.0,
     ) -> None:
         """``batch_wait_s`` is the longest a batch waits to fill after its first item (adds to
         the latency of ``on_committed``); ``status_callback`` gets operator-readable messages
-        on the writer thread when writing fails and when it recovers."""
+        on the writer thread when writing fails and when it recovers; ``warning_callback``
+        (else ``status_callback``) hears when the disk runs low on space (``space_limits``).
+        ``queue_max`` bounds the parts waiting, ``queue_max_bytes`` their frames."""
         for name, value, low in (
             ("batch_max", batch_max, 1),
             ("queue_max", queue_max, 1),
+            ("queue_max_bytes", queue_max_bytes, 0),
         ):
             if value < low:
                 raise StorageError(f"ResultsStore: {name} must be >= {low}, got {value}")
@@ -115,7 +133,12 @@ class ResultsStore:
         self._purge_every_s = purge_every_s
         self._next_purge = 0.0  # first purge as soon as the writer is idle after start
 
-        self._queue: queue.Queue[Pending] = queue.Queue(maxsize=queue_max)
+        self._queue = WriteQueue(max_bytes=queue_max_bytes, max_parts=queue_max)
+        self._space_limits = space_limits or SpaceLimits()
+        self._warning_callback = warning_callback or status_callback
+        self._space_every_s = space_check_every_s
+        self._next_space_check = 0.0
+        self._space_low = False
         self._cond = threading.Condition()
         self._stop = threading.Event()
         self._abort = threading.Event()
@@ -132,7 +155,8 @@ class ResultsStore:
         self._images_saved = 0
         self._image_failures = 0
         self._last_error = ""
-        self._pass_index = 0  # writer thread only
+        self._pass_index = 0  # under _cond: the archive's 1 in N passes, counted at submit
+        self._unwritten_since: float | None = None  # under _cond: oldest part of a failing write
         # Read by the writer for each batch: a new calendar applies from the next part on.
         self._calendar = calendar or ShiftCalendar()
         self._line = line
@@ -210,14 +234,17 @@ class ResultsStore:
         """
         if not self._accepting:
             raise StorageError(f"{self.db_path}: results store is not running; start() it first")
+        item = Pending(inspection, image_path, on_committed)
         # Counted before the put so flush() never returns while this item is still in flight.
         with self._cond:
             self._submitted += 1
+            item.keep_image = self._keeps_image(inspection, image_path)
+        if not item.keep_image and inspection.frames:
+            # nothing will be written from them: the part waits without its frames
+            item.inspection = without_pixels(inspection)
         try:
-            self._queue.put(
-                Pending(inspection, image_path, on_committed), timeout=self._submit_timeout_s
-            )
-        except queue.Full:
+            self._queue.put(item, timeout_s=self._submit_timeout_s)
+        except QueueFull:
             with self._cond:
                 self._submitted -= 1
                 self._cond.notify_all()
@@ -227,6 +254,25 @@ class ResultsStore:
                 f"{self._submit_timeout_s} s; inspection {inspection.inspection_id} not "
                 f"recorded. Last write error: {last}"
             ) from None
+
+    def _keeps_image(self, inspection: Inspection, image_path: str | None) -> bool:
+        # under _cond; decided here, in submit order, so a part that keeps no image never
+        # holds its frames in the queue
+        if self._archive is None or image_path is not None:
+            return False
+        keep = self._archive.should_keep(inspection, self._pass_index)
+        if inspection.verdict is Verdict.PASS:
+            self._pass_index += 1
+        return keep
+
+    def unwritten_for_s(self, now: float | None = None) -> float:
+        """How long the oldest result not yet written has waited while writes fail; 0 while
+        the database takes what it is given."""
+        with self._cond:
+            since = self._unwritten_since
+        if since is None:
+            return 0.0
+        return max(0.0, (time.monotonic() if now is None else now) - since)
 
     def use_calendar(self, calendar: ShiftCalendar, line: str | None = None) -> None:
         """Stamp parts recorded from now on with this calendar (and line); earlier parts keep
@@ -273,6 +319,8 @@ class ResultsStore:
                 batches=self._batches,
                 write_failures=self._failures,
                 queued=self._queue.qsize(),
+                queued_bytes=self._queue.queued_bytes,
+                frames_dropped=self._queue.frames_dropped,
                 images_saved=self._images_saved,
                 image_failures=self._image_failures,
                 last_error=self._last_error,
@@ -307,12 +355,17 @@ class ResultsStore:
                             if self._stop.is_set() and self._queue.empty():
                                 return
                             self._purge_when_due()
+                            self._check_space(conn)
                             continue
                 try:
                     self._write_batch(conn, pending)
                 except (sqlite3.Error, OSError) as exc:
                     failing = True
+                    with self._cond:
+                        if self._unwritten_since is None and pending:
+                            self._unwritten_since = pending[0].submitted_at
                     self._on_write_failure(exc, len(pending), backoff)
+                    self._check_space(conn)  # a full disk gets room from passes' images
                     # While running, stop() cuts the wait short to start draining; while
                     # stopping, only abort does, so retries keep their back-off.
                     waiter = self._abort if self._stop.is_set() else self._stop
@@ -325,6 +378,7 @@ class ResultsStore:
                     self._status(f"results store: writing to {self.db_path.name} again")
                 self._after_commit(pending)
                 pending = []
+                self._check_space(conn)
         finally:
             conn.close()
             self._conn = None
@@ -340,22 +394,55 @@ class ResultsStore:
             log.exception("image archive: retention purge failed")
             self._status(f"image archive: old images could not be removed: {exc}")
 
-    def _take_batch(self) -> list[Pending]:
+    def _check_space(self, conn: sqlite3.Connection, now: float | None = None) -> None:
+        """Every few seconds: warn when the disk runs low, and make room from passed parts'
+        images (writer thread: it owns the archive and the connection)."""
+        now = time.monotonic() if now is None else now
+        if now < self._next_space_check:
+            return
+        self._next_space_check = now + self._space_every_s
         try:
-            batch = [self._queue.get(timeout=_POLL_S)]
-        except queue.Empty:
+            space = free_space(self.db_path.parent)
+        except OSError as exc:
+            log.warning("results store: cannot ask the disk for free space: %s", exc)
+            return
+        low = self._space_limits.is_low(space)
+        if low and not self._space_low:
+            self._warn(
+                f"disk space low: {space} (the station warns below {self._space_limits}); "
+                "the oldest passed parts' images are removed first"
+            )
+        elif self._space_low and not low:
+            self._warn(f"disk space: {space} again")
+        self._space_low = low
+        if low and self._archive is not None:
+            try:
+                remove_passed_images(conn, self._archive, self._space_limits)
+            except (sqlite3.Error, OSError) as exc:
+                log.exception("image archive: could not free space")
+                self._warn(f"disk space low and passed parts' images could not be removed: {exc}")
+
+    def _warn(self, message: str) -> None:
+        log.warning("%s", message)
+        if self._warning_callback is None:
+            return
+        try:
+            self._warning_callback(message)
+        except Exception:
+            log.exception("warning callback failed for message %r", message)
+
+    def _take_batch(self) -> list[Pending]:
+        first = self._queue.get(_POLL_S)
+        if first is None:
             return []
+        batch = [first]
         # Stopping: take what is there without waiting for more.
         deadline = time.monotonic() + (0.0 if self._stop.is_set() else self._batch_wait_s)
         while len(batch) < self._batch_max:
-            remaining = deadline - time.monotonic()
-            try:
-                if remaining <= 0.0:
-                    batch.append(self._queue.get_nowait())
-                else:
-                    batch.append(self._queue.get(timeout=remaining))
-            except queue.Empty:
+            item = self._queue.get(max(0.0, deadline - time.monotonic()))
+            if item is None:
                 break
+            batch.append(item)
         return batch
 
     def _write_batch(self, conn: sqlite3.Connection, batch: list[Pending]) -> None:
@@ -395,22 +482,22 @@ class ResultsStore:
             return
         item.archived = True
         insp = item.inspection
-        if self._archive is None or item.image_path is not None:
-            return
-        keep = self._archive.should_keep(insp, self._pass_index)
-        if insp.verdict is Verdict.PASS:
-            self._pass_index += 1
-        if not keep:
+        if self._archive is None or item.image_path is not None or not item.keep_image:
             return
         try:
             item.image_path = self._archive.save(insp)
         except StorageError as exc:
-            log.exception("image archive failed for %s", insp.inspection_id)
+            full = isinstance(exc.__cause__, OSError) and exc.__cause__.errno == errno.ENOSPC
+            item.image_note = NOT_ARCHIVED_DISK_FULL if full else f"not archived: {exc}"
+            log.error("image archive failed for %s: %s", insp.inspection_id, exc)
             with self._cond:
                 self._image_failures += 1
                 self._last_error = str(exc)
             self._status(f"image archive: {exc}")
             return
+        finally:
+            # written or not, the frames are done with: the part waits on without them
+            item.inspection = without_pixels(insp)
         if item.image_path is not None:
             with self._cond:
                 self._images_saved += 1
@@ -427,6 +514,7 @@ class ResultsStore:
         with self._cond:
             self._batches += 1
             self._committed += sum(1 for item in batch if not item.rejected)
+            self._unwritten_since = None
             self._cond.notify_all()
 
     def _on_write_failure(self, exc: BaseException, n: int, backoff: float) -> None:

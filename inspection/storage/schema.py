@@ -256,6 +256,18 @@ def _v9_interval_index(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v10_image_note(conn: sqlite3.Connection) -> None:
+    # A part whose image the policy kept but the disk (or the queue) could not take says so,
+    # rather than looking like a part whose image was never meant to be kept.
+    conn.execute("ALTER TABLE inspections ADD COLUMN image_note TEXT")
+    # When the disk runs low, the oldest passed parts' images go first: found by this index
+    # without reading the records of parts that have no image.
+    conn.execute(
+        "CREATE INDEX inspections_pass_images ON inspections(id) "
+        "WHERE verdict = 'PASS' AND image_path IS NOT NULL"
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _v1_tables,
     _v2_stored_ms,
@@ -266,6 +278,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _v7_tool_measures,
     _v8_part_labels,
     _v9_interval_index,
+    _v10_image_note,
 )
 """Step i takes the database from version i to i + 1. Append only; never edit a shipped step."""
 
@@ -429,6 +442,7 @@ INSPECTION_COLUMNS = (
     "shift",
     "line",
     "lot",
+    "image_note",
 )
 INSERT_INSPECTION = (
     f"INSERT INTO inspections ({', '.join(INSPECTION_COLUMNS)}) "
@@ -463,9 +477,11 @@ def inspection_row(
     stored_ns: int,
     attribution: tuple[str, str] | None = None,
     line: str = "",
+    image_note: str | None = None,
 ) -> tuple[Any, ...]:
     """The ``inspections`` row for one part, in ``INSPECTION_COLUMNS`` order; ``attribution`` is
-    its (production day, shift) from the calendar in force when it is recorded."""
+    its (production day, shift) from the calendar in force when it is recorded; ``image_note``
+    why the archive policy kept its image but the archive does not have it."""
     t = inspection.timing
     truth = inspection.truth
     return (
@@ -491,6 +507,7 @@ def inspection_row(
         attribution[1] if attribution else None,
         line,
         inspection.lot,
+        image_note,
     )
 
 

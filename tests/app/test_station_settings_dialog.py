@@ -150,3 +150,23 @@ def test_cancel_with_edits_asks_before_dropping_them(qtbot, tmp_path: Path, ques
     assert questions.titles == ["Unsaved changes"]
     assert dialog.isVisible() and dialog.line_edit.text() == "Line 9"
     assert not paths.station_file.exists()
+
+
+def test_disk_and_recording_limits_are_kept_and_saved(qtbot, tmp_path: Path) -> None:
+    paths = _paths(tmp_path)
+    save_station_settings(
+        paths.station_file,
+        StationSettings.model_validate({"storage": {"min_free_gb": 7.5, "record_within_s": 30}}),
+    )
+    dialog = _open(qtbot, paths)
+    box = dialog.storage_box
+    assert box.isVisible()
+    assert (box.free_gb.value(), box.record_within.value()) == (7.5, 30.0)
+    box.free_percent.setValue(12.0)
+    box.queue_mb.setValue(256)
+    with qtbot.waitSignal(dialog.saved):
+        dialog.save_button.click()
+    storage = load_station_settings(paths.station_file).storage
+    # what the dialog did not touch is kept, not reset to the defaults
+    assert (storage.min_free_gb, storage.record_within_s) == (7.5, 30.0)
+    assert (storage.min_free_percent, storage.queue_max_mb) == (12.0, 256)

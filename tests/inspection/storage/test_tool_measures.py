@@ -13,8 +13,8 @@ import numpy as np
 
 from inspection.storage.batch import Pending, write_batch
 from inspection.storage.schema import (
-    INSERT_INSPECTION,
     INSERT_TOOL_RESULT,
+    INSPECTION_COLUMNS,
     MIGRATIONS,
     SCHEMA_VERSION,
     inspection_row,
@@ -132,7 +132,13 @@ def test_migration_to_7_fills_in_the_measures_of_recorded_parts(tmp_path: Path) 
         conn.execute("BEGIN")
         for i in range(4):
             part = _part(i)
-            rowid = conn.execute(INSERT_INSPECTION, inspection_row(part, None, "run", 0)).lastrowid
+            # a version-6 table: the columns later versions added are not there yet
+            row = dict(zip(INSPECTION_COLUMNS, inspection_row(part, None, "run", 0), strict=True))
+            old = {k: v for k, v in row.items() if k != "image_note"}
+            insert = (
+                f"INSERT INTO inspections ({', '.join(old)}) VALUES ({', '.join('?' * len(old))})"
+            )
+            rowid = conn.execute(insert, tuple(old.values())).lastrowid
             for result in part.tool_results:
                 conn.execute(INSERT_TOOL_RESULT, tool_result_row(rowid, result))
         conn.execute("COMMIT")
