@@ -21,6 +21,7 @@ from app.mask_editor import MaskEditor
 from app.operator_screen import OperatorScreen
 from app.pages.history import HistoryPage
 from app.pages.host import PageHost
+from app.pages.privacy import PrivacyPage
 from app.pages.reports import ReportsPage
 from app.pages.review import ReviewPage
 from app.pages.trends import TrendsPage
@@ -106,6 +107,12 @@ class MainWindow(RecipeChanges, QMainWindow):
         self.reports_page.line_running = lambda: self.control.running
         self.pages.add_page(
             "Reports", self.reports_page, tip="Shift reports and their export", scrolled=True
+        )
+        self.privacy_page = PrivacyPage(
+            self.paths, self.jobs, lambda: self.station, lambda: self._recipe_path
+        )
+        self.pages.add_page(
+            "Privacy", self.privacy_page, tip="What this station records", scrolled=True
         )
         self.setCentralWidget(self.pages)
         self._closing = False
@@ -593,6 +600,7 @@ class MainWindow(RecipeChanges, QMainWindow):
         self.review_page.detach()
         self.trends_page.detach()
         self.tuning_page.detach()
+        self.privacy_page.detach()
         if not self.jobs.shutdown(JOBS_SHUTDOWN_S):
             log.warning("a job was still running after %.1f s; closing anyway", JOBS_SHUTDOWN_S)
         self.control.shutdown(0.5 if self._closing_anyway else STOP_TIMEOUT_S + 1.0)

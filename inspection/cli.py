@@ -320,6 +320,20 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if args.gui:  # the GUI bench needs Qt, which this module never loads
         sys.stderr.write("lineside: bench --gui needs the GUI entry point `lineside`\n")
         return EXIT_USAGE
+    if args.soak is not None:
+        from inspection.evaluation.soak import soak
+
+        if not args.soak > 0:
+            sys.stderr.write("lineside bench: --soak HOURS must be > 0\n")
+            return EXIT_USAGE
+        figures = soak(
+            _load(args.recipe),
+            args.soak,
+            user_paths().ensure(),
+            progress=lambda m: log.info("bench soak: %s", m),
+        )
+        _emit(figures, args.json)
+        return EXIT_OK if figures["goal_met"] else EXIT_PROBLEMS
     if args.tune:
         from inspection.evaluation.tune_bench import cmd_bench_tune
 
@@ -468,6 +482,46 @@ def cmd_tune(args: argparse.Namespace) -> int:
     paths = user_paths()
     settings = load_station_settings(paths.station_file)
     return run_tune(args, Path(args.db) if args.db else paths.results_db, settings.calendar)
+
+
+def cmd_privacy(args: argparse.Namespace) -> int:
+    """``lineside privacy``: the notice "What this station records" as PDF or Markdown."""
+    from inspection.privacy import build_notice, recipe_in_use
+    from inspection.privacy.notice_md import write_notice_md
+    from inspection.privacy.notice_pdf import write_notice_pdf
+    from inspection.recipe import load_recipe
+    from inspection.recipe.station import load_station_settings
+
+    paths = user_paths()
+    recipe_file = Path(args.recipe) if args.recipe else recipe_in_use(paths)
+    recipe = load_recipe(recipe_file)  # RecipeError: exit 2, naming file and field
+    settings = load_station_settings(paths.station_file)
+    out = Path(args.out) if args.out else paths.reports / f"privacy-notice.{args.format}"
+    notice = build_notice(
+        recipe,
+        settings,
+        paths,
+        recipe_file=recipe_file.resolve(),
+        use_cameras=not args.blank,
+        timeout_s=args.timeout or 3.0,
+    )
+    writer = write_notice_pdf if args.format == "pdf" else write_notice_md
+    try:
+        written = writer(notice, out)
+    except LinesideError as exc:
+        sys.stderr.write(f"lineside privacy: {exc}\n")
+        return EXIT_USAGE
+    files = written if isinstance(written, list) else [written]
+    result = {
+        "files": [str(f) for f in files],
+        "recipe": str(recipe_file),
+        "cameras": {
+            c.camera: {"masks": len(c.masks), "picture": c.picture.note} for c in notice.cameras
+        },
+        "outputs": [f"{o.what} -> {o.where}" for o in notice.outputs],
+    }
+    _emit(result, args.json)
+    return EXIT_OK
 
 
 # ---- parsing -----------------------------------------------------------------------------
