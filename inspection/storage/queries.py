@@ -12,12 +12,22 @@ from pathlib import Path
 from typing import Any
 
 from inspection.errors import StorageError
+from inspection.storage.disk_space import free_space
 from inspection.storage.schema import SCHEMA_VERSION, check_not_newer, decode_row
 from inspection.types import Verdict
 
 log = logging.getLogger(__name__)
 
 _TABLES = ("inspections", "tool_results")
+
+
+def _full_disk(path: Path) -> str:
+    # SQLite says "disk I/O error" when a WAL database cannot grow its shared-memory file
+    try:
+        free = free_space(path.parent).free_bytes
+    except OSError:
+        return ""
+    return f" (the disk is full: {free} bytes free)" if free < 1_000_000 else ""
 
 
 def open_reader(db_path: Path | str, *, busy_timeout_s: float = 5.0) -> sqlite3.Connection:
@@ -31,7 +41,9 @@ def open_reader(db_path: Path | str, *, busy_timeout_s: float = 5.0) -> sqlite3.
         conn.row_factory = sqlite3.Row
         found = check_not_newer(conn, path)
     except sqlite3.Error as exc:
-        raise StorageError(f"{path}: cannot open results database for reading: {exc}") from exc
+        raise StorageError(
+            f"{path}: cannot open results database for reading: {exc}{_full_disk(path)}"
+        ) from exc
     except StorageError:
         conn.close()
         raise
