@@ -2,12 +2,16 @@
 connection with a preview, then save the camera into the recipe.
 
 Scanning and testing talk to cameras, so they run as jobs of the window's job pool; the dialog
-stays responsive and shows what they found (or why nothing) when they end.
+stays responsive and shows what they found (or why nothing) when they end. The preview gets the
+camera's privacy masks in the job, before the GUI holds the frame, as the station applies them at
+acquisition (DESIGN §10); only the mask editor shows a raw frame, under a banner.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import threading
 import typing
 from collections.abc import Callable
 from typing import Any
@@ -36,6 +40,7 @@ from app.live_view import display_image
 from app.settings_form import SettingsForm
 from inspection.errors import SourceError
 from inspection.jobs import Job, JobPool
+from inspection.pipeline.masks import PrivacyMask
 from inspection.recipe import SOURCE_TYPES, CameraSettings, Recipe
 from inspection.recipe.sources import SourceSettings
 from inspection.sources.probe import ProbeResult, probe_camera
@@ -62,6 +67,16 @@ def validation_message(exc: ValidationError) -> str:
         loc = ".".join(str(p) for p in e["loc"] if p not in SOURCE_TYPES)
         lines.append(f"{loc or 'camera'}: {e['msg']}")
     return "\n".join(lines)
+
+
+def masked_probe(camera: CameraSettings, cancel: threading.Event | None = None) -> ProbeResult:
+    """A connection test whose frame has the camera's privacy masks applied (off the GUI thread)."""
+    result = probe_camera(camera, cancel=cancel)
+    mask = PrivacyMask(camera.privacy_masks)
+    if result.frame is None or not mask:
+        return result
+    image = mask.apply(np.array(result.frame.image, copy=True))
+    return dataclasses.replace(result, frame=dataclasses.replace(result.frame, image=image))
 
 
 def to_qimage(image: np.ndarray) -> QImage:
@@ -255,7 +270,7 @@ class CameraDialog(QDialog):
         self._say(f"Connecting to {where}…")
         self.test_button.setEnabled(False)
         job = self._jobs.submit(
-            f"test camera {cam.id}", lambda _progress, cancel: probe_camera(cam, cancel=cancel)
+            f"test camera {cam.id}", lambda _progress, cancel: masked_probe(cam, cancel=cancel)
         )
         self._watch(job, self._on_probed)
         return job

@@ -3,7 +3,9 @@
 Masks are polygons in frame pixels, saved into the recipe; the station applies them at
 acquisition, before any tool, screen, archive or export sees the frame (DESIGN §10). The frame
 shown here comes from the running station (already masked with the masks in force) or, when the
-station is stopped, from a connection test run as a job.
+station is stopped, from a connection test run as a job: that one is raw, so that areas can be
+drawn on what the camera really sees, and an amber banner "Unmasked: engineers only" stays over
+it for as long as it is shown. Every other screen (live view, Cameras preview) shows masked frames.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ from inspection.types import Frame
 log = logging.getLogger(__name__)
 
 Polygon = list[tuple[float, float]]
+
+UNMASKED_BANNER = "Unmasked: engineers only"
 
 
 class MaskEditor(QDialog):
@@ -84,6 +88,16 @@ class MaskEditor(QDialog):
             "blacked out before any tool, screen or archive sees them."
         )
         self.hint.setWordWrap(True)
+        self.unmasked_banner = QLabel(
+            f"{UNMASKED_BANNER} — this frame is straight from the camera, before its privacy "
+            "masks. Do not show it on the line."
+        )
+        self.unmasked_banner.setObjectName("unmaskedBanner")
+        self.unmasked_banner.setWordWrap(True)
+        self.unmasked_banner.setStyleSheet(
+            f"background: {theme.WARNING_BACKGROUND}; color: #000; font-weight: bold; padding: 6px;"
+        )
+        self.unmasked_banner.hide()
 
         self.view = pg.GraphicsLayoutWidget()
         self.view.setBackground(theme.BACKGROUND)
@@ -113,6 +127,7 @@ class MaskEditor(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.hint)
+        layout.addWidget(self.unmasked_banner)
         layout.addWidget(self.view, 1)
         layout.addLayout(edit)
         self.resize(1000, 760)
@@ -155,7 +170,9 @@ class MaskEditor(QDialog):
         if frame is not None and (frame.camera, frame.seq) != self._shown:
             self.show_frame(frame)
 
-    def show_frame(self, frame: Frame) -> None:
+    def show_frame(self, frame: Frame, *, masked: bool = True) -> None:
+        """Show ``frame``; ``masked=False`` (a raw frame from the camera) raises the banner."""
+        self.unmasked_banner.setVisible(not masked)
         self._shown = (frame.camera, frame.seq)
         image = display_image(frame.image)
         old = self.image_item.image
@@ -183,7 +200,7 @@ class MaskEditor(QDialog):
         if job.error is None and job.result().frame is not None:
             frame = job.result().frame
             assert frame is not None
-            self.show_frame(frame)
+            self.show_frame(frame, masked=False)  # straight from the camera
         else:
             why = job.error or job.result().message
             self.hint.setText(f"No frame from camera {self.camera()}: {why}")

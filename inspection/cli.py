@@ -298,9 +298,12 @@ def cmd_train(args: argparse.Namespace) -> int:
             ),
         )
     else:
-        from inspection.sources.folder import read_image
-
-        first = good[0] if not isinstance(good[0], Path) else read_image(good[0])
+        # a file gets the camera's privacy masks, as a frame gets them at acquisition
+        first = (
+            good[0]
+            if not isinstance(good[0], Path)
+            else teaching.label_image_from_file(recipe, args.tool, good[0])
+        )
         written = teaching.teach_label(recipe, args.tool, paths, first)
     _emit(
         {

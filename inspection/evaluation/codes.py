@@ -38,6 +38,7 @@ import cv2
 import numpy as np
 import zxingcpp
 
+from inspection.image_size import file_too_large
 from inspection.tools.codes_reader import ADD_ON_MODES, CodeReader, parse_formats
 
 log = logging.getLogger(__name__)
@@ -229,6 +230,10 @@ def _load(path: Path) -> np.ndarray | None:
         log.warning("cannot read %s: %s", path, exc)
         return None
     if data.size == 0:
+        return None
+    too_big = file_too_large(path)  # from the header: an absurd image is never decoded
+    if too_big is not None:
+        log.warning("%s: %s; not read", path, too_big)
         return None
     try:
         image = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE)

@@ -32,6 +32,7 @@ import cv2
 import numpy as np
 
 from inspection.evaluation.dot_matrix import generate_dot_print
+from inspection.image_size import file_too_large
 from inspection.inference.ocr import OcrEngine, TextLine, box_size
 from inspection.recipe.tools import PRINT_KINDS
 from inspection.tools.label_print import prepare_print
@@ -79,7 +80,14 @@ def evaluate_ocr(
 
     def images() -> Iterator[tuple[str, str, np.ndarray | None]]:
         for case in cases:
-            image = cv2.imread(str(case.path), cv2.IMREAD_COLOR) if case.path.is_file() else None
+            too_big = file_too_large(case.path) if case.path.is_file() else None
+            if too_big is not None:  # refused from the header: an absurd image is never decoded
+                log.warning("gt.tsv row %d: image %s: %s", case.row, case.name, too_big)
+            image = (
+                cv2.imread(str(case.path), cv2.IMREAD_COLOR)
+                if case.path.is_file() and too_big is None
+                else None
+            )
             if image is None:
                 missing.append(case.name)
                 log.warning("gt.tsv row %d: image %s is missing or unreadable", case.row, case.name)

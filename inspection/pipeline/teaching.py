@@ -2,8 +2,13 @@
 
 Good parts come from a folder of images or from the recipe's own camera. From the simulated line
 only parts its ground truth calls good are used; from a real camera every part shown counts as
-good, so the operator presents good parts while teaching. Frames get the camera's privacy masks
-first, exactly as at inspection, and each tool learns from its own ROI.
+good, so the operator presents good parts while teaching. Frames and image files get the
+camera's privacy masks first, exactly as at inspection, and each tool learns from its own ROI,
+which must fit every image (``teaching_images``).
+
+Teaching never destroys a model file it cannot use: it is set aside beside itself first
+(``set_aside``). A model file the recipe names itself (``model:``) is never taught over on first
+use: the station refuses it with the reason until an engineer mends or re-teaches it.
 """
 
 from __future__ import annotations
@@ -25,6 +30,14 @@ from inspection.inference.session import SessionSettings
 from inspection.jobs import Cancelled
 from inspection.paths import Paths
 from inspection.pipeline.masks import PrivacyMask
+from inspection.pipeline.set_aside import set_aside
+from inspection.pipeline.teaching_images import (
+    camera_mask,
+    image_from_file,
+    name_of,
+    refuse_misfits,
+    roi_misfit,
+)
 from inspection.recipe import (
     SIMULATED_SURFACE_DEFECTS,
     AnomalyToolSettings,
@@ -86,8 +99,10 @@ def untaught_simulated_tools(recipe: Recipe, paths: Paths) -> list[str]:
     """Untaught tools that watch the simulated line: it knows its good parts, so they can be
     taught at once (on a real line an engineer must present good parts).
 
-    A simulated-line model this version cannot use (taught on another backbone or feature
-    layout) counts as untaught too, so an update does not leave the demo rejecting every part."""
+    A simulated-line model in Lineside's models folder that this version cannot use (damaged,
+    taught on another backbone or feature layout) counts as untaught too, so an update does not
+    leave the demo rejecting every part; teaching sets the old file aside. A file the recipe
+    names itself is the engineer's: it is left alone, and the station refuses it with the reason."""
     simulated = {c.id for c in recipe.cameras if isinstance(c.source, SyntheticSourceSettings)}
     watching = [t for t in recipe.tools if recipe.camera_for(t) in simulated]
     untaught = set(untaught_tools(recipe, paths))
@@ -103,6 +118,14 @@ def untaught_simulated_tools(recipe: Recipe, paths: Paths) -> list[str]:
         try:
             check_usable(p, backbone_sha256)
         except ModelError as exc:
+            if t.model is not None:
+                log.warning(
+                    "tool %s: %s; the recipe names this file, so it is not taught again on its "
+                    "own: mend it, or teach the tool (lineside train / Teach good parts)",
+                    t.id,
+                    exc,
+                )
+                continue
             log.warning("tool %s: %s; teaching it again from the simulated line", t.id, exc)
             untaught.add(t.id)
     return [t.id for t in watching if t.id in untaught]
@@ -175,9 +198,13 @@ def teach_anomaly(
     cancel: threading.Event | None = None,
     target: Path | None = None,
 ) -> Path:
-    """Fit the defect tool ``tool_id`` on good ``images`` (whole frames or files; its ROI is cut
-    here) and write the model where the tool reads it, or to ``target`` (a re-taught model kept
-    beside the one in force until it is applied). Returns the model file's path."""
+    """Fit the defect tool ``tool_id`` on good ``images`` (whole frames, masked, or files, masked
+    here as at acquisition; its ROI is cut here) and write the model where the tool reads it, or
+    to ``target`` (a re-taught model kept beside the one in force until it is applied). Returns
+    the model file's path.
+
+    RecipeError, naming them, when the ROI does not fit some images (nothing is written); a
+    model at the target that cannot be used is set aside, not overwritten."""
     settings = find_tool(recipe, tool_id)
     if not isinstance(settings, AnomalyToolSettings):
         raise RecipeError(
@@ -190,18 +217,26 @@ def teach_anomaly(
     roi = settings.region()
     align = settings.align == "part"
     reference: PartPose | None = None
+    mask = camera_mask(recipe, settings)
+    misfits: list[tuple[str, str]] = []
 
-    def cut(items: Sequence[np.ndarray | Path]) -> list[np.ndarray | Path]:
+    def cut(items: Sequence[np.ndarray | Path], frames: str) -> list[np.ndarray | Path]:
         nonlocal reference
-        if roi is None and not align:
-            return list(items)  # fit() reads files itself and lists the ones it skips
         out: list[np.ndarray | Path] = []
-        for item in items:
-            image = item if isinstance(item, np.ndarray) else _read(item)
+        for i, item in enumerate(items):
+            if cancel is not None and cancel.is_set():  # reading a folder of files takes a while
+                raise Cancelled("teaching cancelled; nothing was changed")
+            image = item if isinstance(item, np.ndarray) else _read(item, mask)
             if image is None:
                 continue
+            if roi is not None:
+                # an aligned ROI moves with the part: only one off the frame is known wrong
+                size = roi_misfit(roi, image, whole=not align)
+                if size is not None:
+                    misfits.append((name_of(item, i, frames), size))
+                    continue
             if not align:
-                out.append(np.ascontiguousarray(crop(image, roi)[0]))
+                out.append(image if roi is None else np.ascontiguousarray(crop(image, roi)[0]))
                 continue
             pose = locate_part(image)
             if pose is None:
@@ -216,15 +251,18 @@ def teach_anomaly(
         if progress is not None:
             progress(done, total, f"teaching {tool_id}")
 
+    good, bad = cut(images, "good frame"), cut(bad_images, "bad frame")
+    if roi is not None:
+        refuse_misfits(tool_id, roi, misfits)
     backbone = FeatureBackbone(SessionSettings(threads=ctx.threads))
     try:
         model = fit(
-            cut(images),
+            good,
             backbone,
             settings=model_settings(settings),
             progress=fit_progress,
             cancel=cancel,
-            bad_images=cut(bad_images),
+            bad_images=bad,
             recipe_name=recipe.name,
             tool_id=tool_id,
         )
@@ -235,19 +273,28 @@ def teach_anomaly(
             model, provenance={**model.provenance, "fixture": reference.to_json()}
         )
     target.parent.mkdir(parents=True, exist_ok=True)
+    if target.is_file():
+        try:
+            check_usable(target, backbone.sha256)
+        except ModelError as exc:
+            set_aside(target, str(exc))
     save_model(model, target)
     log.info("defect tool %s taught on %d images → %s", tool_id, len(images), target)
     return target
 
 
-def _read(path: Path) -> np.ndarray | None:
-    from inspection.sources.folder import read_image
-
+def _read(path: Path, mask: PrivacyMask) -> np.ndarray | None:
     try:
-        return read_image(path)
+        return image_from_file(path, mask)
     except LinesideError as exc:
         log.warning("teaching: skipped %s", exc)
         return None
+
+
+def label_image_from_file(recipe: Recipe, tool_id: str, path: Path) -> np.ndarray:
+    """A good part's image file for teaching the label tool ``tool_id``, with its camera's
+    privacy masks applied as at acquisition; SourceError names the file if it cannot be used."""
+    return image_from_file(path, camera_mask(recipe, find_tool(recipe, tool_id)))
 
 
 def teach_label(recipe: Recipe, tool_id: str, paths: Paths, image: np.ndarray) -> Path:
@@ -344,6 +391,7 @@ def with_realtime_off(recipe: Recipe) -> Recipe:
 __all__ = [
     "find_tool",
     "frames_from_camera",
+    "label_image_from_file",
     "teach_anomaly",
     "teach_from_line",
     "teach_label",

@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 
 from inspection.errors import SourceError
+from inspection.image_size import file_too_large, too_large
 from inspection.recipe import FolderSourceSettings
 from inspection.sources.base import BadFrameError
 from inspection.types import Frame
@@ -29,10 +30,16 @@ def read_image(path: Path) -> np.ndarray:
         raise SourceError(f"{path}: cannot be read: {exc.strerror or exc}") from None
     if data.size == 0:
         raise SourceError(f"{path}: file is empty")
+    too_big = file_too_large(path)  # from the header: an absurd image is never decoded
+    if too_big is not None:
+        raise SourceError(f"{path}: {too_big}")
     decoded = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
     if decoded is None:
         raise SourceError(f"{path}: not a readable image (corrupt, truncated or unknown format)")
     image = np.asarray(decoded)
+    too_big = too_large(image.shape[1], image.shape[0])  # a format whose header is not read there
+    if too_big is not None:
+        raise SourceError(f"{path}: {too_big}")
     if image.dtype == np.uint16:
         image = (image // 256).astype(np.uint8)
     elif image.dtype != np.uint8:

@@ -8,6 +8,9 @@ Verdicts, in the operator's words:
 * codes with different texts on one part → FAIL "codes disagree: ...";
 * otherwise PASS. Duplicate serials across a shift are the pipeline's job: the tool only hands
   the texts over in ``unique_keys`` when ``unique`` is set.
+* an ROI (or, without one, a frame) larger than ``MAX_CODE_PIXELS`` (50 MP) → ERROR "image is
+  20000×20000 px (400.0 MP), above the limit of 50 MP ...": it is never read, since one zxing-cpp
+  call on it would hold the worker for seconds against a budget of milliseconds.
 """
 
 from __future__ import annotations
@@ -21,12 +24,16 @@ from typing import Any
 
 import numpy as np
 
+from inspection.image_size import MAX_IMAGE_PIXELS, too_large
 from inspection.recipe import CodeToolSettings
 from inspection.tools.base import crop, to_gray
 from inspection.tools.codes_reader import CodeReader, DecodedCode, ReadOutcome
 from inspection.types import Frame, Overlay, Region, ToolResult, Verdict
 
 log = logging.getLogger(__name__)
+
+MAX_CODE_PIXELS = MAX_IMAGE_PIXELS
+"""Largest ROI (width × height px) the code tool reads; larger gives ERROR before any reading."""
 
 
 class CodeTool:
@@ -62,6 +69,18 @@ class CodeTool:
                 tool_type=self.tool_type,
                 verdict=Verdict.ERROR,
                 reason=f"ROI {where} lies outside the frame ({w}×{h} px)",
+                duration_ns=time.perf_counter_ns() - t0,
+            )
+        too_big = too_large(region.w, region.h, MAX_CODE_PIXELS)
+        if too_big is not None:
+            # checked on the view, before any copy: an absurd frame costs nothing more here
+            return ToolResult(
+                tool_id=self.tool_id,
+                tool_type=self.tool_type,
+                verdict=Verdict.ERROR,
+                reason=f"{'ROI' if self._roi is not None else 'frame'}: {too_big}; set an ROI "
+                "around the code (or a lower camera resolution)",
+                camera=self.camera,
                 duration_ns=time.perf_counter_ns() - t0,
             )
         gray = np.ascontiguousarray(to_gray(np.ascontiguousarray(patch)))
@@ -104,6 +123,10 @@ class CodeTool:
             # Retry reads no second step confirmed: not reported, but worth an engineer's look.
             "unconfirmed": outcome.unconfirmed,
         }
+        if outcome.scale != 1.0:  # read downscaled to fit the time budget: small codes suffer
+            details["read_scale"] = round(outcome.scale, 4)
+        if outcome.skipped:
+            details["rungs_skipped_for_time"] = outcome.skipped
         measurements = {
             "codes_read": float(len(codes)),
             "attempts": float(outcome.attempts),

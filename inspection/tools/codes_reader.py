@@ -2,7 +2,11 @@
 
 Each rung prepares the grey image differently (another binarizer, contrast normalisation,
 scaling, blur, rotation) and reads it again. The ladder stops at the first rung after which
-enough codes are known, and never starts a rung once the time budget is spent. Rungs are
+enough codes are known, and never starts a rung once the time budget is spent or that would
+overrun it (one zxing-cpp call cannot be interrupted, so its cost is predicted from the pixels it
+reads: ``PLAIN_READ_NS_PER_PIXEL`` before the first read, then this image's own measured rate).
+An image whose plain read alone would overrun the budget is read downscaled to what the budget
+affords (never below ``MIN_DOWNSCALED_PIXELS``), and the outcome says by how much. Rungs are
 ordered by what paid off on zxing-cpp's own sample images (see ``lineside eval codes``); they
 live in ``codes_rungs``.
 
@@ -24,7 +28,9 @@ It is meant for trends (a slowly fading printer, a drifting focus), not as an IS
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -43,7 +49,7 @@ from inspection.tools.codes_confirm import (
     quiet_zones_clear,
     same_place,
 )
-from inspection.tools.codes_rungs import CONFIRM_RUNGS, RUNGS, Rung
+from inspection.tools.codes_rungs import CONFIRM_RUNGS, RUNGS, Prepared, Rung
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +89,23 @@ class ReadOutcome:
     """Retry reads dropped: no second step confirmed them, or bars ran on past their ends."""
     confirm_steps: int = 0
     """Confirmation reads run on crops around retry reads."""
+    scale: float = 1.0
+    """Factor the image was downscaled by to fit the budget (1.0: read at full size)."""
+    skipped: int = 0
+    """Retry rungs not started because their predicted time exceeded what was left."""
+
+
+PLAIN_READ_NS_PER_PIXEL = 60.0
+"""CPU ns a plain zxing-cpp read takes per pixel, before a read measured it: 38–72 ns/px on a
+busy 2-core box for 1–50 MP frames (≈ 45 on printed structure, ≈ 57 on pure noise, the worst
+case), rounded up so a prediction errs on the safe side."""
+
+RUNG_MARGIN = 1.25
+"""A retry rung's predicted time is the plain read's rate × its pixels × this: its preparation
+(CLAHE, blur, threshold) and confirmations cost on top of the read itself."""
+
+MIN_DOWNSCALED_PIXELS = 2_000_000
+"""Downscaling to fit the budget stops here: below it, codes shrink faster than time is saved."""
 
 
 def parse_formats(names: Sequence[str] | None) -> zxingcpp.BarcodeFormats:
@@ -139,10 +162,12 @@ class CodeReader:
     def read(self, gray: np.ndarray, *, min_count: int, budget_ms: float) -> ReadOutcome:
         """Read ``gray`` (uint8 (H, W)); stop once ``min_count`` codes are known or time is up.
 
-        The first rung always runs; later rungs and confirmation steps start only while less
-        than ``budget_ms`` ms of this thread's CPU time have been spent: a busy machine (OCR on
-        the other core, the GUI) must not make a readable code fail for lack of wall-clock time.
-        A retry read still unconfirmed when the budget ends is not reported.
+        The first rung always runs (on a downscaled copy when its predicted time alone exceeds
+        the budget); later rungs and confirmation steps start only while less than ``budget_ms``
+        ms of this thread's CPU time have been spent, and a rung whose predicted time exceeds
+        what is left is skipped: a busy machine (OCR on the other core, the GUI) must not make a
+        readable code fail for lack of wall-clock time. A retry read still unconfirmed when the
+        budget ends is not reported. Corners come back in ``gray``'s pixels.
         """
         t0 = self._clock()
         budget_ns = int(budget_ms * 1e6)
@@ -150,19 +175,33 @@ class CodeReader:
         def time_left() -> bool:
             return self._clock() - t0 < budget_ns
 
-        gray = np.ascontiguousarray(gray)
+        gray, scale = fit_to_budget(np.ascontiguousarray(gray), budget_ns)
         found: list[DecodedCode] = []
         pending: list[DecodedCode] = []
         refused: list[DecodedCode] = []
         ballot = Ballot()
-        attempts = confirm_steps = 0
-        done = ""
+        attempts = confirm_steps = skipped = 0
+        done = last = ""
+        ns_per_pixel: float | None = None  # the plain read's, measured on this image
         for rung in self.rungs:
-            if attempts and not time_left():
-                log.debug("code read stopped after %d attempts: budget spent", attempts)
-                break
+            prepared: Prepared | None = None
+            if attempts:
+                spent = self._clock() - t0
+                if spent >= budget_ns:
+                    log.debug("code read stopped after %d attempts: budget spent", attempts)
+                    break
+                if ns_per_pixel is None:
+                    ns_per_pixel = spent / max(gray.size, 1)
+                prepared = rung.prepare(gray)
+                if prepared is None:  # the rung does not apply to this image
+                    attempts += 1
+                    continue
+                if RUNG_MARGIN * prepared[0].size * ns_per_pixel > budget_ns - spent:
+                    skipped += 1  # it would overrun, and a zxing-cpp call cannot be stopped
+                    continue
             attempts += 1
-            for code in self._read_rung(gray, rung):
+            last = rung.name
+            for code in self._read_rung(gray, rung, prepared):
                 if any(_same_symbol(code, seen) for seen in found):
                     continue
                 if attempts == 1 or not needs_confirmation(code.format):
@@ -185,9 +224,11 @@ class CodeReader:
                 done = rung.name
                 break
         if not done and min_count <= 0:
-            done = self.rungs[attempts - 1].name
+            done = last
         if pending or refused:
             log.debug("unconfirmed retry reads dropped: %s", [p.text for p in (*pending, *refused)])
+        if scale != 1.0:
+            found = [_scaled_back(c, scale) for c in found]
         return ReadOutcome(
             codes=tuple(found),
             attempts=attempts,
@@ -195,6 +236,8 @@ class CodeReader:
             elapsed_ns=self._clock() - t0,
             unconfirmed=len(pending) + len(refused),
             confirm_steps=confirm_steps,
+            scale=scale,
+            skipped=skipped,
         )
 
     def _confirm(
@@ -210,9 +253,11 @@ class CodeReader:
 
         return read
 
-    def _read_rung(self, gray: np.ndarray, rung: Rung) -> list[DecodedCode]:
+    def _read_rung(
+        self, gray: np.ndarray, rung: Rung, prepared: Prepared | None = None
+    ) -> list[DecodedCode]:
         out = []
-        for bc, corners in self._decode(gray, rung):
+        for bc, corners in self._decode(gray, rung, prepared):
             out.append(
                 DecodedCode(
                     text=bc.text,
@@ -226,8 +271,12 @@ class CodeReader:
             )
         return out
 
-    def _decode(self, gray: np.ndarray, rung: Rung) -> list[tuple[zxingcpp.Barcode, Corners]]:
-        prepared = rung.prepare(gray)
+    def _decode(
+        self, gray: np.ndarray, rung: Rung, prepared: Prepared | None = None
+    ) -> list[tuple[zxingcpp.Barcode, Corners]]:
+        """What zxing-cpp reads after ``rung`` prepares ``gray`` (or in ``prepared``, when the
+        ladder already prepared it to predict the read's time)."""
+        prepared = prepared or rung.prepare(gray)
         if prepared is None:
             return []
         image, back = prepared
@@ -242,6 +291,27 @@ class CodeReader:
         if self._add_on == zxingcpp.EanAddOnSymbol.Read:
             reads = _without_bare_duplicates(reads)
         return reads
+
+
+def fit_to_budget(gray: np.ndarray, budget_ns: int) -> tuple[np.ndarray, float]:
+    """``gray`` downscaled so a plain read is predicted to fit ``budget_ns`` of CPU time, and the
+    factor (1.0: unchanged). Never below ``MIN_DOWNSCALED_PIXELS``: a small image is read whole."""
+    pixels = gray.size
+    if pixels <= MIN_DOWNSCALED_PIXELS or pixels * PLAIN_READ_NS_PER_PIXEL <= budget_ns:
+        return gray, 1.0
+    # 80 %: the resize and the quality measure take their share of the budget too
+    target = max(0.8 * budget_ns / PLAIN_READ_NS_PER_PIXEL, MIN_DOWNSCALED_PIXELS)
+    scale = math.sqrt(target / pixels)
+    h, w = gray.shape
+    size = (max(round(w * scale), 1), max(round(h * scale), 1))
+    log.debug("code read: %d×%d px downscaled by %.3f to fit %.0f ms", w, h, scale, budget_ns / 1e6)
+    return cv2.resize(gray, size, interpolation=cv2.INTER_AREA), scale
+
+
+def _scaled_back(code: DecodedCode, scale: float) -> DecodedCode:
+    """``code`` with its corners in the pixels of the image before ``fit_to_budget``."""
+    corners = tuple((x / scale, y / scale) for x, y in code.corners)
+    return dataclasses.replace(code, corners=corners)
 
 
 def _corners(position: zxingcpp.Position, back: np.ndarray | None) -> Corners:

@@ -24,6 +24,7 @@ import numpy as np
 
 import inspection
 from inspection.errors import LinesideError
+from inspection.image_size import file_too_large
 from inspection.inference.anomaly import calibration
 from inspection.inference.anomaly.coreset import CoresetCancelled, greedy_coreset
 from inspection.inference.anomaly.features import principal_axes
@@ -57,6 +58,9 @@ def read_image(path: Path) -> np.ndarray:
         data = np.fromfile(path, dtype=np.uint8)
     except OSError as exc:
         raise ValueError(f"cannot be read ({exc.strerror or exc})") from None
+    too_big = file_too_large(path) if data.size else None
+    if too_big is not None:  # refused from the header: an absurd image is never decoded
+        raise ValueError(too_big)
     image = cv2.imdecode(data, cv2.IMREAD_ANYCOLOR) if data.size else None
     if image is None:
         raise ValueError("not a readable image")

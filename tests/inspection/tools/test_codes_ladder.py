@@ -102,8 +102,10 @@ def test_budget_stops_the_ladder() -> None:
     # Each clock reading advances 10 ms: one at the start, then one before each later rung.
     reader = CodeReader(["DataMatrix"], clock=SteppingClock(10_000_000))
     outcome = reader.read(blank, min_count=1, budget_ms=35.0)
-    # rungs 2, 3, 4 start at 10, 20, 30 ms elapsed; at 40 ms the budget is spent
-    assert outcome.attempts == 4
+    # the plain read "took" 10 ms; rung 2 (same size, 10 ms predicted) starts at 10 ms with 25 ms
+    # left; rung 3 (upscaled: 40 ms predicted) at 20 ms and rung 4 (10 ms) at 30 ms would overrun,
+    # so neither starts; at 40 ms the budget is spent
+    assert (outcome.attempts, outcome.skipped) == (2, 2)
     assert outcome.codes == ()
     assert outcome.attempt == ""
 
