@@ -11,6 +11,8 @@ Per image, exactly one of:
 * correct: some decoded code equals the expected content;
 * misread: something was decoded, but none of it equals the expected content;
 * not_read: nothing was decoded (labelled image);
+* add_on_missed: the EAN/UPC code was read right but its EAN-2/EAN-5 add-on was not (the label
+  carries one; only with ``--add-on read|require``): a no-read of the add-on, not a wrong number;
 * false_positive: something was decoded in a ``falsepositives*`` folder (nothing decoded there
   counts as correct);
 * unlabelled: no expected content and not a false-positive folder.
@@ -46,7 +48,7 @@ log = logging.getLogger(__name__)
 IMAGE_SUFFIXES = frozenset(
     {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".pbm", ".pgm", ".webp"}
 )
-OUTCOMES = ("correct", "misread", "not_read", "false_positive", "unlabelled")
+OUTCOMES = ("correct", "misread", "not_read", "false_positive", "unlabelled", "add_on_missed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,7 +221,21 @@ def _score(case: _Case, got: list[tuple[str, bytes]]) -> str:
             return "correct"
         if case.expected_text is not None and text == case.expected_text:
             return "correct"
+    if any(_add_on_missed(case.expected_text, text) for text, _ in got):
+        return "add_on_missed"
     return "misread"
+
+
+def _add_on_missed(expected: str | None, read: str) -> bool:
+    # an EAN-8/UPC-E/UPC-A/EAN-13 read whose label is the same digits plus a 2- or 5-digit add-on
+    return (
+        expected is not None
+        and read.isdigit()
+        and len(read) in (8, 12, 13)
+        and expected.startswith(read)
+        and len(expected) - len(read) in (2, 5)
+        and expected[len(read) :].isdigit()
+    )
 
 
 def _load(path: Path) -> np.ndarray | None:

@@ -151,3 +151,16 @@ def test_generated_hard_retail_codes_misread_no_more_than_a_plain_call(tmp_path:
     assert ladder["misread"] <= plain["misread"], report["misreads"]
     assert ladder["correct"] > plain["correct"]
     assert report["add_on"] == report["plain"]["add_on"] == "ignore"
+
+
+def test_a_missed_add_on_is_counted_apart_from_a_wrong_number(tmp_path: Path) -> None:
+    from inspection.evaluation.codes import _Case, _score
+
+    def case(text: str) -> _Case:
+        return _Case(tmp_path / "x.png", "f", text, None, False)
+
+    got = [("0027011006951", b"")]
+    assert _score(case("002701100695102601"), got) == "add_on_missed"  # main right, EAN-5 not
+    assert _score(case("0027011006951"), got) == "correct"
+    assert _score(case("0027011006952"), got) == "misread"  # a wrong digit stays a misread
+    assert _score(case("00270110069510260"), got) == "misread"  # 4 more digits: no add-on
