@@ -704,6 +704,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="--tune: the generated week's part rate (default 10, the station's full rate: "
         "6,048,000 parts, ~14 GB in the temp folder)",
     )
+    b.add_argument(
+        "--soak",
+        type=float,
+        metavar="HOURS",
+        help="run the recipe at its cameras' rate for HOURS (e.g. 0.05), recording results, "
+        "and report memory, open files, threads and throughput over time",
+    )
     b.add_argument("--gui", action="store_true", help="the screen under load (`lineside` only)")
     b.add_argument("--json", action="store_true")
     b.set_defaults(fn=cmd_bench)
@@ -732,6 +739,24 @@ def build_parser() -> argparse.ArgumentParser:
     tn = sub.add_parser("tune", help="a tool's recorded scores against its threshold and another")
     tune_arguments(tn)
     tn.set_defaults(fn=cmd_tune)
+
+    pv = sub.add_parser(
+        "privacy",
+        help='the notice "What this station records" for the people on the line (pdf or md)',
+    )
+    pv.add_argument("--format", choices=["pdf", "md"], default="pdf")
+    pv.add_argument("--recipe", help="recipe YAML (default: the one the station last opened)")
+    pv.add_argument(
+        "--out", help="file to write (default: the data folder's reports/privacy-notice.FORMAT)"
+    )
+    pv.add_argument(
+        "--timeout", type=float, help="seconds to wait for each camera's picture (default 3)"
+    )
+    pv.add_argument(
+        "--blank", action="store_true", help="draw the masks on blank frames, not camera pictures"
+    )
+    pv.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    pv.set_defaults(fn=cmd_privacy)
     return p
 
 
