@@ -22,6 +22,7 @@ from inspection.integrations.base import FireTrigger
 log = logging.getLogger(__name__)
 
 _MAX_REQUEST = 4096
+_DRAIN_LIMIT = 1 << 20  # read at most this much past a request before hanging up anyway
 
 
 class LocalTriggerSocket:
@@ -77,14 +78,23 @@ class LocalTriggerSocket:
             with conn:
                 conn.settimeout(1.0)
                 try:
-                    reply = self._answer(_read_line(conn), fire)
+                    raw = _read_line(conn)
                 except (OSError, TimeoutError) as exc:
                     log.warning("trigger socket: request not read: %s", exc)
                     continue
+                if len(raw) >= _MAX_REQUEST:
+                    reply = {"ok": False, "error": f"request longer than {_MAX_REQUEST} bytes"}
+                else:
+                    reply = self._answer(raw, fire)
                 try:
                     conn.sendall(json.dumps(reply).encode() + b"\n")
                 except OSError as exc:
                     log.warning("trigger socket: answer not sent: %s", exc)
+                    continue
+                try:
+                    _drain(conn)
+                except OSError as exc:  # the client kept its side open past the timeout
+                    log.debug("trigger socket: client did not hang up: %s", exc)
 
     @staticmethod
     def _answer(raw: bytes, fire: FireTrigger) -> dict[str, Any]:
@@ -92,6 +102,8 @@ class LocalTriggerSocket:
             request = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             return {"ok": False, "error": f"request is not a line of JSON: {exc}"}
+        except RecursionError:  # "[[[[…": left unanswered, it ended the socket's thread
+            return {"ok": False, "error": "request is not a line of JSON: nested too deeply"}
         if not isinstance(request, dict) or request.get("cmd") != "trigger":
             return {"ok": False, "error": 'unknown request; send {"cmd": "trigger"}'}
         try:
@@ -108,6 +120,16 @@ def _read_line(conn: socket.socket) -> bytes:
             break
         data += chunk
     return data.split(b"\n", 1)[0]
+
+
+def _drain(conn: socket.socket) -> None:
+    """Read what the client sent past its request line (within the connection's timeout) before
+    hanging up: closing a Unix socket with unread data resets it, and the client would lose the
+    answer already sent."""
+    conn.shutdown(socket.SHUT_WR)
+    left = _DRAIN_LIMIT
+    while left > 0 and (chunk := conn.recv(min(left, _MAX_REQUEST))):
+        left -= len(chunk)
 
 
 def _answers(path: Path) -> bool:

@@ -241,6 +241,8 @@ def load_recipe(path: str | Path) -> Recipe:
         at = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise RecipeError(f"{where}: {at}not valid YAML ({problem})") from None
+    except (RecursionError, ValueError) as exc:  # "[[[[…", or an int past 4300 digits
+        raise RecipeError(f"{where}: not valid YAML ({type(exc).__name__}: {exc})") from None
     return parse_recipe(data, where, base_dir=path.parent)
 
 

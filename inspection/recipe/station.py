@@ -292,6 +292,8 @@ def load_station_settings(path: Path) -> StationSettings:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise RecipeError(f"{where}: not valid YAML ({exc})") from None
+    except (RecursionError, ValueError) as exc:  # "[[[[…", or an int past 4300 digits
+        raise RecipeError(f"{where}: not valid YAML ({type(exc).__name__}: {exc})") from None
     if data is None:
         return StationSettings()
     if not isinstance(data, dict):

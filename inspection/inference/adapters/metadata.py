@@ -13,6 +13,7 @@ import ast
 import json
 import logging
 import math
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,8 @@ import numpy as np
 from inspection.errors import ModelError
 
 log = logging.getLogger(__name__)
+
+_LARGEST_FLOAT = sys.float_info.max
 
 
 def _literal(text: str, key: str, where: str) -> Any:
@@ -121,8 +124,14 @@ def _number(data: Mapping[str, Any], key: str, where: str) -> float | None:
     # anomalib turns 0-d tensors into floats but 1-element tensors into one-item lists
     if isinstance(value, list) and len(value) == 1:
         value = value[0]
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ModelError(f"{where}: {key!r} must be a finite number, got {value!r}")
+    # an int past float's range (JSON allows any) is not finite either: OverflowError otherwise
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or (isinstance(value, int) and abs(value) > _LARGEST_FLOAT)
+        or not math.isfinite(value)
+    ):
+        raise ModelError(f"{where}: {key!r} must be a finite number, got {value!r:.60}")
     return float(value)
 
 
@@ -148,16 +157,17 @@ def _albumentations(transform: object, where: str) -> dict[str, Any]:
             kind = str(node.get("__class_fullname__", "")).rsplit(".", 1)[-1]
             if kind == "Normalize":
                 mean, std = node.get("mean"), node.get("std")
-                max_pixel = float(node.get("max_pixel_value", 255.0))
                 try:
+                    max_pixel = float(node.get("max_pixel_value", 255.0))
                     # albumentations applies (x - mean·max) / (std·max) on 0..max pixels, which is
                     # (x/255 - mean) / std for the usual max of 255
                     scale = max_pixel / 255.0
                     found["mean"] = tuple(float(v) * scale for v in mean)  # type: ignore[union-attr]
                     found["std"] = tuple(float(v) * scale for v in std)  # type: ignore[union-attr]
-                except (TypeError, ValueError):
+                except (TypeError, ValueError, OverflowError):
                     raise ModelError(
-                        f"{where}: transform Normalize has unreadable mean/std {mean!r}/{std!r}"
+                        f"{where}: transform Normalize has unreadable mean/std/max_pixel_value "
+                        f"{mean!r}/{std!r}/{node.get('max_pixel_value')!r}"[:300]
                     ) from None
                 if len(found["mean"]) != 3 or len(found["std"]) != 3 or 0.0 in found["std"]:
                     raise ModelError(
@@ -184,6 +194,8 @@ def read_anomalib_metadata(path: Path) -> AnomalibMetadata:
         raise ModelError(
             f"{where}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
         ) from None
+    except (RecursionError, ValueError) as exc:  # nesting or a number past Python's limits
+        raise ModelError(f"{where}: not valid JSON ({type(exc).__name__}: {exc})") from None
     if not isinstance(data, dict):
         raise ModelError(f"{where}: expected a JSON object, got {type(data).__name__}")
     image_threshold = _number(data, "image_threshold", where)

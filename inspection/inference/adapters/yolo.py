@@ -60,7 +60,12 @@ class YoloDetector:
         session = make_session(path, sha256=sha256, settings=SessionSettings(threads=threads))
         self.sha256 = sha256.lower() if sha256 is not None else sha256_file(path)
         ins, outs = describe_io(session)
-        props: dict[str, str] = dict(session.get_modelmeta().custom_metadata_map or {})
+        try:
+            props: dict[str, str] = dict(session.get_modelmeta().custom_metadata_map or {})
+        except UnicodeDecodeError as exc:  # a damaged file's metadata strings
+            raise ModelError(
+                f"{where}: the model's metadata is not readable text ({exc})"
+            ) from None
         if exported_with_nms(props, where):
             raise ModelError(
                 f"{where}: exported with nms=True (boxes already suppressed); export again "

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import tokenize
 import zipfile
 import zlib
 from pathlib import Path
@@ -91,12 +92,17 @@ def _read(
         raise
     except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
         raise ModelError(f"{path}: damaged model file ({exc})") from None
+    except (NotImplementedError, RuntimeError) as exc:
+        # zipfile's words for an entry compressed by an unknown method or encrypted
+        raise ModelError(f"{path}: not a Lineside anomaly model ({exc})") from None
     except (ValueError, OSError) as exc:
         raise ModelError(f"{path}: not a Lineside anomaly model ({exc})") from None
+    except (SyntaxError, tokenize.TokenError) as exc:  # numpy re-reading a damaged array header
+        raise ModelError(f"{path}: damaged model file (array header: {exc})") from None
     try:
         meta = json.loads(meta_bytes.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelError(f"{path}: damaged model metadata ({exc})") from None
+    except (UnicodeDecodeError, RecursionError, ValueError) as exc:  # ValueError: JSON's too
+        raise ModelError(f"{path}: damaged model metadata ({type(exc).__name__}: {exc})") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ModelError(f"{path}: not a Lineside anomaly model (no '{FORMAT}' metadata)")
     return meta, bank, projection
@@ -146,6 +152,10 @@ def _model_from(
         raise ModelError(f"{path}: model metadata is incomplete or wrong ({exc!r})") from None
     if h < 32 or w < 32 or settings.long_side < 32:
         raise ModelError(f"{path}: made for an input size of {w}×{h} px, which cannot be used")
+    for name, array in (("memory bank", bank), ("feature projection", projection)):
+        # strings, structures or complex numbers would fail or lose data when cast below
+        if array is not None and array.dtype.kind != "f":
+            raise ModelError(f"{path}: {name} holds {array.dtype} values, expected floats")
     dims = FEATURE_DIMS
     if projection is not None:
         if projection.ndim != 2 or projection.shape[0] != FEATURE_DIMS or projection.shape[1] < 1:

@@ -66,11 +66,15 @@ class AnomalySettings:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> AnomalySettings:
-        """Settings from a model file; unknown keys are a ValueError naming them."""
+        """Settings from a model file; unknown keys or values of the wrong type are a ValueError
+        naming them (a damaged file's ``"long_side": null`` would fail later, far from here)."""
         names = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - names)
         if unknown:
             raise ValueError(f"unknown settings {unknown}")
+        for f in fields(cls):
+            if f.name in data and not _of_type(data[f.name], f.type):
+                raise ValueError(f"setting {f.name!r} must be {f.type}, got {data[f.name]!r}")
         return cls(**data)
 
     def __post_init__(self) -> None:
@@ -86,3 +90,14 @@ class AnomalySettings:
             raise ValueError(f"sizes 'mixed' needs a scale > 0, got {self.scale}")
         if self.feature_dims < 0:
             raise ValueError(f"feature_dims must be 0 (all) or positive, got {self.feature_dims}")
+
+
+def _of_type(value: object, annotation: object) -> bool:
+    """Whether a JSON value fits a settings field annotated ``int``, ``float`` or ``str``."""
+    if isinstance(value, bool):
+        return False
+    if annotation == "int":
+        return isinstance(value, int)
+    if annotation == "float":
+        return isinstance(value, int | float)
+    return isinstance(value, str)

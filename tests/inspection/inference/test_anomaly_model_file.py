@@ -165,3 +165,19 @@ def test_model_of_the_previous_feature_layout_is_refused_with_the_reason(tmp_pat
 def test_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="not found"):
         load_model(tmp_path / "none.lsam", SHA)
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"border_px": 5}, "border_px must be a non-negative multiple of 16"),
+        ({"tile_px": 8}, "tile_px must be 0 (off) or at least 32"),
+        ({"sizes": "some"}, "sizes must be one of"),
+        ({"long_side": None}, "setting 'long_side' must be int"),
+        ({"scale": "big"}, "setting 'scale' must be float"),
+    ],
+)
+def test_settings_read_from_a_file_are_checked(change: dict[str, object], words: str) -> None:
+    data = {**AnomalySettings().to_json(), **change}
+    with pytest.raises(ValueError, match=words.replace("(", r"\(").replace(")", r"\)")):
+        AnomalySettings.from_json(data)

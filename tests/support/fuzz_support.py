@@ -1,0 +1,26 @@
+"""Shared settings for the fuzz tests (tests/fuzz): bounded by default, longer on demand."""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, event, settings
+
+DEFAULT_EXAMPLES = 200
+
+
+def fuzz_settings(examples: int = DEFAULT_EXAMPLES) -> settings:
+    """``examples`` per test so the suite stays fast; ``LINESIDE_FUZZ_EXAMPLES`` raises it for a
+    longer hunt (the same tests, e.g. 5000 each)."""
+    wanted = int(os.environ.get("LINESIDE_FUZZ_EXAMPLES", examples))
+    return settings(
+        max_examples=wanted,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+        database=None,  # no .hypothesis folder written into the tree
+    )
+
+
+def outcome(name: str) -> None:
+    """Counted in ``--hypothesis-show-statistics``: how often inputs were accepted or refused."""
+    event(name)
