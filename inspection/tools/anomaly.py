@@ -7,6 +7,8 @@ Verdicts, in the operator's words:
   "defect found (score 3.2 > 2.0, 1 region, 850 px²)";
 * otherwise PASS. Regions are connected areas of the smoothed anomaly map at or above the
   threshold, measured in frame pixels; they come back as red boxes in frame coordinates.
+  Aligned to the part (``align: part``), only the part is judged: a region wholly on the belt
+  around it does not count, and the score is the map's highest point on the part.
 
 A model file that exists but cannot be used is a ModelError at construction, so the station
 refuses to start with it and the running recipe stays in force.
@@ -30,6 +32,7 @@ from inspection.inference.anomaly.settings import AnomalySettings
 from inspection.inference.backbone import FeatureBackbone
 from inspection.inference.session import SessionSettings, sha256_file
 from inspection.recipe import AnomalyToolSettings
+from inspection.tools.anomaly_part import part_mask
 from inspection.tools.base import crop
 from inspection.tools.fixture import PartPose, cut_aligned, locate_part, to_frame
 from inspection.tools.registry import ToolContext
@@ -162,15 +165,22 @@ class AnomalyTool:
         self.last_map = scored.map
         threshold = self.threshold
         assert threshold is not None
-        regions = find_regions(scored.map, threshold, self.settings.min_area_px)
-        fail = scored.score >= threshold and bool(regions)
+        # An aligned tool judges the part only: the belt around it is no defect of the part.
+        on_part = None
+        if pose is not None and self._reference is not None:
+            on_part = part_mask(np.asarray(frame.image), pose, self._reference, region)
+        score = scored.score
+        if on_part is not None:
+            score = float(scored.map[on_part].max()) if on_part.any() else 0.0
+        regions = find_regions(scored.map, threshold, self.settings.min_area_px, on_part)
+        fail = score >= threshold and bool(regions)
         largest = max((r["area_px"] for r in regions), default=0)
         reason = ""
         if fail:
             total = sum(r["area_px"] for r in regions)
             n = len(regions)
             reason = (
-                f"defect found (score {scored.score:.2f} > {threshold:.2f}, "
+                f"defect found (score {score:.2f} > {threshold:.2f}, "
                 f"{n} region{'s' if n != 1 else ''}, {total} px²)"
             )
         shifted = [
@@ -197,7 +207,7 @@ class AnomalyTool:
             verdict=Verdict.FAIL if fail else Verdict.PASS,
             reason=reason,
             measurements={
-                "score": scored.score,
+                "score": score,
                 "threshold": float(threshold),
                 "regions": float(len(regions)),
                 "max_region_px": float(largest),
@@ -238,10 +248,19 @@ class AnomalyTool:
         )
 
 
-def find_regions(heatmap: np.ndarray, threshold: float, min_area_px: int) -> list[dict[str, Any]]:
+def find_regions(
+    heatmap: np.ndarray,
+    threshold: float,
+    min_area_px: int,
+    on_part: np.ndarray | None = None,
+) -> list[dict[str, Any]]:
     """Connected areas of ``heatmap`` ≥ ``threshold`` with ≥ ``min_area_px`` px, largest first.
 
-    Each: x, y, w, h (box in map px), area_px, peak (highest score inside), JSON-ready.
+    Each: x, y, w, h (box in map px), area_px, peak (highest score inside), JSON-ready. With
+    ``on_part`` (bool, the map's shape) an area counts only if some of it lies on the part; its
+    size is still all of it, so damage at the part's edge keeps the belt showing through it.
+    (Not "its peak on the part": at the ROI's border the map peaks at the border, which for a
+    chipped corner there is the belt below it.)
     """
     mask = (heatmap >= threshold).astype(np.uint8)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
@@ -250,10 +269,11 @@ def find_regions(heatmap: np.ndarray, threshold: float, min_area_px: int) -> lis
         x, y, w, h, area = (int(v) for v in stats[i])
         if area < max(min_area_px, 1):
             continue
-        window = heatmap[y : y + h, x : x + w][labels[y : y + h, x : x + w] == i]
-        out.append(
-            {"x": x, "y": y, "w": w, "h": h, "area_px": area, "peak": round(float(window.max()), 3)}
-        )
+        inside = labels[y : y + h, x : x + w] == i
+        if on_part is not None and not on_part[y : y + h, x : x + w][inside].any():
+            continue  # all of it on the belt beside the part: not the part's defect
+        peak = round(float(heatmap[y : y + h, x : x + w][inside].max()), 3)
+        out.append({"x": x, "y": y, "w": w, "h": h, "area_px": area, "peak": peak})
     out.sort(key=lambda r: -r["area_px"])
     return out
 
