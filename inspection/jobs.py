@@ -178,6 +178,7 @@ def run_apart(
     cancel: threading.Event | None = None,
     poll_s: float = 0.1,
     share: float = 1.0,
+    behind_line: bool = True,
     **kwargs: Any,
 ) -> T:
     """``fn(*args, progress=..., cancel=..., **kwargs)`` in a child process that runs only on
@@ -189,6 +190,9 @@ def run_apart(
     stopped and continued in turns (``Pacer``). Idle priority keeps a report off the line's CPU
     time, but not out of the memory bandwidth and caches the line's tools share with it on a
     small PC: a report made while the line runs takes longer, and the line keeps its pace.
+
+    ``behind_line`` False: the child keeps this process's priority (a report the engineer waits
+    for while no line runs; at idle priority it would wait for every other busy process).
 
     ``fn`` must be importable by name (a module-level function) and its arguments and result
     picklable. Progress comes back as it happens; ``cancel`` is passed on, so ``fn`` cleans up
@@ -203,7 +207,7 @@ def run_apart(
     stop = ctx.Event()
     child = ctx.Process(
         target=_child_main,
-        args=(answers, stop, fn, args, kwargs, share < 1.0),
+        args=(answers, stop, fn, args, kwargs, share < 1.0, behind_line),
         name=f"lineside-{getattr(fn, '__name__', 'job')}",
         # not daemonic, so a job may start children of its own (a report's parts CSV is
         # written in two halves by two); the ``finally`` below always ends it
@@ -213,7 +217,8 @@ def run_apart(
     # At once, from here: the child's own call comes only after its interpreter has started and
     # imported the job's modules (pandas, openpyxl, reportlab: a second or two of CPU), which
     # would otherwise run at the line's priority. Its own children inherit the policy.
-    _behind_the_line(child.pid)
+    if behind_line:
+        _behind_the_line(child.pid)
     pacer = Pacer(child.pid, share) if share < 1.0 and child.pid is not None else None
     started = time.monotonic()
     try:
@@ -324,12 +329,14 @@ def _child_main(
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
     own_group: bool = False,
+    behind_line: bool = True,
 ) -> None:
     import contextlib
     import os
     import pickle
 
-    _behind_the_line(0)
+    if behind_line:
+        _behind_the_line(0)
     if own_group:
         # paced: the processes this job starts are stopped and continued with it
         with contextlib.suppress(OSError):

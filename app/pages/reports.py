@@ -284,6 +284,7 @@ class ReportsPage(QWidget):
                 progress=progress,
                 cancel=cancel,
                 share=share,
+                behind_line=share < 1.0,
             )
 
         self.show_job = self.pool.submit("report-show", work)
@@ -372,6 +373,7 @@ class ReportsPage(QWidget):
                 progress=progress,
                 cancel=cancel,
                 share=share,
+                behind_line=share < 1.0,
             )
 
         self.export_job = self.pool.submit("report-export", work)
@@ -429,7 +431,8 @@ class ReportsPage(QWidget):
     # ---- jobs ----------------------------------------------------------------------------
 
     def _share(self) -> float:
-        """How much of the time a report job may run: paced while the line inspects."""
+        """How much of the time a report job may run: paced (and at idle priority) while the line
+        inspects; otherwise at full speed and the GUI's priority, as the engineer waits for it."""
         return WHILE_INSPECTING_SHARE if self.line_running() else 1.0
 
     def busy(self) -> bool:

@@ -223,8 +223,16 @@ def _write_parts(
                 progress(sum(counts), int(total), "writing parts")
 
         try:
+            # each half runs at the priority of the report that starts it (idle while the line
+            # runs), which its process passes on
             counts[k] = run_apart(
-                write_rows_file, db_path, *halves[k], files[k], progress=done_so_far, cancel=halt
+                write_rows_file,
+                db_path,
+                *halves[k],
+                files[k],
+                progress=done_so_far,
+                cancel=halt,
+                behind_line=False,
             )
         except BaseException as exc:  # raised by the caller below
             errors.append(exc)

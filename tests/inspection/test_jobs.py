@@ -101,6 +101,21 @@ def test_run_apart_passes_cancel_on_and_raises_what_the_job_raised() -> None:
         run_apart(refuse, 7)
 
 
+def test_a_child_not_behind_the_line_keeps_this_process_priority() -> None:
+    """With no line to protect (a report the engineer waits for), the child is not put at idle
+    priority: there it would wait for every other busy process on the PC."""
+    import os
+
+    from support.child_jobs import scheduling_at_import, scheduling_of_this_process
+
+    from inspection.jobs import run_apart
+
+    here = (os.sched_getscheduler(0), os.getpriority(os.PRIO_PROCESS, 0))
+    assert here[0] != os.SCHED_IDLE
+    assert run_apart(scheduling_of_this_process, behind_line=False) == here
+    assert run_apart(scheduling_at_import, behind_line=False) == here[0]
+
+
 def test_a_child_is_behind_the_line_while_it_imports_its_job() -> None:
     """The imports of a report's child (pandas, openpyxl...) are a second or two of CPU: they
     must not run at the line's priority before the job itself lowers it."""
