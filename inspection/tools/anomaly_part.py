@@ -17,42 +17,23 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from inspection.tools.base import to_gray
-from inspection.tools.fixture import PartPose, roi_transform
+from inspection.tools.fixture import LOCATE_SCALE, PartPose, part_outline, roi_transform
 from inspection.types import Region
 
-_SCALE = 0.25  # as the fixture locates the part: a quarter-size frame
-_MIN_AREA_FRACTION = 0.02
 PART_MARGIN_PX = 6
 """Frame px the part's outline is widened by: the quarter-size outline is ±2 px, and a finding
 right on the part's edge belongs to the part."""
 
 
 def part_corners(image: np.ndarray) -> np.ndarray | None:
-    """float32 (4, 2) corners, frame px, of the smallest rotated rectangle around the part (the
-    largest region standing out from the background that does not touch the frame's edge, either
-    polarity — as ``fixture.locate_part`` finds it), or None when there is none."""
-    gray = to_gray(image)
-    small = cv2.resize(gray, None, fx=_SCALE, fy=_SCALE, interpolation=cv2.INTER_AREA)
-    _, bright = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    best: np.ndarray | None = None
-    best_area = _MIN_AREA_FRACTION * small.size
-    h, w = small.shape
-    for mask in (bright, cv2.bitwise_not(bright)):
-        mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
-        contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-        for c in contours:
-            x, y, cw, ch = cv2.boundingRect(c)
-            if x <= 0 or y <= 0 or x + cw >= w or y + ch >= h:
-                continue
-            area = cv2.contourArea(c)
-            if area > best_area:
-                best, best_area = c, area
-    if best is None:
+    """float32 (4, 2) corners, frame px, of the smallest rotated rectangle around the part (as
+    ``fixture.part_outline`` finds it), or None when there is none."""
+    outline = part_outline(image)
+    if outline is None:
         return None
     # pixel centres: a quarter-size pixel i covers frame px 4i .. 4i + 4
-    corners = cv2.boxPoints(cv2.minAreaRect(best)).astype(np.float64)
-    return ((corners + 0.5) / _SCALE - 0.5).astype(np.float32)
+    corners = cv2.boxPoints(cv2.minAreaRect(outline)).astype(np.float64)
+    return ((corners + 0.5) / LOCATE_SCALE - 0.5).astype(np.float32)
 
 
 def part_mask(

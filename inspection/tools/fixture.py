@@ -17,7 +17,7 @@ import numpy as np
 from inspection.tools.base import to_gray
 from inspection.types import Region
 
-_SCALE = 0.25  # locating on a quarter-size frame: ~1 ms, still sub-pixel accurate enough
+LOCATE_SCALE = 0.25  # locating on a quarter-size frame: ~1 ms, still sub-pixel accurate enough
 _MIN_AREA_FRACTION = 0.02  # smaller blobs are dust or glare, not the part
 
 
@@ -37,14 +37,15 @@ class PartPose:
         return cls(cx=float(data["cx"]), cy=float(data["cy"]), angle_deg=float(data["angle_deg"]))
 
 
-def locate_part(image: np.ndarray) -> PartPose | None:
-    """The largest region standing out from the background, or None if there is none.
+def part_outline(image: np.ndarray) -> np.ndarray | None:
+    """The part's contour on the quarter-size frame (``LOCATE_SCALE``; OpenCV int32 (N, 1, 2)):
+    the largest region standing out from the background, or None if there is none.
 
     Both polarities are tried (a part may be brighter or darker than the conveyor); regions that
     touch the frame's edge are background (belt, rails), never the part.
     """
     gray = to_gray(image)
-    small = cv2.resize(gray, None, fx=_SCALE, fy=_SCALE, interpolation=cv2.INTER_AREA)
+    small = cv2.resize(gray, None, fx=LOCATE_SCALE, fy=LOCATE_SCALE, interpolation=cv2.INTER_AREA)
     _, bright = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     best: np.ndarray | None = None
     best_area = _MIN_AREA_FRACTION * small.size
@@ -59,6 +60,12 @@ def locate_part(image: np.ndarray) -> PartPose | None:
             area = cv2.contourArea(c)
             if area > best_area:
                 best, best_area = c, area
+    return best
+
+
+def locate_part(image: np.ndarray) -> PartPose | None:
+    """Where the part (``part_outline``) lies, or None if there is none."""
+    best = part_outline(image)
     if best is None:
         return None
     (cx, cy), (bw, bh), angle = cv2.minAreaRect(best)
@@ -68,7 +75,7 @@ def locate_part(image: np.ndarray) -> PartPose | None:
         angle -= 90.0
     while angle < -45.0:
         angle += 90.0
-    return PartPose(cx=cx / _SCALE, cy=cy / _SCALE, angle_deg=-float(angle))
+    return PartPose(cx=cx / LOCATE_SCALE, cy=cy / LOCATE_SCALE, angle_deg=-float(angle))
 
 
 def roi_transform(pose: PartPose, reference: PartPose, roi: Region) -> np.ndarray:
