@@ -44,6 +44,7 @@ from inspection.tuning.scores import (
     TuningError,
     load_tool_scores,
     range_ids,
+    range_reader,
     tools_recorded,
 )
 from inspection.tuning.whatif import ThresholdView
@@ -244,13 +245,7 @@ def tunable_parameters(db: Path, start: float, end: float) -> list[TunableParame
     threshold when the tool records one, and each parameter whose value is recorded in the range
     (a few index seeks per tool). Tools with a score threshold come first (the defect tools, the
     one most tuned), then by id. TuningError when the range has no parts."""
-    conn = open_reader(db)
-    conn.row_factory = None
-    try:
-        ids = range_ids(conn, start, end)
-        if ids is None:
-            raise TuningError("the range has no recorded parts")
-        lo, hi = ids
+    with range_reader(db, start, end) as (conn, lo, hi):
         out = []
         for tool in tools_recorded(conn, lo, hi):
             row = conn.execute(LAST_RESULT_SQL, (tool, lo, hi)).fetchone()
@@ -274,6 +269,4 @@ def tunable_parameters(db: Path, start: float, end: float) -> list[TunableParame
                 out.append(
                     TunableParameters(tool_id=tool, tool_type=tool_type, parameters=tuple(names))
                 )
-    finally:
-        conn.close()
     return sorted(out, key=lambda t: (THRESHOLD not in t.parameters, t.tool_id))

@@ -30,7 +30,6 @@ import numpy as np
 from inspection.jobs import Cancelled
 from inspection.paths import Paths
 from inspection.recipe import AnomalyToolSettings, Recipe
-from inspection.storage.queries import open_reader
 from inspection.storage.schema import finite_or_none, headline_score
 from inspection.tools.anomaly import model_path, retaught_path
 from inspection.tools.base import Tool, run_guarded
@@ -44,7 +43,7 @@ from inspection.tuning.rescore_images import (
     image_for,
     readable_archived,
 )
-from inspection.tuning.scores import TuningError, range_ids
+from inspection.tuning.scores import TuningError, range_reader
 from inspection.types import Frame, Verdict
 
 log = logging.getLogger(__name__)
@@ -315,13 +314,7 @@ def _load_recorded(
     """The tool's recorded parts of the period that have an archived image; how many parts of
     the period have none; the ids of those rejected parts another tool rejected too. One
     read-only connection, closed before any image is scored."""
-    conn = open_reader(db)
-    conn.row_factory = None
-    try:
-        ids = range_ids(conn, start, end)
-        if ids is None:
-            raise TuningError("the period has no recorded parts")
-        lo, hi = ids
+    with range_reader(db, start, end, what="period") as (conn, lo, hi):
         rows = conn.execute(_RECORDED_SQL, (tool_id, lo, hi)).fetchall()
         no_image = int(conn.execute(_WITHOUT_IMAGE_SQL, (tool_id, lo, hi)).fetchone()[0])
         if not rows and not no_image:
@@ -333,8 +326,6 @@ def _load_recorded(
             if r[4] != "PASS"
             and conn.execute(_OTHER_REJECTED_SQL, (r[0], tool_id)).fetchone() is not None
         }
-    finally:
-        conn.close()
     recorded = [
         _Recorded(
             part_id=int(r[0]),

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -106,6 +108,24 @@ def range_ids(conn: sqlite3.Connection, start: float, end: float) -> tuple[int, 
     return (min(a, b), max(a, b))
 
 
+@contextmanager
+def range_reader(
+    db: Path, start: float, end: float, *, what: str = "range"
+) -> Iterator[tuple[sqlite3.Connection, int, int]]:
+    """A read-only connection to ``db`` (plain tuples: numpy reads them straight) with the first
+    and last part id recorded in [start, end); closed after. TuningError "the {what} has no
+    recorded parts" when there are none."""
+    conn = open_reader(db)
+    conn.row_factory = None
+    try:
+        ids = range_ids(conn, start, end)
+        if ids is None:
+            raise TuningError(f"the {what} has no recorded parts")
+        yield conn, ids[0], ids[1]
+    finally:
+        conn.close()
+
+
 def tools_recorded(conn: sqlite3.Connection, lo: int, hi: int) -> list[str]:
     """The tools of the range's first and last part (the recipe's tools), sorted."""
     rows = conn.execute(
@@ -139,20 +159,12 @@ def tunable_tools(db: Path, start: float, end: float) -> list[TunableTool]:
 
     TuningError when the range has no parts.
     """
-    conn = open_reader(db)
-    conn.row_factory = None
-    try:
-        ids = range_ids(conn, start, end)
-        if ids is None:
-            raise TuningError("the range has no recorded parts")
-        lo, hi = ids
+    with range_reader(db, start, end) as (conn, lo, hi):
         out = []
         for tool in tools_recorded(conn, lo, hi):
             row = conn.execute(NEWEST_THRESHOLD_SQL, (tool, lo, hi)).fetchone()
             if row is not None:
                 out.append(TunableTool(tool_id=tool, tool_type=str(row[1]), threshold=row[0]))
-    finally:
-        conn.close()
     return out
 
 
@@ -175,13 +187,7 @@ def load_tool_scores(
     """
     if cache is True:
         cache = ScoresCache.beside(Path(db))
-    conn = open_reader(db)
-    conn.row_factory = None  # plain tuples: numpy reads them straight
-    try:
-        ids = range_ids(conn, start, end)
-        if ids is None:
-            raise TuningError("the range has no recorded parts")
-        lo, hi = ids
+    with range_reader(db, start, end) as (conn, lo, hi):
         if cache is False:
             columns = read_columns(conn, tool_id, lo, hi)
         else:
@@ -200,8 +206,6 @@ def load_tool_scores(
             label = truth_label_codes(conn, part_id, lo, hi, tool_type)
         else:
             label = label_codes_in_range(conn, part_id, lo, hi, tool_id)
-    finally:
-        conn.close()
     part_passed, tool_verdict = columns.part_passed, columns.tool_verdict
     # A rejected part passes with this tool's say-so only when this tool alone rejected it
     others_pass = part_passed | (
