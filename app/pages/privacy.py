@@ -14,10 +14,10 @@ import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, Signal, SignalInstance
 from PySide6.QtGui import QImage, QPixmap, QShowEvent
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from inspection.pipeline.station import Station
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 HEADING_PX = 28
 TEXT_PX = 20
@@ -176,18 +177,24 @@ class PrivacyPage(QWidget):
         return self.build_job
 
     def _built(self, job: Job[PrivacyNotice]) -> None:
+        notice = self._outcome(job, "The notice cannot be made", self.noticeFailed)
+        if notice is not None:
+            self.show_notice(notice)
+
+    def _outcome(self, job: Job[T], failed: str, signal: SignalInstance) -> T | None:
+        """The job's result, or None after saying why it failed (``failed``: the words before
+        the reason) and emitting ``signal`` with the reason."""
         try:
-            notice = job.result()
+            return job.result()
         except LinesideError as exc:
-            self.status.setText(f"The notice cannot be made: {exc}")
-            self.noticeFailed.emit(str(exc))
-            return
+            reason = str(exc)
+            self.status.setText(f"{failed}: {exc}")
         except Exception as exc:  # shown, logged with its traceback; the page stays usable
-            log.exception("privacy notice failed")
-            self.status.setText(f"The notice cannot be made: {type(exc).__name__}: {exc}")
-            self.noticeFailed.emit(str(exc))
-            return
-        self.show_notice(notice)
+            log.exception("privacy page: %s", failed)
+            reason = str(exc)
+            self.status.setText(f"{failed}: {type(exc).__name__}: {exc}")
+        signal.emit(reason)
+        return None
 
     def show_notice(self, notice: PrivacyNotice) -> None:
         """Lay out ``notice``: its sections, then each camera's mask drawing."""
@@ -257,16 +264,8 @@ class PrivacyPage(QWidget):
 
     def _saved(self, job: Job[Path]) -> None:
         self.save_button.setEnabled(self.notice is not None)
-        try:
-            path = job.result()
-        except LinesideError as exc:
-            self.status.setText(f"Not saved: {exc}")
-            self.saveFailed.emit(str(exc))
-            return
-        except Exception as exc:  # shown, logged with its traceback; the page stays usable
-            log.exception("privacy notice PDF failed")
-            self.status.setText(f"Not saved: {type(exc).__name__}: {exc}")
-            self.saveFailed.emit(str(exc))
+        path = self._outcome(job, "Not saved", self.saveFailed)
+        if path is None:
             return
         self.status.setText(f"Saved {path}")
         self.saved.emit(path)

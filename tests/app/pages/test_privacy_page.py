@@ -49,6 +49,13 @@ def test_the_page_shows_the_notice_of_the_recipe_in_force_and_saves_it_as_pdf(
             page.save_pdf(pdf)
         assert saved.args[0] == pdf and pdf.read_bytes().startswith(b"%PDF-")
         assert page.save_button.isEnabled() and str(pdf) in page.status.text()
+
+        blocked = tmp_path / "a file"
+        blocked.write_text("not a folder", encoding="utf-8")
+        with qtbot.waitSignal(page.saveFailed, timeout=15_000) as failed:
+            page.save_pdf(blocked / "notice.pdf")
+        assert page.status.text().startswith("Not saved: ") and failed.args[0]
+        assert page.save_button.isEnabled(), "the page stays usable after a failed save"
     finally:
         close_window(qtbot, window)
 
