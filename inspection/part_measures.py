@@ -19,6 +19,7 @@ from inspection.types import ToolResult
 STORED_MEASURES: dict[str, tuple[tuple[str, str], ...]] = {
     "anomaly": (("measurements", "max_region_px"),),
     "codes": (("measurements", "attempts"), ("measurements", "quality_min")),
+    "detector": (("measurements", "fail_confidence"),),
     "label": (("details", "offset_px"), ("details", "rotation_deg"), ("details", "match")),
 }
 """tool type → (where the tool puts it: ``measurements`` or ``details``, key) of each measure."""

@@ -3,6 +3,13 @@
 Verdicts, in the operator's words: FAIL when a kept detection's class is one of ``fail_classes``
 (default: any detection fails the part) with a reason like "scratch ×2 (best 0.91)"; PASS
 otherwise. Boxes are reported in frame pixels as red overlays labelled "class 0.91".
+
+For tuning the confidence on recorded parts (``inspection/tuning/parameters.py``) the tool also
+records ``fail_confidence``: the highest confidence of a failing class's detection down to
+``RECORD_FLOOR`` (0.0 when there is none), so a lower confidence than the one in force can be
+replayed. It is the best score of a failing class anywhere in the image (the first box NMS would
+keep of it at a lower confidence), read from the model's output beside the detections: these are
+found at the thresholds in force, as before.
 """
 
 from __future__ import annotations
@@ -22,6 +29,10 @@ from inspection.tools.registry import ToolContext
 from inspection.types import Frame, Overlay, Region, ToolResult, Verdict
 
 log = logging.getLogger(__name__)
+
+RECORD_FLOOR = 0.05
+"""The lowest confidence ``fail_confidence`` looks down to (a class whose own threshold is lower
+looks down to that): a confidence under it cannot be replayed on recorded parts."""
 
 
 class DetectorTool:
@@ -46,6 +57,8 @@ class DetectorTool:
         self._thresholds = np.array(
             [settings.class_confidence.get(n, settings.confidence) for n in names], np.float32
         )
+        # float32 like the thresholds the decoder compares in, so "at or above" agrees with it
+        self._floors = np.minimum(self._thresholds, np.float32(RECORD_FLOOR))
         self._fail = set(settings.fail_classes) if settings.fail_classes is not None else None
 
     def _check_names(self, field: str, given: Iterable[str], names: tuple[str, ...]) -> None:
@@ -72,12 +85,22 @@ class DetectorTool:
                 t0,
                 roi=region,
             )
-        found = self._model.detect(patch, self._thresholds, self.settings.iou)
-        found = [_shifted(d, region) for d in found]
-        return self._judge(found, region, t0)
+        found_in_roi, best = self._model.detect_scored(patch, self._thresholds, self.settings.iou)
+        found = [_shifted(d, region) for d in found_in_roi]
+        failing_best = [
+            float(best[i])
+            for i, name in enumerate(self._model.class_names)
+            if (self._fail is None or name in self._fail) and best[i] >= self._floors[i]
+        ]
+        return self._judge(found, max(failing_best, default=0.0), region, t0)
 
-    def _judge(self, found: list[Detection], region: Region, t0: int) -> ToolResult:
-        fails = [self._fail is None or d.class_name in self._fail for d in found]
+    def _fails(self, d: Detection) -> bool:
+        return self._fail is None or d.class_name in self._fail
+
+    def _judge(
+        self, found: list[Detection], fail_confidence: float, region: Region, t0: int
+    ) -> ToolResult:
+        fails = [self._fails(d) for d in found]
         failing = [d for d, f in zip(found, fails, strict=True) if f]
         reasons: list[str] = []
         for name in dict.fromkeys(d.class_name for d in failing):
@@ -100,6 +123,8 @@ class DetectorTool:
             measurements={
                 "detections": float(len(found)),
                 "best_confidence": max((d.confidence for d in found), default=0.0),
+                # down to the floor, kept or not: what a lower confidence would find
+                "fail_confidence": fail_confidence,
             },
             details={
                 "detections": [

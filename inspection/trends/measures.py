@@ -34,6 +34,9 @@ _TOOL: dict[str, Measure] = {
     "max_region_px": Measure("largest defect area", "px", True, "measurements", "max_region_px"),
     "attempts": Measure("decode attempts", "", True, "measurements", "attempts"),
     "quality_min": Measure("weakest code quality", "", True, "measurements", "quality_min"),
+    "fail_confidence": Measure(
+        "best failing detection's confidence", "", True, "measurements", "fail_confidence"
+    ),
     "offset_px": Measure("label offset", "px", True, "details", "offset_px"),
     "rotation_deg": Measure("label rotation", "°", True, "details", "rotation_deg"),
     "match": Measure("label match quality", "", True, "details", "match"),

@@ -8,15 +8,17 @@ of its checks rejected a part from its recorded reason. ``parameters.py`` states
 The values are the real ones (px, degrees, match, confidence), compared by the parameter's own
 ``Decision``: NaN marks a part the limit cannot change (the tool's ERROR, no value recorded,
 another check of the tool rejecting it: rejected whatever the limit), -inf / +inf one passed
-whatever the limit (a defect score under the threshold when tuning the minimum area). A value
-whose verdict at the limit in force disagrees with the recorded one only by the rounding of what
-is recorded (the label's offset is kept to 0.01 px) is moved just past the limit, so the limit in
-force gives exactly the recorded verdicts.
+whatever the limit (a defect score under the threshold when tuning the minimum area; a
+detector's part with no failing detection down to its recording floor). A value whose verdict at
+the limit in force disagrees with the recorded one only by the rounding of what is recorded (the
+label's offset is kept to 0.01 px) is moved just past the limit, so the limit in force gives
+exactly the recorded verdicts.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import math
 import sqlite3
@@ -155,6 +157,8 @@ def load_parameter_scores(
         part = tool_settings_per_part(conn, base.part_id, tool_id, recipe_files)
         limit = _limits(p, tool_id, part)
         value = _measure(conn, tool_id, p.measure, base.part_id)
+        if p.every_result:
+            _check_all_measured(conn, tool_id, p, base, value)
         if p.finding:
             own, other = _findings(conn, tool_id, base.part_id, p.finding)
         else:
@@ -169,6 +173,12 @@ def load_parameter_scores(
         )
     if p.absolute:
         value = np.abs(value)
+    if p.floor is not None:
+        # nothing under the floor (or the limit in force, when lower) was looked for: a part
+        # with no value at or above it passes at any limit the record can replay
+        with np.errstate(invalid="ignore"):
+            unseen = value < np.fmin(limit, p.floor)
+        value = np.where(unseen, -math.inf, value)
     if p.name == "min_area_px":
         value = _region_values(base, value, limit)
     else:
@@ -184,6 +194,31 @@ def load_parameter_scores(
         threshold_in_force=float(finite[-1]) if len(finite) else None,
     )
     return ParameterScores(scores=scores, parameter=p, versions=tuple(part.versions))
+
+
+WALL_TIME_SQL = "SELECT wall_time FROM inspections WHERE id = ?"
+
+
+def _check_all_measured(
+    conn: sqlite3.Connection, tool_id: str, p: Parameter, base: ToolScores, value: np.ndarray
+) -> None:
+    """TuningError when a part the tool judged has no ``p.measure`` although the tool records it
+    with every result: it ran before the tool measured it, and nothing of it can be replayed."""
+    missing = np.isnan(value) & (base.tool_verdict <= TOOL_FAIL)
+    if not missing.any() or not np.isfinite(value).any():
+        return  # none at all: said below, for every parameter
+    newest = int(base.part_id[np.flatnonzero(missing)[-1]])
+    row = conn.execute(WALL_TIME_SQL, (newest,)).fetchone()
+    when = (
+        dt.datetime.fromtimestamp(float(row[0]), tz=dt.UTC).isoformat(timespec="seconds")
+        if row is not None and row[0] is not None
+        else "unknown"
+    )
+    raise TuningError(
+        f"{tool_id}.{p.name}: {int(missing.sum()):,} of the {base.n:,} parts in the range were "
+        f"judged before the tool recorded {p.measure} (the newest at {when}), so they cannot "
+        "be replayed at another limit; choose a range that starts after it"
+    )
 
 
 def _region_values(base: ToolScores, largest: np.ndarray, min_area: np.ndarray) -> np.ndarray:

@@ -22,15 +22,27 @@ known from the record, so the what-if can say what the part's verdict would be a
   the minimum the field's rule is not judged, so a part rejected for it counts as passing the
   rule at a lower minimum (never a hidden escape; the yield may be overstated by these parts).
 
+* **detector ``confidence``** ← ``fail_confidence``, the highest confidence of a detection of a
+  failing class (``fail_classes``, or any class without them) that the tool found down to its
+  recording floor (``detector.RECORD_FLOOR``, 0.05, or the confidence in force when lower): FAIL
+  at ``fail_confidence >= confidence``, exactly the tool's verdict (the best box of a class is
+  the first NMS keeps of it at any confidence: ``best_class_scores``). Limits: nothing under the floor is
+  recorded, so a part with no failing detection at or above it passes at any confidence the
+  what-if shows, and a candidate under the floor is counted as the floor (clamped: it can only
+  understate the rejects there); applying a confidence under the floor is refused
+  (``with_parameter``), as the what-if could not show what it does. A failing class with its own
+  ``class_confidence`` is not judged by ``confidence``, so a recipe version with one cannot be
+  replayed and is refused (``recipe_value``); parts recorded before the tool measured
+  ``fail_confidence`` have nothing to replay and are refused by range.
+
 The label tool's checks are independent, and its reason lists every one that failed ("label
 shifted (...)", "label skewed (...)"...), so a part is decided by one limit only when no other
 check of the tool rejected it.
 
-Not tunable here, and why (``not_tunable``): a detector's confidence (detections under the
-confidence in force are not kept, so a lower one cannot be replayed: re-score the stored images);
-anomalib's ``min_area_px`` (it only sizes the drawn regions, it decides nothing); a label field
-searched on the whole label (which line is taken for the field depends on the minimum itself);
-the code tool's settings (counts, formats, patterns: no number compared with a limit).
+Not tunable here, and why (``not_tunable``): anomalib's ``min_area_px`` (it only sizes the
+drawn regions, it decides nothing); a label field searched on the whole label (which line is
+taken for the field depends on the minimum itself); the code tool's settings (counts, formats,
+patterns: no number compared with a limit).
 """
 
 from __future__ import annotations
@@ -40,6 +52,7 @@ from dataclasses import dataclass
 
 from inspection.errors import RecipeError
 from inspection.recipe import Recipe
+from inspection.tools.detector import RECORD_FLOOR
 from inspection.tuning.decision import SCORE_THRESHOLD, Decision
 from inspection.tuning.scores import TuningError
 from inspection.tuning.versions import with_tool
@@ -70,6 +83,12 @@ class Parameter:
     field: str | None = None
     absolute: bool = False
     """Compare the value's magnitude (a rotation either way)."""
+    floor: float | None = None
+    """Values under ``min(floor, limit in force)`` are not recorded (the detector's confidence):
+    such a part passes at any limit the record can replay."""
+    every_result: bool = False
+    """The tool records the value with every result it judges, so a judged part without it was
+    recorded before the tool measured it (nothing to replay: the range is refused)."""
 
     @property
     def is_threshold(self) -> bool:
@@ -104,6 +123,18 @@ _FIXED: dict[str, tuple[Parameter, ...]] = {
         ),
     ),
     "anomalib": (_score("anomalib"),),
+    "detector": (
+        Parameter(
+            tool_type="detector",
+            name="confidence",
+            measure="fail_confidence",
+            value_name="best failing detection's confidence",
+            unit="",
+            decision=Decision(rejects="at_or_above"),
+            floor=RECORD_FLOOR,
+            every_result=True,
+        ),
+    ),
     "label": (
         Parameter(
             tool_type="label",
@@ -137,11 +168,6 @@ _FIXED: dict[str, tuple[Parameter, ...]] = {
 }
 
 NOT_TUNABLE: dict[str, str] = {
-    "detector": (
-        "a detector's confidence cannot be tuned on recorded parts: detections under the "
-        "confidence in force are not kept, so a lower one cannot be replayed (re-score the "
-        "stored images instead)"
-    ),
     "codes": (
         "the code tool decides by counts, formats and patterns, not by a number compared "
         "with a limit"
@@ -232,6 +258,8 @@ def recipe_value(tool: object, p: Parameter) -> float | None:
                 "field a region to tune its minimum confidence"
             )
         return float(found.min_confidence)
+    if p.tool_type == "detector" and p.name == "confidence":
+        _check_replayable(tool)
     in_mm = getattr(tool, "max_offset_mm", None) is not None
     if p.name == "max_offset_px" and in_mm and getattr(tool, "mm_per_px", None) is not None:
         raise TuningError(
@@ -240,6 +268,23 @@ def recipe_value(tool: object, p: Parameter) -> float | None:
         )
     value = getattr(tool, p.name, None)
     return None if value is None else float(value)
+
+
+def _check_replayable(tool: object) -> None:
+    """TuningError when a failing class of the detector has its own confidence: that class is
+    judged by it, not by ``confidence``, and the recorded ``fail_confidence`` (the best failing
+    detection of any class) cannot tell which class it came from."""
+    own: dict[str, float] = dict(getattr(tool, "class_confidence", None) or {})
+    fail_classes = getattr(tool, "fail_classes", None)
+    failing = sorted(n for n in own if fail_classes is None or n in fail_classes)
+    if failing:
+        listed = ", ".join(f"{n} {own[n]:g}" for n in failing)
+        raise TuningError(
+            f"confidence cannot be replayed on recorded parts: the failing classes {listed} "
+            "have their own confidence (class_confidence), which the recorded best failing "
+            "detection cannot be compared with; remove their class_confidence (or leave "
+            "them out of fail_classes) to tune confidence"
+        )
 
 
 def with_parameter(recipe: Recipe, tool_id: str, p: Parameter, value: float) -> Recipe:
@@ -257,6 +302,11 @@ def with_parameter(recipe: Recipe, tool_id: str, p: Parameter, value: float) -> 
         raise RecipeError(f"{at}: tool {tool_id!r} is a {tool.type} tool, not {p.tool_type}")
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise RecipeError(f"{at}: {value!r} is not a finite number")
+    if p.floor is not None and value < p.floor:
+        raise RecipeError(
+            f"{at}: {value!r} is under the recording floor {p.floor:g}: nothing under it is "
+            "recorded, so what it would do cannot be shown; set it in the recipe by hand"
+        )
     number: float | int = math.ceil(value) if p.decision.whole else float(value)
     data = tool.model_dump()
     if p.field is not None:

@@ -80,3 +80,23 @@ def decode_yolo(
     shifted = boxes + (classes.astype(np.float32) * span)[:, None]
     keep = nms(shifted, scores, iou, max_keep=max_det)
     return boxes[keep], scores[keep], classes[keep].astype(np.int64)
+
+
+def best_class_scores(head: np.ndarray) -> np.ndarray:
+    """float32 (C,): each class's highest score in one image's YOLO head output (as
+    ``decode_yolo`` reads it), over the anchors whose best class it is and whose box is finite;
+    0 where there is none. It is the confidence of the first box ``decode_yolo`` keeps of that
+    class at any threshold at or below it (NMS visits the best box first and never suppresses
+    it), found without decoding at that threshold."""
+    head = np.asarray(head, dtype=np.float32)
+    scores_all = head[4:]
+    n_classes = scores_all.shape[0]
+    best = np.zeros(n_classes, np.float32)
+    if head.shape[1] == 0:
+        return best
+    classes = scores_all.argmax(axis=0)
+    scores = scores_all[classes, np.arange(head.shape[1])]
+    cx, cy, w, h = head[:4]
+    ok = np.isfinite(scores) & np.isfinite(cx) & np.isfinite(cy) & np.isfinite(w) & np.isfinite(h)
+    np.maximum.at(best, classes[ok], scores[ok])
+    return best

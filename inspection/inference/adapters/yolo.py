@@ -17,7 +17,12 @@ from typing import Any
 import numpy as np
 
 from inspection.errors import ModelError
-from inspection.inference.adapters.detections import MAX_DETECTIONS, Detection, decode_yolo
+from inspection.inference.adapters.detections import (
+    MAX_DETECTIONS,
+    Detection,
+    best_class_scores,
+    decode_yolo,
+)
 from inspection.inference.adapters.metadata import (
     exported_with_nms,
     parse_imgsz,
@@ -169,11 +174,19 @@ class YoloDetector:
 
         thresholds: float (C,) minimum confidence per class; iou: NMS overlap limit.
         """
+        return self.detect_scored(image, thresholds, iou)[0]
+
+    def detect_scored(
+        self, image: np.ndarray, thresholds: np.ndarray, iou: float
+    ) -> tuple[list[Detection], np.ndarray]:
+        """``detect``, and float32 (C,) each class's best score in the image whatever the
+        thresholds (``best_class_scores``): what a lower confidence would have found."""
         boxed, lb = letterbox(to_rgb(image), self.input_size)
         out = self._session.run(None, {self._input_name: to_nchw(boxed, dtype=self._dtype)})[0]
-        boxes, scores, classes = decode_yolo(np.asarray(out)[0], thresholds, iou, MAX_DETECTIONS)
+        head = np.asarray(out)[0]
+        boxes, scores, classes = decode_yolo(head, thresholds, iou, MAX_DETECTIONS)
         boxes = lb.to_source(boxes)
-        return [
+        found = [
             Detection(
                 class_index=int(c),
                 class_name=self.class_names[int(c)],
@@ -182,6 +195,7 @@ class YoloDetector:
             )
             for b, s, c in zip(boxes, scores, classes, strict=True)
         ]
+        return found, best_class_scores(head)
 
     def close(self) -> None:
         self._session = None

@@ -12,7 +12,7 @@ from support import onnx_graphs as g
 from inspection.errors import ModelError, ToolError
 from inspection.recipe import DetectorToolSettings, RegionSettings
 from inspection.tools.base import Tool, run_guarded
-from inspection.tools.detector import DetectorTool
+from inspection.tools.detector import RECORD_FLOOR, DetectorTool
 from inspection.tools.registry import ToolContext
 from inspection.types import Frame, Verdict
 
@@ -102,3 +102,71 @@ def test_recipe_class_names_and_hashes(two_scratches_one_dent: Path) -> None:
     with pytest.raises(ModelError, match="sha256"):
         make_tool(two_scratches_one_dent, sha256="a" * 64)
     tool.close()
+
+
+FLOOR_CASES = [
+    # settings, verdict, reason, fail_confidence (the best failing detection down to the floor)
+    ({}, Verdict.FAIL, "scratch ×2 (best 0.91)", 0.91),
+    ({"fail_classes": ["dent"]}, Verdict.PASS, "", 0.22),  # a dent under 0.25: recorded only
+    ({"confidence": 0.35, "fail_classes": ["dent"]}, Verdict.PASS, "", 0.22),
+    (
+        {"confidence": 0.35, "class_confidence": {"dent": 0.15}},
+        Verdict.FAIL,
+        "scratch ×1 (best 0.91); dent ×1 (best 0.22)",
+        0.91,
+    ),
+    # a class's own threshold under the floor is looked down to (and kept)
+    (
+        {"fail_classes": ["dent"], "class_confidence": {"dent": 0.02}},
+        Verdict.FAIL,
+        "dent ×3 (best 0.22)",
+        0.22,
+    ),
+]
+
+
+@pytest.mark.parametrize(("settings", "verdict", "reason", "best"), FLOOR_CASES)
+def test_fail_confidence_records_detections_under_the_confidence_in_force(
+    tmp_path: Path, settings: dict[str, object], verdict: Verdict, reason: str, best: float
+) -> None:
+    """Detections down to the recording floor give ``fail_confidence``; the kept detections (and
+    so the verdict, reason, overlays and details) are those of detecting at the thresholds."""
+    head = g.yolo_head(
+        [
+            (10, 10, 8, 8, 0, 0.91),  # scratch
+            (11, 10, 8, 8, 0, 0.2),  # scratch over it: suppressed at the floor too
+            (40, 12, 8, 8, 0, 0.3),  # scratch: kept at 0.25, not at 0.35
+            (41, 12, 8, 8, 0, 0.1),  # suppressed by the 0.3 one
+            (30, 40, 8, 8, 1, 0.22),  # dent under the default confidence
+            (50, 50, 8, 8, 1, 0.12),  # weaker dent elsewhere
+            (20, 50, 8, 8, 1, 0.03),  # dent under the floor
+        ],
+        2,
+    )
+    tool = make_tool(g.yolo_model(tmp_path / "m.onnx", head, names=NAMES), **settings)
+    result = tool.inspect(frame())
+    assert (result.verdict, result.reason) == (verdict, reason)
+    assert result.measurements["fail_confidence"] == pytest.approx(best)
+    # what detecting at the thresholds in force finds, as the tool did before the floor
+    direct = tool._model.detect(frame().image, tool._thresholds, tool.settings.iou)
+    assert [(d["class"], d["confidence"], d["box"]) for d in result.details["detections"]] == [
+        (d.class_name, round(d.confidence, 4), [round(v, 1) for v in d.box]) for d in direct
+    ]
+    assert [o.label for o in result.overlays] == [
+        f"{d.class_name} {d.confidence:.2f}" for d in direct
+    ]
+    assert result.measurements["detections"] == len(direct)
+    assert result.measurements["best_confidence"] == max(
+        (d.confidence for d in direct), default=0.0
+    )
+    tool.close()
+
+
+def test_fail_confidence_is_zero_with_no_failing_detection_over_the_floor(
+    tmp_path: Path,
+) -> None:
+    head = g.yolo_head([(10, 10, 8, 8, 0, 0.9), (40, 40, 8, 8, 1, 0.04)], 2)
+    tool = make_tool(g.yolo_model(tmp_path / "m.onnx", head, names=NAMES), fail_classes=["dent"])
+    result = tool.inspect(frame())
+    assert result.verdict is Verdict.PASS and result.measurements["fail_confidence"] == 0.0
+    assert RECORD_FLOOR == 0.05 and result.measurements["detections"] == 1

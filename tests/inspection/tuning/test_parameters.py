@@ -204,8 +204,8 @@ def test_apply_a_label_limit_writes_the_next_version_and_the_next_parts_are_judg
 
 def test_limits_that_cannot_be_tuned_say_why(line: tuple[Paths, Path], tmp_path: Path) -> None:
     paths, recipe = line
-    with pytest.raises(TuningError, match="detections under the confidence in force are not kept"):
-        find_parameter("parts", "detector", "confidence")
+    with pytest.raises(TuningError, match="decides by counts, formats and patterns"):
+        find_parameter("serial", "codes", "min_count")
     with pytest.raises(TuningError, match="decides by its score alone"):
         find_parameter("model", "anomalib", "min_area_px")
     with pytest.raises(TuningError, match="tunable: max_offset_px, max_rotation_deg, min_match"):

@@ -183,3 +183,25 @@ def test_a_file_that_is_not_onnx_is_refused(tmp_path: Path) -> None:
         YoloDetector(path)
     with pytest.raises(ModelError, match="not found"):
         YoloDetector(tmp_path / "missing.onnx")
+
+
+def test_best_class_scores_are_the_first_box_decoding_keeps_of_each_class_at_any_threshold() -> (
+    None
+):
+    from inspection.inference.adapters.detections import best_class_scores
+
+    rng = np.random.default_rng(3)
+    n, c = 400, 3
+    head = np.zeros((4 + c, n), np.float32)
+    head[:2] = rng.uniform(20, 600, (2, n))
+    head[2:4] = rng.uniform(5, 80, (2, n))
+    head[4:] = rng.uniform(0.0, 0.6, (c, n)) ** 2
+    head[4 + 2] = 0.0  # a class seen nowhere
+    head[0, 7] = np.nan  # a broken box is no detection, however high it scores
+    head[4, 7] = 0.99
+    best = best_class_scores(head)
+    _, scores, classes = decode_yolo(head, np.full(c, 1e-6, np.float32), 0.45)
+    for k in range(c):
+        mine = scores[classes == k]
+        assert best[k] == (mine.max() if mine.size else 0.0)
+    assert best[2] == 0.0 and best[0] < 0.99
