@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 
 # The detector is told never to resize (we already did), except rounding to its stride of 32.
 _DET_NO_RESIZE = 8192
+# Widest gap (in box heights) between two boxes still read as one line when neither is accepted.
+_LINE_GAP = 2.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -164,8 +166,10 @@ class OcrEngine:
     ) -> ReadResult:
         """Find and read the text in ``image`` (uint8 grey or BGR), best-scored boxes first.
 
-        With ``accept``, reading stops at the first line it accepts; when no line is accepted a
-        second detection at ``fine_det_side`` reads the boxes the first pass did not have."""
+        With ``accept``, reading stops at the first line it accepts; after a pass's own boxes,
+        boxes side by side on one line are read joined (the detector splits a line at a wide
+        word gap, as dot-printed codes have); when no line is accepted a second detection at
+        ``fine_det_side`` reads the boxes the first pass did not have."""
         bgr = _bgr(image)
         lines: list[TextLine] = []
         det_ms = rec_ms = 0.0
@@ -176,6 +180,7 @@ class OcrEngine:
         if accept is not None and fine is not None and fine > self.det_side and big:
             sides.append(fine)
         seen: list[np.ndarray] = []
+        joins: list[np.ndarray] = []
         passes = 0
         for side in sides:
             passes += 1
@@ -183,9 +188,19 @@ class OcrEngine:
             boxes, scores = self.detect(bgr, side)
             det_ms += (time.perf_counter() - t0) * 1e3
             found = max(found, len(boxes))
+            n_own = len(boxes)
+            if accept is not None:
+                # Words of one line the detector split (the wide gaps of dot-printed codes) are
+                # read joined too, after the boxes themselves.
+                joined = _join_line_boxes(boxes)
+                boxes = np.concatenate([boxes, joined])
+                scores = np.concatenate([scores, np.zeros(len(joined), np.float32)])
             order = _order(boxes, scores, priority)
-            todo = [i for i in order if not _seen_before(boxes[i], seen)]
+            todo = [i for i in order if i < n_own and not _seen_before(boxes[i], seen)]
             seen.extend(boxes[i] for i in todo)
+            # a joined box never hides a box the finer pass finds in its place
+            todo += [i for i in order if i >= n_own and not _seen_before(boxes[i], seen + joins)]
+            joins.extend(boxes[i] for i in todo if i >= n_own)
             for chunk in self._chunks(todo, early_exit=accept is not None):
                 t1 = time.perf_counter()
                 crops = [_crop_box(bgr, boxes[i]) for i in chunk]
@@ -255,6 +270,46 @@ def _seen_before(box: np.ndarray, seen: list[np.ndarray]) -> bool:
             if 0.8 < bw / max(ow, 1.0) < 1.25:
                 return True
     return False
+
+
+def _join_line_boxes(boxes: np.ndarray) -> np.ndarray:
+    """float32 (M, 4, 2): boxes that sit side by side on one line (see ``_next_on_line``)
+    joined, from the left one's left edge to the right one's right edge: each neighbouring pair,
+    and each whole run of three or more."""
+    if len(boxes) < 2:
+        return np.zeros((0, 4, 2), np.float32)
+    order = sorted(range(len(boxes)), key=lambda i: float(boxes[i][:, 0].min()))
+    following: dict[int, int] = {}
+    for k, left in enumerate(order):
+        for right in order[k + 1 :]:
+            if _next_on_line(boxes[left], boxes[right]):
+                following[left] = right
+                break
+    out: list[np.ndarray] = []
+    for left, right in following.items():
+        out.append(_span(boxes[left], boxes[right]))
+    starts = set(following) - set(following.values())
+    for first in sorted(starts):
+        last, n = first, 1
+        while last in following:
+            last, n = following[last], n + 1
+        if n >= 3:
+            out.append(_span(boxes[first], boxes[last]))
+    return np.array(out, np.float32).reshape(-1, 4, 2)
+
+
+def _span(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    return np.array([left[0], right[1], right[2], left[3]], np.float32)
+
+
+def _next_on_line(left: np.ndarray, right: np.ndarray) -> bool:
+    _, lh = box_size(left)
+    _, rh = box_size(right)
+    if not 1 / 1.5 < lh / max(rh, 1.0) < 1.5:
+        return False
+    level = abs(float(left[:, 1].mean() - right[:, 1].mean())) < 0.5 * min(lh, rh)
+    gap = float(right[:, 0].min() - left[:, 0].max())
+    return level and -0.25 * min(lh, rh) < gap < _LINE_GAP * max(lh, rh)
 
 
 def box_size(box: np.ndarray) -> tuple[float, float]:

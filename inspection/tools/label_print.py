@@ -40,6 +40,15 @@ _MIN_REGULAR = 0.5
 # Centres compared for the pitch; beyond this (a large, busy image) a random sample, whose
 # neighbours lie a little further apart.
 _MAX_CENTRES = 4000
+# Smoothing (sigma, px) the dots are first looked for at: fine for small dots, then coarser for
+# large ones, which noise and JPEG split into several peaks at the fine scale. A pitch found at
+# the coarse scale must lie between these many sigmas: closer dots are smoothed into one another
+# there (the peaks are clumps of small dots), further ones are whole letters of solid print.
+_START_SIGMAS = (1.0, 2.0)
+_COARSE_PITCH_SIGMAS = (3.25, 6.0)
+# At the coarse scale the strokes of solid print peak at nearly regular steps too: a clearer
+# lattice is asked of the dots found there (share as ``_MIN_REGULAR``).
+_MIN_REGULAR_COARSE = 0.6
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -120,23 +129,38 @@ def _gray(image: np.ndarray) -> np.ndarray:
 def _dots(ink: np.ndarray, dark: bool) -> DotPitch | None:
     """Dot centres are the peaks of the ink (uint8: how far each pixel stands out from the
     surface around it; dots that touch still peak apart); their spacing is measured at a
-    smoothing scale matched to it (noise splits a dot at a finer one)."""
+    smoothing scale matched to it (noise splits a dot at a finer one), starting fine and, when
+    no regular dots show there, again coarser."""
     level, _ = cv2.threshold(ink, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     if level < _MIN_INK_LEVEL:  # nothing stands out from the surface but its grain
         return None
     ink_f = ink.astype(np.float32)
-    sigma = 1.0
+    for start in _START_SIGMAS:
+        found = _measure(ink_f, float(level), dark, start)
+        if found is not None:
+            return found
+    return None
+
+
+def _measure(ink: np.ndarray, level: float, dark: bool, start: float) -> DotPitch | None:
+    """The dots found from smoothing at ``start`` (sigma, px), then again at the scale of the
+    pitch found there; None when either look finds no regular dots."""
+    coarse = start > _START_SIGMAS[0]
+    sigma = start
     found: DotPitch | None = None
     for _ in range(2):
-        smooth = cv2.GaussianBlur(ink_f, (0, 0), sigma)
+        smooth = cv2.GaussianBlur(ink, (0, 0), sigma)
         centres = _peaks(smooth, 0.8 * level)
         if len(centres) < _MIN_DOTS:
             return None
         if len(centres) > _MAX_CENTRES:
             pick = np.random.default_rng(0).choice(len(centres), _MAX_CENTRES, replace=False)
             centres = centres[pick]
-        found = _spacing(centres, smooth, dark)
+        found = _spacing(centres, smooth, dark, _MIN_REGULAR_COARSE if coarse else _MIN_REGULAR)
         if found is None:
+            return None
+        lo, hi = _COARSE_PITCH_SIGMAS
+        if coarse and not lo * start <= found.pitch_px <= hi * start:
             return None
         sigma = float(np.clip(0.2 * found.pitch_px, 0.8, 3.0))
     return found
@@ -152,12 +176,14 @@ def _peaks(smooth: np.ndarray, level: float) -> np.ndarray:
     return np.asarray(centres[1:][small], np.float64)
 
 
-def _spacing(centres: np.ndarray, smooth: np.ndarray, dark: bool) -> DotPitch | None:
+def _spacing(
+    centres: np.ndarray, smooth: np.ndarray, dark: bool, min_regular: float
+) -> DotPitch | None:
     nearest, dist = _nearest(centres)
     # A missed dot only lengthens its neighbour's distance: the lower part is the lattice.
     pitch = float(np.percentile(dist, _PITCH_PERCENTILE))
     near = np.abs(dist - pitch) <= 0.35 * pitch
-    if near.mean() < _MIN_REGULAR or not 2.0 <= pitch <= 3.0 * _MAX_DOT_PX:
+    if near.mean() < min_regular or not 2.0 <= pitch <= 3.0 * _MAX_DOT_PX:
         return None
     # Between two dots the ink dips; between two grain peaks on a solid stroke it does not.
     mid = ((centres + centres[nearest]) / 2).astype(np.float32)

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from inspection.inference.ocr import OcrEngine, TextLine
+from inspection.inference.ocr import OcrEngine, TextLine, _join_line_boxes
 
 
 def text_image(lines: list[str], scale: float = 1.2, width: int = 420) -> np.ndarray:
@@ -78,6 +78,36 @@ def test_read_of_a_blank_image_finds_nothing(engine: OcrEngine) -> None:
     blank = np.full((200, 300, 3), 240, np.uint8)
     result = engine.read(blank, accept=lambda line: True)
     assert result.lines == () and result.boxes_found == 0 and not result.stopped_early
+
+
+def box(x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
+    return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float32)
+
+
+def test_boxes_side_by_side_on_a_line_are_joined() -> None:
+    lot, number, far = box(10, 20, 60, 40), box(90, 21, 200, 41), box(400, 20, 450, 40)
+    below = box(10, 60, 200, 80)
+    joined = _join_line_boxes(np.stack([number, below, far, lot]))
+    # the gap of 30 px is 1.5 box heights: one line; 200 px is not, nor is the line below
+    assert joined.shape == (1, 4, 2)
+    assert np.allclose(joined[0], [[10, 20], [200, 21], [200, 41], [10, 40]])
+    three = _join_line_boxes(np.stack([lot, number, box(230, 20, 300, 40)]))
+    assert len(three) == 3  # both pairs and the whole run
+    assert np.allclose(three[:, :, 0].min(axis=1).min(), 10)
+    assert float(three[:, :, 0].max(axis=1).max()) == 300
+    assert _join_line_boxes(lot[None]).shape == (0, 4, 2)
+
+
+def test_words_printed_far_apart_are_read_as_one_line(engine: OcrEngine) -> None:
+    image = np.full((90, 560), 250, np.uint8)
+    cv2.putText(image, "LOT", (12, 58), cv2.FONT_HERSHEY_DUPLEX, 1.2, 20, 2, cv2.LINE_AA)
+    cv2.putText(image, "C7618", (12 + 140, 58), cv2.FONT_HERSHEY_DUPLEX, 1.2, 20, 2, cv2.LINE_AA)
+    boxes, _ = engine.detect(image)
+    assert len(boxes) == 2  # the detector sees two words
+    result = engine.read(image, accept=lambda line: "LOTC7618" in line.text.replace(" ", ""))
+    assert result.stopped_early and result.accepted is not None
+    # read whole, without an accept the two words stay two lines
+    assert len(engine.read(image).lines) == 2
 
 
 def test_bad_settings_are_refused() -> None:

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from inspection.evaluation.dot_matrix import render_dot_print
+from inspection.inference.ocr import OcrEngine
 from inspection.tools.label_print import estimate_dot_pitch, join_dots, prepare_print
 
 
@@ -87,3 +88,40 @@ def test_print_kinds() -> None:
         prepare_print(image, "dots")
     with pytest.raises(ValueError, match="grey"):
         estimate_dot_pitch(np.zeros((20, 20, 4), np.uint8))
+
+
+@pytest.fixture(scope="module")
+def engine() -> OcrEngine:
+    # as ``lineside eval ocr`` reads generated codes
+    return OcrEngine(threads=1, det_side=384, fine_det_side=800)
+
+
+def read_exactly(engine: OcrEngine, image: np.ndarray, text: str) -> bool:
+    """True when a line read from ``image`` prepared as dot print holds ``text`` (spaces and
+    case ignored)."""
+    want = "".join(text.split())
+    result = engine.read(
+        prepare_print(image, "dot_matrix"),
+        accept=lambda line: want in "".join(line.text.upper().split()),
+    )
+    return result.stopped_early
+
+
+@pytest.mark.parametrize("seed", [35, 69, 81, 90])
+def test_large_dots_that_noise_splits_are_measured_and_read(engine: OcrEngine, seed: int) -> None:
+    # 8.5 px rows of large dots (can, paper, carton): at the fine scale each dot peaks several
+    # times, so only the coarse look finds the lattice (before, these codes stayed dots and
+    # were not read)
+    s = render_dot_print(np.random.default_rng(seed), text="EXP 2026-08", row_pitch=8.5)
+    found = estimate_dot_pitch(s.image)
+    assert found is not None and found.dark_ink
+    assert found.pitch_px == pytest.approx(s.pitch_px, rel=0.25)
+    assert read_exactly(engine, s.image, s.text)
+
+
+@pytest.mark.parametrize("seed", [1, 20])
+def test_a_code_whose_words_are_detected_apart_is_read_whole(engine: OcrEngine, seed: int) -> None:
+    # a dot-printed space is a whole empty character: the detector boxes LOT and the number
+    # apart (before, neither box held the code)
+    s = render_dot_print(np.random.default_rng(seed), text="LOT C7618", row_pitch=6.5)
+    assert read_exactly(engine, s.image, s.text)
