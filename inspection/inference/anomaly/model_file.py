@@ -124,8 +124,8 @@ def _settings_made_for(path: Path, meta: dict[str, Any], backbone_sha256: str) -
         )
     try:
         settings = AnomalySettings.from_json(dict(meta["settings"]))
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ModelError(f"{path}: model metadata is incomplete or wrong ({exc!r})") from None
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:  # Overflow: an int past float
+        raise ModelError(f"{path}: model metadata is incomplete or wrong ({exc!r:.200})") from None
     if settings.version != PREPROCESSING_VERSION:
         raise ModelError(
             f"{path}: made with preprocessing version {settings.version}, this Lineside uses "
@@ -148,8 +148,8 @@ def _model_from(
         threshold = float(meta["threshold"])
         calibration = dict(meta.get("calibration", {}))
         provenance = dict(meta.get("provenance", {}))
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ModelError(f"{path}: model metadata is incomplete or wrong ({exc!r})") from None
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:  # Overflow: an int past float
+        raise ModelError(f"{path}: model metadata is incomplete or wrong ({exc!r:.200})") from None
     if h < 32 or w < 32 or settings.long_side < 32:
         raise ModelError(f"{path}: made for an input size of {w}×{h} px, which cannot be used")
     for name, array in (("memory bank", bank), ("feature projection", projection)):

@@ -105,6 +105,8 @@ def test_other_npz_is_refused(tmp_path: Path) -> None:
         ({"settings": {"long_side": 256, "colour": "x"}}, "unknown settings"),
         ({"image_size": [8, 8]}, "input size of 8×8"),
         ({"threshold": -1}, "must be positive"),
+        ({"threshold": 10**400}, "incomplete or wrong"),  # past float's range (found by fuzz)
+        ({"score_scale": -(10**400)}, "incomplete or wrong"),
         ({"format": "something-else"}, "not a Lineside anomaly model"),
     ],
 )
