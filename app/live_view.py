@@ -165,7 +165,7 @@ class LiveView(QWidget):
         self._box.setMouseEnabled(False, False)  # a glove must not pan the view away
         self._box.setMenuEnabled(False)
 
-        self.image_item = pg.ImageItem(axisOrder="row-major", autoDownsample=True)
+        self.image_item = pg.ImageItem(axisOrder="row-major", autoDownsample=False)
         self._box.addItem(self.image_item)
         self._roi_curve = self._curve(theme.ROI_COLOUR, Qt.PenStyle.DashLine)
         self._ok_curve = self._curve(theme.OK_COLOUR, Qt.PenStyle.SolidLine)

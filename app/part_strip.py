@@ -87,7 +87,10 @@ def thumbnail(image: np.ndarray, height: int = THUMB_HEIGHT) -> QImage:
     h, w = image.shape[:2]
     scale = height / h if h else 1.0
     size = (max(round(w * scale), 1), max(round(h * scale), 1))
-    small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    # every n-th pixel first, keeping twice the thumbnail's size for the area average: a whole
+    # 1.3 MP frame averaged took ~3 ms of the GUI thread per part, 0.2 ms this way
+    step = max(1, h // (2 * height)) if height > 0 else 1
+    small = cv2.resize(image[::step, ::step], size, interpolation=cv2.INTER_AREA)
     if small.ndim == 3:
         small = cv2.cvtColor(small, cv2.COLOR_BGR2RGB)
         fmt = QImage.Format.Format_RGB888

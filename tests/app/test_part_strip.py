@@ -104,3 +104,19 @@ def test_a_parked_pointer_does_not_stop_the_strip_for_ever(qtbot, make_inspectio
     assert strip.tiles()[0].text.text() == "#1 PASS"
     qtbot.waitUntil(lambda: not strip.paused, timeout=HOVER_PAUSE_MS + 2000)
     assert strip.tiles()[0].text.text() == "#2 FAIL"
+
+
+def test_a_thumbnail_of_a_full_frame_keeps_its_shape_and_its_picture(qapp) -> None:
+    """Taken from every 4th pixel then area-averaged (cheap on the GUI thread), a thumbnail
+    still shows what the frame shows: its aspect, and a bright part on a dark belt where it is."""
+    import numpy as np
+
+    from app.part_strip import THUMB_HEIGHT, thumbnail
+
+    frame = np.full((1024, 1280), 30, np.uint8)
+    frame[256:768, 320:960] = 220  # the part: the middle half each way
+    image = thumbnail(frame)
+    assert (image.height(), image.width()) == (THUMB_HEIGHT, 150)
+    middle = image.pixelColor(75, 60).value()
+    corner = image.pixelColor(5, 5).value()
+    assert abs(middle - 220) <= 2 and abs(corner - 30) <= 2
