@@ -19,12 +19,12 @@ import yaml
 from onnx import TensorProto, helper, numpy_helper
 
 from inspection.recipe import DetectorToolSettings
-from inspection.storage.batch import Pending, write_batch
-from inspection.storage.schema import open_writer
+from inspection.storage.batch import Pending
 from inspection.tools.detector import DetectorTool
 from inspection.tools.registry import ToolContext
 from inspection.types import Frame, Inspection, ToolResult, Verdict
 from support.onnx_graphs import IR_VERSION, OPSET
+from support.trend_parts import record_early_shift
 
 T0 = 1_780_000_000.0
 SIZE = 64
@@ -127,9 +127,4 @@ def record(db: Path, results: Sequence[ToolResult], *, first: int = 0) -> None:
             wall_time=T0 + 10 * seq,
         )
         pending.append(Pending(inspection, None, None))
-    conn = open_writer(db)
-    try:
-        rejected = write_batch(conn, pending, "run1", attribute=lambda t: ("2026-05-28", "Early"))
-        assert not rejected, rejected
-    finally:
-        conn.close()
+    record_early_shift(db, pending)

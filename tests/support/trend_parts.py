@@ -94,6 +94,12 @@ def write_trend_parts(db: Path, first: int = 0, count: int = PARTS, *, version: 
             wall_time=T0 + 10 * i,
         )
         pending.append(Pending(inspection, None, None))
+    record_early_shift(db, pending)
+
+
+def record_early_shift(db: Path, pending: list[Pending]) -> None:
+    """Write ``pending`` into ``db`` as one run, all in the Early shift of 2026-05-28 (what the
+    tests that read them back choose); any record the store rejects fails the test."""
     conn = open_writer(db)
     try:
         rejected = write_batch(conn, pending, "run1", attribute=lambda t: ("2026-05-28", "Early"))
