@@ -32,9 +32,9 @@ from inspection.inference.anomaly.settings import AnomalySettings
 from inspection.inference.backbone import FeatureBackbone
 from inspection.inference.session import SessionSettings, sha256_file
 from inspection.recipe import AnomalyToolSettings
-from inspection.tools.anomaly_part import part_mask
+from inspection.tools.anomaly_part import mask_of_corners
 from inspection.tools.base import crop
-from inspection.tools.fixture import PartPose, cut_aligned, locate_part, to_frame
+from inspection.tools.fixture import FoundPart, PartPose, cut_aligned, find_part, to_frame
 from inspection.tools.registry import ToolContext
 from inspection.types import Frame, Overlay, Region, ToolResult, Verdict
 
@@ -129,8 +129,9 @@ class AnomalyTool:
             raise ValueError(cut)
         return scorer.score(cut[0]).map
 
-    def cut(self, image: np.ndarray) -> tuple[np.ndarray, Region, PartPose | None] | str:
-        """The ROI to score (aligned to the taught part when asked), or why there is none."""
+    def cut(self, image: np.ndarray) -> tuple[np.ndarray, Region, FoundPart | None] | str:
+        """The ROI to score (aligned to the taught part when asked, with the part found), or
+        why there is none."""
         h, w = image.shape[:2]
         roi = self._roi or Region(x=0, y=0, w=w, h=h)
         if self._reference is not None:
@@ -138,10 +139,10 @@ class AnomalyTool:
                 return (
                     f"ROI ({roi.x}, {roi.y}, {roi.w}×{roi.h}) lies outside the frame ({w}×{h} px)"
                 )
-            pose = locate_part(image)
-            if pose is None:
+            found = find_part(image)
+            if found is None:
                 return "no part found in the frame to align the defect check to"
-            return cut_aligned(image, pose, self._reference, roi), roi, pose
+            return cut_aligned(image, found.pose, self._reference, roi), roi, found
         patch, region = crop(image, self._roi)
         if region.is_empty:
             return f"ROI ({roi.x}, {roi.y}, {roi.w}×{roi.h}) lies outside the frame ({w}×{h} px)"
@@ -160,15 +161,15 @@ class AnomalyTool:
         cut = self.cut(np.asarray(frame.image))
         if isinstance(cut, str):
             return self._result(Verdict.ERROR, cut, t0)
-        patch, region, pose = cut
+        patch, region, found = cut
         scored = self._scorer.score(patch)
         self.last_map = scored.map
         threshold = self.threshold
         assert threshold is not None
         # An aligned tool judges the part only: the belt around it is no defect of the part.
         on_part = None
-        if pose is not None and self._reference is not None:
-            on_part = part_mask(np.asarray(frame.image), pose, self._reference, region)
+        if found is not None and self._reference is not None:
+            on_part = mask_of_corners(found.corners, found.pose, self._reference, region)
         score = scored.score
         if on_part is not None:
             score = float(scored.map[on_part].max()) if on_part.any() else 0.0
@@ -187,11 +188,11 @@ class AnomalyTool:
             {**r, "x": r["x"] + region.x, "y": r["y"] + region.y}
             for r in regions[:MAX_REGIONS_IN_DETAILS]
         ]
-        if pose is not None and self._reference is not None:
+        if found is not None and self._reference is not None:
             # boxes were found in the aligned cut: draw them where they are on this part
             overlays = tuple(
                 Overlay(
-                    points=to_frame(_box(r), pose, self._reference, region),
+                    points=to_frame(_box(r), found.pose, self._reference, region),
                     label=f"{r['peak']:.1f}",
                     ok=False,
                 )

@@ -17,7 +17,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from inspection.tools.fixture import LOCATE_SCALE, PartPose, part_outline, roi_transform
+from inspection.tools.fixture import PartPose, find_part, roi_transform
 from inspection.types import Region
 
 PART_MARGIN_PX = 6
@@ -27,13 +27,9 @@ right on the part's edge belongs to the part."""
 
 def part_corners(image: np.ndarray) -> np.ndarray | None:
     """float32 (4, 2) corners, frame px, of the smallest rotated rectangle around the part (as
-    ``fixture.part_outline`` finds it), or None when there is none."""
-    outline = part_outline(image)
-    if outline is None:
-        return None
-    # pixel centres: a quarter-size pixel i covers frame px 4i .. 4i + 4
-    corners = cv2.boxPoints(cv2.minAreaRect(outline)).astype(np.float64)
-    return ((corners + 0.5) / LOCATE_SCALE - 0.5).astype(np.float32)
+    ``fixture.find_part`` finds it), or None when there is none."""
+    found = find_part(image)
+    return None if found is None else found.corners
 
 
 def part_mask(
@@ -48,6 +44,17 @@ def part_mask(
     corners = part_corners(image)
     if corners is None:
         return None
+    return mask_of_corners(corners, pose, reference, roi, margin_px)
+
+
+def mask_of_corners(
+    corners: np.ndarray,
+    pose: PartPose,
+    reference: PartPose,
+    roi: Region,
+    margin_px: int = PART_MARGIN_PX,
+) -> np.ndarray:
+    """``part_mask`` from the part's rectangle already found (``FoundPart.corners``)."""
     m = roi_transform(pose, reference, roi)
     in_cut = corners.astype(np.float64) @ m[:, :2].T + m[:, 2]
     outline = np.zeros((roi.h, roi.w), np.uint8)

@@ -9,6 +9,7 @@ frame turned and shifted so the part sits exactly as it did when the tool was ta
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -63,12 +64,35 @@ def part_outline(image: np.ndarray) -> np.ndarray | None:
     return best
 
 
-def locate_part(image: np.ndarray) -> PartPose | None:
-    """Where the part (``part_outline``) lies, or None if there is none."""
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class FoundPart:
+    """The part located in a frame: its ``pose``, and ``corners`` (float32 (4, 2), frame px) of
+    the smallest rotated rectangle around it — one segmentation gives both."""
+
+    pose: PartPose
+    corners: np.ndarray
+
+
+def find_part(image: np.ndarray) -> FoundPart | None:
+    """Where the part (``part_outline``) lies and its rotated rectangle, or None if none."""
     best = part_outline(image)
     if best is None:
         return None
-    (cx, cy), (bw, bh), angle = cv2.minAreaRect(best)
+    rect = cv2.minAreaRect(best)
+    # pixel centres: a quarter-size pixel i covers frame px 4i .. 4i + 4
+    corners = cv2.boxPoints(rect).astype(np.float64)
+    corners = ((corners + 0.5) / LOCATE_SCALE - 0.5).astype(np.float32)
+    return FoundPart(pose=_pose(rect), corners=corners)
+
+
+def locate_part(image: np.ndarray) -> PartPose | None:
+    """Where the part (``part_outline``) lies, or None if there is none."""
+    found = find_part(image)
+    return None if found is None else found.pose
+
+
+def _pose(rect: tuple[Sequence[float], Sequence[float], float]) -> PartPose:
+    (cx, cy), (bw, bh), angle = rect
     if bw < bh:
         angle += 90.0
     while angle > 45.0:

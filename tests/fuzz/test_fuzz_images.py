@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from support.fuzz_support import fuzz_settings, outcome
+from support.fuzz_support import BYTE_DAMAGES, damage_bytes, fuzz_settings, outcome
 from support.pipeline_tools import Collector
 
 from inspection.errors import SourceError
@@ -75,17 +75,11 @@ def image_file(draw: st.DrawFn) -> tuple[str, bytes]:
         suffix = ".png"
     data = bytearray(buf.tobytes())
     for _ in range(draw(st.integers(min_value=0, max_value=4))):
-        how = draw(st.sampled_from(["flip", "cut", "insert", "truncate", "png_size"]))
+        how = draw(st.sampled_from([*BYTE_DAMAGES, "png_size"]))
         i = draw(st.integers(min_value=0, max_value=max(len(data) - 1, 0)))
-        if how == "flip" and data:
-            data[i] ^= 1 << draw(st.integers(min_value=0, max_value=7))
-        elif how == "cut":
-            del data[i : i + draw(st.integers(min_value=1, max_value=64))]
-        elif how == "insert":
-            data[i:i] = draw(st.binary(min_size=1, max_size=16))
-        elif how == "truncate":
-            del data[i:]
-        elif how == "png_size":
+        if damage_bytes(draw, data, how, i, cut_max=64, insert_max=16):
+            continue
+        if how == "png_size":
             # 5000² fits the 50 MP limit (decoded, then found broken); the others do not
             size = draw(st.sampled_from([0, 1, 5000, 70_000, 2**31 - 1]))
             other = draw(st.sampled_from([1, 5000, 2**31 - 1]))

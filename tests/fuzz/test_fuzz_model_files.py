@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from support.fuzz_support import fuzz_settings, outcome
+from support.fuzz_support import BYTE_DAMAGES, damage_bytes, fuzz_settings, outcome
 from support.onnx_graphs import yolo_head, yolo_model
 
 from inspection.errors import ModelError
@@ -77,16 +77,10 @@ def damaged(draw: st.DrawFn, data: bytes) -> bytes:
     out = bytearray(data)
     for _ in range(draw(st.integers(min_value=1, max_value=5))):
         i = draw(st.integers(min_value=0, max_value=max(len(out) - 1, 0)))
-        how = draw(st.sampled_from(["flip", "cut", "insert", "truncate", "overwrite", "header"]))
-        if how == "flip" and out:
-            out[i] ^= 1 << draw(st.integers(min_value=0, max_value=7))
-        elif how == "cut":
-            del out[i : i + draw(st.integers(min_value=1, max_value=256))]
-        elif how == "insert":
-            out[i:i] = draw(st.binary(min_size=1, max_size=32))
-        elif how == "truncate":
-            del out[i:]
-        elif how == "overwrite":
+        how = draw(st.sampled_from([*BYTE_DAMAGES, "overwrite", "header"]))
+        if damage_bytes(draw, out, how, i, cut_max=256, insert_max=32):
+            continue
+        if how == "overwrite":
             patch = draw(st.sampled_from([b"\xff\xff\xff\xff", b"\x00\x00\x00\x00", b"\x7f" * 8]))
             out[i : i + len(patch)] = patch
         elif how == "header":
@@ -103,6 +97,13 @@ def damaged(draw: st.DrawFn, data: bytes) -> bytes:
                 )
                 out[at : at + len(patch)] = patch
     return bytes(out)
+
+
+def random_or_damaged(data: bytes) -> st.SearchStrategy[bytes]:
+    """One file in five random bytes, the rest ``data`` damaged (``damaged``)."""
+    return st.integers(min_value=0, max_value=4).flatmap(
+        lambda pick: st.binary(max_size=4096) if pick == 0 else damaged(data)
+    )
 
 
 def _refused_naming(path: Path, load: Any) -> None:
@@ -123,10 +124,7 @@ def _refused_naming(path: Path, load: Any) -> None:
 def test_damaged_or_random_lsam_files_are_refused_naming_the_file(
     data: st.DataObject, real_lsam: Path, tmp_path: Path
 ) -> None:
-    if data.draw(st.integers(min_value=0, max_value=4)) == 0:
-        blob = data.draw(st.binary(max_size=4096))
-    else:
-        blob = data.draw(damaged(real_lsam.read_bytes()))
+    blob = data.draw(random_or_damaged(real_lsam.read_bytes()))
     path = tmp_path / "surface.lsam"
     path.write_bytes(blob)
     _refused_naming(path, lambda: check_usable(path, BACKBONE))
@@ -250,10 +248,7 @@ def test_an_lsam_with_a_garbled_array_header_is_refused(real_lsam: Path, tmp_pat
 def test_damaged_or_random_onnx_detectors_are_refused_naming_the_file(
     data: st.DataObject, real_onnx: Path, tmp_path: Path
 ) -> None:
-    if data.draw(st.integers(min_value=0, max_value=4)) == 0:
-        blob = data.draw(st.binary(max_size=4096))
-    else:
-        blob = data.draw(damaged(real_onnx.read_bytes()))
+    blob = data.draw(random_or_damaged(real_onnx.read_bytes()))
     path = tmp_path / "detector.onnx"
     path.write_bytes(blob)
     _refused_naming(path, lambda: YoloDetector(path))

@@ -16,7 +16,7 @@ import pytest
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
-from support.fuzz_support import fuzz_settings, outcome
+from support.fuzz_support import BYTE_DAMAGES, damage_bytes, fuzz_settings, outcome
 
 from inspection.errors import RecipeError
 from inspection.paths import demo_recipe
@@ -130,15 +130,8 @@ def damaged_text(draw: st.DrawFn) -> bytes:
     data = bytearray(DEMO_TEXT.encode("utf-8"))
     for _ in range(draw(st.integers(min_value=1, max_value=6))):
         i = draw(st.integers(min_value=0, max_value=max(len(data) - 1, 0)))
-        how = draw(st.sampled_from(["flip", "cut", "insert", "truncate"]))
-        if how == "flip" and data:
-            data[i] ^= 1 << draw(st.integers(min_value=0, max_value=7))
-        elif how == "cut":
-            del data[i : i + draw(st.integers(min_value=1, max_value=40))]
-        elif how == "insert":
-            data[i:i] = draw(st.binary(min_size=1, max_size=12))
-        elif how == "truncate":
-            del data[i:]
+        how = draw(st.sampled_from(BYTE_DAMAGES))
+        damage_bytes(draw, data, how, i, cut_max=40, insert_max=12)
     return bytes(data)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from hypothesis import HealthCheck, event, settings
+from hypothesis import strategies as st
 
 DEFAULT_EXAMPLES = 200
 
@@ -27,3 +28,27 @@ def fuzz_settings(examples: int = DEFAULT_EXAMPLES) -> settings:
 def outcome(name: str) -> None:
     """Counted in ``--hypothesis-show-statistics``: how often inputs were accepted or refused."""
     event(name)
+
+
+BYTE_DAMAGES = ("flip", "cut", "insert", "truncate")
+"""What ``damage_bytes`` does to a file; each fuzz test adds damages of its own format."""
+
+
+def damage_bytes(
+    draw: st.DrawFn, data: bytearray, how: str, i: int, *, cut_max: int, insert_max: int
+) -> bool:
+    """Damage ``data`` in place at ``i`` as ``how`` says, one of ``BYTE_DAMAGES``: a bit
+    flipped, up to ``cut_max`` bytes cut, up to ``insert_max`` random bytes inserted, or the
+    rest cut off. False (nothing done) for any other ``how``: the caller's own damages."""
+    if how == "flip":
+        if data:
+            data[i] ^= 1 << draw(st.integers(min_value=0, max_value=7))
+    elif how == "cut":
+        del data[i : i + draw(st.integers(min_value=1, max_value=cut_max))]
+    elif how == "insert":
+        data[i:i] = draw(st.binary(min_size=1, max_size=insert_max))
+    elif how == "truncate":
+        del data[i:]
+    else:
+        return False
+    return True
