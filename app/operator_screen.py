@@ -164,6 +164,15 @@ class OperatorScreen(QWidget):
 
         self._apply_scale(self.scale)
 
+        # the live view draws a part's frame and overlays on the next turn of the event loop,
+        # not in the same breath as the lamp: two shorter waits for the screen rather than one
+        # long one, and under a burst of results only the newest part is drawn there
+        self._result_to_draw: Inspection | None = None
+        self._draw_result = QTimer(self)
+        self._draw_result.setSingleShot(True)
+        self._draw_result.setInterval(0)
+        self._draw_result.timeout.connect(self._show_result_in_view)
+
         self._poll = QTimer(self)
         self._poll.setInterval(COUNTERS_POLL_MS)
         self._poll.timeout.connect(self.poll_counters)
@@ -188,6 +197,7 @@ class OperatorScreen(QWidget):
         # longer names need room: the header's nested layouts keep their old sums until told
         self.fit_to_size(force=True)
         self.layout().activate()
+        self._result_to_draw = None  # the old station's part must not land on the new view
         self.live_view.set_source(station.newest_frame if station is not None else None, recipe)
         self.lamp.clear()
         self.strip.clear()
@@ -241,7 +251,13 @@ class OperatorScreen(QWidget):
         # before a reset (or not at all) gets no number rather than a wrong one
         self.lamp.show_inspection(inspection, counts.number_of(inspection.part_seq))
         self.strip.add(inspection)
-        self.live_view.show_result(inspection)
+        self._result_to_draw = inspection
+        self._draw_result.start()
+
+    def _show_result_in_view(self) -> None:
+        inspection, self._result_to_draw = self._result_to_draw, None
+        if inspection is not None:
+            self.live_view.show_result(inspection)
 
     def show_status(self, update: StatusUpdate) -> None:
         station = self._station

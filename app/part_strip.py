@@ -1,7 +1,10 @@
 """A strip of the last parts: thumbnail, verdict colour as a border, and the reason.
 
 Each thumbnail is downscaled once, when its result arrives; the tiles are made once and reused,
-the newest part on the left. While the pointer is over the strip it stands still (new parts wait,
+the newest part on the left. A new part moves the oldest tile to the front and fills only that
+one: the others keep their pictures and text, so a part costs one tile's update, not eight (a
+full-rate line sends several parts a second, and the GUI thread must stay free for the lamp).
+The verdict border is painted, not styled: a style sheet re-polishes the tile and its labels. While the pointer is over the strip it stands still (new parts wait,
 counted in a "paused" mark), so the part under the pointer, its tooltip and a click on it are
 always the same part. A click on a tile asks for that part's full record (``partClicked``).
 """
@@ -16,11 +19,15 @@ import cv2
 import numpy as np
 from PySide6.QtCore import QEvent, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import (
+    QColor,
     QEnterEvent,
     QFontMetrics,
     QHideEvent,
     QImage,
     QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
     QPixmap,
     QResizeEvent,
 )
@@ -42,6 +49,7 @@ log = logging.getLogger(__name__)
 STRIP_LENGTH = 8  # parts kept; as many tiles are shown as fit the strip's width
 MIN_TILES = 3  # the screen shrinks its type rather than show fewer of the last parts
 TILE_BORDER = 6  # the verdict colour around a tile (px)
+TILE_RADIUS = 6  # its rounded corners (px)
 # the caption a tile is made wide enough for; a longer part number is left out of a narrow
 # tile's caption (the verdict stays, whole) rather than cut
 WIDEST_CAPTION = f"#000 {Verdict.ERROR.value}"
@@ -128,7 +136,8 @@ class _PartTile(QFrame):
         self.reason.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self._reason_text = ""
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
+        inset = 4 + TILE_BORDER  # the labels sit inside the painted border
+        layout.setContentsMargins(inset, inset, inset, inset)
         layout.setSpacing(2)
         layout.addWidget(self.image)
         layout.addWidget(self.text)
@@ -137,7 +146,9 @@ class _PartTile(QFrame):
             widget.setMouseTracking(True)  # moves reach the strip, which keeps its pause
         self.entry: StripEntry | None = None
         self._pixmap: QPixmap | None = None
-        self._style = ""
+        self._border = QColor(theme.PANEL)
+        # the text colour is the same on every verdict: set once (a style sheet costs a re-polish)
+        self.setStyleSheet(f"#partTile QLabel {{ color: {theme.TEXT}; }}")
         self.set_scale(1.0)
         self.show_entry(None)
 
@@ -149,7 +160,7 @@ class _PartTile(QFrame):
         )  # a 4:3 thumbnail at the picture's height
         caption = self.text.fontMetrics().horizontalAdvance(WIDEST_CAPTION) + 4
         reason = round(self.reason.font().pixelSize() * REASON_LINE_EMS)
-        return max(picture, caption, reason) + margins.left() + margins.right() + 2 * TILE_BORDER
+        return max(picture, caption, reason) + margins.left() + margins.right()
 
     def set_scale(self, scale: float) -> None:
         small = theme.text_scale(scale)
@@ -162,11 +173,29 @@ class _PartTile(QFrame):
         self._caption()
         self._wrap_reason()
 
-    def _restyle(self, style: str) -> None:
-        # re-polishing is the costly part of a tile update; skip it when the colour is unchanged
-        if style != self._style:
-            self._style = style
-            self.setStyleSheet(style)
+    @property
+    def border_colour(self) -> QColor:
+        """The colour of the border: the verdict's, or the panel's on an empty tile."""
+        return QColor(self._border)
+
+    def _set_border(self, colour: str) -> None:
+        wanted = QColor(colour)
+        if wanted != self._border:
+            self._border = wanted
+            self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        pen = QPen(self._border, TILE_BORDER)
+        pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+        painter.setPen(pen)
+        half = TILE_BORDER / 2
+        painter.drawRoundedRect(
+            self.rect().toRectF().adjusted(half, half, -half, -half), TILE_RADIUS, TILE_RADIUS
+        )
+        painter.end()
 
     def show_entry(self, entry: StripEntry | None) -> None:
         self.entry = entry
@@ -178,7 +207,7 @@ class _PartTile(QFrame):
             self.reason.setText("")
             self.setToolTip("")
             self.unsetCursor()
-            self._restyle(f"#partTile {{ border: {TILE_BORDER}px solid {theme.PANEL}; }}")
+            self._set_border(theme.PANEL)
             return
         if entry.pixmap is not None:
             self._fit()
@@ -191,10 +220,9 @@ class _PartTile(QFrame):
         self.setToolTip(entry.reason)
         if entry.inspection is not None:
             self.setCursor(Qt.CursorShape.PointingHandCursor)
-        self._restyle(
-            f"#partTile {{ border: {TILE_BORDER}px solid {colour}; border-radius: 6px; }}"
-            f"#partTile QLabel {{ color: {theme.TEXT}; }}"
-        )
+        else:
+            self.unsetCursor()
+        self._set_border(colour)
 
     def _fit(self) -> None:
         # a narrow window gets a smaller copy of the thumbnail rather than a cropped one
@@ -266,6 +294,7 @@ class PartStrip(QWidget):
         """Parts that arrived while the strip was paused."""
         self._paused = False
         self._tiles = [_PartTile() for _ in range(STRIP_LENGTH)]
+        """In the order they stand, newest part first."""
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
@@ -335,7 +364,7 @@ class PartStrip(QWidget):
             self.waiting += 1
             self._show_mark()
         else:
-            self._redraw()
+            self._shift_in()
 
     def clear(self) -> None:
         self.entries.clear()
@@ -392,6 +421,7 @@ class PartStrip(QWidget):
         self._shown = shown
         for i, tile in enumerate(self._tiles):
             tile.setVisible(i < shown)
+        self._redraw()  # tiles shown again show the parts of their places now
 
     def _show_mark(self) -> None:
         if self._paused and self.waiting:
@@ -407,6 +437,17 @@ class PartStrip(QWidget):
         mark = self.paused_mark
         mark.adjustSize()
         mark.move(QPoint(max(self.width() - mark.width() - 8, 0), 8))
+
+    def _shift_in(self) -> None:
+        """The newest entry onto the oldest shown tile, moved to the front; the rest stay as
+        drawn. The tiles the width hides are left alone (a wider strip redraws them)."""
+        tile = self._tiles.pop(self._shown - 1)
+        self._tiles.insert(0, tile)
+        layout = self.layout()
+        assert isinstance(layout, QHBoxLayout)
+        layout.removeWidget(tile)
+        layout.insertWidget(0, tile, 1)
+        tile.show_entry(self.entries[0])
 
     def _redraw(self) -> None:
         for i, tile in enumerate(self._tiles):

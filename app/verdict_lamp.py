@@ -160,7 +160,10 @@ class VerdictLamp(QWidget):
     def _paint(self, verdict: Verdict | None) -> None:
         bg = theme.IDLE_BACKGROUND if verdict is None else theme.VERDICT_BACKGROUND[verdict]
         fg = theme.TEXT if verdict is None else theme.VERDICT_TEXT[verdict]
-        self.setProperty("verdict", verdict.value if verdict is not None else "")
+        value = verdict.value if verdict is not None else ""
+        if self.property("verdict") == value and self.styleSheet():
+            return  # the same colours: a style sheet re-polishes the lamp and its labels (ms)
+        self.setProperty("verdict", value)
         self.setStyleSheet(
             f"#verdictLamp {{ background-color: {bg}; border-radius: 12px; }}"
             f"#verdictLamp QLabel {{ color: {fg}; background: transparent; }}"

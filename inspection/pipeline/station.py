@@ -30,6 +30,7 @@ from inspection.pipeline.feed import Feed
 from inspection.pipeline.inspect import inspect_part, unfinished_part
 from inspection.pipeline.masks import PrivacyMask
 from inspection.pipeline.parts import GroupedPart, PartJob
+from inspection.pipeline.priority import behind_the_screen
 from inspection.pipeline.recording_watch import NOT_READY_REASON, RecordingWatch
 from inspection.pipeline.shift_trend import ShiftTrend, ShiftTrendSnapshot, read_trend_record
 from inspection.pipeline.side_by_side import SideBySide
@@ -672,6 +673,7 @@ class Station:
     # ---- inspection workers ----------------------------------------------------------------
 
     def _work(self, feed: Feed, tools: list[Tool]) -> None:
+        behind_the_screen()  # before SideBySide starts its threads, which inherit it
         side_by_side = (
             SideBySide(len(tools), f"{threading.current_thread().name}-tool")
             if self._recipe.pipeline.tools_side_by_side

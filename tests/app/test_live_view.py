@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import numpy as np
+import pytest
 
 from app.live_view import MAX_LABELS, LiveView, bounding_box, overlap_area, place_labels
 from inspection.recipe import parse_recipe
@@ -43,11 +45,41 @@ def test_timer_puts_the_newest_frame_into_the_image_item(qtbot, make_frame) -> N
     image = view.image_item.image
     assert image.shape == (96, 128)
     assert image.dtype == np.uint8 and image.flags["C_CONTIGUOUS"]
-    assert list(view.image_item.levels) == [0, 255]
+    # uint8 shown as it is: levels would have pyqtgraph draw an indexed image, converted anew
+    # at every paint of the view
+    assert view.image_item.levels is None
     assert image[0, 0] == 40
     # pyqtgraph's own downsampling averages the whole frame in Python at each paint (~35 ms of
-    # the GUI thread per 1.3 MP frame); Qt scales the image when it draws it instead
+    # the GUI thread per 1.3 MP frame)
     assert view.image_item.autoDownsample is False
+    assert view.frame_shape == (96, 128)
+
+
+def test_a_frame_larger_than_the_view_is_scaled_once_and_keeps_its_coordinates(
+    qtbot, make_frame, make_inspection
+) -> None:
+    camera = _Camera()
+    view = _view(qtbot, camera)  # 640 x 480
+    frame = make_frame(1, value=0)
+    big = np.zeros((1024, 1280), np.uint8)
+    big[500:524, 600:680] = 255  # a bright bar in the middle
+    camera.frame = dataclasses.replace(frame, image=big)
+    qtbot.waitUntil(lambda: view.image_item.image is not None)
+
+    shown = view.image_item.image
+    box = view._box.size()
+    ratio = view.devicePixelRatioF()
+    # what the screen has room for, not the camera's 1.3 MP drawn scaled at every paint
+    assert shown.shape[1] <= box.width() * ratio + 1 and shown.shape[0] <= box.height() * ratio + 1
+    assert shown.shape[1] / shown.shape[0] == pytest.approx(1280 / 1024, rel=0.01)
+    assert view.frame_shape == (1024, 1280)
+    # the item still spans the frame's own pixels: overlays and ROIs land where they did
+    rect = view.image_item.mapRectToParent(view.image_item.boundingRect())
+    assert (rect.x(), rect.y(), rect.width(), rect.height()) == pytest.approx((0, 0, 1280, 1024))
+    # the bar is where it was, scaled
+    sy, sx = shown.shape[0] / 1024, shown.shape[1] / 1280
+    assert shown[round(512 * sy), round(640 * sx)] > 200
+    assert shown[round(200 * sy), round(200 * sx)] == 0
 
 
 def test_same_seq_is_not_redrawn_and_colour_becomes_rgb(qtbot, make_frame) -> None:

@@ -120,3 +120,35 @@ def test_a_thumbnail_of_a_full_frame_keeps_its_shape_and_its_picture(qapp) -> No
     middle = image.pixelColor(75, 60).value()
     corner = image.pixelColor(5, 5).value()
     assert abs(middle - 220) <= 2 and abs(corner - 30) <= 2
+
+
+def _shown_parts(screen: OperatorScreen) -> list[int | None]:
+    return [t.entry.part_seq if t.entry else None for t in screen.strip.shown_tiles()]
+
+
+def test_each_tile_shows_its_place_through_new_parts_and_width_changes(
+    qtbot, make_inspection
+) -> None:
+    from app import theme
+    from app.part_strip import STRIP_LENGTH
+
+    screen = _screen(qtbot, (1920, 1080))
+    verdicts = [Verdict.PASS, Verdict.FAIL, Verdict.ERROR]
+    for seq in range(11):
+        screen.show_inspection(make_inspection(verdicts[seq % 3], seq=seq))
+        shown = len(screen.strip.shown_tiles())
+        # newest first, one tile per part, none skipped or doubled
+        assert _shown_parts(screen) == [seq - i if seq - i >= 0 else None for i in range(shown)]
+    for tile in screen.strip.shown_tiles():
+        assert tile.entry is not None
+        assert tile.text.text().endswith(tile.entry.verdict.value)
+        assert tile.border_colour.name() == theme.VERDICT_BACKGROUND[tile.entry.verdict].lower()
+
+    # narrower, then wider again: the tiles shown again show their places' parts, not old ones
+    screen.resize(1280, 720)
+    qtbot.waitUntil(lambda: len(screen.strip.shown_tiles()) < STRIP_LENGTH)
+    screen.show_inspection(make_inspection(Verdict.PASS, seq=11))
+    screen.resize(2560, 1440)
+    qtbot.waitUntil(lambda: len(screen.strip.shown_tiles()) > 3)
+    shown = len(screen.strip.shown_tiles())
+    assert _shown_parts(screen) == [11 - i for i in range(shown)]
