@@ -123,9 +123,10 @@ class LagProbe:
 
 
 def timer_interval_ms(widget: QWidget) -> int | None:
-    """The shortest interval of the widget's own timers (the live view has one: its refresh)."""
+    """The shortest interval of the widget's own repeating timers (the live view has one: its
+    refresh; its single-shot timers only put off work to the next turn of the event loop)."""
     timers = widget.findChildren(QTimer, "", Qt.FindChildOption.FindDirectChildrenOnly)
-    return min((t.interval() for t in timers), default=None)
+    return min((t.interval() for t in timers if not t.isSingleShot()), default=None)
 
 
 class BenchWindow:

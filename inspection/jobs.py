@@ -278,6 +278,24 @@ def _behind_the_line(pid: int | None) -> None:
                 os.nice(19)
 
 
+def behind_the_line_thread() -> None:
+    """Let the calling thread run only on CPU time nothing else wants (Linux schedules threads
+    one by one: SCHED_IDLE for this thread, else its lowest nice). Elsewhere, or when refused,
+    it keeps its priority: the work is small and still gets done."""
+    import contextlib
+    import os
+    import threading
+
+    if not os.path.isdir("/proc/self/task"):
+        return
+    tid = threading.get_native_id()
+    try:
+        os.sched_setscheduler(tid, os.SCHED_IDLE, os.sched_param(0))
+    except (AttributeError, OSError):
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, tid, 19)
+
+
 PACE_PERIOD_S = 0.2  # a paced child runs and stops in turns of this length
 
 

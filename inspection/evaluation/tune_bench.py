@@ -8,10 +8,16 @@
   ``week_parts`` says how many were loaded, ``week_load_s_per_million`` scales it to other
   rates), as the Tuning page does it when it opens a week again: the score columns of the closed
   part blocks come from their cache files (``inspection/tuning/scores_cache.py``).
-  ``week_load_s_first`` is the first load, which reads every row and writes those files;
-  ``week_load_s_live`` reads every row without the cache; ``week_cache_exact`` says the cached
-  load gave the live load's arrays exactly. The database is read right after it was written, so
-  it is mostly in the OS cache. It and its cache go to the temp folder and are deleted afterwards.
+  ``week_load_s_first`` is the first load of the week on a station: the station's block keeper
+  (``inspection/tuning/block_keeper.py``) built the closed blocks' files as the days were
+  recorded, as it does while the line runs, so this load reads files and the open end.
+  ``block_build_s`` is what the keeper spent per file (one tool's block of 65,536 parts, at
+  idle priority on a station), ``keeper_s`` its total for the week. ``week_load_s_no_keeper`` is
+  the first load where no keeper ran (a database brought from elsewhere): it reads every row and
+  writes the files itself. ``week_load_s_live`` reads every row without the cache;
+  ``week_cache_exact`` says the cached load gave the live load's arrays exactly. The database is
+  read right after it was written, so it is mostly in the OS cache. It and its caches go to the
+  temp folder and are deleted afterwards.
 """
 
 from __future__ import annotations
@@ -29,7 +35,9 @@ import numpy as np
 
 from inspection.evaluation.record_day import generate_day
 from inspection.recipe.station import ShiftCalendar
+from inspection.tuning.block_keeper import ScoreBlockKeeper
 from inspection.tuning.scores import TOOL_FAIL, TOOL_PASS, ToolScores, load_tool_scores
+from inspection.tuning.scores_cache import ScoresCache
 from inspection.tuning.whatif import ThresholdView, change
 
 log = logging.getLogger(__name__)
@@ -91,32 +99,45 @@ def bench_update(n: int = SCORES, moves: int = MOVES) -> dict[str, float]:
 
 
 def bench_week_load(folder: Path, parts_per_s: float) -> dict[str, Any]:
-    """Write seven days into ``folder`` and time loading the surface tool's scores of them:
-    first (building the cache), again (from the cache) and live (every row)."""
+    """Write seven days into ``folder``, the block keeper keeping up after each, and time
+    loading the surface tool's scores of them: first, again, with no keeper, and live."""
     db = folder / "week.sqlite"
     calendar = ShiftCalendar(timezone="Europe/Berlin")
+    keeper = ScoreBlockKeeper(db, cache=ScoresCache.beside(db))
+    keeper_s = 0.0
     first = last = None
     for d in range(7):
         day = WEEK_FIRST_DAY + dt.timedelta(days=d)
         figures = generate_day(db, day=day, calendar=calendar, parts_per_s=parts_per_s)
         log.info("bench tune: %s written (%d parts, %.1f s)", day, figures.rows, figures.seconds)
+        t0 = time.perf_counter()
+        keeper.keep_up()  # the blocks this day closed, as the station's keeper builds them
+        keeper_s += time.perf_counter() - t0
         first = first or figures
         last = figures
     assert first is not None and last is not None
     start, end = first.start, last.end
     t0 = time.perf_counter()
-    load_tool_scores(db, "surface", start, end)  # builds the cache of the closed blocks
+    load_tool_scores(db, "surface", start, end)  # the first load on the station
     first_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     scores = load_tool_scores(db, "surface", start, end)
     load_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    no_keeper = ScoresCache(folder / "cache-of-a-station-without-keeper")
+    load_tool_scores(db, "surface", start, end, cache=no_keeper)
+    no_keeper_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     live = load_tool_scores(db, "surface", start, end, cache=False)
     live_s = time.perf_counter() - t0
     return {
         "week_load_s": load_s,
         "week_load_s_first": first_s,
+        "week_load_s_no_keeper": no_keeper_s,
         "week_load_s_live": live_s,
+        "keeper_s": keeper_s,
+        "block_build_s": keeper_s / keeper.files_built if keeper.files_built else None,
+        "keeper_files": keeper.files_built,
         "week_parts": scores.n,
         "week_parts_per_s": parts_per_s,
         "week_load_s_per_million": load_s / scores.n * 1e6 if scores.n else float("nan"),
@@ -153,7 +174,11 @@ def bench_tune(parts_per_s: float = WEEK_PARTS_PER_S) -> dict[str, Any]:
         "update_ms_p99": update["update_ms_p99"],
         "week_load_s": week["week_load_s"],
         "week_load_s_first": week["week_load_s_first"],
+        "week_load_s_no_keeper": week["week_load_s_no_keeper"],
         "week_load_s_live": week["week_load_s_live"],
+        "keeper_s": week["keeper_s"],
+        "block_build_s": week["block_build_s"],
+        "keeper_files": week["keeper_files"],
         "week_parts": week["week_parts"],
         "week_parts_per_s": week["week_parts_per_s"],
         "week_load_s_per_million": week["week_load_s_per_million"],
@@ -172,6 +197,8 @@ def cmd_bench_tune(as_json: bool, *, parts_per_s: float) -> int:
     if as_json:
         sys.stdout.write(json.dumps(figures) + "\n")
     else:
+        each = figures["block_build_s"]
+        keeper_each = "no block closed" if each is None else f"{each:.3f} s"
         sys.stdout.write(
             f"threshold move over {figures['scores']:,} scores: p99 "
             f"{figures['update_ms_p99']:.3f} ms (median {figures['update_ms_median']:.3f} ms; "
@@ -179,7 +206,10 @@ def cmd_bench_tune(as_json: bool, *, parts_per_s: float) -> int:
             f"a week of one tool's scores ({figures['week_parts']:,} parts at "
             f"{parts_per_s:g}/s): loaded in {figures['week_load_s']:.2f} s "
             f"({figures['week_load_s_per_million']:.2f} s per million parts; the first load, "
-            f"which builds the cache: {figures['week_load_s_first']:.2f} s; every row from "
+            f"from the files the block keeper built as the days closed: "
+            f"{figures['week_load_s_first']:.2f} s (keeper: {keeper_each} a block file, "
+            f"{figures['keeper_files']} files); the first load with no keeper, "
+            f"building the cache: {figures['week_load_s_no_keeper']:.2f} s; every row from "
             f"the database: {figures['week_load_s_live']:.2f} s; cached load exact: "
             f"{'yes' if figures['week_cache_exact'] else 'NO'})\n"
         )

@@ -52,6 +52,7 @@ from inspection.storage.results import ResultsStore
 from inspection.storage.shift_record import read_shift_record, write_count_start
 from inspection.tools.base import Tool
 from inspection.tools.registry import ToolContext, build_tool
+from inspection.tuning.block_keeper import ScoreBlockKeeper
 from inspection.types import (
     Frame,
     Inspection,
@@ -124,6 +125,7 @@ class Station:
         self._running = False
         self._next_part = 0
         self._store: ResultsStore | None = None
+        self._scores_keeper: ScoreBlockKeeper | None = None
         self._recorded: int | None = None  # results the last run's store committed
         self._feed: Feed | None = None
         self._sources: list[Source] = []
@@ -396,6 +398,9 @@ class Station:
             self._changes.store = self._store
             self._changes.start_exporter(paths, settings)
             self._changes.recipe_started(recipe)
+            # the Tuning page's cache of closed part blocks, built as the line closes them
+            self._scores_keeper = ScoreBlockKeeper(paths.results_db)
+            self._scores_keeper.start()
             for said in self._drift.load_limits(paths.results_db):
                 log.info("drift %s", said)
         else:
@@ -470,6 +475,9 @@ class Station:
         self._join([t for t in self._threads if t.name == "dispatcher"], left())
         self._drift.join(left())  # limits a baseline set are being stored
         self._changes.stop_exporter(left())
+        if self._scores_keeper is not None:
+            self._scores_keeper.stop(left())
+            self._scores_keeper = None
         if self._camera_rate is not None:
             self._camera_rate.flush(time.time())
             self._camera_rate = None

@@ -67,6 +67,31 @@ def write_block(path: Path, key: str, block: ScoreColumns) -> None:
         raise
 
 
+def _read_header(f: Any) -> tuple[bytes, int, dict[str, Any]]:
+    """The lead bytes, the header's size and the header of an open block file."""
+    lead = f.read(len(MAGIC) + _LEN.size)
+    if len(lead) < len(MAGIC) + _LEN.size or lead[: len(MAGIC)] != MAGIC:
+        raise BlockFileError("is not a tool scores block file")
+    (size,) = _LEN.unpack(lead[len(MAGIC) :])
+    if size > _MAX_HEADER:
+        raise BlockFileError(f"has a header of {size} bytes")
+    try:
+        header = json.loads(f.read(size))
+        if not isinstance(header, dict):
+            raise TypeError("not an object")
+        header["key"], header["columns"], int(header["crc32"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise BlockFileError(f"has an unreadable header ({exc})") from None
+    return lead, size, header
+
+
+def block_key_of(path: Path) -> str:
+    """The key a block file was written for (its header only; the columns are checked when it
+    is read). FileNotFoundError when there is none; BlockFileError; OSError."""
+    with path.open("rb") as f:
+        return str(_read_header(f)[2]["key"])
+
+
 def read_block_into(path: Path, key: str, rows: int, out: dict[str, np.ndarray], at: int) -> None:
     """Read the block file ``path`` into ``out[name][at:at + rows]`` for every column.
 
@@ -74,17 +99,8 @@ def read_block_into(path: Path, key: str, rows: int, out: dict[str, np.ndarray],
     block of ``key`` with ``rows`` rows or is damaged (``out`` may then hold part of it); OSError.
     """
     with path.open("rb") as f:
-        lead = f.read(len(MAGIC) + _LEN.size)
-        if len(lead) < len(MAGIC) + _LEN.size or lead[: len(MAGIC)] != MAGIC:
-            raise BlockFileError("is not a tool scores block file")
-        (size,) = _LEN.unpack(lead[len(MAGIC) :])
-        if size > _MAX_HEADER:
-            raise BlockFileError(f"has a header of {size} bytes")
-        try:
-            header = json.loads(f.read(size))
-            stored_key, columns, crc = header["key"], header["columns"], int(header["crc32"])
-        except (ValueError, KeyError, TypeError) as exc:
-            raise BlockFileError(f"has an unreadable header ({exc})") from None
+        lead, size, header = _read_header(f)
+        stored_key, columns, crc = header["key"], header["columns"], int(header["crc32"])
         if stored_key != key:
             raise StaleBlockFile("is stale (the database's block changed)")
         if columns != _columns_header(rows):

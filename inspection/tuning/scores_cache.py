@@ -43,6 +43,7 @@ from inspection.storage.schema import SCHEMA_VERSION
 from inspection.tuning.score_block_file import (
     BlockFileError,
     StaleBlockFile,
+    block_key_of,
     read_block_into,
     write_block,
 )
@@ -142,6 +143,29 @@ class ScoresCache:
         for name, column in tail.arrays().items():
             out[name][at:] = column
         return ScoreColumns(**out).between(lo, hi)
+
+    def closed_blocks(self, conn: sqlite3.Connection) -> int:
+        """How many blocks are closed: blocks 0 .. this - 1 can gain no part."""
+        newest = conn.execute("SELECT MAX(id) FROM inspections").fetchone()[0]
+        return 0 if newest is None else (int(newest) + 1) // self.block_parts
+
+    def keep(self, conn: sqlite3.Connection, tool_id: str, k: int) -> bool:
+        """Make sure closed block ``k`` of ``tool_id`` has a file of the database's present
+        state (built when missing or stale): True when one was written. For the block keeper,
+        which builds them as blocks close so that no load has to."""
+        first, last = k * self.block_parts, (k + 1) * self.block_parts - 1
+        key = block_key(conn, tool_id, first, last)
+        if key.rows == 0:
+            return False  # the tool has no part there: a load reads nothing from it either
+        try:
+            if block_key_of(self.file_of(tool_id, k)) == key.as_json():
+                return False
+        except (FileNotFoundError, NotADirectoryError):
+            pass
+        except (BlockFileError, OSError) as exc:
+            log.info("tool scores cache: %s %s; rebuilding it", self.file_of(tool_id, k), exc)
+        self._build(conn, tool_id, k)
+        return True
 
     def file_of(self, tool_id: str, k: int) -> Path:
         """Block ``k``'s file for ``tool_id``; the folder name stays readable and safe whatever

@@ -57,7 +57,8 @@ def test_bench_gui_prints_the_figures_of_the_issue(qtbot, capsys, lineside_home:
     assert g["probe_ticks"] > 0 and g["gui_stall_ms_p99_no_trends"] is not None
     # the free-running camera delivered frames and the live view showed some of them
     assert g["camera_fps"] > 5 and 0 < g["live_view_fps"] <= g["camera_fps"] + 1
-    assert g["live_view_timer_ms"] <= 40  # room for 25 frames/s
+    # room for 25 frames/s: the refresh timer's interval, not a single-shot "next turn" timer's
+    assert 0 < g["live_view_timer_ms"] <= 40
     assert g["parts_trends"] > 0 and g["parts_no_trends"] > 0
     assert g["trends_page_loads"] > 0  # the Trends page did reload live behind the screen
     # signed, against the same window without trends (not against no window)
@@ -70,7 +71,11 @@ def test_bench_gui_prints_the_figures_of_the_issue(qtbot, capsys, lineside_home:
     assert "GUI stall p99" in err and "slowdown" in err and "live view" in err
     # the bench's station threads are gone, and the user's home was not written
     names = {t.name for t in threading.enumerate()}
-    assert not {n for n in names if n.startswith(("acq-", "worker-", "dispatcher", "station-"))}
+    assert not {
+        n
+        for n in names
+        if n.startswith(("acq-", "worker-", "dispatcher", "station-", "scores-cache"))
+    }
     assert not (lineside_home / "data" / "models" / "demo").exists()
 
 

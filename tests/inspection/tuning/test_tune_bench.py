@@ -33,8 +33,10 @@ def test_bench_week_load_reads_seven_days(tmp_path: Path) -> None:
     assert figures["week_parts"] == 7 * 432
     assert figures["week_parts_per_s"] == 0.005
     assert min(figures["week_load_s"], figures["week_load_s_first"]) > 0
-    assert figures["week_load_s_live"] > 0
+    assert figures["week_load_s_live"] > 0 and figures["week_load_s_no_keeper"] > 0
     assert figures["week_cache_exact"] is True
+    # 3,024 parts in blocks of 65,536: none closed, the keeper had nothing to build
+    assert figures["keeper_files"] == 0 and figures["keeper_s"] >= 0
 
 
 def test_the_bench_week_is_at_the_stations_full_rate_unless_asked() -> None:
