@@ -286,6 +286,7 @@ class OperatorScreen(QWidget):
             return
         snap = self._station.counters()
         self.status.show_counters(snap)
+        self.status.show_outputs(self._station.outputs())
         # alarms clear by themselves in the station's book; the banner follows it
         self.alarm_banner.show_alarms(self._station.alarms())
         self.drift_banner.refresh()

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePol
 
 from app import theme
 from app.part_strip import wrap_lines
+from inspection.integrations.output_runner import OutputState
 from inspection.pipeline.alarms import AlarmBook, AlarmEpisode
 from inspection.pipeline.counters import CountersSnapshot
 from inspection.types import StatusLevel, StatusUpdate
@@ -250,19 +251,22 @@ class StationStatus(QFrame):
         self.fps = QLabel("camera —")
         self.inspection_ms = QLabel("inspection —")
         self.drops = QLabel("drops 0")
+        self.outputs = QLabel("")
+        """The recipe's outputs (MQTT, ...): hidden when it has none."""
+        self.outputs.hide()
         self.notice = CutLabel()
         self.notice.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.notice.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(12, 2, 12, 2)
         layout.setSpacing(32)
-        for label in (self.fps, self.inspection_ms, self.drops, self.notice):
+        for label in (self.fps, self.inspection_ms, self.drops, self.outputs, self.notice):
             layout.addWidget(label)
-        layout.setStretch(3, 1)
+        layout.setStretch(4, 1)
         self.set_scale(1.0)
 
     def labels(self) -> list[QLabel]:
-        return [self.fps, self.inspection_ms, self.drops, self.notice]
+        return [self.fps, self.inspection_ms, self.drops, self.outputs, self.notice]
 
     def set_scale(self, scale: float) -> None:
         """Type size for a screen ``scale`` times a 1080p one (≥ 18 px on 1080p)."""
@@ -293,3 +297,26 @@ class StationStatus(QFrame):
 
     def show_status(self, update: StatusUpdate) -> None:
         self.notice.set_full_text(f"{update.source}: {update.message}")
+
+    def show_outputs(self, states: Sequence[OutputState]) -> None:
+        """Each output in a word or two ("mqtt connected", "mqtt 1,234 waiting", "mqtt NOT
+        CONNECTED"), amber unless all are connected; the whole state in the tooltip."""
+        if not states:
+            self.outputs.hide()
+            return
+        words = []
+        for state in states:
+            if state.state == "failed":
+                words.append(f"{state.output_id} NOT CONNECTED")
+            elif state.state == "buffering":
+                words.append(f"{state.output_id} {state.waiting:,} waiting")
+            else:
+                words.append(f"{state.output_id} {state.state}")
+        self.outputs.setText("  ".join(words))
+        self.outputs.setToolTip("\n".join(state.describe() for state in states))
+        healthy = all(s.state == "connected" and not s.dropped for s in states)
+        style = f"color: {theme.TEXT if healthy else theme.WARNING_BACKGROUND};"
+        if style != self.outputs.styleSheet():
+            self.outputs.setStyleSheet(style)
+            self.outputs.setFont(self._font)
+        self.outputs.show()

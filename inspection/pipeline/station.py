@@ -19,6 +19,8 @@ from typing import Literal, Protocol
 from inspection.batch import BatchContext
 from inspection.errors import LinesideError, SourceError, StorageError
 from inspection.integrations.base import TriggerInput
+from inspection.integrations.output_runner import OutputRunner, OutputState
+from inspection.integrations.outputs import build_output
 from inspection.paths import Paths, user_paths
 from inspection.pipeline.alarms import AlarmBook, AlarmEpisode, RejectRun
 from inspection.pipeline.camera_health import CameraHealth
@@ -126,6 +128,8 @@ class Station:
         self._next_part = 0
         self._store: ResultsStore | None = None
         self._scores_keeper: ScoreBlockKeeper | None = None
+        self._outputs: list[OutputRunner] = []
+        """The recipe's outputs (MQTT, ...): each on its own thread with its outbox."""
         self._recorded: int | None = None  # results the last run's store committed
         self._feed: Feed | None = None
         self._sources: list[Source] = []
@@ -373,6 +377,20 @@ class Station:
         sources = [(src, masks.get(src.camera, PrivacyMask([]))) for src in built]
         self._sources = list(built)
         self._connected = {src.camera: False for src in built}
+        # built before any thread starts: an output that cannot work (a password variable not
+        # set) stops the start with its reason, like a tool or a camera
+        self._outputs = [
+            build_output(
+                out,
+                station=recipe.station,
+                recipe=f"{recipe.name} v{recipe.version}",
+                outbox_folder=(self._paths or user_paths()).ensure().data / "outbox",
+                on_state=self._on_output_state,
+            )
+            for out in recipe.outputs
+        ]
+        for output in self._outputs:
+            output.start()
         if self._store_results:
             paths = (self._paths or user_paths()).ensure()
             settings = self._settings or load_station_settings(paths.station_file)
@@ -475,6 +493,8 @@ class Station:
         self._join([t for t in self._threads if t.name == "dispatcher"], left())
         self._drift.join(left())  # limits a baseline set are being stored
         self._changes.stop_exporter(left())
+        for output in self._outputs:  # after the dispatcher: every result is handed over
+            output.stop(left())
         if self._scores_keeper is not None:
             self._scores_keeper.stop(left())
             self._scores_keeper = None
@@ -764,6 +784,20 @@ class Station:
     def _tell_line(self, inspection: Inspection) -> None:
         for sink in self._line_sinks:
             self._call(sink.on_inspection, inspection)
+        for output in self._outputs:  # a hand-over to its queue: never waits for the network
+            self._call(output.on_inspection, inspection)
+
+    def outputs(self) -> list[OutputState]:
+        """Each output's state now (connected, buffering with N waiting, failed and why)."""
+        return [output.state() for output in self._outputs]
+
+    def _on_output_state(self, state: OutputState) -> None:
+        # on the output's thread; the alarm book (and so the operator screen) hears the changes
+        source = f"output:{state.output_id}"
+        if state.state == "failed":
+            self._status(StatusLevel.WARNING, source, state.describe())
+        elif state.state in {"connected", "buffering"}:
+            self._status(StatusLevel.INFO, source, f"{state.output_id}: connected to {state.link}")
 
     def _call(self, fn: Callable[[Inspection], None], inspection: Inspection) -> None:
         try:
@@ -790,3 +824,6 @@ class Station:
                 listener.on_status(update)
             except Exception:
                 log.exception("status listener failed")
+        if level is not StatusLevel.INFO and not quiet:
+            for output in self._outputs:  # the plant hears warnings and alarms too
+                output.on_status(update)

@@ -24,6 +24,7 @@ from inspection.recipe.document import (
     parse_recipe,
 )
 from inspection.recipe.drift import DriftAlertSettings
+from inspection.recipe.outputs import OUTPUT_TYPES, MqttOutputSettings, OutputSettings
 from inspection.recipe.sources import (
     SIMULATED_DEFECTS,
     SIMULATED_SURFACE_DEFECTS,
@@ -60,6 +61,7 @@ from inspection.recipe.triggers import (
 
 __all__ = [
     "MIGRATIONS",
+    "OUTPUT_TYPES",
     "SCHEMA_VERSION",
     "SIMULATED_DEFECTS",
     "SIMULATED_SURFACE_DEFECTS",
@@ -82,6 +84,8 @@ __all__ = [
     "HttpSourceSettings",
     "Identifier",
     "LabelToolSettings",
+    "MqttOutputSettings",
+    "OutputSettings",
     "PipelineSettings",
     "PresenceTrigger",
     "Recipe",

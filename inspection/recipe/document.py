@@ -12,6 +12,7 @@ from pydantic import Field, ValidationError, model_validator
 from inspection.errors import RecipeError
 from inspection.recipe.common import Identifier, Strict
 from inspection.recipe.drift import DriftAlertSettings
+from inspection.recipe.outputs import OUTPUT_TYPES, OutputSettings
 from inspection.recipe.sources import (
     SOURCE_TYPES,
     CameraSettings,
@@ -70,6 +71,8 @@ class Recipe(Strict):
     alarms: AlarmSettings = Field(default_factory=AlarmSettings)
     drift: list[DriftAlertSettings] = Field(default_factory=list, max_length=32)
     """Trend series watched for drift while the station runs (a warning, never a reject)."""
+    outputs: list[OutputSettings] = Field(default_factory=list, max_length=16)
+    """Where results go beyond this PC (MQTT, ...); none: only the screen and the records."""
 
     @model_validator(mode="after")
     def _cross_references(self) -> Recipe:
@@ -88,6 +91,9 @@ class Recipe(Strict):
                 f"camera(s) {on_command} take a frame on a software trigger, so the recipe's "
                 f"trigger must be type: software (it is {self.trigger.type})"
             )
+        outputs = [o.id for o in self.outputs]
+        if len(set(outputs)) != len(outputs):
+            raise ValueError(f"output ids must be unique, got {outputs}")
         trigger_cam = getattr(self.trigger, "camera", None)
         if trigger_cam is not None and trigger_cam not in cams:
             raise ValueError(f"the trigger names camera {trigger_cam!r}; cameras are {cams}")
@@ -134,7 +140,9 @@ class Recipe(Strict):
 # ---- loading -------------------------------------------------------------------------------
 
 
-_UNION_TAGS = frozenset({*SOURCE_TYPES, *TOOL_TYPES, "every_frame", "presence", "software"})
+_UNION_TAGS = frozenset(
+    {*SOURCE_TYPES, *TOOL_TYPES, *OUTPUT_TYPES, "every_frame", "presence", "software"}
+)
 
 
 def _field_path(loc: tuple[int | str, ...]) -> str:

@@ -25,7 +25,8 @@ if [ "$what" = test ]; then
     gir1.2-gst-plugins-base-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good
     gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly
     poppler-utils  # pdftoppm/pdftotext read back the PDF shift report
-    strace util-linux)  # nothing leaves the machine: every connect traced in a network namespace
+    strace util-linux  # nothing leaves the machine: every connect traced in a network namespace
+    mosquitto)  # the MQTT output's tests start a real broker on 127.0.0.1
 fi
 missing=()
 for p in "${apt_packages[@]}"; do

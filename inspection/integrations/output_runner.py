@@ -1,0 +1,302 @@
+"""One output's own thread: takes results from the line without ever holding it up, keeps them
+in its outbox, and sends them in part order whenever the other end is there.
+
+The dispatcher hands each result over with ``on_inspection``: a put into a bounded queue that
+never blocks. The runner moves what arrives into the outbox (disk) and sends the oldest waiting
+result, one at a time, each acknowledged before the next (so after an outage at most the one in
+flight can reach the other end twice; messages carry the inspection id to tell). While the other
+end is away it tries again every ``retry_s`` and keeps collecting. Its state (connected,
+buffering with N waiting, failed with the reason) is reported on every change and can be read at
+any time for the operator screen.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from inspection.errors import LinesideError
+from inspection.integrations.outbox import Outbox, OutboxError
+from inspection.types import Inspection, StatusUpdate
+
+log = logging.getLogger(__name__)
+
+QUEUE_MAX = 10_000
+"""Results between the line and the outbox; only a disk that hangs lets it fill."""
+SEND_BATCH = 64
+"""Results read from the outbox at a time (each is still sent and acknowledged on its own)."""
+BUFFERING_FROM = 10
+"""Results waiting from which a connected output shows "buffering" rather than "connected"."""
+
+
+class OutputError(LinesideError):
+    """The other end cannot be reached or did not acknowledge; the message says why."""
+
+
+class Link(Protocol):
+    """The other end of an output (a broker, a database). Used from the runner's thread only."""
+
+    name: str
+    """What the operator reads: "MQTT broker 10.0.0.5:1883"."""
+
+    def connect(self) -> None:
+        """Reach the other end; OutputError with the reason when it cannot."""
+
+    def send(self, topic: str, payload: bytes) -> None:
+        """Send one item and return once the other end acknowledged it; OutputError when it did
+        not (the link then counts as down and is closed)."""
+
+    def send_unkept(self, topic: str, payload: bytes) -> None:
+        """Send an item that is not kept when it cannot go (an alarm); OutputError."""
+
+    def close(self) -> None:
+        """Say goodbye where the protocol has a way, and let go of the connection."""
+
+
+Message = tuple[str, str, bytes]
+"""(key, topic, payload): the key (inspection id) tells one result from another."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutputState:
+    """What the operator screen shows for one output."""
+
+    output_id: str
+    link: str
+    state: Literal["starting", "connected", "buffering", "failed", "stopped"]
+    waiting: int
+    """Results on disk that the other end does not have yet."""
+    sent: int
+    dropped: int
+    """Results lost to this output: the outbox was full, or the queue before it."""
+    reason: str = ""
+
+    def describe(self) -> str:
+        if self.state == "failed":
+            text = f"{self.output_id}: {self.link} not reached ({self.reason})"
+        elif self.state == "buffering":
+            text = f"{self.output_id}: {self.waiting:,} result(s) waiting to be sent"
+        else:
+            text = f"{self.output_id}: {self.state}"
+        if self.state == "failed" and self.waiting:
+            text += f"; {self.waiting:,} result(s) kept on disk"
+        if self.dropped:
+            text += f"; {self.dropped:,} lost (outbox full)"
+        return text
+
+
+class OutputRunner:
+    """Runs one output: ``on_inspection``/``on_status`` from the station, ``start``/``stop``."""
+
+    def __init__(
+        self,
+        output_id: str,
+        link: Link,
+        outbox: Outbox,
+        message_of: Callable[[Inspection], Message],
+        *,
+        alarm_of: Callable[[StatusUpdate], tuple[str, bytes]] | None = None,
+        retry_s: float = 2.0,
+        on_state: Callable[[OutputState], None] = lambda _s: None,
+        queue_max: int = QUEUE_MAX,
+    ) -> None:
+        self.output_id = output_id
+        self._link = link
+        self._outbox = outbox
+        self._message_of = message_of
+        self._alarm_of = alarm_of
+        self._retry_s = retry_s
+        self._on_state = on_state
+        self._queue: queue.Queue[Message] = queue.Queue(maxsize=queue_max)
+        self._alarms: queue.Queue[tuple[str, bytes]] = queue.Queue(maxsize=100)
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._connected = False
+        self._sent = 0
+        self._lost_before_outbox = 0
+        self._reason = ""
+        self._stopped = False
+        self._last: OutputState | None = None
+
+    # ---- the station's side (any thread; never blocks) ------------------------------------------
+
+    def on_inspection(self, inspection: Inspection) -> None:
+        try:
+            self._queue.put_nowait(self._message_of(inspection))
+        except queue.Full:
+            with self._lock:
+                self._lost_before_outbox += 1
+            log.error("%s: result of part %d lost: queue full", self.output_id, inspection.part_seq)
+        self._wake.set()
+
+    def on_status(self, update: StatusUpdate) -> None:
+        """An alarm to send now; dropped while the other end is away (the station's alarm list
+        keeps it: the plant hears of it in the status it then reads)."""
+        if self._alarm_of is None or not self._connected:
+            return
+        try:
+            self._alarms.put_nowait(self._alarm_of(update))
+        except queue.Full:
+            return  # alarms are not kept: the station's alarm list has them
+        self._wake.set()
+
+    def state(self) -> OutputState:
+        with self._lock:
+            connected, reason, sent = self._connected, self._reason, self._sent
+            lost, stopped = self._lost_before_outbox, self._stopped
+        waiting = len(self._outbox) + self._queue.qsize()
+        if stopped:
+            name: Literal["starting", "connected", "buffering", "failed", "stopped"] = "stopped"
+        elif connected:
+            name = "buffering" if waiting >= BUFFERING_FROM else "connected"
+        else:
+            name = "failed" if reason else "starting"
+        return OutputState(
+            output_id=self.output_id,
+            link=self._link.name,
+            state=name,
+            waiting=waiting,
+            sent=sent,
+            dropped=self._outbox.dropped + lost,
+            reason=reason,
+        )
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(
+            target=self._run, name=f"output-{self.output_id}", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 5.0) -> bool:
+        """Keep what is queued on disk, say goodbye, join; True when joined in time. Results
+        not sent yet stay in the outbox and go first at the next start."""
+        self._stop.set()
+        self._wake.set()
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join(timeout_s)
+            if thread.is_alive():
+                log.warning("%s: output still busy after %.1f s", self.output_id, timeout_s)
+                return False
+        return True
+
+    # ---- the output's thread -----------------------------------------------------------------------
+
+    def _run(self) -> None:
+        next_try = 0.0
+        try:
+            while not self._stop.is_set():
+                self._keep_arrivals()
+                if not self._connected and time.monotonic() >= next_try:
+                    self._try_connect()
+                    next_try = time.monotonic() + self._retry_s
+                if self._connected:
+                    self._send_alarms()
+                    if self._send_waiting():
+                        continue  # more waiting: go on without sleeping
+                self._report()
+                self._wake.wait(self._retry_s if not self._connected else 1.0)
+                self._wake.clear()
+        except Exception:  # an output must never die silently
+            log.exception("%s: output stopped by an error", self.output_id)
+            with self._lock:
+                self._connected = False
+                self._reason = "stopped by an error (see the log)"
+            self._report()
+        finally:
+            self._keep_arrivals()  # nothing handed over is lost at stop
+            if self._connected:
+                self._link.close()
+            self._outbox.close()
+            with self._lock:
+                self._connected = False
+                self._stopped = True
+            self._report()
+
+    def _keep_arrivals(self) -> None:
+        items: list[Message] = []
+        while True:
+            try:
+                items.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        if not items:
+            return
+        try:
+            dropped = self._outbox.put(items)
+        except OutboxError as exc:
+            log.error("%s: %s", self.output_id, exc)
+            with self._lock:
+                self._lost_before_outbox += len(items)
+                self._reason = str(exc)
+            return
+        if dropped:
+            log.warning("%s: outbox full, the %d oldest result(s) dropped", self.output_id, dropped)
+
+    def _try_connect(self) -> None:
+        try:
+            self._link.connect()
+        except OutputError as exc:
+            with self._lock:
+                self._reason = str(exc)
+            return
+        with self._lock:
+            self._connected = True
+            self._reason = ""
+        log.info("%s: connected to %s", self.output_id, self._link.name)
+
+    def _down(self, exc: Exception) -> None:
+        log.warning("%s: %s: %s", self.output_id, self._link.name, exc)
+        self._link.close()
+        with self._lock:
+            self._connected = False
+            self._reason = str(exc)
+
+    def _send_alarms(self) -> None:
+        while self._connected:
+            try:
+                topic, payload = self._alarms.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                self._link.send_unkept(topic, payload)
+            except OutputError as exc:
+                self._down(exc)
+
+    def _send_waiting(self) -> bool:
+        """Send a batch of the oldest waiting results; True when more are waiting."""
+        batch = self._outbox.oldest(SEND_BATCH)
+        for item in batch:
+            if self._stop.is_set():
+                return False
+            try:
+                self._link.send(item.topic, item.payload)
+            except OutputError as exc:
+                self._down(exc)
+                return False
+            self._outbox.done(item.seq)
+            with self._lock:
+                self._sent += 1
+            self._keep_arrivals()
+        self._report()
+        return len(batch) == SEND_BATCH
+
+    def _report(self) -> None:
+        state = self.state()
+        last = self._last
+        if last is not None and (last.state, last.reason) == (state.state, state.reason):
+            return
+        self._last = state
+        try:
+            self._on_state(state)
+        except Exception:
+            log.exception("%s: reporting its state failed", self.output_id)

@@ -1,0 +1,65 @@
+"""Where results go beyond this PC: the line's and the plant's systems (``outputs:``).
+
+Each output is one entry of a discriminated union on ``type``, like cameras and tools, built by
+its own module in ``inspection/integrations``. An output that must not lose results keeps an
+on-disk outbox: results wait there while the other end is away and leave in part order when it is
+back, each once.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from inspection.recipe.common import Identifier, Strict
+
+_TOPIC_LEVEL = r"^[^/#+\x00]+$"  # one MQTT topic level: no separators, no wildcards
+
+
+class MqttOutputSettings(Strict):
+    """Results, station status and alarms as JSON to an MQTT broker, QoS 1.
+
+    Topics: ``<site>/<line>/<station>/result``, ``.../status`` (retained; a last will says
+    "offline" when the station vanishes) and ``.../alarm``. The station level is the recipe's
+    ``station``. The messages follow ``resources/schemas/mqtt-*.schema.json``.
+    """
+
+    type: Literal["mqtt"]
+    id: Identifier = "mqtt"
+    """Names this output on the operator screen and its outbox file."""
+    host: str = Field(default="127.0.0.1", min_length=1, max_length=253)
+    """The broker's host name or address."""
+    port: int = Field(default=1883, ge=1, le=65535)
+    site: str = Field(default="site", min_length=1, max_length=64, pattern=_TOPIC_LEVEL)
+    """First topic level: the plant or site."""
+    line: str = Field(default="line", min_length=1, max_length=64, pattern=_TOPIC_LEVEL)
+    """Second topic level: the production line."""
+    username: str | None = None
+    password: str | None = None
+    password_env: str | None = None
+    """Name of an environment variable holding the password, so the recipe need not."""
+    client_id: str | None = Field(default=None, max_length=64)
+    """The MQTT client id; default: ``lineside-<station>``."""
+    keepalive_s: int = Field(default=30, ge=5, le=3600)
+    """Seconds between keep-alive pings; the broker declares the station offline after 1.5x."""
+    ack_timeout_s: float = Field(default=5.0, gt=0.0, le=120.0)
+    """A result the broker has not acknowledged within this time counts as not sent: the link
+    is dropped and the result sent again once it is back."""
+    retry_s: float = Field(default=2.0, gt=0.0, le=300.0)
+    """Time between two attempts to reach a broker that is away."""
+    outbox_max_parts: int = Field(default=200_000, ge=10, le=10_000_000)
+    """Results kept on disk while the broker is away (~6 h at 10 parts/s); beyond it the oldest
+    are dropped and counted."""
+
+    @field_validator("host")
+    @classmethod
+    def _bare_host(cls, v: str) -> str:
+        if "/" in v or " " in v:
+            raise ValueError("host is a name or address alone (no scheme, path or spaces)")
+        return v
+
+
+OutputSettings = MqttOutputSettings
+"""Every output type (a union on ``type`` once there are several)."""
+OUTPUT_TYPES = ("mqtt",)

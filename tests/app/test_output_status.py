@@ -1,0 +1,43 @@
+"""The operator reads each output's state in the status line: connected, waiting, not connected."""
+
+from __future__ import annotations
+
+from app import theme
+from app.status_panel import StationStatus
+from inspection.integrations.output_runner import OutputState
+
+
+def _state(state: str, waiting: int = 0, dropped: int = 0, reason: str = "") -> OutputState:
+    return OutputState(
+        output_id="mqtt",
+        link="MQTT broker 10.1.2.3:1883",
+        state=state,  # type: ignore[arg-type]
+        waiting=waiting,
+        sent=7,
+        dropped=dropped,
+        reason=reason,
+    )
+
+
+def test_outputs_show_in_a_word_with_the_whole_state_in_the_tooltip(qtbot) -> None:
+    status = StationStatus()
+    qtbot.addWidget(status)
+    status.show()
+    status.show_outputs([])
+    assert not status.outputs.isVisible()  # a recipe with no outputs shows nothing
+
+    status.show_outputs([_state("connected")])
+    assert status.outputs.isVisible() and status.outputs.text() == "mqtt connected"
+    assert theme.TEXT in status.outputs.styleSheet()
+
+    status.show_outputs([_state("buffering", waiting=1234)])
+    assert status.outputs.text() == "mqtt 1,234 waiting"
+    assert theme.WARNING_BACKGROUND in status.outputs.styleSheet()
+
+    status.show_outputs([_state("failed", waiting=12, reason="[Errno 111] Connection refused")])
+    assert status.outputs.text() == "mqtt NOT CONNECTED"
+    assert status.outputs.toolTip() == (
+        "mqtt: MQTT broker 10.1.2.3:1883 not reached ([Errno 111] Connection refused); "
+        "12 result(s) kept on disk"
+    )
+    assert status.outputs.font().pixelSize() == status.fps.font().pixelSize()
