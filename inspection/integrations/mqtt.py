@@ -185,7 +185,7 @@ def mqtt_output(
     return OutputRunner(
         settings.id,
         link,
-        Outbox(outbox_folder / f"{settings.id}.sqlite", settings.outbox_max_parts),
+        lambda: Outbox(outbox_folder / f"{settings.id}.sqlite", settings.outbox_max_parts),
         message_of,
         alarm_of=alarm_of,
         retry_s=settings.retry_s,

@@ -97,7 +97,7 @@ class OutputRunner:
         self,
         output_id: str,
         link: Link,
-        outbox: Outbox,
+        outbox: Callable[[], Outbox],
         message_of: Callable[[Inspection], Message],
         *,
         alarm_of: Callable[[StatusUpdate], tuple[str, bytes]] | None = None,
@@ -107,7 +107,8 @@ class OutputRunner:
     ) -> None:
         self.output_id = output_id
         self._link = link
-        self._outbox = outbox
+        self._open_outbox = outbox
+        self._outbox: Outbox | None = None
         self._message_of = message_of
         self._alarm_of = alarm_of
         self._retry_s = retry_s
@@ -151,7 +152,8 @@ class OutputRunner:
         with self._lock:
             connected, reason, sent = self._connected, self._reason, self._sent
             lost, stopped = self._lost_before_outbox, self._stopped
-        waiting = len(self._outbox) + self._queue.qsize()
+        outbox = self._outbox
+        waiting = (len(outbox) if outbox is not None else 0) + self._queue.qsize()
         if stopped:
             name: Literal["starting", "connected", "buffering", "failed", "stopped"] = "stopped"
         elif connected:
@@ -164,13 +166,15 @@ class OutputRunner:
             state=name,
             waiting=waiting,
             sent=sent,
-            dropped=self._outbox.dropped + lost,
+            dropped=(outbox.dropped if outbox is not None else 0) + lost,
             reason=reason,
         )
 
     def start(self) -> None:
+        """Open the outbox (OutboxError, naming the file, when it cannot be) and go."""
         if self._thread is not None:
             return
+        self._outbox = self._open_outbox()
         self._thread = threading.Thread(
             target=self._run, name=f"output-{self.output_id}", daemon=True
         )
@@ -182,16 +186,20 @@ class OutputRunner:
         self._stop.set()
         self._wake.set()
         thread, self._thread = self._thread, None
-        if thread is not None:
-            thread.join(timeout_s)
-            if thread.is_alive():
-                log.warning("%s: output still busy after %.1f s", self.output_id, timeout_s)
-                return False
+        if thread is None:
+            if self._outbox is not None:  # opened, never run
+                self._outbox.close()
+            return True
+        thread.join(timeout_s)
+        if thread.is_alive():
+            log.warning("%s: output still busy after %.1f s", self.output_id, timeout_s)
+            return False
         return True
 
     # ---- the output's thread -----------------------------------------------------------------------
 
     def _run(self) -> None:
+        assert self._outbox is not None  # opened by start
         next_try = 0.0
         try:
             while not self._stop.is_set():
@@ -229,7 +237,7 @@ class OutputRunner:
                 items.append(self._queue.get_nowait())
             except queue.Empty:
                 break
-        if not items:
+        if not items or self._outbox is None:
             return
         try:
             dropped = self._outbox.put(items)
@@ -274,7 +282,9 @@ class OutputRunner:
 
     def _send_waiting(self) -> bool:
         """Send a batch of the oldest waiting results; True when more are waiting."""
-        batch = self._outbox.oldest(SEND_BATCH)
+        outbox = self._outbox
+        assert outbox is not None
+        batch = outbox.oldest(SEND_BATCH)
         for item in batch:
             if self._stop.is_set():
                 return False
@@ -283,7 +293,7 @@ class OutputRunner:
             except OutputError as exc:
                 self._down(exc)
                 return False
-            self._outbox.done(item.seq)
+            outbox.done(item.seq)
             with self._lock:
                 self._sent += 1
             self._keep_arrivals()

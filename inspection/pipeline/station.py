@@ -378,7 +378,7 @@ class Station:
         self._sources = list(built)
         self._connected = {src.camera: False for src in built}
         # built before any thread starts: an output that cannot work (a password variable not
-        # set) stops the start with its reason, like a tool or a camera
+        # set) stops the start with its reason, like a tool or a camera; started with the line
         self._outputs = [
             build_output(
                 out,
@@ -389,8 +389,6 @@ class Station:
             )
             for out in recipe.outputs
         ]
-        for output in self._outputs:
-            output.start()
         if self._store_results:
             paths = (self._paths or user_paths()).ensure()
             settings = self._settings or load_station_settings(paths.station_file)
@@ -423,6 +421,7 @@ class Station:
                 log.info("drift %s", said)
         else:
             self._drift.load_limits(None)
+        self._start_outputs()
         self._feed = Feed(
             cameras=[c.id for c in recipe.cameras],
             queue_size=recipe.pipeline.queue_size,
@@ -786,6 +785,27 @@ class Station:
             self._call(sink.on_inspection, inspection)
         for output in self._outputs:  # a hand-over to its queue: never waits for the network
             self._call(output.on_inspection, inspection)
+
+    def _start_outputs(self) -> None:
+        """Open each output's outbox and start it; one that cannot (its file) stops the start
+        with the reason, and what was started for this run is stopped again."""
+        started: list[OutputRunner] = []
+        try:
+            for output in self._outputs:
+                output.start()
+                started.append(output)
+        except LinesideError:
+            for output in started:
+                output.stop(2.0)
+            self._outputs = []
+            self._changes.stop_exporter(2.0)
+            if self._scores_keeper is not None:
+                self._scores_keeper.stop(2.0)
+                self._scores_keeper = None
+            if self._store is not None:
+                self._store.stop(5.0)
+                self._store = None
+            raise
 
     def outputs(self) -> list[OutputState]:
         """Each output's state now (connected, buffering with N waiting, failed and why)."""

@@ -96,6 +96,24 @@ def test_an_output_that_cannot_work_stops_the_start_with_its_reason() -> None:
         station.start()
 
 
+def test_an_outbox_that_cannot_be_opened_stops_the_start_and_leaves_nothing_running(
+    tmp_path: Path,
+) -> None:
+    from inspection.paths import user_paths
+
+    paths = user_paths({"LINESIDE_HOME": str(tmp_path / "home")}).ensure()
+    (paths.data / "outbox").write_text("a file where the outbox folder goes")
+    station = Station(
+        make_recipe(workers=1, outputs=[_mqtt(1883)]),
+        paths=paths,
+        sources=[MemorySource(frames(2))],
+        make_tools=lambda: [BrightnessTool()],
+    )
+    with pytest.raises(LinesideError, match="outbox"):
+        station.start()
+    assert station.outputs() == []  # and no thread is left (the test's fixture checks)
+
+
 def test_output_ids_are_unique_in_a_recipe() -> None:
     with pytest.raises(Exception, match="output ids must be unique"):
         make_recipe(outputs=[_mqtt(1883), _mqtt(1884)])
