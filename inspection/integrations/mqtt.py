@@ -110,8 +110,10 @@ class MqttLink:
         client.on_disconnect = on_disconnect
         try:
             client.connect(s.host, s.port, keepalive=s.keepalive_s)
-        except (OSError, ValueError) as exc:
-            raise OutputError(str(exc) or type(exc).__name__) from None
+        except OSError as exc:  # "connection refused", not "[Errno 111] Connection refused"
+            raise OutputError((exc.strerror or str(exc) or type(exc).__name__).lower()) from None
+        except ValueError as exc:
+            raise OutputError(str(exc)) from None
         client.loop_start()
         self._client = client
         deadline = time.monotonic() + s.ack_timeout_s

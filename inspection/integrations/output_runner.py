@@ -77,8 +77,8 @@ class OutputState:
     reason: str = ""
 
     def describe(self) -> str:
-        if self.state == "failed":
-            text = f"{self.output_id}: {self.link} not reached ({self.reason})"
+        if self.state == "failed":  # the link's name says which output (a banner is short)
+            text = f"{self.link} not reached: {self.reason}"
         elif self.state == "buffering":
             text = f"{self.output_id}: {self.waiting:,} result(s) waiting to be sent"
         else:

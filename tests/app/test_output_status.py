@@ -34,10 +34,9 @@ def test_outputs_show_in_a_word_with_the_whole_state_in_the_tooltip(qtbot) -> No
     assert status.outputs.text() == "mqtt 1,234 waiting"
     assert theme.WARNING_BACKGROUND in status.outputs.styleSheet()
 
-    status.show_outputs([_state("failed", waiting=12, reason="[Errno 111] Connection refused")])
+    status.show_outputs([_state("failed", waiting=12, reason="connection refused")])
     assert status.outputs.text() == "mqtt NOT CONNECTED"
     assert status.outputs.toolTip() == (
-        "mqtt: MQTT broker 10.1.2.3:1883 not reached ([Errno 111] Connection refused); "
-        "12 result(s) kept on disk"
+        "MQTT broker 10.1.2.3:1883 not reached: connection refused; 12 result(s) kept on disk"
     )
     assert status.outputs.font().pixelSize() == status.fps.font().pixelSize()
