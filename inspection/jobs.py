@@ -278,6 +278,19 @@ def _behind_the_line(pid: int | None) -> None:
                 os.nice(19)
 
 
+def join_within(thread: threading.Thread | None, timeout_s: float, what: str) -> bool:
+    """Join ``thread`` (None: nothing to join) for up to ``timeout_s``; False, and a log line
+    naming ``what`` is still busy, when it outlives that (DESIGN §4: stop() joins with a timeout
+    and logs stragglers)."""
+    if thread is None:
+        return True
+    thread.join(timeout_s)
+    if thread.is_alive():
+        log.warning("%s still busy after %.1f s", what, timeout_s)
+        return False
+    return True
+
+
 def behind_the_line_thread() -> None:
     """Let the calling thread run only on CPU time nothing else wants (Linux schedules threads
     one by one: SCHED_IDLE for this thread, else its lowest nice). Elsewhere, or when refused,

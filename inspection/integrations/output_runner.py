@@ -22,6 +22,7 @@ from typing import Literal, Protocol
 
 from inspection.errors import LinesideError
 from inspection.integrations.outbox import Outbox, OutboxError
+from inspection.jobs import join_within
 from inspection.types import Inspection, StatusUpdate
 
 log = logging.getLogger(__name__)
@@ -186,15 +187,9 @@ class OutputRunner:
         self._stop.set()
         self._wake.set()
         thread, self._thread = self._thread, None
-        if thread is None:
-            if self._outbox is not None:  # opened, never run
-                self._outbox.close()
-            return True
-        thread.join(timeout_s)
-        if thread.is_alive():
-            log.warning("%s: output still busy after %.1f s", self.output_id, timeout_s)
-            return False
-        return True
+        if thread is None and self._outbox is not None:  # opened, never run
+            self._outbox.close()
+        return join_within(thread, timeout_s, f"output {self.output_id}")
 
     # ---- the output's thread -----------------------------------------------------------------------
 

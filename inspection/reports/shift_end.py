@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from inspection.errors import LinesideError
-from inspection.jobs import run_apart
+from inspection.jobs import join_within, run_apart
 from inspection.paths import written_in_place
 from inspection.recipe.station import ShiftCalendar, ShiftWindow, StationSettings
 from inspection.reports.aggregate import shift_period
@@ -161,13 +161,7 @@ class ShiftEndExporter:
         self._stop.set()
         self._wake.set()
         thread, self._thread = self._thread, None
-        if thread is None:
-            return True
-        thread.join(timeout_s)
-        if thread.is_alive():
-            log.warning("shift-end exporter still writing after %.1f s", timeout_s)
-            return False
-        return True
+        return join_within(thread, timeout_s, "the shift-end exporter")
 
     def use_settings(self, settings: StationSettings) -> None:
         """New calendar, folder or formats: applies from the next pass (tried at once)."""

@@ -21,7 +21,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from inspection.jobs import behind_the_line_thread
+from inspection.jobs import behind_the_line_thread, join_within
 from inspection.storage.queries import open_reader
 from inspection.tuning.scores import tools_recorded
 from inspection.tuning.scores_cache import ScoresCache
@@ -66,13 +66,7 @@ class ScoreBlockKeeper:
         """Stop after the block in hand (one block: well under a second); True when joined."""
         self._stop.set()
         thread, self._thread = self._thread, None
-        if thread is None:
-            return True
-        thread.join(timeout_s)
-        if thread.is_alive():
-            log.warning("tool scores cache: keeper still busy after %.0f s", timeout_s)
-            return False
-        return True
+        return join_within(thread, timeout_s, "the tool scores cache's keeper")
 
     def keep_up(self) -> int:
         """One look: build the files of the blocks closed since the last (on the first look,

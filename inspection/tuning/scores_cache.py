@@ -32,13 +32,16 @@ import json
 import logging
 import re
 import sqlite3
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from inspection.paths import results_cache
+from inspection.storage.queries import open_reader
 from inspection.storage.schema import SCHEMA_VERSION
 from inspection.tuning.score_block_file import (
     BlockFileError,
@@ -124,7 +127,7 @@ class ScoresCache:
         closed = [k for k in range(lo // b, hi // b + 1) if (k + 1) * b - 1 < int(newest)]
         if not closed:
             return read_columns(conn, tool_id, lo, hi)
-        keys = [block_key(conn, tool_id, k * b, (k + 1) * b - 1) for k in closed]
+        keys = block_keys(conn, tool_id, closed, b)
         tail_lo = (closed[-1] + 1) * b
         tail = read_columns(conn, tool_id, tail_lo, hi) if tail_lo <= hi else empty_columns()
         # whole blocks go straight into the range's arrays; the range's ends are cut off last
@@ -224,6 +227,53 @@ def _snapshot(conn: sqlite3.Connection) -> Iterator[None]:
         yield
     finally:
         conn.commit()
+
+
+KEY_READERS = 8
+"""Connections that check block keys side by side. Counting a block's rows reads its slice of the
+index; on a disk that has not cached it those are scattered reads, which an SSD serves several at
+once: a cold check of 39 blocks took 2.3 s on one connection, 1.0 s on eight."""
+
+
+def block_keys(
+    conn: sqlite3.Connection, tool_id: str, blocks: list[int], block_parts: int
+) -> list[BlockKey]:
+    """The keys of ``blocks`` (in that order), on reader connections of their own when there
+    are several (each thread opens its own read-only connection to ``conn``'s file)."""
+    spans = [(k * block_parts, (k + 1) * block_parts - 1) for k in blocks]
+    path = _database_file(conn)
+    if len(spans) < 3 or path is None:
+        return [block_key(conn, tool_id, lo, hi) for lo, hi in spans]
+    local = threading.local()
+    opened: list[sqlite3.Connection] = []
+    lock = threading.Lock()
+
+    def key(span: tuple[int, int]) -> BlockKey:
+        reader = getattr(local, "conn", None)
+        if reader is None:
+            reader = open_reader(path)
+            reader.row_factory = None
+            local.conn = reader
+            with lock:
+                opened.append(reader)
+        return block_key(reader, tool_id, *span)
+
+    try:
+        with ThreadPoolExecutor(
+            max_workers=min(KEY_READERS, len(spans)), thread_name_prefix="scores-keys"
+        ) as pool:
+            return list(pool.map(key, spans))
+    finally:
+        for reader in opened:
+            reader.close()
+
+
+def _database_file(conn: sqlite3.Connection) -> Path | None:
+    """The file of ``conn``'s main database; None for one in memory."""
+    for _seq, name, file in conn.execute("PRAGMA database_list"):
+        if name == "main":
+            return Path(file) if file else None
+    return None
 
 
 def block_key(conn: sqlite3.Connection, tool_id: str, first: int, last: int) -> BlockKey:
