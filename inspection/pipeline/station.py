@@ -129,6 +129,7 @@ class Station:
         self._store: ResultsStore | None = None
         self._scores_keeper: ScoreBlockKeeper | None = None
         self._outputs: list[OutputRunner] = []
+        self._outputs_down: set[str] = set()  # outputs whose last news was a failure
         """The recipe's outputs (MQTT, ...): each on its own thread with its outbox."""
         self._recorded: int | None = None  # results the last run's store committed
         self._feed: Feed | None = None
@@ -813,11 +814,14 @@ class Station:
 
     def _on_output_state(self, state: OutputState) -> None:
         # on the output's thread; the alarm book (and so the operator screen) hears the changes
+        # (a notice only when it comes back: "buffering" and "connected" alternate under load)
         source = f"output:{state.output_id}"
         if state.state == "failed":
+            self._outputs_down.add(state.output_id)
             self._status(StatusLevel.WARNING, source, state.describe())
-        elif state.state in {"connected", "buffering"}:
-            self._status(StatusLevel.INFO, source, f"{state.output_id}: connected to {state.link}")
+        elif state.state in {"connected", "buffering"} and state.output_id in self._outputs_down:
+            self._outputs_down.discard(state.output_id)
+            self._status(StatusLevel.INFO, source, f"{state.link} reached again")
 
     def _call(self, fn: Callable[[Inspection], None], inspection: Inspection) -> None:
         try:
