@@ -22,7 +22,7 @@ import numpy as np
 import inspection
 from inspection.paths import Paths
 from inspection.privacy.pictures import CameraPicture, camera_picture
-from inspection.recipe import CameraSettings, Recipe
+from inspection.recipe import CameraSettings, MqttOutputSettings, Recipe
 from inspection.recipe.station import StationSettings
 from inspection.sources.urls import redact
 
@@ -31,7 +31,18 @@ NOTHING_LEAVES = "Nothing leaves this machine: no outputs are configured."
 OUTPUT_FIELDS = ("outputs", "sinks")
 """Recipe fields that would send results elsewhere; read by introspection, so a recipe model
 that gains one is listed here without this module changing."""
-_WHERE_FIELDS = ("url", "host", "address", "endpoint", "broker", "topic", "path", "folder", "table")
+_WHERE_FIELDS = (
+    "url",
+    "host",
+    "port",
+    "address",
+    "endpoint",
+    "broker",
+    "topic",
+    "path",
+    "folder",
+    "table",
+)
 
 SOURCE_KINDS = {
     "synthetic": "the simulated line (no real camera)",
@@ -242,7 +253,7 @@ def configured_outputs(recipe: Recipe, settings: StationSettings) -> tuple[Outpu
             continue
         entries = getattr(recipe, name) or ()
         for entry in entries if isinstance(entries, list | tuple) else (entries,):
-            found.append(_describe_output(entry))
+            found.append(_describe_output(entry, recipe.station))
     folder = settings.reports.folder
     if folder is not None:
         formats = ", ".join(settings.reports.formats)
@@ -257,13 +268,15 @@ def configured_outputs(recipe: Recipe, settings: StationSettings) -> tuple[Outpu
     return tuple(found)
 
 
-def _describe_output(entry: object) -> Output:
+def _describe_output(entry: object, station: str) -> Output:
     kind = str(getattr(entry, "type", type(entry).__name__))
     where = [
         f"{name} {redact(str(value)) if name == 'url' else value}"
         for name in _WHERE_FIELDS
         if (value := getattr(entry, name, None)) not in (None, "")
     ]
+    if isinstance(entry, MqttOutputSettings):
+        where.append(f"topics {entry.site}/{entry.line}/{station}/result, status and alarm")
     return Output(what=f"inspection results ({kind} output)", where=", ".join(where) or kind)
 
 

@@ -8,14 +8,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from pydantic import BaseModel, Field
 from support.privacy_recipe import GREY, HEIGHT, MASK_1, MASK_2, WIDTH, write_masked_recipe
 
 from inspection.paths import demo_recipe, user_paths
 from inspection.privacy import NO_FRAME, NOTHING_LEAVES, build_notice, recipe_in_use
 from inspection.privacy.notice import configured_outputs, user_accounts_exist
 from inspection.privacy.pictures import FALLBACK_SIZE, OUTLINE_BGR
-from inspection.recipe import Recipe, load_recipe
+from inspection.recipe import MqttOutputSettings, load_recipe
 from inspection.recipe.station import ReportExportSettings, StationSettings
 
 
@@ -144,23 +143,24 @@ def test_nothing_leaves_unless_an_output_or_a_report_folder_is_configured(tmp_pa
     assert NOTHING_LEAVES not in sentences and any("shift report" in s for s in sentences)
 
 
-class _MqttOutput(BaseModel):
-    type: str = "mqtt"
-    url: str = "mqtt://plant:pw@broker.local:1883"
-    topic: str = "line4/results"
-
-
-class _RecipeWithOutputs(Recipe):
-    outputs: list[_MqttOutput] = Field(default_factory=list)
-
-
-def test_a_recipe_outputs_section_is_found_by_introspection(tmp_path: Path) -> None:
+def test_a_recipes_mqtt_output_is_named_with_its_broker_and_topics(tmp_path: Path) -> None:
     base = load_recipe(write_masked_recipe(tmp_path))
-    recipe = _RecipeWithOutputs(**base.model_dump(), outputs=[_MqttOutput()])
+    mqtt = MqttOutputSettings(
+        type="mqtt",
+        host="broker.local",
+        site="plant-a",
+        line="line4",
+        username="plant",
+        password="pw",
+    )
+    recipe = base.model_copy(update={"outputs": [mqtt]})
     (output,) = configured_outputs(recipe, StationSettings())
     assert "mqtt output" in output.what
-    assert "broker.local" in output.where and "line4/results" in output.where
-    assert "pw@" not in output.where
+    assert "host broker.local" in output.where and "port 1883" in output.where
+    assert f"plant-a/line4/{recipe.station}/result" in output.where
+    assert "pw" not in output.where  # never the password
+    notice = build_notice(recipe, StationSettings(), user_paths(), use_cameras=False)
+    assert NOTHING_LEAVES not in notice.sections()[2].sentences
 
 
 def test_who_sees_what_and_what_never_happens_are_stated(tmp_path: Path) -> None:
