@@ -64,35 +64,41 @@ def result_message(inspection: Inspection, *, site: str, line: str) -> dict[str,
     }
 
 
+def _station_message(
+    schema: str, site: str, line: str, station: str, at: float, **fields: Any
+) -> dict[str, Any]:
+    """A message about the station itself: who, then ``fields``, then when."""
+    return {
+        "schema": schema,
+        "site": site,
+        "line": line,
+        "station": station,
+        **fields,
+        "time": _iso(at),
+    }
+
+
 def status_message(
     *, site: str, line: str, station: str, state: str, recipe: str = "", at: float
 ) -> dict[str, Any]:
     """The station's state (``online``, ``offline``), retained on the broker."""
-    return {
-        "schema": STATUS_SCHEMA,
-        "site": site,
-        "line": line,
-        "station": station,
-        "state": state,
-        "recipe": recipe,
-        "time": _iso(at),
-    }
+    return _station_message(STATUS_SCHEMA, site, line, station, at, state=state, recipe=recipe)
 
 
 def alarm_message(
     update: StatusUpdate, *, site: str, line: str, station: str, at: float
 ) -> dict[str, Any]:
     """A warning or alarm the operator sees (camera lost, storage failing, drift...)."""
-    return {
-        "schema": ALARM_SCHEMA,
-        "site": site,
-        "line": line,
-        "station": station,
-        "level": update.level.value,
-        "source": update.source,
-        "message": update.message,
-        "time": _iso(at),
-    }
+    return _station_message(
+        ALARM_SCHEMA,
+        site,
+        line,
+        station,
+        at,
+        level=update.level.value,
+        source=update.source,
+        message=update.message,
+    )
 
 
 def encode(message: dict[str, Any]) -> bytes:

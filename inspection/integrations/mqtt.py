@@ -143,23 +143,16 @@ class MqttLink:
         self.send(topic, payload)
 
     def close(self, *, goodbye: bool = True) -> None:
-        client, self._client = self._client, None
-        if client is None:
+        if self._client is None:
             return
         if goodbye and self._connected.is_set():
             # a clean stop says offline itself (the will is only for vanishing)
             with contextlib.suppress(OutputError):
-                self.send_with(client, self.topics["status"], self._status("offline"))
-            client.disconnect()
+                self.send(self.topics["status"], self._status("offline"), retain=True)
+            self._client.disconnect()
+        client, self._client = self._client, None
         client.loop_stop()
         self._connected.clear()
-
-    def send_with(self, client: paho.Client, topic: str, payload: bytes) -> None:
-        info = client.publish(topic, payload, qos=1, retain=True)
-        try:
-            info.wait_for_publish(self.settings.ack_timeout_s)
-        except (RuntimeError, ValueError) as exc:
-            raise OutputError(str(exc)) from None
 
 
 def mqtt_output(

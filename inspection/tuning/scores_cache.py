@@ -120,11 +120,11 @@ class ScoresCache:
         """``tool_id``'s columns of parts ``lo``..``hi``: closed blocks from their files (built
         when missing or stale), the open end from the database. Same result as ``read_columns``.
         ``conn``: a read-only connection returning plain tuples."""
-        newest = conn.execute("SELECT MAX(id) FROM inspections").fetchone()[0]
-        if newest is None or lo > hi:
+        if lo > hi:
             return read_columns(conn, tool_id, lo, hi)
         b = self.block_parts
-        closed = [k for k in range(lo // b, hi // b + 1) if (k + 1) * b - 1 < int(newest)]
+        closed_below = self.closed_blocks(conn)
+        closed = [k for k in range(lo // b, hi // b + 1) if k < closed_below]
         if not closed:
             return read_columns(conn, tool_id, lo, hi)
         keys = block_keys(conn, tool_id, closed, b)
@@ -148,9 +148,10 @@ class ScoresCache:
         return ScoreColumns(**out).between(lo, hi)
 
     def closed_blocks(self, conn: sqlite3.Connection) -> int:
-        """How many blocks are closed: blocks 0 .. this - 1 can gain no part."""
+        """How many blocks are closed (the database holds a part past their end): blocks
+        0 .. this - 1 can gain no part."""
         newest = conn.execute("SELECT MAX(id) FROM inspections").fetchone()[0]
-        return 0 if newest is None else (int(newest) + 1) // self.block_parts
+        return 0 if newest is None else int(newest) // self.block_parts
 
     def keep(self, conn: sqlite3.Connection, tool_id: str, k: int) -> bool:
         """Make sure closed block ``k`` of ``tool_id`` has a file of the database's present

@@ -75,6 +75,14 @@ def broker(tmp_path: Path) -> Iterator[Broker]:
 
 
 @pytest.fixture
+def gate(broker: Broker) -> Iterator[TcpGate]:
+    """The cable between the station and the broker (open at first)."""
+    g = TcpGate(broker.port)
+    yield g
+    g.stop()
+
+
+@pytest.fixture
 def closing() -> Iterator[list[Callable[[], object]]]:
     """Things to close at the end of the test, last first."""
     done: list[Callable[[], object]] = []
@@ -149,10 +157,8 @@ def test_results_arrive_in_order_and_every_message_matches_its_schema(
 
 
 def test_a_broker_killed_mid_run_loses_nothing_and_order_holds(
-    broker: Broker, tmp_path: Path, closing: list
+    broker: Broker, gate: TcpGate, tmp_path: Path, closing: list
 ) -> None:
-    gate = TcpGate(broker.port)
-    closing.append(gate.stop)
     sub = Subscriber(broker.port, f"{ROOT}/result")
     closing.append(sub.close)
     states: list[OutputState] = []
@@ -190,10 +196,8 @@ def test_a_broker_killed_mid_run_loses_nothing_and_order_holds(
 
 
 def test_the_last_will_says_offline_when_the_station_vanishes(
-    broker: Broker, tmp_path: Path, closing: list
+    broker: Broker, gate: TcpGate, tmp_path: Path, closing: list
 ) -> None:
-    gate = TcpGate(broker.port)
-    closing.append(gate.stop)
     runner = output(gate.port, tmp_path, keepalive_s=5)
     runner.start()
     closing.append(runner.stop)
@@ -208,10 +212,8 @@ def test_the_last_will_says_offline_when_the_station_vanishes(
 
 
 def test_an_outage_longer_than_the_outbox_drops_the_oldest_and_counts_them(
-    broker: Broker, tmp_path: Path, closing: list
+    broker: Broker, gate: TcpGate, tmp_path: Path, closing: list
 ) -> None:
-    gate = TcpGate(broker.port)
-    closing.append(gate.stop)
     gate.close()
     runner = output(gate.port, tmp_path, outbox_max_parts=10)
     runner.start()
@@ -230,10 +232,8 @@ def test_an_outage_longer_than_the_outbox_drops_the_oldest_and_counts_them(
 
 
 def test_results_kept_at_a_stop_go_first_at_the_next_start(
-    broker: Broker, tmp_path: Path, closing: list
+    broker: Broker, gate: TcpGate, tmp_path: Path, closing: list
 ) -> None:
-    gate = TcpGate(broker.port)
-    closing.append(gate.stop)
     gate.close()
     first = output(gate.port, tmp_path)
     first.start()
