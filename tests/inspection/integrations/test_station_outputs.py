@@ -72,7 +72,8 @@ def test_a_broker_away_is_a_warning_that_clears_when_it_is_back(tmp_path: Path) 
         _wait(lambda: any(a.source == "output:mqtt" for a in station.alarms()))
         (alarm,) = [a for a in station.alarms() if a.source == "output:mqtt"]
         assert "MQTT broker 127.0.0.1" in alarm.message and "not reached" in alarm.message
-        assert alarm.message.endswith("not reached: connection refused")  # the network's word
+        # the network's word (the count kept on disk follows when parts came first)
+        assert "not reached: connection refused" in alarm.message
         _wait(lambda: station.outputs()[0].waiting == 5)  # kept, for the operator screen
         assert "5 result(s) kept on disk" in station.outputs()[0].describe()
         broker.start()
