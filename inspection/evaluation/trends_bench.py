@@ -2,6 +2,12 @@
 loaded as the Trends page loads it (``load_charts``: points, limits, rules and part ids of both
 series), median of runs, with the plain series load beside it. No Qt: the page's load runs off
 the GUI thread in the core, so it is timed here.
+
+A station's block keeper (``inspection/tuning/block_keeper.py``) files the score columns of each
+block of parts as it closes, and the surface tool's score series reads those. So the day's
+closed blocks are kept first, as the keeper would have through the day (``trends_day_keeper_s``,
+not part of the load), into a cache folder of the bench's own. ``trends_day_load_no_keeper_s``
+is the first load where no keeper ran (a database brought from elsewhere): it reads every row.
 """
 
 from __future__ import annotations
@@ -60,6 +66,8 @@ def bench_trends_day(
     from inspection.trends.chart_load import load_charts
     from inspection.trends.measures import parse_series
     from inspection.trends.series import load_series
+    from inspection.tuning.block_keeper import ScoreBlockKeeper
+    from inspection.tuning.scores_cache import ScoresCache
 
     with tempfile.TemporaryDirectory(prefix="lineside-bench-trends-") as tmp:
         if day_db is None:
@@ -73,9 +81,21 @@ def bench_trends_day(
             db = day_db
             start, end, parts = _day_range(db)
         keys = list(TRENDS_SERIES)
+        say("loading the day without a block keeper's files (the first load reads every row)")
+        t0 = time.perf_counter()
+        load_charts(
+            db, keys, start, end, max_points=TRENDS_MAX_POINTS, cache=ScoresCache(Path(tmp) / "no")
+        )
+        no_keeper_s = time.perf_counter() - t0
+        say("keeping the day's closed blocks, as the station's block keeper does (not timed)")
+        cache = ScoresCache(Path(tmp) / "kept")
+        keeper = ScoreBlockKeeper(db, cache=cache)
+        t0 = time.perf_counter()
+        keeper.keep_up()
+        keeper_s = time.perf_counter() - t0
         runs, charts = _median_seconds(
             "charts",
-            lambda: load_charts(db, keys, start, end, max_points=TRENDS_MAX_POINTS),
+            lambda: load_charts(db, keys, start, end, max_points=TRENDS_MAX_POINTS, cache=cache),
             repeats,
             say,
         )
@@ -84,7 +104,10 @@ def bench_trends_day(
         names = [parse_series(k) for k in keys]
         series_runs, _ = _median_seconds(
             "plain series",
-            lambda: [load_series(db, n, start, end, max_points=TRENDS_MAX_POINTS) for n in names],
+            lambda: [
+                load_series(db, n, start, end, max_points=TRENDS_MAX_POINTS, cache=cache)
+                for n in names
+            ],
             repeats,
             say,
         )
@@ -93,6 +116,9 @@ def bench_trends_day(
         "trends_day_load_s": round(statistics.median(runs), 3),
         "trends_day_load_runs_s": [round(r, 3) for r in runs],
         "trends_day_series_load_s": round(statistics.median(series_runs), 3),
+        "trends_day_load_no_keeper_s": round(no_keeper_s, 3),
+        "trends_day_keeper_s": round(keeper_s, 3),
+        "trends_day_keeper_files": keeper.files_built,
         "trends_day_parts": parts,
         "trends_day_series": keys,
         "trends_day_points": [len(c.shown) for c in shown],

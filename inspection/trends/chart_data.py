@@ -29,6 +29,7 @@ from inspection.trends.limits import ControlLimits, load_limits, p_sigmas
 from inspection.trends.measures import SeriesName
 from inspection.trends.rules import ALL_RULES, Violation, check_rules
 from inspection.trends.series import load_raw_series
+from inspection.tuning.scores_cache import ScoresCache
 
 MAX_MARKED_POINTS = 100  # a long pattern marks its first points (as the command lists them)
 
@@ -120,13 +121,22 @@ def chart_data(
     interval_s: float | None = None,
     rules: Sequence[str] = ALL_RULES,
     baseline_parts: int = DEFAULT_BASELINE_PARTS,
+    cache: ScoresCache | bool = True,
 ) -> ChartData:
     """The series over ``[start, end)`` with its limits and violations (ValueError for a bad
-    series or range)."""
+    series or range). ``cache``: the score cache a tool's scores are read through (True:
+    the database's, False: none)."""
     if max_points < 1:
         raise ValueError(f"max_points must be at least 1, got {max_points}")
     raw = load_raw_series(
-        db, name, start, end, station=station, interval_s=interval_s, max_points=max_points
+        db,
+        name,
+        start,
+        end,
+        station=station,
+        interval_s=interval_s,
+        max_points=max_points,
+        cache=cache,
     )
     found = limits_in_force(
         db, name, start, end, raw, station=station, baseline_parts=baseline_parts

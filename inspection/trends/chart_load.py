@@ -14,6 +14,7 @@ from inspection.recipe.station import ShiftCalendar
 from inspection.trends.chart_data import ChartData, chart_data
 from inspection.trends.measures import parse_series
 from inspection.trends.part_ids import inspection_ids
+from inspection.tuning.scores_cache import ScoresCache
 
 PRESETS = ("Last 15 min", "Last hour", "This shift", "Last shift", "Today", "Last 24 h", "Custom")
 SIDE_BY_SIDE = 2
@@ -59,10 +60,17 @@ class Charts:
 
 
 def load_charts(
-    db: Path, names: Sequence[str], start: float, end: float, *, max_points: int = 1500
+    db: Path,
+    names: Sequence[str],
+    start: float,
+    end: float,
+    *,
+    max_points: int = 1500,
+    cache: ScoresCache | bool = True,
 ) -> Charts:
     """Each series' chart data over ``[start, end)``; a bad series is an error of its own and
-    does not stop the others."""
+    does not stop the others. ``cache``: the score cache tools' scores are read through
+    (True: the database's, False: none)."""
     if not db.is_file():
         return Charts(start=start, end=end, no_database=True)
     began = time.perf_counter()
@@ -70,7 +78,9 @@ def load_charts(
     def one(name: str) -> ChartData | str:
         # each on its own read-only connection (chart_data opens them)
         try:
-            return chart_data(db, parse_series(name), start, end, max_points=max_points)
+            return chart_data(
+                db, parse_series(name), start, end, max_points=max_points, cache=cache
+            )
         except ValueError as exc:
             return str(exc)
 

@@ -32,6 +32,7 @@ from inspection.trends.measures import (
     parse_series,
     tool_measure,
 )
+from inspection.tuning.scores_cache import ScoresCache
 
 __all__ = [
     "STATION",
@@ -267,11 +268,22 @@ def _fetch_parts(
     recipe: tuple[str, str] | None = None,
     good_only: bool = False,
     limit: int = -1,
+    cache: ScoresCache | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(time, value, part id) of every part in the range, oldest first, in one query."""
+    """(time, value, part id) of every part in the range, oldest first: a tool's scores of every
+    part from ``cache`` when given, else in one query."""
     ids = range_part_ids(conn, start, end)
     if ids is None:
         return _EMPTY
+    if (
+        cache is not None
+        and measure.source == "column"
+        and station is None
+        and recipe is None
+        and not good_only
+        and limit < 0
+    ):
+        return _cached_scores(conn, cache, name.tool_id, start, end, ids)
     sql, params = parts_query(
         name, measure, start, end, station, recipe=recipe, good_only=good_only, limit=limit, ids=ids
     )
@@ -286,6 +298,26 @@ def _fetch_parts(
     cols = cols[np.isfinite(cols[:, 1])]
     cols = cols[np.argsort(cols[:, 0], kind="stable")]
     return cols[:, 0].copy(), cols[:, 1].copy(), cols[:, 2].astype(np.int64)
+
+
+def _cached_scores(
+    conn: sqlite3.Connection,
+    cache: ScoresCache,
+    tool_id: str,
+    start: float,
+    end: float,
+    ids: tuple[int, int],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What the query of a tool's scores answers, from the score cache's columns: a day's
+    closed blocks are read from files in milliseconds, where the query makes 864,000 Python
+    rows (~1.2 s); only the newest block is read live."""
+    conn.row_factory = None  # the cache's reads take plain tuples
+    cols = cache.columns(conn, tool_id, *ids)
+    # the id bounds of the range may hold parts stamped outside it (a clock set back)
+    keep = (cols.wall_time >= start) & (cols.wall_time < end) & np.isfinite(cols.score)
+    t, value, part_id = cols.wall_time[keep], cols.score[keep], cols.part_id[keep]
+    order = np.argsort(t, kind="stable")
+    return t[order], value[order], part_id[order]
 
 
 def _threshold(
@@ -380,11 +412,15 @@ def load_raw_series(
     recipe: tuple[str, str] | None = None,
     good_only: bool = False,
     limit: int | None = None,
+    cache: ScoresCache | bool = True,
 ) -> SeriesData:
     """Every point of the series in the range, not aggregated (rules and limits work on these).
 
     ``recipe`` (name, version) and ``good_only`` (passed parts only) narrow per-part series,
-    for a baseline; ``limit`` keeps the first so many points."""
+    for a baseline; ``limit`` keeps the first so many points. A tool's score series of every
+    part is read through a score cache: ``cache`` True = the results database's (which the
+    station's block keeper fills as the line runs), False = none (every row from the database),
+    or a cache of the caller's; the series is the same."""
     _check_range(start, end)
     conn = open_reader(db_path)
     try:
@@ -421,6 +457,7 @@ def load_raw_series(
                 recipe=recipe,
                 good_only=good_only,
                 limit=-1 if limit is None else limit,
+                cache=ScoresCache.beside(db_path) if cache is True else (cache or None),
             )
             count = np.ones(len(t), dtype=np.int64)
             threshold = (
@@ -442,12 +479,20 @@ def load_series(
     max_points: int = 2000,
     station: str | None = None,
     interval_s: float | None = None,
+    cache: ScoresCache | bool = True,
 ) -> SeriesData:
     """The series over ``[start, end)``, aggregated to at most ``max_points`` time buckets
     (mean, min and max of each, with the parts at its extremes)."""
     if max_points < 1:
         raise ValueError(f"max_points must be at least 1, got {max_points}")
     raw = load_raw_series(
-        db_path, name, start, end, station=station, interval_s=interval_s, max_points=max_points
+        db_path,
+        name,
+        start,
+        end,
+        station=station,
+        interval_s=interval_s,
+        max_points=max_points,
+        cache=cache,
     )
     return aggregate(raw, start, end, max_points)

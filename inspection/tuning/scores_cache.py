@@ -62,8 +62,8 @@ log = logging.getLogger(__name__)
 BLOCK_PARTS = 1 << 16
 """Part ids per block: ~1.8 h at 10 parts/s (a ~1.8 MB file per tool), so the open end read live
 and the extra parts read when a range's first block is built stay under 0.1 s."""
-FORMAT = 1
-"""This file layout; a file of another format is rebuilt."""
+FORMAT = 2
+"""This file layout; a file of another format is rebuilt (2: each part's time was added)."""
 
 ROWS_SQL = "SELECT COUNT(*) FROM tool_results WHERE tool_id = ? AND inspection BETWEEN ? AND ?"
 """The tool's rows of a block, counted in its slice of the covering index (no row leaves C). The

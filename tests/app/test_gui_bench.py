@@ -18,7 +18,7 @@ from app.launch import main as lineside
 from inspection.cli import main as headless_cli
 from inspection.evaluation.record_day import generate_day
 from inspection.evaluation.trends_bench import TRENDS_MAX_POINTS
-from inspection.paths import resources_dir
+from inspection.paths import resources_dir, results_cache
 from inspection.recipe import SyntheticSourceSettings, load_recipe
 from inspection.recipe.station import ShiftCalendar
 
@@ -155,6 +155,10 @@ def test_trends_day_load_on_an_existing_day(tmp_path: Path) -> None:
     assert figures["trends_day_limits"] == [True, True]  # limits came with the charts
     assert len(figures["trends_day_violations"]) == 2
     assert db.is_file()  # a day given with --day-db is the user's: kept
+    # the bench keeps its score blocks in a folder of its own, never beside the user's day
+    assert figures["trends_day_load_no_keeper_s"] > 0 and figures["trends_day_keeper_s"] >= 0
+    assert figures["trends_day_keeper_files"] == 0  # 3,600 parts close no 65,536-part block
+    assert not results_cache(db).exists()
 
 
 def test_headless_cli_points_to_the_gui_entry_point(capsys) -> None:
