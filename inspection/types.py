@@ -168,6 +168,9 @@ class Inspection:
     wall_time: float = 0.0
     lot: str = ""
     """The batch/lot the line was running when the part was decided ("" when none was set)."""
+    trigger_id: int | None = None
+    """The software trigger the part answered (``Station.trigger``'s id): the PLC handshake
+    finds its result by it. None for parts the cameras found themselves."""
 
     @property
     def truth(self) -> PartTruth | None:

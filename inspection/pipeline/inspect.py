@@ -84,4 +84,5 @@ def _record(
             decided_ns=time.monotonic_ns(),
         ),
         wall_time=job.wall_time,
+        trigger_id=job.trigger_id,
     )

@@ -25,6 +25,7 @@ class PartJob:
     captured_ns: int = 0
     queued_ns: int = 0
     wall_time: float = 0.0
+    trigger_id: int | None = None
 
 
 @dataclass(slots=True)
@@ -35,6 +36,8 @@ class GroupedPart:
     errors: dict[str, str]
     """camera → why its frame for this part is missing"""
     first_ns: int
+    trigger_id: int | None = None
+    """The software trigger this part answers (None: a part the cameras found themselves)."""
 
 
 class FrameGrouper:

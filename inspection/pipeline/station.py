@@ -14,7 +14,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 from inspection.batch import BatchContext
 from inspection.errors import LinesideError, SourceError, StorageError
@@ -85,6 +85,13 @@ class StationListener(Protocol):
     def on_status(self, update: StatusUpdate) -> None:
         """Alarms and notices, from any core thread."""
         ...
+
+
+@runtime_checkable
+class ShowsState(Protocol):
+    """A line sink whose link the operator screen shows beside the outputs (the PLC)."""
+
+    def state(self) -> OutputState: ...
 
 
 class Station:
@@ -643,6 +650,12 @@ class Station:
         watch = self._recording
         return self._running and (watch is None or watch.ready)
 
+    @property
+    def ready_for_parts(self) -> bool:
+        """A part triggered now would be inspected: ``ready``, and every camera connected (the
+        PLC's Ready signal)."""
+        return self.ready and all(self._connected.values())
+
     @staticmethod
     def _policy(feed: Feed, source: Source) -> QueuePolicy:
         """What to do with a part when the line is behind (DESIGN §3)."""
@@ -664,6 +677,7 @@ class Station:
                 captured_ns=first.t_ns if first is not None else part.first_ns,
                 queued_ns=time.monotonic_ns(),
                 wall_time=time.time(),
+                trigger_id=part.trigger_id,
             )
             if (watch := self._recording) is not None and not watch.ready:
                 self._counters.dropped("not ready: results cannot be recorded")
@@ -809,8 +823,15 @@ class Station:
             raise
 
     def outputs(self) -> list[OutputState]:
-        """Each output's state now (connected, buffering with N waiting, failed and why)."""
-        return [output.state() for output in self._outputs]
+        """Each output's state now (connected, buffering with N waiting, failed and why), the
+        line sinks' that have one (the PLC link) first."""
+        links = [sink.state() for sink in self._line_sinks if isinstance(sink, ShowsState)]
+        return links + [output.state() for output in self._outputs]
+
+    def post_status(self, level: StatusLevel, source: str, message: str) -> None:
+        """A link to the line (the PLC) tells the operator something: shown like the station's
+        own alarms and notices. Thread-safe and cheap."""
+        self._status(level, source, message)
 
     def _on_output_state(self, state: OutputState) -> None:
         # on the output's thread; the alarm book (and so the operator screen) hears the changes

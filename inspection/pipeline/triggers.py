@@ -149,7 +149,7 @@ class _Pending:
     def __init__(self, trigger_id: int, t_ns: int, cameras: Sequence[str]) -> None:
         self.trigger_id = trigger_id
         self.t_ns = t_ns
-        self.part = GroupedPart({}, {}, t_ns)
+        self.part = GroupedPart({}, {}, t_ns, trigger_id)
         self.waiting = set(cameras)
 
 
