@@ -75,6 +75,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     recipe = _load(args.recipe)
     result = run_headless(
         recipe,
+        recipe_file=Path(args.recipe) if args.recipe else demo_recipe(),
         parts=args.parts,
         paths=user_paths().ensure() if not args.no_store else None,
         store_results=not args.no_store,
@@ -550,7 +551,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--idle-timeout",
         type=float,
         default=30.0,
-        help="end the run when no part came for this many seconds (0: wait for ever)",
+        help="end the run when no part came for this many seconds (0: wait for ever; a "
+        "station with a PLC link in its station settings waits for its PLC)",
     )
     run.add_argument("--json", action="store_true", help="one JSON object on stdout")
     run.set_defaults(fn=cmd_run)

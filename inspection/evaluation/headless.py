@@ -10,7 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from inspection.evaluation.truth import TruthTally, covered_defects
+from inspection.integrations.base import TriggerInput
 from inspection.integrations.local_control import LocalTriggerSocket
+from inspection.integrations.plc.changeover import StationSwitcher
+from inspection.integrations.plc.link import open_plc_link
 from inspection.paths import Paths
 from inspection.pipeline.station import Station
 from inspection.recipe import Recipe, SyntheticSourceSettings
@@ -75,6 +78,7 @@ def run_headless(
     realtime: bool = False,
     timeout_s: float | None = None,
     idle_s: float | None = IDLE_S,
+    recipe_file: Path | None = None,
 ) -> dict[str, Any]:
     """Run until the sources end, ``parts`` parts are done, ``timeout_s`` passed or no part came
     for ``idle_s`` (None: wait for ever); returns the summary printed by the CLI. ``problems``
@@ -83,17 +87,60 @@ def run_headless(
     taught = teach_on_first_use(limit_parts(recipe, None), paths) if paths is not None else {}
     recipe = limit_parts(recipe, parts, realtime=realtime)
     collector = _Collector(TruthTally(covered_defects(recipe)), parts)
-    trigger_inputs = [LocalTriggerSocket(paths.trigger_socket)] if paths is not None else []
-    station = Station(
-        recipe, paths=paths, store_results=store_results, trigger_inputs=trigger_inputs
+    switcher: StationSwitcher | None = None
+    # the station settings' PLC link, for the whole run: its changeovers switch the station
+    plc = (
+        open_plc_link(
+            paths.station_file, lambda n, f: switcher.changeover(n, f) if switcher else None
+        )
+        if paths is not None
+        else None
     )
-    station.add_listener(collector)
+
+    def make_station(recipe: Recipe) -> Station:
+        inputs: list[TriggerInput] = []
+        if paths is not None:
+            inputs.append(LocalTriggerSocket(paths.trigger_socket))
+        if plc is not None:
+            inputs.append(plc)
+        built = Station(
+            recipe,
+            paths=paths,
+            store_results=store_results,
+            trigger_inputs=inputs,
+            line_sinks=[plc] if plc is not None else [],
+        )
+        built.add_listener(collector)
+        return built
+
     t0 = time.perf_counter()
-    station.start()
+    try:
+        if plc is not None:
+            switcher = StationSwitcher(make_station, plc)
+            station = switcher.start(recipe, recipe_file)
+        else:
+            station = make_station(recipe)
+            station.start()
+    except BaseException:
+        if plc is not None:
+            plc.close()
+        raise
+
+    if plc is not None:
+        idle_s = None  # the PLC decides when parts come; the run ends on its time limit or ^C
+
+    def current() -> Station:
+        return switcher.station if switcher is not None and switcher.station else station
+
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
     problems: list[str] = []
     try:
-        while not (station.wait_finished(0.2) or collector.enough.is_set()):
+        # with a PLC, a station ends only by a changeover (which starts the next): the run
+        # goes on until its limits
+        while (
+            not (collector.enough.wait(0.2) if switcher is not None else station.wait_finished(0.2))
+            and not collector.enough.is_set()
+        ):
             if deadline is not None and time.monotonic() > deadline:
                 log.warning("headless run stopped after its %.0f s time limit", timeout_s)
                 problems.append(f"stopped after the {timeout_s:g} s time limit")
@@ -107,7 +154,13 @@ def run_headless(
                 log.warning("headless run: %s", problems[-1])
                 break
     finally:
-        station.stop(timeout_s=10.0)
+        if switcher is not None:
+            switcher.stop(10.0)  # after a changeover in progress, never beside it
+        else:
+            station.stop(timeout_s=10.0)
+        station = current()
+        if plc is not None:
+            plc.close()
     elapsed = time.perf_counter() - t0
     snap = station.counters()
     done = sum(collector.verdicts.values())
@@ -117,7 +170,7 @@ def run_headless(
     if recorded is not None and recorded < done:
         problems.append(f"{done - recorded} of {done} results not recorded")
     return {
-        "recipe": f"{recipe.name} v{recipe.version}",
+        "recipe": f"{station.recipe.name} v{station.recipe.version}",
         "parts": done,
         "asked": parts,
         "recorded": recorded,

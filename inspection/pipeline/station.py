@@ -143,6 +143,7 @@ class Station:
         self._sources: list[Source] = []
         self._connected: dict[str, bool] = {}
         self._trigger_lock = threading.Lock()
+        self._stopping = threading.Lock()
         self._next_trigger = 1
         self._alarms = AlarmBook(on_change=self._changes.alarm_changed)
         # The ledger and the counters change together, so a new count never splits a part
@@ -475,7 +476,13 @@ class Station:
         self._status(StatusLevel.INFO, "station", f"recipe {recipe.name} v{recipe.version} running")
 
     def stop(self, timeout_s: float = 5.0) -> None:
-        """Stop acquiring, inspect what is already queued, dispatch it, commit it, join threads."""
+        """Stop acquiring, inspect what is already queued, dispatch it, commit it, join threads.
+        Two callers at once (a PLC changeover and the program ending): the second waits for the
+        first, then finds the station stopped."""
+        with self._stopping:
+            self._stop(timeout_s)
+
+    def _stop(self, timeout_s: float) -> None:
         if not self._running or self._feed is None:
             return
         feed = self._feed

@@ -51,7 +51,8 @@ class PlcSettings(Strict):
     retry_s: float = Field(default=2.0, gt=0.0, le=300.0)
     """Client role: time between two attempts to reach a PLC that is away."""
     recipes: dict[int, Path] = Field(default_factory=dict)
-    """Recipe number → recipe file, for changeovers the PLC asks for."""
+    """Recipe number → recipe file, for changeovers the PLC asks for (a relative file is taken
+    from the folder of the station file)."""
 
     @field_validator("host")
     @classmethod
@@ -81,6 +82,17 @@ class PlcSettings(Strict):
                 f"{status.start}-{status.stop - 1} overlap"
             )
         return self
+
+    def resolved(self, base: Path) -> PlcSettings:
+        """These settings with relative recipe files taken from ``base`` (the folder of the
+        station file they were read from)."""
+        return self.model_copy(
+            update={
+                "recipes": {
+                    n: base / p if not p.is_absolute() else p for n, p in self.recipes.items()
+                }
+            }
+        )
 
     def number_of(self, recipe_file: Path) -> int:
         """The number the table gives ``recipe_file`` (0: not in the table)."""

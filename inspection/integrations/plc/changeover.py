@@ -37,15 +37,15 @@ class StationSwitcher:
         self.station: Station | None = None
         self.changeovers = 0
 
-    def run(self, recipe_file: Path) -> Station:
-        """Load and start ``recipe_file``'s station (RecipeError, LinesideError when it
-        cannot)."""
-        recipe = load_recipe(recipe_file)
+    def start(self, recipe: Recipe, recipe_file: Path | None = None) -> Station:
+        """Build and start ``recipe``'s station (LinesideError when it cannot); ``recipe_file``
+        gives the PLC its number in the station's table."""
         with self._lock:
             station = self._build(recipe)
             station.start()
             self.station = station
-        self._link.recipe_opened(recipe_file)
+        if recipe_file is not None:
+            self._link.recipe_opened(recipe_file)
         return station
 
     def changeover(self, number: int, recipe_file: Path) -> None:

@@ -50,15 +50,14 @@ class PlcLink:
             self._server = ModbusServer(self.handshake, settings.host, settings.port, self._report)
         else:
             self._client = ModbusClient(self.handshake, settings.host, settings.port, self._report)
+        self.name = (
+            f"PLC (Modbus server {settings.host}:{settings.port})"
+            if settings.role == "server"
+            else f"PLC (Modbus client to {settings.host}:{settings.port})"
+        )
+        """The link in the operator's words (a trigger input's name)."""
         self._ticker: threading.Thread | None = None
         self._closing = threading.Event()
-
-    @property
-    def name(self) -> str:
-        """The link in the operator's words (a trigger input's name)."""
-        if self._server is not None:
-            return f"PLC (Modbus server {self.settings.host}:{self.port})"
-        return f"PLC (Modbus client to {self.settings.host}:{self.settings.port})"
 
     @property
     def port(self) -> int:
@@ -174,3 +173,17 @@ class PlcLink:
                 self.handshake.tick()
             except Exception:  # the ticker must not die; the handshake logs its own causes
                 log.exception("PLC handshake tick failed")
+
+
+def open_plc_link(station_file: Path, on_changeover: Changeover) -> PlcLink | None:
+    """The PLC link the station settings in ``station_file`` ask for, open; None when they ask
+    for none. RecipeError for settings that do not validate, LinesideError when the server
+    cannot listen."""
+    from inspection.recipe.station import load_station_settings
+
+    settings = load_station_settings(station_file).plc
+    if settings is None:
+        return None
+    link = PlcLink(settings.resolved(station_file.parent), on_changeover=on_changeover)
+    link.open()
+    return link

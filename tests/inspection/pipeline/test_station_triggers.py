@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -162,3 +163,31 @@ def test_trigger_on_a_station_that_is_not_software_triggered_says_why():
             station.trigger()
     finally:
         station.stop()
+
+
+def test_each_part_carries_its_trigger_id_and_two_stops_at_once_are_one():
+    """The PLC finds its part's result by trigger id; a PLC changeover and the program ending
+    may stop the same station at the same moment."""
+    cam = UnpluggableCamera("cam1")
+    collector = Collector()
+    station = software_station([cam], collector)
+    station.start()
+    wait_connected(station, "cam1")
+    assert station.ready_for_parts
+    ids = [station.trigger(), station.trigger()]
+    wait_parts(collector, 2)
+    assert [i.trigger_id for i in collector.inspections] == ids
+    errors: list[BaseException] = []
+
+    def stop() -> None:
+        try:
+            station.stop(5.0)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=stop) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert not errors and not station.running and not station.ready_for_parts

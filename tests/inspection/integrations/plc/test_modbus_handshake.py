@@ -19,7 +19,7 @@ from inspection.integrations.plc.changeover import StationSwitcher
 from inspection.integrations.plc.link import PlcLink
 from inspection.integrations.plc.signals import ControlBit, ErrorCode, Status, StatusBit
 from inspection.pipeline.station import Station
-from inspection.recipe import Recipe, dump_recipe
+from inspection.recipe import Recipe, dump_recipe, load_recipe
 from inspection.recipe.plc import PlcSettings
 from inspection.types import Frame, ToolResult, Verdict
 
@@ -107,7 +107,7 @@ def start_line(role: str, tmp_path: Path, plc: PlcRegisters | None = None) -> Li
     link = PlcLink(settings, on_changeover=lambda n, p: switcher.changeover(n, p))
     switcher = StationSwitcher(make_station, link)
     link.open()
-    switcher.run(recipes[1])
+    switcher.start(load_recipe(recipes[1]), recipes[1])
     wait_until(lambda: switcher.station is not None and switcher.station.camera_connected("cam1"))
     if role == "server":
         player = PlcPlayer(link.port)
@@ -320,7 +320,7 @@ def test_the_client_says_when_the_plc_is_away_and_catches_up_when_it_is_back(
 
     switcher = StationSwitcher(make_station, link)
     link.open()
-    switcher.run(recipes[1])
+    switcher.start(load_recipe(recipes[1]), recipes[1])
     try:
         wait_until(lambda: link.state().state == "failed")
         state = link.state()
