@@ -263,6 +263,11 @@ class MainWindow(RecipeChanges, QMainWindow):
         self.control.load(recipe, start=wanted)
         return True
 
+    def recipe_file_loading(self, path: Path) -> None:
+        """A recipe the PLC chose is loading: it is the one the title, Save and the next start
+        name once its station runs."""
+        self._recipe_path = path
+
     def _on_station_changed(self, station: Station) -> None:
         self.screen_widget.set_station(station)
         self._update_title()

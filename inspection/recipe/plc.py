@@ -4,7 +4,7 @@ table of recipes the PLC selects by number.
 It belongs to the station, not to a recipe: the link stays up while the PLC changes recipes, and
 a recipe travels between stations whose PLCs number their products differently. The signal map
 (which register and bit means what) is in ``inspection/integrations/plc/signals.py`` and in
-``docs/plc.md``.
+the README (section "Telling the line").
 """
 
 from __future__ import annotations

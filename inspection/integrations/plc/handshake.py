@@ -4,7 +4,7 @@ Transport-free: the Modbus server and client (``modbus_server``, ``modbus_client
 register blocks of ``signals`` to and from the PLC, and this class keeps them. Thread-safe: the
 transport, the station's dispatcher (results) and the link's ticker call it from their threads.
 
-The cycle (``docs/plc.md`` has the timing diagram):
+The cycle (the README (section "Telling the line") has the timing diagram):
 
 1. Ready is on: the station runs, records, its cameras are connected, it is not changing over,
    no part is in hand, and the PLC has reset Trigger since its last one (so a station that

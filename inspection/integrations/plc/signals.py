@@ -9,8 +9,8 @@ Two blocks of holding registers, each at an address the station settings give (`
   NG, Error, Alarm, Heartbeat, Changeover), the error code, the echoed part id, the station's
   part number, one OK bit per tool, the running recipe's number and three counters.
 
-Bits are named by their value in the word (bit 0 = 1). ``docs/plc.md`` shows the same map with a
-timing diagram; a test holds the two together.
+Bits are named by their value in the word (bit 0 = 1). The README (section "Telling the line")
+shows the same map with a timing diagram; a test holds the two together.
 """
 
 from __future__ import annotations

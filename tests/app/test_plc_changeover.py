@@ -1,0 +1,89 @@
+"""The operator screen under a PLC: the PLC (a pymodbus client on 127.0.0.1) changes the recipe
+over through the window's station control, a bad recipe leaves the running one with no dialog in
+the way, and the screen shows the link."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from PySide6.QtWidgets import QApplication
+from support.modbus_plc import PlcPlayer, free_port
+from support.pipeline_tools import make_recipe
+from support.windows import close_window
+
+from app.main_window import MainWindow
+from app.plc_changeover import open_plc, station_factory
+from inspection.integrations.plc.link import PlcLink
+from inspection.integrations.plc.signals import ErrorCode, Status, StatusBit
+from inspection.paths import user_paths
+from inspection.recipe import dump_recipe
+
+
+def software_recipe(folder: Path, name: str) -> Path:
+    recipe = make_recipe(
+        cameras=1,
+        trigger={"type": "software", "timeout_s": 2.0},
+        tools=[{"id": "code", "type": "codes", "camera": "cam1", "formats": ["QRCode"]}],
+    )
+    cam = recipe.cameras[0]
+    source = cam.source.model_copy(update={"parts": None, "rate_hz": 30.0})
+    recipe = recipe.model_copy(
+        update={"name": name, "cameras": [cam.model_copy(update={"source": source})]}
+    )
+    path = folder / f"{name}.yaml"
+    path.write_text(dump_recipe(recipe), encoding="utf-8")
+    return path
+
+
+def test_the_plc_changes_the_screens_recipe_over(qtbot, tmp_path: Path) -> None:
+    a, b = software_recipe(tmp_path, "product-a"), software_recipe(tmp_path, "product-b")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("cameras: 7\n", encoding="utf-8")
+    paths = user_paths().ensure()
+    port = free_port()
+    paths.station_file.parent.mkdir(parents=True, exist_ok=True)
+    paths.station_file.write_text(
+        yaml.safe_dump({"plc": {"port": port, "recipes": {1: str(a), 2: str(b), 3: str(broken)}}}),
+        encoding="utf-8",
+    )
+    plc: list[PlcLink | None] = [None]
+    window = MainWindow(station_factory(paths, lambda: plc[0]))
+    qtbot.addWidget(window)
+    window.resize(1280, 800)
+    window.show()
+    plc[0], problem = open_plc(window, paths)
+    link = plc[0]
+    assert link is not None and problem == ""
+    player: PlcPlayer | None = None
+    try:
+        assert window.open_recipe(a, start=True)
+        qtbot.waitUntil(lambda: window.control.running and not window.control.busy, timeout=15_000)
+        player = PlcPlayer(port)
+        qtbot.waitUntil(lambda: player.status()[Status.RECIPE] == 1, timeout=5_000)
+        qtbot.waitUntil(lambda: StatusBit.READY in player.bits(), timeout=10_000)
+        # the operator sees the link beside the outputs
+        qtbot.waitUntil(lambda: "PLC" in window.screen_widget.status.outputs.text(), timeout=5_000)
+
+        player.select_recipe(2)
+        qtbot.waitUntil(
+            lambda: player.status()[Status.RECIPE] == 2 and StatusBit.READY in player.bits(),
+            timeout=20_000,
+        )
+        assert window.station is not None and window.station.recipe.name == "product-b"
+        assert "product-b" in window.windowTitle()
+        result = player.cycle(31, timeout_s=20)
+        assert result[Status.PART_ID] == 31 and result[Status.RECIPE] == 2
+
+        player.select_recipe(3)  # a file that is no recipe: refused, product-b goes on
+        qtbot.waitUntil(
+            lambda: player.status()[Status.ERROR_CODE] == ErrorCode.RECIPE_NOT_LOADED,
+            timeout=10_000,
+        )
+        assert window.station.recipe.name == "product-b" and window.control.running
+        assert QApplication.activeModalWidget() is None  # no dialog waits for anyone
+    finally:
+        if player is not None:
+            player.close()
+        close_window(qtbot, window)
+        link.close()
