@@ -338,6 +338,15 @@ def cmd_bench(args: argparse.Namespace) -> int:
         )
         _emit(figures, args.json)
         return EXIT_OK if figures["goal_met"] else EXIT_PROBLEMS
+    if args.links:
+        from inspection.evaluation.links_bench import bench_links
+
+        if args.link_parts < 1:
+            sys.stderr.write("lineside bench: --link-parts must be at least 1\n")
+            return EXIT_USAGE
+        figures = bench_links(args.link_parts, say=lambda m: log.info("bench links: %s", m))
+        _emit(figures, args.json)
+        return EXIT_OK
     if args.tune:
         from inspection.evaluation.tune_bench import cmd_bench_tune
 
@@ -694,6 +703,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=10_000_000,
         help="--report: parts in the database History's first page is timed on",
     )
+    b.add_argument(
+        "--links",
+        action="store_true",
+        help="trigger-to-OK/NG on a PLC over Modbus TCP, against peers started on 127.0.0.1",
+    )
+    b.add_argument("--link-parts", type=int, default=1000, help="--links: PLC handshakes to time")
     b.add_argument(
         "--tune",
         action="store_true",

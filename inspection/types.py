@@ -131,8 +131,10 @@ class ToolResult:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Timing:
-    """Monotonic ns stamps of one part's way through the pipeline (0 = not reached)."""
+    """Monotonic ns stamps of one part's way through the pipeline (0 = not reached).
+    ``triggered_ns``: the software trigger the part answered (0: none)."""
 
+    triggered_ns: int = 0
     captured_ns: int = 0
     queued_ns: int = 0
     started_ns: int = 0

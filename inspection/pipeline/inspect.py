@@ -78,6 +78,7 @@ def _record(
         recipe_version=recipe.version,
         model_hashes=hashes,
         timing=Timing(
+            triggered_ns=job.triggered_ns,
             captured_ns=job.captured_ns,
             queued_ns=job.queued_ns,
             started_ns=started_ns,

@@ -26,6 +26,7 @@ class PartJob:
     queued_ns: int = 0
     wall_time: float = 0.0
     trigger_id: int | None = None
+    triggered_ns: int = 0
 
 
 @dataclass(slots=True)

@@ -685,6 +685,8 @@ class Station:
                 queued_ns=time.monotonic_ns(),
                 wall_time=time.time(),
                 trigger_id=part.trigger_id,
+                # a software trigger's part starts at the trigger (GroupedPart.first_ns)
+                triggered_ns=part.first_ns if part.trigger_id is not None else 0,
             )
             if (watch := self._recording) is not None and not watch.ready:
                 self._counters.dropped("not ready: results cannot be recorded")

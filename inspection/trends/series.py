@@ -344,9 +344,10 @@ def _fetch_intervals(
 
     One GROUP BY over (interval, verdict, reason): a day has a few thousand groups, whatever
     the series. Intervals with no parts (the line stood) have no point."""
+    if name.measure in _VERDICT_HIT:
+        return _fetch_verdict_counts(conn, name.measure, start, end, station, interval_s)
     where, params = _part_filter(start, end, station)
-    # the reason only for a reason series: without it the (time, verdict, station) index
-    # answers alone, and the parts' wide rows are never read
+    # the reason only for a reason series: it is read from the parts' wide rows
     reason = (
         "CASE WHEN i.verdict = 'PASS' THEN '' ELSE i.reason END"
         if name.measure.startswith(REASON_PREFIX)
@@ -384,6 +385,54 @@ def _fetch_intervals(
     hits = np.bincount(inverse, weights=np.where(hit, n, 0.0), minlength=len(keys))
     t = float(start) + keys.astype(np.float64) * float(interval_s)
     value = hits / totals if measure in ("yield", "error_rate") else hits
+    return t, value, totals.astype(np.int64)
+
+
+_VERDICT_HIT = {"yield": "PASS", "error_rate": "ERROR", "fails": "FAIL"}
+"""The station series counted straight from the verdicts, and the verdict each one counts."""
+_INTERVAL_COUNT = (
+    "(SELECT {what} FROM inspections INDEXED BY inspections_time_verdict "
+    "WHERE wall_time >= :start + k.b * :width AND wall_time < MIN(:start + (k.b + 1) * :width, "
+    ":end){station})"
+)
+_INTERVALS_SQL = (
+    "WITH RECURSIVE k(b) AS (SELECT 0 UNION ALL SELECT b + 1 FROM k WHERE b + 1 < :n) "
+    "SELECT k.b, {total}, {hits} FROM k"
+)
+
+
+def _fetch_verdict_counts(
+    conn: sqlite3.Connection,
+    measure: str,
+    start: float,
+    end: float,
+    station: str | None,
+    interval_s: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Yield, error rate or fails per interval: each interval's parts counted in its own slice
+    of the (time, verdict, station) index, which answers alone. A GROUP BY over the interval
+    number sorts every part of the range first (~1 s of a day's 864,000); these counts step
+    through the index in C (~0.3 s)."""
+    n = max(math.ceil((end - start) / interval_s), 1)
+    on_station = " AND station = :station" if station is not None else ""
+    sql = _INTERVALS_SQL.format(
+        total=_INTERVAL_COUNT.format(what="COUNT(*)", station=on_station),
+        hits=_INTERVAL_COUNT.format(what="SUM(verdict = :hit)", station=on_station),
+    )
+    params = {
+        "n": n,
+        "start": float(start),
+        "end": float(end),
+        "width": float(interval_s),
+        "station": station,
+        "hit": _VERDICT_HIT[measure],
+    }
+    rows = np.array([row for row in conn.execute(sql, params) if row[1]], dtype=np.float64).reshape(
+        -1, 3
+    )
+    totals = rows[:, 1]
+    t = float(start) + rows[:, 0] * float(interval_s)
+    value = rows[:, 2] / totals if measure in ("yield", "error_rate") else rows[:, 2]
     return t, value, totals.astype(np.int64)
 
 
