@@ -344,7 +344,15 @@ def cmd_bench(args: argparse.Namespace) -> int:
         if args.link_parts < 1:
             sys.stderr.write("lineside bench: --link-parts must be at least 1\n")
             return EXIT_USAGE
-        figures = bench_links(args.link_parts, say=lambda m: log.info("bench links: %s", m))
+        if not args.outage_s > 0 or not args.phase_s > 0:
+            sys.stderr.write("lineside bench: --outage-s and --phase-s must be > 0\n")
+            return EXIT_USAGE
+        figures = bench_links(
+            args.link_parts,
+            outage_s=args.outage_s,
+            phase_s=args.phase_s,
+            say=lambda m: log.info("bench links: %s", m),
+        )
         _emit(figures, args.json)
         return EXIT_OK
     if args.tune:
@@ -709,6 +717,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="trigger-to-OK/NG on a PLC over Modbus TCP, against peers started on 127.0.0.1",
     )
     b.add_argument("--link-parts", type=int, default=1000, help="--links: PLC handshakes to time")
+    b.add_argument(
+        "--outage-s",
+        type=float,
+        default=60.0,
+        help="--links: how long MQTT and PostgreSQL are away",
+    )
+    b.add_argument(
+        "--phase-s",
+        type=float,
+        default=30.0,
+        help="--links: seconds of the line with and without outputs (the slowdown)",
+    )
     b.add_argument(
         "--tune",
         action="store_true",

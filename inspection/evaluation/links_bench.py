@@ -15,17 +15,19 @@ reader, software-triggered, recording to a scratch database as on a station.
 from __future__ import annotations
 
 import logging
-import socket
 import tempfile
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from pymodbus.client import ModbusTcpClient
 
+from inspection.evaluation.outputs_bench import OUTAGE_S, PHASE_S, bench_outputs, line_recipe
+from inspection.evaluation.peers import free_port
 from inspection.integrations.plc.link import PlcLink
 from inspection.integrations.plc.signals import (
     STATUS_REGISTERS,
@@ -34,9 +36,9 @@ from inspection.integrations.plc.signals import (
     Status,
     StatusBit,
 )
-from inspection.paths import Paths, demo_recipe
+from inspection.paths import Paths
 from inspection.pipeline.station import Station
-from inspection.recipe import Recipe, load_recipe
+from inspection.recipe import Recipe
 from inspection.recipe.plc import PlcSettings
 from inspection.types import Inspection, StatusUpdate
 
@@ -51,22 +53,9 @@ WAIT_S = 10.0
 Say = Callable[[str], None]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def plc_recipe() -> Recipe:
     """The demo station's code reader on its simulated line, taking parts by software trigger."""
-    demo = load_recipe(demo_recipe())
-    cam = demo.cameras[0]
-    source = cam.source.model_copy(update={"parts": None, "rate_hz": CAMERA_HZ})
-    data = demo.model_dump()
-    data["cameras"] = [cam.model_copy(update={"source": source}).model_dump()]
-    data["trigger"] = {"type": "software", "timeout_s": 2.0}
-    data["tools"] = [t.model_dump() for t in demo.tools if t.type == "codes"]
-    return Recipe.model_validate(data)
+    return line_recipe([], rate_hz=CAMERA_HZ, trigger={"type": "software", "timeout_s": 2.0})
 
 
 class _ByTrigger:
@@ -84,6 +73,10 @@ class _ByTrigger:
 
     def on_status(self, update: StatusUpdate) -> None:
         pass
+
+
+def _new_parts(parts: dict[int, Inspection], before: set[int]) -> set[int]:
+    return set(parts) - before
 
 
 def _wait_bits(client: ModbusTcpClient, address: int, want: StatusBit, clear: bool) -> list[int]:
@@ -139,8 +132,8 @@ def bench_plc(folder: Path, parts: int = LINK_PARTS, say: Say = lambda _m: None)
             _wait_bits(client, status, StatusBit.RESULT_READY, clear=True)
             client.write_registers(control + Control.WORD, [0])
             with seen.arrived:
-                seen.arrived.wait_for(lambda old=before: set(seen.parts) - old, WAIT_S)
-                (trigger_id,) = set(seen.parts) - before
+                seen.arrived.wait_for(partial(_new_parts, seen.parts, before), WAIT_S)
+                (trigger_id,) = _new_parts(seen.parts, before)
                 part = seen.parts[trigger_id]
             own = (part.timing.decided_ns - part.timing.triggered_ns) / 1e6
             total = (t1 - t0) / 1e6
@@ -169,7 +162,15 @@ def _percentiles(values: list[float]) -> dict[str, float | None]:
     }
 
 
-def bench_links(parts: int = LINK_PARTS, say: Say = lambda _m: None) -> dict[str, Any]:
-    """The ``--links`` figures of the links built so far."""
+def bench_links(
+    parts: int = LINK_PARTS,
+    *,
+    outage_s: float = OUTAGE_S,
+    phase_s: float = PHASE_S,
+    say: Say = lambda _m: None,
+) -> dict[str, Any]:
+    """Every ``--links`` figure: the PLC's, then MQTT's and PostgreSQL's (``outputs_bench``)."""
     with tempfile.TemporaryDirectory(prefix="lineside-bench-links-") as tmp:
-        return bench_plc(Path(tmp), parts, say)
+        plc = bench_plc(Path(tmp) / "plc", parts, say)
+        outputs = bench_outputs(Path(tmp) / "outputs", phase_s=phase_s, outage_s=outage_s, say=say)
+    return {"plc_ms": plc.pop("plc_ms")} | outputs | plc

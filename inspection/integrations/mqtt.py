@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -25,7 +24,7 @@ from pathlib import Path
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
-from inspection.errors import LinesideError
+from inspection.integrations.credentials import output_password
 from inspection.integrations.messages import (
     alarm_message,
     encode,
@@ -45,17 +44,6 @@ def topics(settings: MqttOutputSettings, station: str) -> dict[str, str]:
     return {name: f"{root}/{name}" for name in ("result", "status", "alarm")}
 
 
-def _password(settings: MqttOutputSettings) -> str | None:
-    if settings.password_env:
-        if settings.password_env not in os.environ:
-            raise LinesideError(
-                f"output {settings.id}: environment variable {settings.password_env} "
-                "(MQTT password) is not set"
-            )
-        return os.environ[settings.password_env]
-    return settings.password
-
-
 class MqttLink:
     """One connection at a time to the broker; see the module docstring."""
 
@@ -65,7 +53,10 @@ class MqttLink:
         self.recipe = recipe
         self.name = f"MQTT broker {settings.host}:{settings.port}"
         self.topics = topics(settings, station)
-        self._password = _password(settings)  # checked now: a missing variable stops the start
+        # checked now: a missing variable stops the start
+        self._password = output_password(
+            settings.id, settings.password, settings.password_env, "MQTT password"
+        )
         self._client: paho.Client | None = None
         self._connected = threading.Event()
         self._refused = ""

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from inspection.integrations.mqtt import mqtt_output
 from inspection.integrations.output_runner import OutputRunner, OutputState
-from inspection.recipe.outputs import MqttOutputSettings, OutputSettings
+from inspection.integrations.postgres import postgres_output
+from inspection.recipe.outputs import MqttOutputSettings, OutputSettings, PostgresOutputSettings
 
 
 def build_output(
@@ -15,13 +16,18 @@ def build_output(
     *,
     station: str,
     recipe: str,
+    line: str = "",
     outbox_folder: Path,
     on_state: Callable[[OutputState], None],
 ) -> OutputRunner:
-    """The output's runner, not started. LinesideError when its settings cannot work (say, a
+    """The output's runner, not started (``line``: the station settings' line). LinesideError when its settings cannot work (say, a
     password variable that is not set)."""
     if isinstance(settings, MqttOutputSettings):
         return mqtt_output(
             settings, station=station, recipe=recipe, outbox_folder=outbox_folder, on_state=on_state
+        )
+    if isinstance(settings, PostgresOutputSettings):
+        return postgres_output(
+            settings, station=station, line=line, outbox_folder=outbox_folder, on_state=on_state
         )
     raise TypeError(f"no output of type {type(settings).__name__}")  # the union is checked

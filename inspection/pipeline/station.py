@@ -388,11 +388,15 @@ class Station:
         self._connected = {src.camera: False for src in built}
         # built before any thread starts: an output that cannot work (a password variable not
         # set) stops the start with its reason, like a tool or a camera; started with the line
+        if self._store_results and self._settings is None:
+            # the station's line names its records and its plant outputs' rows
+            self._settings = load_station_settings((self._paths or user_paths()).station_file)
         self._outputs = [
             build_output(
                 out,
                 station=recipe.station,
                 recipe=f"{recipe.name} v{recipe.version}",
+                line=self._settings.line if self._settings is not None else "",
                 outbox_folder=(self._paths or user_paths()).ensure().data / "outbox",
                 on_state=self._on_output_state,
             )

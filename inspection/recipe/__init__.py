@@ -24,7 +24,12 @@ from inspection.recipe.document import (
     parse_recipe,
 )
 from inspection.recipe.drift import DriftAlertSettings
-from inspection.recipe.outputs import OUTPUT_TYPES, MqttOutputSettings, OutputSettings
+from inspection.recipe.outputs import (
+    OUTPUT_TYPES,
+    MqttOutputSettings,
+    OutputSettings,
+    PostgresOutputSettings,
+)
 from inspection.recipe.sources import (
     SIMULATED_DEFECTS,
     SIMULATED_SURFACE_DEFECTS,
@@ -87,6 +92,7 @@ __all__ = [
     "MqttOutputSettings",
     "OutputSettings",
     "PipelineSettings",
+    "PostgresOutputSettings",
     "PresenceTrigger",
     "Recipe",
     "RegionSettings",

@@ -8,7 +8,7 @@ back, each once.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
@@ -60,6 +60,46 @@ class MqttOutputSettings(Strict):
         return v
 
 
-OutputSettings = MqttOutputSettings
-"""Every output type (a union on ``type`` once there are several)."""
-OUTPUT_TYPES = ("mqtt",)
+_SQL_NAME = r"^[a-z_][a-z0-9_]{0,62}$"  # a PostgreSQL schema name that needs no quoting
+
+
+class PostgresOutputSettings(Strict):
+    """Every result into the plant's PostgreSQL database, beside the local SQLite.
+
+    The same records (each part and each tool's result), keyed by station and inspection id:
+    inserting one again changes nothing, so a replay after an outage never duplicates. Tables,
+    indexes and the plant views (``yield_per_station_hour``, ``reasons_per_line``) are made in
+    ``db_schema`` on first connect and migrated forward only. Many stations write into one database.
+    """
+
+    type: Literal["postgres"]
+    id: Identifier = "postgres"
+    """Names this output on the operator screen and its outbox file."""
+    host: str = Field(default="127.0.0.1", min_length=1, max_length=253)
+    port: int = Field(default=5432, ge=1, le=65535)
+    dbname: str = Field(default="lineside", min_length=1, max_length=63)
+    user: str = Field(default="lineside", min_length=1, max_length=63)
+    password: str | None = None
+    password_env: str | None = None
+    """Name of an environment variable holding the password, so the recipe need not."""
+    db_schema: str = Field(default="lineside", pattern=_SQL_NAME)
+    """The database schema the station's tables live in (shared by every station)."""
+    line: str = Field(default="", max_length=80)
+    """The production line, for the plant's per-line views (default: the station settings')."""
+    connect_timeout_s: int = Field(default=5, ge=1, le=120)
+    retry_s: float = Field(default=2.0, gt=0.0, le=300.0)
+    outbox_max_parts: int = Field(default=200_000, ge=10, le=10_000_000)
+    """Results kept on disk while the database is away; beyond it the oldest are dropped and
+    counted."""
+
+    @field_validator("host")
+    @classmethod
+    def _bare_host(cls, v: str) -> str:
+        if "/" in v or " " in v:
+            raise ValueError("host is a name or address alone (no scheme, path or spaces)")
+        return v
+
+
+OutputSettings = Annotated[MqttOutputSettings | PostgresOutputSettings, Field(discriminator="type")]
+"""Every output type, told apart by ``type``."""
+OUTPUT_TYPES = ("mqtt", "postgres")

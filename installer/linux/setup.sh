@@ -26,7 +26,8 @@ if [ "$what" = test ]; then
     gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly
     poppler-utils  # pdftoppm/pdftotext read back the PDF shift report
     strace util-linux  # nothing leaves the machine: every connect traced in a network namespace
-    mosquitto)  # the MQTT output's tests start a real broker on 127.0.0.1
+    mosquitto  # the MQTT output's tests start a real broker on 127.0.0.1
+    postgresql)  # the PostgreSQL output's tests run initdb and a server of their own
 fi
 missing=()
 for p in "${apt_packages[@]}"; do

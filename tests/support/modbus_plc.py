@@ -9,7 +9,6 @@ writes it there, as a PLC program writes its own memory.
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 import time
 from concurrent.futures import Future
@@ -18,6 +17,7 @@ from pymodbus.client import ModbusTcpClient
 from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
+from inspection.evaluation.peers import free_port
 from inspection.integrations.plc.signals import (
     CONTROL_REGISTERS,
     STATUS_REGISTERS,
@@ -27,12 +27,6 @@ from inspection.integrations.plc.signals import (
     StatusBit,
     lot_to_registers,
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class PlcRegisters:

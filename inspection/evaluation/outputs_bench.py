@@ -1,0 +1,200 @@
+"""The MQTT and PostgreSQL figures of ``lineside bench --links``, against a mosquitto broker and a
+PostgreSQL server started here on 127.0.0.1.
+
+The line is the demo's code reader on its simulated line, every frame a part, as fast as the
+station inspects (CPU-bound, so a cost the outputs add shows as fewer parts per second), recording
+to its local SQLite as a station does.
+
+1. ``PHASE_S`` without outputs, then ``PHASE_S`` with both: ``inspection_slowdown`` is
+   1 - (parts/s with) / (parts/s without), the same recipe and machine, one run.
+2. Both peers stop for ``outage_s`` while the line runs (the broker with a clean stop, keeping
+   its sessions; PostgreSQL with pg_ctl's fast stop), then start again. ``catch_up_s`` is from the
+   peer's return until the output has nothing waiting; ``*_per_s`` is the rate the output sent at
+   while it caught up (results/s, the line running and SQLite writing beside it): what one
+   station's output sustains. ``lost`` and ``duplicates`` compare what arrived (a subscriber
+   with a persistent session; the database's rows) with every part the station recorded.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from inspection.evaluation.peers import Broker, PostgresServer, Subscriber
+from inspection.integrations.output_runner import OutputState
+from inspection.paths import Paths, demo_recipe
+from inspection.pipeline.station import Station
+from inspection.recipe import Recipe, load_recipe
+from inspection.types import Inspection, StatusUpdate
+
+log = logging.getLogger(__name__)
+
+PHASE_S = 30.0
+OUTAGE_S = 60.0
+CATCH_UP_LIMIT_S = 300.0
+PLANT_DB = "plant"
+SCHEMA = "bench"
+
+Say = Callable[[str], None]
+
+
+def line_recipe(
+    outputs: list[dict[str, Any]],
+    *,
+    rate_hz: float = 0.0,
+    trigger: dict[str, Any] | None = None,
+) -> Recipe:
+    """The demo's code reader on its simulated line (``rate_hz`` 0: as fast as it inspects;
+    ``trigger``: every frame a part unless given) with ``outputs``."""
+    demo = load_recipe(demo_recipe())
+    data = demo.model_dump()
+    cam = data["cameras"][0]
+    cam["source"] = {**cam["source"], "rate_hz": rate_hz, "parts": None}
+    data["tools"] = [t.model_dump() for t in demo.tools if t.type == "codes"]
+    data["drift"] = []  # the demo watches its surface tool, which is not here
+    data["outputs"] = outputs
+    if trigger is not None:
+        data["trigger"] = trigger
+    return Recipe.model_validate(data)
+
+
+@dataclass
+class _Parts:
+    """Every part the station dispatched (a listener: core threads)."""
+
+    ids: list[str] = field(default_factory=list)
+
+    def on_inspection(self, inspection: Inspection) -> None:
+        self.ids.append(inspection.inspection_id)
+
+    def on_status(self, update: StatusUpdate) -> None:
+        pass
+
+
+def _run(recipe: Recipe, paths: Paths, seconds: float) -> tuple[Station, _Parts, float]:
+    """Start the station and count parts for ``seconds`` after its first part."""
+    parts = _Parts()
+    station = Station(recipe, paths=paths)
+    station.add_listener(parts)
+    station.start()
+    deadline = time.monotonic() + 60
+    while not parts.ids:
+        if time.monotonic() > deadline:
+            station.stop(10)
+            raise RuntimeError("the line gave no part within 60 s")
+        time.sleep(0.05)
+    n0, t0 = len(parts.ids), time.monotonic()
+    time.sleep(seconds)
+    return station, parts, (len(parts.ids) - n0) / (time.monotonic() - t0)
+
+
+def _state(station: Station, output_id: str) -> OutputState:
+    return next(s for s in station.outputs() if s.output_id == output_id)
+
+
+def _catch_up(station: Station, output_id: str, back_at: float) -> dict[str, float]:
+    """Seconds from ``back_at`` until nothing waits, and the rate sent at meanwhile."""
+    first_sent: tuple[float, int] | None = None
+    start_sent = _state(station, output_id).sent
+    while True:
+        state = _state(station, output_id)
+        now = time.monotonic()
+        if first_sent is None and state.sent > start_sent:
+            first_sent = (now, start_sent)
+        if state.state != "failed" and state.waiting == 0 and first_sent is not None:
+            seconds = now - first_sent[0]
+            sent = state.sent - first_sent[1]
+            return {"catch_up_s": now - back_at, "per_s": sent / seconds if seconds > 0 else 0.0}
+        if now - back_at > CATCH_UP_LIMIT_S:
+            raise RuntimeError(f"{output_id} did not catch up within {CATCH_UP_LIMIT_S:g} s")
+        time.sleep(0.02)
+
+
+def bench_outputs(
+    folder: Path,
+    *,
+    phase_s: float = PHASE_S,
+    outage_s: float = OUTAGE_S,
+    say: Say = lambda _m: None,
+) -> dict[str, Any]:
+    """MQTT and PostgreSQL: slowdown, sustained rate and an outage of each (see the module)."""
+    say("starting mosquitto and PostgreSQL on 127.0.0.1")
+    broker = Broker(folder / "broker", persistence=True)
+    broker.start()
+    pg = PostgresServer().init().start()
+    subscriber: Subscriber | None = None
+    try:
+        pg.sql(f"CREATE DATABASE {PLANT_DB}")
+        subscriber = Subscriber(broker.port, "bench/line/#", session=True)
+        outputs = [
+            {"type": "mqtt", "port": broker.port, "site": "bench", "line": "line"},
+            {
+                "type": "postgres",
+                "port": pg.port,
+                "dbname": PLANT_DB,
+                "user": "lineside",
+                "password": pg.password,
+                "db_schema": SCHEMA,
+            },
+        ]
+        say(f"the line without outputs: {phase_s:g} s")
+        plain, _, without = _run(line_recipe([]), _paths(folder / "plain"), phase_s)
+        plain.stop(10)
+        say(f"the line with MQTT and PostgreSQL: {phase_s:g} s")
+        station, parts, with_outputs = _run(line_recipe(outputs), _paths(folder / "out"), phase_s)
+        try:
+            say(f"both peers away for {outage_s:g} s, the line running")
+            broker.stop()
+            pg.stop("fast")
+            time.sleep(outage_s)
+            waiting = {o.output_id: o.waiting for o in station.outputs()}
+            broker.start()
+            mqtt_back = time.monotonic()
+            pg.start()
+            pg_back = time.monotonic()
+            say("catching up")
+            mqtt = _catch_up(station, "mqtt", mqtt_back)
+            postgres = _catch_up(station, "postgres", pg_back)
+        finally:
+            station.stop(30)
+        recorded = set(parts.ids)
+        time.sleep(1.0)  # the last messages reach the subscriber
+        received = [m["inspection_id"] for m in subscriber.on("/result")]
+        rows = [
+            r[0] for r in pg.sql(f"SELECT inspection_id FROM {SCHEMA}.inspections", dbname=PLANT_DB)
+        ]
+    finally:
+        if subscriber is not None:
+            subscriber.close()
+        broker.kill()
+        pg.remove()
+    return {
+        "mqtt_per_s": round(mqtt["per_s"], 1),
+        "postgres_per_s": round(postgres["per_s"], 1),
+        "inspection_slowdown": round(1.0 - with_outputs / without, 4),
+        "outage": {
+            "mqtt": _outage(recorded, received, mqtt["catch_up_s"]),
+            "postgres": _outage(recorded, rows, postgres["catch_up_s"]),
+        },
+        "outage_s": outage_s,
+        "outage_waiting": waiting,
+        "parts_per_s_no_outputs": round(without, 2),
+        "parts_per_s_outputs": round(with_outputs, 2),
+        "parts_recorded": len(recorded),
+    }
+
+
+def _outage(recorded: set[str], arrived: list[str], catch_up_s: float) -> dict[str, Any]:
+    return {
+        "lost": len(recorded - set(arrived)),
+        "duplicates": len(arrived) - len(set(arrived)),
+        "catch_up_s": round(catch_up_s, 2),
+    }
+
+
+def _paths(home: Path) -> Paths:
+    return Paths(home / "config", home / "data", home / "logs", home / "cache").ensure()

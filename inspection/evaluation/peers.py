@@ -1,0 +1,277 @@
+"""Real peers on 127.0.0.1 for benchmarks and tests: a mosquitto broker and a PostgreSQL server,
+started, stopped and killed here (an outage on demand). Nothing listens beyond loopback.
+
+The PostgreSQL server is a cluster of its own (initdb in a temporary folder) run by a non-root
+user: initdb and postgres refuse root, so as root it runs as the ``postgres`` account Debian's
+package makes.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as paho
+import psycopg
+from paho.mqtt.enums import CallbackAPIVersion
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def mosquitto_binary() -> str | None:
+    return shutil.which("mosquitto") or (
+        "/usr/sbin/mosquitto" if os.access("/usr/sbin/mosquitto", os.X_OK) else None
+    )
+
+
+class Broker:
+    """``start`` / ``kill`` (SIGKILL: no goodbye, nothing flushed) / ``start`` again, same port."""
+
+    def __init__(
+        self,
+        folder: Path,
+        port: int | None = None,
+        *,
+        passwords: dict[str, str] | None = None,
+        persistence: bool = False,
+    ) -> None:
+        binary = mosquitto_binary()
+        if binary is None:
+            raise RuntimeError(
+                "mosquitto is not installed (installer/linux/setup.sh test installs it)"
+            )
+        self.binary = binary
+        self.port = port or free_port()
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        lines = [f"listener {self.port} 127.0.0.1"]
+        if persistence:
+            # sessions and their queued messages outlive a stop (saved on SIGTERM)
+            lines += ["persistence true", f"persistence_location {folder}/"]
+        else:
+            lines.append("persistence false")
+        if os.geteuid() == 0:
+            # as root mosquitto would switch to its own user, who cannot read the test's files
+            lines.append("user root")
+        if passwords:
+            pw_file = folder / "passwords"
+            pw_file.write_text("")
+            for user, password in passwords.items():
+                subprocess.run(
+                    ["mosquitto_passwd", "-b", str(pw_file), user, password],
+                    check=True,
+                    capture_output=True,
+                )
+            lines += ["allow_anonymous false", f"password_file {pw_file}"]
+        else:
+            lines.append("allow_anonymous true")
+        self.config = folder / "mosquitto.conf"
+        self.config.write_text("\n".join(lines) + "\n")
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout_s: float = 10.0) -> None:
+        with (self.folder / "mosquitto.log").open("ab") as log_file:
+            self.process = subprocess.Popen(
+                [self.binary, "-c", str(self.config)],
+                stdout=subprocess.DEVNULL,
+                stderr=log_file,
+            )
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                if self.process.poll() is not None:
+                    log = (self.folder / "mosquitto.log").read_text(errors="replace")
+                    raise RuntimeError(f"mosquitto exited: {log[-500:]}") from None
+                time.sleep(0.05)
+        raise RuntimeError(f"mosquitto did not listen on {self.port} in {timeout_s} s")
+
+    def stop(self) -> None:
+        """A clean stop (SIGTERM): with ``persistence`` the broker saves its sessions."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+        self.process = None
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(10)
+        self.process = None
+
+
+class Subscriber:
+    """Records every message on ``topic`` (wildcards allowed) as (topic, JSON, retained); it
+    reconnects and subscribes again by itself after the broker was away."""
+
+    def __init__(
+        self,
+        port: int,
+        topic: str,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        session: bool = False,
+    ) -> None:
+        """``session``: a persistent session, so that what the broker takes while this one is
+        away waits for it (with a broker that keeps sessions)."""
+        self.messages: list[tuple[str, dict[str, Any], bool]] = []
+        self._lock = threading.Lock()
+        self._ready = threading.Event()
+        self.client = paho.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=f"lineside-sub-{port}-{id(self)}",
+            clean_session=not session,
+        )
+        if username:
+            self.client.username_pw_set(username, password)
+        # back soon after a broker restart (an outage being measured)
+        self.client.reconnect_delay_set(min_delay=1, max_delay=1)
+
+        def on_connect(c: paho.Client, _u: object, _f: object, reason: object, _p: object) -> None:
+            c.subscribe(topic, qos=1)
+
+        def on_subscribe(*_a: object) -> None:
+            self._ready.set()
+
+        def on_message(_c: object, _u: object, msg: paho.MQTTMessage) -> None:
+            with self._lock:
+                self.messages.append((msg.topic, json.loads(msg.payload), bool(msg.retain)))
+
+        self.client.on_connect = on_connect
+        self.client.on_subscribe = on_subscribe
+        self.client.on_message = on_message
+        self.client.connect("127.0.0.1", port, keepalive=5)
+        self.client.loop_start()
+        if not self._ready.wait(10):
+            raise RuntimeError("the test subscriber did not subscribe")
+
+    def on(self, suffix: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [m for t, m, _r in self.messages if t.endswith(suffix)]
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+PASSWORD = "line-side-test"
+ADMIN = "lineside"
+
+
+def _bin_dir() -> Path | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if found:
+        return Path(found[-1]).parent
+    initdb = shutil.which("initdb")
+    return Path(initdb).resolve().parent if initdb else None
+
+
+class PostgresServer:
+    """One cluster; ``dsn(user)`` reaches it over TCP on 127.0.0.1."""
+
+    def __init__(self) -> None:
+        bin_dir = _bin_dir()
+        if bin_dir is None:
+            raise RuntimeError("PostgreSQL is not installed (apt install postgresql)")
+        self.bin = bin_dir
+        self.password = PASSWORD
+        """The admin role's password (a scratch cluster's)."""
+        self.port = free_port()
+        self.root = Path(tempfile.mkdtemp(prefix="lineside-pg-"))
+        self.data = self.root / "data"
+        self._user: str | None = None
+        if os.geteuid() == 0:  # initdb and postgres refuse to run as root
+            self._user = "postgres"
+            entry = pwd.getpwnam(self._user)
+            os.chown(self.root, entry.pw_uid, entry.pw_gid)
+
+    def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            list(args),
+            user=self._user,
+            check=check,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=self.root,
+        )
+
+    def init(self) -> PostgresServer:
+        pwfile = self.root / "pw"
+        pwfile.write_text(PASSWORD + "\n")
+        if self._user is not None:
+            entry = pwd.getpwnam(self._user)
+            os.chown(pwfile, entry.pw_uid, entry.pw_gid)
+        self._run(
+            str(self.bin / "initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            ADMIN,
+            "--pwfile",
+            str(pwfile),
+            "--auth-host=scram-sha-256",
+            "--auth-local=trust",
+            "-E",
+            "UTF8",
+            "--locale=C",
+        )
+        return self
+
+    def start(self) -> PostgresServer:
+        options = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.root} -c fsync=off"
+        self._run(
+            str(self.bin / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-o",
+            options,
+            "-l",
+            str(self.root / "server.log"),
+            "-w",
+            "start",
+        )
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with psycopg.connect(self.dsn(), connect_timeout=2):
+                    return self
+            except psycopg.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+
+    def stop(self, mode: str = "fast") -> None:
+        self._run(
+            str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop", check=False
+        )
+
+    def remove(self) -> None:
+        self.stop("immediate")
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def dsn(self, user: str = ADMIN, password: str = PASSWORD, dbname: str = "postgres") -> str:
+        return f"host=127.0.0.1 port={self.port} user={user} password={password} dbname={dbname}"
+
+    def sql(self, statement: str, *, dbname: str = "postgres") -> list[tuple]:
+        with psycopg.connect(self.dsn(dbname=dbname), autocommit=True) as conn:
+            cur = conn.execute(statement)
+            return cur.fetchall() if cur.description else []

@@ -1,0 +1,238 @@
+"""The ``postgres`` output: every result into the plant's PostgreSQL database (psycopg 3).
+
+Results travel the outbox way (``output_runner``): kept on disk while the database is away, sent
+in part order when it is back, one transaction per result, acknowledged by its commit. Each
+insert is keyed by (station, inspection id) and does nothing when the row is there already, so
+the one result a lost commit acknowledgement sends twice lands once: every row arrives exactly
+once. The message is the JSON result the MQTT output publishes (``messages.result_message``),
+so the outbox holds one format.
+
+On connect the station makes or migrates the schema (``postgres_schema``); a database that
+refuses it (no right to create the schema, a newer version than this station knows) is a failed
+output with that reason, and results wait on disk. Warnings and alarms go to ``events`` when
+the database is there, and are not kept when it is not.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from inspection.integrations.credentials import output_password
+from inspection.integrations.messages import alarm_message, encode, result_message
+from inspection.integrations.outbox import Outbox
+from inspection.integrations.output_runner import (
+    Message,
+    OutputError,
+    OutputRunner,
+    OutputState,
+)
+from inspection.integrations.postgres_schema import LOCK_KEY, MIGRATIONS, SCHEMA_VERSION
+from inspection.recipe.outputs import PostgresOutputSettings
+from inspection.types import Inspection, StatusUpdate
+
+RESULT_TOPIC = "result"
+ALARM_TOPIC = "alarm"
+
+INSERT_PART = (
+    "INSERT INTO {s}.inspections (station, inspection_id, line, part_seq, at, verdict, reason,"
+    " recipe, recipe_version, lot) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    " ON CONFLICT (station, inspection_id) DO NOTHING"
+)
+INSERT_TOOL = (
+    "INSERT INTO {s}.tool_results (station, inspection_id, tool_id, tool_type, verdict, reason,"
+    " measurements) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+    " ON CONFLICT (station, inspection_id, tool_id) DO NOTHING"
+)
+INSERT_EVENT = (
+    "INSERT INTO {s}.events (station, at, level, source, message) VALUES (%s, %s, %s, %s, %s)"
+)
+
+
+def _reason(exc: psycopg.Error) -> str:
+    """The server's or libpq's own words, first line only (never the connection string)."""
+    text = (getattr(exc.diag, "message_primary", None) or str(exc)).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+class PostgresLink:
+    """One connection at a time to the plant database. Used from the output's thread only."""
+
+    def __init__(self, settings: PostgresOutputSettings, station: str) -> None:
+        self.settings = settings
+        self.station = station
+        self.name = f"PostgreSQL {settings.host}:{settings.port}/{settings.dbname}"
+        # checked now: a missing variable stops the start
+        self._password = output_password(
+            settings.id, settings.password, settings.password_env, "PostgreSQL password"
+        )
+        self._schema = sql.Identifier(settings.db_schema)
+        self._conn: psycopg.Connection[Any] | None = None
+        self.schema_version = 0
+
+    def _sql(self, text: str) -> sql.Composed:
+        return sql.SQL(text).format(s=self._schema)
+
+    def connect(self) -> None:
+        s = self.settings
+        try:
+            conn = psycopg.connect(
+                host=s.host,
+                port=s.port,
+                dbname=s.dbname,
+                user=s.user,
+                password=self._password,
+                connect_timeout=s.connect_timeout_s,
+                application_name=f"lineside {self.station}"[:63],
+                autocommit=True,  # each result is its own transaction() block
+            )
+        except psycopg.Error as exc:
+            raise OutputError(_reason(exc)) from None
+        try:
+            self.schema_version = self._migrate(conn)
+        except psycopg.Error as exc:
+            conn.close()
+            raise OutputError(f"the database refused the schema: {_reason(exc)}") from None
+        except OutputError:
+            conn.close()
+            raise
+        self._conn = conn
+
+    def _migrate(self, conn: psycopg.Connection[Any]) -> int:
+        """Make or migrate the schema, once even when several stations connect at once."""
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+            conn.execute(self._sql("CREATE SCHEMA IF NOT EXISTS {s}"))
+            conn.execute(
+                self._sql(
+                    "CREATE TABLE IF NOT EXISTS {s}.schema_version (version integer NOT NULL,"
+                    " applied_at timestamptz NOT NULL DEFAULT now())"
+                )
+            )
+            row = conn.execute(self._sql("SELECT max(version) FROM {s}.schema_version")).fetchone()
+            version = int(row[0]) if row and row[0] is not None else 0
+            if version > SCHEMA_VERSION:
+                raise OutputError(
+                    f"the database's schema {self.settings.db_schema} is version {version}, "
+                    f"newer than this station knows ({SCHEMA_VERSION}): update the station"
+                )
+            for step in range(version, SCHEMA_VERSION):
+                for statement in MIGRATIONS[step]:
+                    conn.execute(self._sql(statement))
+                conn.execute(
+                    self._sql("INSERT INTO {s}.schema_version (version) VALUES (%s)"), (step + 1,)
+                )
+        return SCHEMA_VERSION
+
+    def send(self, topic: str, payload: bytes) -> None:
+        conn = self._conn
+        if conn is None or conn.closed:
+            raise OutputError("connection lost")
+        body = json.loads(payload)
+        try:
+            with conn.transaction():
+                if topic == ALARM_TOPIC:
+                    self._insert_event(conn, body)
+                else:
+                    self._insert_result(conn, body)
+        except psycopg.OperationalError as exc:
+            self.close()
+            raise OutputError(f"connection lost: {_reason(exc)}") from None
+        except psycopg.Error as exc:  # the database refused the row: say so, keep it on disk
+            if conn.closed:
+                self.close()
+            raise OutputError(f"the database refused a result: {_reason(exc)}") from None
+
+    def send_unkept(self, topic: str, payload: bytes) -> None:
+        self.send(topic, payload)
+
+    def _insert_result(self, conn: psycopg.Connection[Any], body: dict[str, Any]) -> None:
+        station, inspection_id = body["station"], body["inspection_id"]
+        conn.execute(
+            self._sql(INSERT_PART),
+            (
+                station,
+                inspection_id,
+                body["line"],
+                body["part_seq"],
+                dt.datetime.fromisoformat(body["time"]),
+                body["verdict"],
+                body["reason"],
+                body["recipe"],
+                body["recipe_version"],
+                body["lot"],
+            ),
+        )
+        tools = [
+            (
+                station,
+                inspection_id,
+                t["id"],
+                t["type"],
+                t["verdict"],
+                t["reason"],
+                json.dumps(t["values"]),
+            )
+            for t in body["tools"]
+        ]
+        if tools:
+            with conn.cursor() as cur:
+                cur.executemany(self._sql(INSERT_TOOL), tools)
+
+    def _insert_event(self, conn: psycopg.Connection[Any], body: dict[str, Any]) -> None:
+        conn.execute(
+            self._sql(INSERT_EVENT),
+            (
+                body["station"],
+                dt.datetime.fromisoformat(body["time"]),
+                body["level"],
+                body["source"],
+                body["message"],
+            ),
+        )
+
+    def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(psycopg.Error):  # already gone: nothing to let go of
+                conn.close()
+
+
+def postgres_output(
+    settings: PostgresOutputSettings,
+    *,
+    station: str,
+    line: str,
+    outbox_folder: Path,
+    on_state: Callable[[OutputState], None] = lambda _s: None,
+) -> OutputRunner:
+    """The runner of one ``type: postgres`` output, its outbox in ``outbox_folder``; ``line``
+    is the station settings' line, unless the output names its own."""
+    link = PostgresLink(settings, station)
+    line = settings.line or line
+
+    def message_of(inspection: Inspection) -> Message:
+        body = result_message(inspection, site="", line=line)
+        return inspection.inspection_id, RESULT_TOPIC, encode(body)
+
+    def alarm_of(update: StatusUpdate) -> tuple[str, bytes]:
+        body = alarm_message(update, site="", line=line, station=station, at=time.time())
+        return ALARM_TOPIC, encode(body)
+
+    return OutputRunner(
+        settings.id,
+        link,
+        lambda: Outbox(outbox_folder / f"{settings.id}.sqlite", settings.outbox_max_parts),
+        message_of,
+        alarm_of=alarm_of,
+        retry_s=settings.retry_s,
+        on_state=on_state,
+    )
