@@ -132,10 +132,10 @@ def _gui(argv: Sequence[str]) -> int:
     from PySide6.QtWidgets import QApplication, QMessageBox
 
     from app.error_reporting import ErrorReporter, install_excepthooks
+    from app.line_changeover import open_links, station_factory
     from app.main_window import MainWindow
     from app.palette import apply_theme
-    from app.plc_changeover import open_plc, station_factory
-    from inspection.integrations.plc.link import PlcLink
+    from inspection.integrations.line_links import LineLink
 
     pg.setConfigOptions(imageAxisOrder="row-major")
     qt_app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -147,10 +147,11 @@ def _gui(argv: Sequence[str]) -> int:
     settings_file = paths.settings_file
     settings = load_settings(settings_file)
 
-    plc: list[PlcLink | None] = [None]  # the station settings' PLC link, opened below
-    window = MainWindow(station_factory(paths, lambda: plc[0]), settings, teach_on_first_use=True)
+    links: list[LineLink] = []  # the station settings' PLC and OPC UA links, opened below
+    window = MainWindow(station_factory(paths, lambda: links), settings, teach_on_first_use=True)
     reporter.set_parent_widget(window)
-    plc[0], plc_problem = open_plc(window, paths)
+    opened, links_problem = open_links(window, paths)
+    links += opened
 
     def remember(path: Path) -> None:
         # a small JSON file, written only when the user opens a recipe
@@ -173,8 +174,8 @@ def _gui(argv: Sequence[str]) -> int:
     if note:
         log.warning("%s", note)
         QTimer.singleShot(0, lambda: QMessageBox.warning(window, "Recipe", note))
-    if plc_problem:
-        QTimer.singleShot(0, lambda: QMessageBox.warning(window, "PLC", plc_problem))
+    if links_problem:
+        QTimer.singleShot(0, lambda: QMessageBox.warning(window, "Line", links_problem))
     if not window.open_recipe(recipe_path, start=not parsed.stopped):
         if parsed.recipe is None and recipe_path != demo_recipe():
             window.open_recipe(demo_recipe(), start=not parsed.stopped)
@@ -186,8 +187,8 @@ def _gui(argv: Sequence[str]) -> int:
     finally:
         restore_hooks()
         window.control.shutdown()  # already done by a normal close; bounded either way
-        if plc[0] is not None:
-            plc[0].close()
+        for link in links:
+            link.close()
     try:
         save_settings(settings_file, settings)  # the window geometry of this session
     except OSError as exc:

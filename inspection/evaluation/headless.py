@@ -11,9 +11,9 @@ from typing import Any
 
 from inspection.evaluation.truth import TruthTally, covered_defects
 from inspection.integrations.base import TriggerInput
+from inspection.integrations.changeover import StationSwitcher
+from inspection.integrations.line_links import open_line_links
 from inspection.integrations.local_control import LocalTriggerSocket
-from inspection.integrations.plc.changeover import StationSwitcher
-from inspection.integrations.plc.link import open_plc_link
 from inspection.paths import Paths
 from inspection.pipeline.station import Station
 from inspection.recipe import Recipe, SyntheticSourceSettings
@@ -88,46 +88,47 @@ def run_headless(
     recipe = limit_parts(recipe, parts, realtime=realtime)
     collector = _Collector(TruthTally(covered_defects(recipe)), parts)
     switcher: StationSwitcher | None = None
-    # the station settings' PLC link, for the whole run: its changeovers switch the station
-    plc = (
-        open_plc_link(
-            paths.station_file, lambda n, f: switcher.changeover(n, f) if switcher else None
+    # the station settings' links to the line (PLC, OPC UA), for the whole run: their
+    # changeovers switch the station
+    links = (
+        open_line_links(
+            paths.station_file,
+            lambda link, n, f: switcher.changeover(link, n, f) if switcher else None,
         )
         if paths is not None
-        else None
+        else []
     )
 
     def make_station(recipe: Recipe) -> Station:
         inputs: list[TriggerInput] = []
         if paths is not None:
             inputs.append(LocalTriggerSocket(paths.trigger_socket))
-        if plc is not None:
-            inputs.append(plc)
+        inputs += links
         built = Station(
             recipe,
             paths=paths,
             store_results=store_results,
             trigger_inputs=inputs,
-            line_sinks=[plc] if plc is not None else [],
+            line_sinks=links,
         )
         built.add_listener(collector)
         return built
 
     t0 = time.perf_counter()
     try:
-        if plc is not None:
-            switcher = StationSwitcher(make_station, plc)
+        if links:
+            switcher = StationSwitcher(make_station, links)
             station = switcher.start(recipe, recipe_file)
         else:
             station = make_station(recipe)
             station.start()
     except BaseException:
-        if plc is not None:
-            plc.close()
+        for link in links:
+            link.close()
         raise
 
-    if plc is not None:
-        idle_s = None  # the PLC decides when parts come; the run ends on its time limit or ^C
+    if links:
+        idle_s = None  # the line decides when parts come; the run ends on its time limit or ^C
 
     def current() -> Station:
         return switcher.station if switcher is not None and switcher.station else station
@@ -159,8 +160,8 @@ def run_headless(
         else:
             station.stop(timeout_s=10.0)
         station = current()
-        if plc is not None:
-            plc.close()
+        for link in links:
+            link.close()
     elapsed = time.perf_counter() - t0
     snap = station.counters()
     done = sum(collector.verdicts.values())

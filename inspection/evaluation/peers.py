@@ -133,6 +133,9 @@ class Subscriber:
         """``session``: a persistent session, so that what the broker takes while this one is
         away waits for it (with a broker that keeps sessions)."""
         self.messages: list[tuple[str, dict[str, Any], bool]] = []
+        self._seen: set[tuple[str, bytes]] = set()
+        self.redelivered = 0
+        """Messages the broker delivered to this subscriber again (flagged DUP), left out."""
         self._lock = threading.Lock()
         self._ready = threading.Event()
         self.client = paho.Client(
@@ -152,8 +155,16 @@ class Subscriber:
             self._ready.set()
 
         def on_message(_c: object, _u: object, msg: paho.MQTTMessage) -> None:
+            body = json.loads(msg.payload)
+            key = (msg.topic, bytes(msg.payload))
             with self._lock:
-                self.messages.append((msg.topic, json.loads(msg.payload), bool(msg.retain)))
+                if msg.dup and key in self._seen:
+                    # the broker handing this subscriber again what it had not acknowledged
+                    # (after a restart): not something the station sent twice
+                    self.redelivered += 1
+                    return
+                self._seen.add(key)
+                self.messages.append((msg.topic, body, bool(msg.retain)))
 
         self.client.on_connect = on_connect
         self.client.on_subscribe = on_subscribe

@@ -3,8 +3,9 @@ in its outbox, and sends them in part order whenever the other end is there.
 
 The dispatcher hands each result over with ``on_inspection``: a put into a bounded queue that
 never blocks. The runner moves what arrives into the outbox (disk) and sends the oldest waiting
-result, one at a time, each acknowledged before the next (so after an outage at most the one in
-flight can reach the other end twice; messages carry the inspection id to tell). While the other
+results: one at a time, each acknowledged before the next (MQTT: after an outage at most the one
+in flight can reach the other end twice; messages carry the inspection id to tell), or, to a link
+that takes batches (a database), up to ``SEND_BATCH`` in one all-or-nothing transaction. While the other
 end is away it tries again every ``retry_s`` and keeps collecting. Its state (connected,
 buffering with N waiting, failed with the reason) is reported on every change and can be read at
 any time for the operator screen.
@@ -18,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 from inspection.errors import LinesideError
 from inspection.integrations.outbox import Outbox, OutboxError
@@ -36,7 +37,12 @@ BUFFERING_FROM = 10
 
 
 class OutputError(LinesideError):
-    """The other end cannot be reached or did not acknowledge; the message says why."""
+    """The other end cannot be reached or did not acknowledge; the message says why.
+    ``sent``: of a batch, how many (from its start) the other end did acknowledge."""
+
+    def __init__(self, message: str, *, sent: int = 0) -> None:
+        super().__init__(message)
+        self.sent = sent
 
 
 class Link(Protocol):
@@ -57,6 +63,16 @@ class Link(Protocol):
 
     def close(self) -> None:
         """Say goodbye where the protocol has a way, and let go of the connection."""
+
+
+@runtime_checkable
+class BatchLink(Link, Protocol):
+    """A link that takes several results in one acknowledgement, all or none (a database
+    transaction): one round trip and one commit for a whole batch."""
+
+    def send_batch(self, items: list[tuple[str, bytes]]) -> None:
+        """Send (topic, payload) items; return once the other end acknowledged all of them,
+        OutputError (none of them kept) when it did not."""
 
 
 Message = tuple[str, str, bytes]
@@ -276,24 +292,33 @@ class OutputRunner:
                 self._down(exc)
 
     def _send_waiting(self) -> bool:
-        """Send a batch of the oldest waiting results; True when more are waiting."""
+        """Send a batch of the oldest waiting results; True when more are waiting. A link that
+        takes batches gets them whole; any other, one result at a time, each acknowledged
+        before the next. The outbox lets go of what was acknowledged once per batch."""
         outbox = self._outbox
         assert outbox is not None
         batch = outbox.oldest(SEND_BATCH)
-        for item in batch:
-            if self._stop.is_set():
-                return False
-            try:
-                self._link.send(item.topic, item.payload)
-            except OutputError as exc:
-                self._down(exc)
-                return False
-            outbox.done(item.seq)
+        sent = 0
+        try:
+            if isinstance(self._link, BatchLink) and batch:
+                self._link.send_batch([(item.topic, item.payload) for item in batch])
+                sent = len(batch)
+            else:
+                for item in batch:
+                    if self._stop.is_set():
+                        break
+                    self._link.send(item.topic, item.payload)
+                    sent += 1
+        except OutputError as exc:
+            sent += exc.sent
+            self._down(exc)
+        if sent:
+            outbox.done(batch[sent - 1].seq)
             with self._lock:
-                self._sent += 1
-            self._keep_arrivals()
+                self._sent += sent
+        self._keep_arrivals()
         self._report()
-        return len(batch) == SEND_BATCH
+        return self._connected and not self._stop.is_set() and len(batch) == SEND_BATCH
 
     def _report(self) -> None:
         state = self.state()

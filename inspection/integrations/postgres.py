@@ -1,10 +1,10 @@
 """The ``postgres`` output: every result into the plant's PostgreSQL database (psycopg 3).
 
 Results travel the outbox way (``output_runner``): kept on disk while the database is away, sent
-in part order when it is back, one transaction per result, acknowledged by its commit. Each
-insert is keyed by (station, inspection id) and does nothing when the row is there already, so
-the one result a lost commit acknowledgement sends twice lands once: every row arrives exactly
-once. The message is the JSON result the MQTT output publishes (``messages.result_message``),
+in part order when it is back, a batch of up to 64 per transaction, acknowledged by its
+commit. Each insert is keyed by (station, inspection id) and does nothing when the row is there
+already, so a batch whose commit acknowledgement was lost, sent again, lands once: every row
+arrives exactly once. The message is the JSON result the MQTT output publishes (``messages.result_message``),
 so the outbox holds one format.
 
 On connect the station makes or migrates the schema (``postgres_schema``); a database that
@@ -61,6 +61,47 @@ def _reason(exc: psycopg.Error) -> str:
     """The server's or libpq's own words, first line only (never the connection string)."""
     text = (getattr(exc.diag, "message_primary", None) or str(exc)).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _part_row(body: dict[str, Any]) -> tuple[Any, ...]:
+    return (
+        body["station"],
+        body["inspection_id"],
+        body["line"],
+        body["part_seq"],
+        dt.datetime.fromisoformat(body["time"]),
+        body["verdict"],
+        body["reason"],
+        body["recipe"],
+        body["recipe_version"],
+        body["lot"],
+    )
+
+
+def _tool_rows(body: dict[str, Any]) -> list[tuple[Any, ...]]:
+    station, inspection_id = body["station"], body["inspection_id"]
+    return [
+        (
+            station,
+            inspection_id,
+            t["id"],
+            t["type"],
+            t["verdict"],
+            t["reason"],
+            json.dumps(t["values"]),
+        )
+        for t in body["tools"]
+    ]
+
+
+def _event_row(body: dict[str, Any]) -> tuple[Any, ...]:
+    return (
+        body["station"],
+        dt.datetime.fromisoformat(body["time"]),
+        body["level"],
+        body["source"],
+        body["message"],
+    )
 
 
 class PostgresLink:
@@ -133,71 +174,42 @@ class PostgresLink:
         return SCHEMA_VERSION
 
     def send(self, topic: str, payload: bytes) -> None:
+        self.send_batch([(topic, payload)])
+
+    def send_unkept(self, topic: str, payload: bytes) -> None:
+        self.send_batch([(topic, payload)])
+
+    def send_batch(self, items: list[tuple[str, bytes]]) -> None:
+        """Every item in one transaction: its commit acknowledges them all."""
         conn = self._conn
         if conn is None or conn.closed:
             raise OutputError("connection lost")
-        body = json.loads(payload)
+        parts: list[tuple[Any, ...]] = []
+        tools: list[tuple[Any, ...]] = []
+        events: list[tuple[Any, ...]] = []
+        for topic, payload in items:
+            body = json.loads(payload)
+            if topic == ALARM_TOPIC:
+                events.append(_event_row(body))
+            else:
+                parts.append(_part_row(body))
+                tools += _tool_rows(body)
         try:
-            with conn.transaction():
-                if topic == ALARM_TOPIC:
-                    self._insert_event(conn, body)
-                else:
-                    self._insert_result(conn, body)
+            with conn.transaction(), conn.cursor() as cur:
+                for statement, rows in (
+                    (INSERT_PART, parts),
+                    (INSERT_TOOL, tools),
+                    (INSERT_EVENT, events),
+                ):
+                    if rows:
+                        cur.executemany(self._sql(statement), rows)
         except psycopg.OperationalError as exc:
             self.close()
             raise OutputError(f"connection lost: {_reason(exc)}") from None
-        except psycopg.Error as exc:  # the database refused the row: say so, keep it on disk
+        except psycopg.Error as exc:  # the database refused a row: say so, keep them on disk
             if conn.closed:
                 self.close()
             raise OutputError(f"the database refused a result: {_reason(exc)}") from None
-
-    def send_unkept(self, topic: str, payload: bytes) -> None:
-        self.send(topic, payload)
-
-    def _insert_result(self, conn: psycopg.Connection[Any], body: dict[str, Any]) -> None:
-        station, inspection_id = body["station"], body["inspection_id"]
-        conn.execute(
-            self._sql(INSERT_PART),
-            (
-                station,
-                inspection_id,
-                body["line"],
-                body["part_seq"],
-                dt.datetime.fromisoformat(body["time"]),
-                body["verdict"],
-                body["reason"],
-                body["recipe"],
-                body["recipe_version"],
-                body["lot"],
-            ),
-        )
-        tools = [
-            (
-                station,
-                inspection_id,
-                t["id"],
-                t["type"],
-                t["verdict"],
-                t["reason"],
-                json.dumps(t["values"]),
-            )
-            for t in body["tools"]
-        ]
-        if tools:
-            with conn.cursor() as cur:
-                cur.executemany(self._sql(INSERT_TOOL), tools)
-
-    def _insert_event(self, conn: psycopg.Connection[Any], body: dict[str, Any]) -> None:
-        conn.execute(
-            self._sql(INSERT_EVENT),
-            (
-                body["station"],
-                dt.datetime.fromisoformat(body["time"]),
-                body["level"],
-                body["source"],
-                body["message"],
-            ),
-        )
 
     def close(self) -> None:
         conn, self._conn = self._conn, None

@@ -28,6 +28,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from inspection.errors import RecipeError
 from inspection.paths import written_in_place
 from inspection.recipe.common import Strict
+from inspection.recipe.opcua import OpcUaSettings
 from inspection.recipe.plc import PlcSettings
 
 log = logging.getLogger(__name__)
@@ -280,6 +281,8 @@ class StationSettings(Strict):
     storage: StorageSettings = Field(default_factory=StorageSettings)
     plc: PlcSettings | None = None
     """The PLC link (Modbus TCP); none by default: nothing listens or connects unless set."""
+    opcua: OpcUaSettings | None = None
+    """The OPC UA server; none by default."""
 
 
 def load_station_settings(path: Path) -> StationSettings:

@@ -49,6 +49,7 @@ from inspection.integrations.plc.signals import (
     StatusBit,
     lot_from_registers,
 )
+from inspection.recipe import Recipe
 from inspection.recipe.plc import PlcSettings
 from inspection.types import Inspection, StatusLevel, Verdict
 
@@ -61,7 +62,10 @@ RESULT_TIMEOUT_S = 30.0
 
 
 class LineStation(Protocol):
-    """What the handshake asks of the running station."""
+    """What the links to the line (PLC, OPC UA) ask of the running station."""
+
+    @property
+    def recipe(self) -> Recipe: ...
 
     @property
     def ready_for_parts(self) -> bool: ...

@@ -173,17 +173,3 @@ class PlcLink:
                 self.handshake.tick()
             except Exception:  # the ticker must not die; the handshake logs its own causes
                 log.exception("PLC handshake tick failed")
-
-
-def open_plc_link(station_file: Path, on_changeover: Changeover) -> PlcLink | None:
-    """The PLC link the station settings in ``station_file`` ask for, open; None when they ask
-    for none. RecipeError for settings that do not validate, LinesideError when the server
-    cannot listen."""
-    from inspection.recipe.station import load_station_settings
-
-    settings = load_station_settings(station_file).plc
-    if settings is None:
-        return None
-    link = PlcLink(settings.resolved(station_file.parent), on_changeover=on_changeover)
-    link.open()
-    return link

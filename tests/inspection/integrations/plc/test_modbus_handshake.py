@@ -15,7 +15,7 @@ import pytest
 from support.modbus_plc import PlcPlayer, PlcRegisters, free_port
 from support.pipeline_tools import BrightnessTool, Collector, make_recipe
 
-from inspection.integrations.plc.changeover import StationSwitcher
+from inspection.integrations.changeover import StationSwitcher
 from inspection.integrations.plc.link import PlcLink
 from inspection.integrations.plc.signals import ControlBit, ErrorCode, Status, StatusBit
 from inspection.pipeline.station import Station
@@ -104,8 +104,8 @@ def start_line(role: str, tmp_path: Path, plc: PlcRegisters | None = None) -> Li
         st.add_listener(collector)
         return st
 
-    link = PlcLink(settings, on_changeover=lambda n, p: switcher.changeover(n, p))
-    switcher = StationSwitcher(make_station, link)
+    link = PlcLink(settings, on_changeover=lambda n, p: switcher.changeover(link, n, p))
+    switcher = StationSwitcher(make_station, [link])
     link.open()
     switcher.start(load_recipe(recipes[1]), recipes[1])
     wait_until(lambda: switcher.station is not None and switcher.station.camera_connected("cam1"))
@@ -318,7 +318,7 @@ def test_the_client_says_when_the_plc_is_away_and_catches_up_when_it_is_back(
         st.add_listener(collector)
         return st
 
-    switcher = StationSwitcher(make_station, link)
+    switcher = StationSwitcher(make_station, [link])
     link.open()
     switcher.start(load_recipe(recipes[1]), recipes[1])
     try:

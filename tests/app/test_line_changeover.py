@@ -12,9 +12,9 @@ from support.modbus_plc import PlcPlayer, free_port
 from support.pipeline_tools import make_recipe
 from support.windows import close_window
 
+from app.line_changeover import open_links, station_factory
 from app.main_window import MainWindow
-from app.plc_changeover import open_plc, station_factory
-from inspection.integrations.plc.link import PlcLink
+from inspection.integrations.line_links import LineLink
 from inspection.integrations.plc.signals import ErrorCode, Status, StatusBit
 from inspection.paths import user_paths
 from inspection.recipe import dump_recipe
@@ -47,14 +47,15 @@ def test_the_plc_changes_the_screens_recipe_over(qtbot, tmp_path: Path) -> None:
         yaml.safe_dump({"plc": {"port": port, "recipes": {1: str(a), 2: str(b), 3: str(broken)}}}),
         encoding="utf-8",
     )
-    plc: list[PlcLink | None] = [None]
-    window = MainWindow(station_factory(paths, lambda: plc[0]))
+    links: list[LineLink] = []
+    window = MainWindow(station_factory(paths, lambda: links))
     qtbot.addWidget(window)
     window.resize(1280, 800)
     window.show()
-    plc[0], problem = open_plc(window, paths)
-    link = plc[0]
-    assert link is not None and problem == ""
+    opened, problem = open_links(window, paths)
+    links += opened
+    (link,) = links
+    assert problem == ""
     player: PlcPlayer | None = None
     try:
         assert window.open_recipe(a, start=True)
