@@ -726,7 +726,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument(
         "--phase-s",
         type=float,
-        default=30.0,
+        default=60.0,
         help="--links: seconds of the line with and without outputs (the slowdown)",
     )
     b.add_argument(

@@ -32,6 +32,8 @@ QUEUE_MAX = 10_000
 """Results between the line and the outbox; only a disk that hangs lets it fill."""
 SEND_BATCH = 64
 """Results read from the outbox at a time (each is still sent and acknowledged on its own)."""
+GATHER_S = 0.05
+"""After a wake, how long results gather before they go into the outbox together."""
 BUFFERING_FROM = 10
 """Results waiting from which a connected output shows "buffering" rather than "connected"."""
 
@@ -225,6 +227,10 @@ class OutputRunner:
                 self._report()
                 self._wake.wait(self._retry_s if not self._connected else 1.0)
                 self._wake.clear()
+                # let the results of the next moments gather: one outbox transaction (one disk
+                # flush) for them all, not one per part, which would slow the station's own
+                # recording on the same disk
+                self._stop.wait(GATHER_S)
         except Exception:  # an output must never die silently
             log.exception("%s: output stopped by an error", self.output_id)
             with self._lock:
