@@ -103,6 +103,10 @@ class Broker:
                 time.sleep(0.05)
         raise RuntimeError(f"mosquitto did not listen on {self.port} in {timeout_s} s")
 
+    def cpu_seconds(self) -> float:
+        """CPU time the broker used so far (0 when it is not running)."""
+        return _cpu_seconds([self.process.pid]) if self.process is not None else 0.0
+
     def stop(self) -> None:
         """A clean stop (SIGTERM): with ``persistence`` the broker saves its sessions."""
         if self.process is not None and self.process.poll() is None:
@@ -279,6 +283,15 @@ class PostgresServer:
         self.stop("immediate")
         shutil.rmtree(self.root, ignore_errors=True)
 
+    def cpu_seconds(self) -> float:
+        """CPU time the server's processes (the postmaster and its children) used so far;
+        ended backends are counted by the postmaster's children totals."""
+        try:
+            postmaster = int((self.data / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return 0.0
+        return _cpu_seconds([postmaster, *_children(postmaster)], children=True)
+
     def dsn(self, user: str = ADMIN, password: str = PASSWORD, dbname: str = "postgres") -> str:
         return f"host=127.0.0.1 port={self.port} user={user} password={password} dbname={dbname}"
 
@@ -286,3 +299,32 @@ class PostgresServer:
         with psycopg.connect(self.dsn(dbname=dbname), autocommit=True) as conn:
             cur = conn.execute(statement)
             return cur.fetchall() if cur.description else []
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            found.append(int(entry.name))
+    return found
+
+
+def _cpu_seconds(pids: list[int], *, children: bool = False) -> float:
+    """User and system CPU seconds of ``pids`` (with ``children``: also of their ended
+    children, which the kernel adds to the parent's)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+        if children:
+            total += int(fields[13]) + int(fields[14])
+    return total / os.sysconf("SC_CLK_TCK")

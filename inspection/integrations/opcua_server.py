@@ -43,12 +43,15 @@ from inspection.integrations.base import FireTrigger
 from inspection.integrations.credentials import output_password
 from inspection.integrations.output_runner import OutputState
 from inspection.integrations.plc.handshake import LineStation
+from inspection.integrations.server_thread import ServerThread
 from inspection.recipe.opcua import OpcUaSettings
 from inspection.types import Inspection, StatusLevel, StatusUpdate
 
 log = logging.getLogger(__name__)
 
 NAMESPACE = "urn:lineside:machine-vision"
+APPLICATION_URI = "urn:lineside:station"
+"""The server's application URI (a certificate for it names this URI)."""
 STATES = ("Preoperational", "Halted", "Error", "Operational")
 START_TIMEOUT_S = 15.0
 STATE_EVERY_S = 0.2
@@ -117,8 +120,7 @@ class OpcUaLink:
         self._recipe_number = 0
         self._recipe_name = ""
         self._changing_to: int | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
+        self._server_thread = ServerThread("opcua-server", self._serve, self._crashed)
         self._stopping: asyncio.Event | None = None
         self._nodes: dict[str, Any] = {}
         self._event: Any = None
@@ -129,25 +131,16 @@ class OpcUaLink:
 
     def open(self) -> None:
         """Start serving; LinesideError naming the endpoint when it cannot."""
-        started: Future[None] = Future()
-        self._thread = threading.Thread(
-            target=self._run, args=(started,), name="opcua-server", daemon=True
-        )
-        self._thread.start()
         try:
-            started.result(START_TIMEOUT_S)
+            self._server_thread.start(START_TIMEOUT_S)
         except Exception as exc:
-            self._thread.join(2.0)
-            self._thread = None
             raise LinesideError(f"OPC UA server cannot serve {self.endpoint}: {exc}") from None
 
     def close(self, timeout_s: float = 5.0) -> None:
-        loop, stopping, thread = self._loop, self._stopping, self._thread
+        loop, stopping = self._server_thread.loop, self._stopping
         if loop is not None and stopping is not None and not loop.is_closed():
             loop.call_soon_threadsafe(stopping.set)
-        if thread is not None:
-            thread.join(timeout_s)
-        self._thread = None
+        self._server_thread.join(timeout_s)
 
     def attach(self, station: LineStation, tool_ids: list[str]) -> None:
         with self._lock:
@@ -187,17 +180,14 @@ class OpcUaLink:
             self._fire = None
 
     def on_inspection(self, inspection: Inspection) -> None:
-        loop = self._loop
-        if loop is None or loop.is_closed():
-            return
-        self.results += 1
-        asyncio.run_coroutine_threadsafe(self._publish(inspection), loop)
+        if self._server_thread.call(self._publish(inspection)) is not None:
+            self.results += 1
 
     def on_status(self, update: StatusUpdate) -> None:
         """The state machine follows the station (read every few hundred ms)."""
 
     def state(self) -> OutputState:
-        up = self._loop is not None and not self.reason
+        up = self._server_thread.loop is not None and not self.reason
         return OutputState(
             output_id=self.output_id,
             link=self.name,
@@ -210,21 +200,9 @@ class OpcUaLink:
 
     # ---- the server -----------------------------------------------------------------------------
 
-    def _run(self, started: Future[None]) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        try:
-            loop.run_until_complete(self._serve(started))
-        except Exception as exc:
-            if not started.done():
-                started.set_exception(exc)
-            else:
-                log.exception("OPC UA server stopped")
-                self.reason = f"stopped: {exc}"
-                self._post(StatusLevel.ALARM, f"OPC UA server stopped: {exc}")
-        finally:
-            self._loop = None
-            loop.close()
+    def _crashed(self, exc: Exception) -> None:
+        self.reason = f"stopped: {exc}"
+        self._post(StatusLevel.ALARM, f"OPC UA server stopped: {exc}")
 
     async def _serve(self, started: Future[None]) -> None:
         s = self.settings
@@ -232,6 +210,7 @@ class OpcUaLink:
         await server.init()
         server.set_endpoint(self.endpoint)
         server.set_server_name("Lineside inspection station")
+        await server.set_application_uri(APPLICATION_URI)
         tokens: list[type] = [ua.UserNameIdentityToken]
         if s.anonymous:
             tokens.append(ua.AnonymousIdentityToken)
@@ -404,11 +383,8 @@ class OpcUaLink:
         return "Operational" if station.ready_for_parts else "Error"
 
     def _set_soon(self, node: str, value: Any, kind: ua.VariantType) -> None:
-        loop = self._loop
-        if loop is not None and not loop.is_closed() and node in self._nodes:
-            asyncio.run_coroutine_threadsafe(
-                self._nodes[node].write_value(ua.Variant(value, kind)), loop
-            )
+        if node in self._nodes:
+            self._server_thread.call(self._nodes[node].write_value(ua.Variant(value, kind)))
 
     def _post(self, level: StatusLevel, message: str) -> None:
         station = self._station

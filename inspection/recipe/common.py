@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from inspection.types import Region
 
 Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
+
+
+def _bare_host(v: str) -> str:
+    if "/" in v or " " in v:
+        raise ValueError("host is a name or address alone (no scheme, path or spaces)")
+    return v
+
+
+HostName = Annotated[str, Field(min_length=1, max_length=253), AfterValidator(_bare_host)]
+"""A peer's host name or address, alone: ``10.0.0.5`` or ``broker.plant.local``."""
 
 
 class Strict(BaseModel):

@@ -14,10 +14,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
-from inspection.recipe.common import Strict
-from inspection.recipe.plc import RECIPE_NUMBERS
+from inspection.recipe.common import HostName, Strict
+from inspection.recipe.plc import RecipeTable
 
 
 class OpcUaUser(Strict):
@@ -38,7 +38,7 @@ class OpcUaUser(Strict):
 class OpcUaSettings(Strict):
     """Where the server listens, who may sign in, and the recipes clients may select."""
 
-    host: str = Field(default="127.0.0.1", min_length=1, max_length=253)
+    host: HostName = "127.0.0.1"
     """The address to listen on (the plant network's; the default reaches nothing beyond
     this PC)."""
     port: int = Field(default=4840, ge=1, le=65535)
@@ -48,27 +48,9 @@ class OpcUaSettings(Strict):
     certificate: Path | None = None
     """The server's certificate (DER or PEM); with ``private_key``, Basic256Sha256 is offered."""
     private_key: Path | None = None
-    recipes: dict[int, Path] = Field(default_factory=dict)
+    recipes: RecipeTable = Field(default_factory=dict)
     """Recipe number → recipe file, for PrepareRecipe (a relative file is taken from the folder
     of the station file)."""
-
-    @field_validator("host")
-    @classmethod
-    def _bare_host(cls, v: str) -> str:
-        if "/" in v or " " in v:
-            raise ValueError("host is a name or address alone (no scheme, path or spaces)")
-        return v
-
-    @field_validator("recipes")
-    @classmethod
-    def _numbers(cls, v: dict[int, Path]) -> dict[int, Path]:
-        bad = sorted(n for n in v if n not in RECIPE_NUMBERS)
-        if bad:
-            raise ValueError(
-                f"recipe numbers must be {RECIPE_NUMBERS.start}-{RECIPE_NUMBERS.stop - 1}: "
-                f"{', '.join(map(str, bad))}"
-            )
-        return v
 
     @model_validator(mode="after")
     def _someone(self) -> OpcUaSettings:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
-from inspection.recipe.common import Identifier, Strict
+from inspection.recipe.common import HostName, Identifier, Strict
 
 _TOPIC_LEVEL = r"^[^/#+\x00]+$"  # one MQTT topic level: no separators, no wildcards
 
@@ -28,7 +28,7 @@ class MqttOutputSettings(Strict):
     type: Literal["mqtt"]
     id: Identifier = "mqtt"
     """Names this output on the operator screen and its outbox file."""
-    host: str = Field(default="127.0.0.1", min_length=1, max_length=253)
+    host: HostName = "127.0.0.1"
     """The broker's host name or address."""
     port: int = Field(default=1883, ge=1, le=65535)
     site: str = Field(default="site", min_length=1, max_length=64, pattern=_TOPIC_LEVEL)
@@ -52,13 +52,6 @@ class MqttOutputSettings(Strict):
     """Results kept on disk while the broker is away (~6 h at 10 parts/s); beyond it the oldest
     are dropped and counted."""
 
-    @field_validator("host")
-    @classmethod
-    def _bare_host(cls, v: str) -> str:
-        if "/" in v or " " in v:
-            raise ValueError("host is a name or address alone (no scheme, path or spaces)")
-        return v
-
 
 _SQL_NAME = r"^[a-z_][a-z0-9_]{0,62}$"  # a PostgreSQL schema name that needs no quoting
 
@@ -75,7 +68,7 @@ class PostgresOutputSettings(Strict):
     type: Literal["postgres"]
     id: Identifier = "postgres"
     """Names this output on the operator screen and its outbox file."""
-    host: str = Field(default="127.0.0.1", min_length=1, max_length=253)
+    host: HostName = "127.0.0.1"
     port: int = Field(default=5432, ge=1, le=65535)
     dbname: str = Field(default="lineside", min_length=1, max_length=63)
     user: str = Field(default="lineside", min_length=1, max_length=63)
@@ -91,13 +84,6 @@ class PostgresOutputSettings(Strict):
     outbox_max_parts: int = Field(default=200_000, ge=10, le=10_000_000)
     """Results kept on disk while the database is away; beyond it the oldest are dropped and
     counted."""
-
-    @field_validator("host")
-    @classmethod
-    def _bare_host(cls, v: str) -> str:
-        if "/" in v or " " in v:
-            raise ValueError("host is a name or address alone (no scheme, path or spaces)")
-        return v
 
 
 OutputSettings = Annotated[MqttOutputSettings | PostgresOutputSettings, Field(discriminator="type")]

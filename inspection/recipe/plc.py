@@ -10,15 +10,29 @@ the README (section "Telling the line").
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from inspection.integrations.plc.signals import CONTROL_REGISTERS, STATUS_REGISTERS
-from inspection.recipe.common import Strict
+from inspection.recipe.common import HostName, Strict
 
 RECIPE_NUMBERS = range(1, 1000)
 """Numbers the PLC may select (0 in the recipe register means "no change")."""
+
+
+def _recipe_numbers(v: dict[int, Path]) -> dict[int, Path]:
+    bad = sorted(n for n in v if n not in RECIPE_NUMBERS)
+    if bad:
+        raise ValueError(
+            f"recipe numbers must be {RECIPE_NUMBERS.start}-{RECIPE_NUMBERS.stop - 1}: "
+            f"{', '.join(map(str, bad))}"
+        )
+    return v
+
+
+RecipeTable = Annotated[dict[int, Path], AfterValidator(_recipe_numbers)]
+"""Recipe number → recipe file: what a PLC or an OPC UA client selects by number."""
 
 
 class PlcSettings(Strict):
@@ -30,7 +44,7 @@ class PlcSettings(Strict):
     """
 
     role: Literal["server", "client"] = "server"
-    host: str = Field(default="127.0.0.1", min_length=1, max_length=253)
+    host: HostName = "127.0.0.1"
     """Server: the address to listen on (the line network's, e.g. 192.168.0.10; 0.0.0.0: all).
     Client: the PLC's address. The default reaches nothing beyond this PC."""
     port: int = Field(default=502, ge=1, le=65535)
@@ -50,27 +64,9 @@ class PlcSettings(Strict):
     """Client role: a request the PLC has not answered within this time fails the link."""
     retry_s: float = Field(default=2.0, gt=0.0, le=300.0)
     """Client role: time between two attempts to reach a PLC that is away."""
-    recipes: dict[int, Path] = Field(default_factory=dict)
+    recipes: RecipeTable = Field(default_factory=dict)
     """Recipe number → recipe file, for changeovers the PLC asks for (a relative file is taken
     from the folder of the station file)."""
-
-    @field_validator("host")
-    @classmethod
-    def _bare_host(cls, v: str) -> str:
-        if "/" in v or " " in v:
-            raise ValueError("host is a name or address alone (no scheme, path or spaces)")
-        return v
-
-    @field_validator("recipes")
-    @classmethod
-    def _numbers(cls, v: dict[int, Path]) -> dict[int, Path]:
-        bad = sorted(n for n in v if n not in RECIPE_NUMBERS)
-        if bad:
-            raise ValueError(
-                f"recipe numbers must be {RECIPE_NUMBERS.start}-{RECIPE_NUMBERS.stop - 1}: "
-                f"{', '.join(map(str, bad))}"
-            )
-        return v
 
     @model_validator(mode="after")
     def _blocks_apart(self) -> PlcSettings:

@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 from PySide6.QtWidgets import QApplication
 from support.modbus_plc import PlcPlayer, free_port
-from support.pipeline_tools import make_recipe
+from support.pipeline_tools import software_recipe_file
 from support.windows import close_window
 
 from app.line_changeover import open_links, station_factory
@@ -17,27 +17,13 @@ from app.main_window import MainWindow
 from inspection.integrations.line_links import LineLink
 from inspection.integrations.plc.signals import ErrorCode, Status, StatusBit
 from inspection.paths import user_paths
-from inspection.recipe import dump_recipe
-
-
-def software_recipe(folder: Path, name: str) -> Path:
-    recipe = make_recipe(
-        cameras=1,
-        trigger={"type": "software", "timeout_s": 2.0},
-        tools=[{"id": "code", "type": "codes", "camera": "cam1", "formats": ["QRCode"]}],
-    )
-    cam = recipe.cameras[0]
-    source = cam.source.model_copy(update={"parts": None, "rate_hz": 30.0})
-    recipe = recipe.model_copy(
-        update={"name": name, "cameras": [cam.model_copy(update={"source": source})]}
-    )
-    path = folder / f"{name}.yaml"
-    path.write_text(dump_recipe(recipe), encoding="utf-8")
-    return path
 
 
 def test_the_plc_changes_the_screens_recipe_over(qtbot, tmp_path: Path) -> None:
-    a, b = software_recipe(tmp_path, "product-a"), software_recipe(tmp_path, "product-b")
+    a, b = (
+        software_recipe_file(tmp_path, "product-a", rate_hz=30.0),
+        software_recipe_file(tmp_path, "product-b", rate_hz=30.0),
+    )
     broken = tmp_path / "broken.yaml"
     broken.write_text("cameras: 7\n", encoding="utf-8")
     paths = user_paths().ensure()

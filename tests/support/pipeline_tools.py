@@ -5,11 +5,12 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from inspection.recipe import parse_recipe
+from inspection.recipe import dump_recipe, parse_recipe
 from inspection.types import Frame, Inspection, StatusLevel, StatusUpdate, ToolResult, Verdict
 
 
@@ -290,3 +291,23 @@ def drifting_station(paths: Any) -> Any:
         sources=[MemorySource([frame_with(v) for v in DRIFTING_SCORES])],
         make_tools=lambda: [PixelScoreTool()],
     )
+
+
+def software_recipe_file(
+    folder: Path, name: str, *, tool_id: str = "code", rate_hz: float = 50.0
+) -> Path:
+    """A recipe file named ``name``: one simulated camera free-running at ``rate_hz``, parts by
+    software trigger (a PLC, an OPC UA client), one code-reading tool ``tool_id``."""
+    recipe = make_recipe(
+        cameras=1,
+        trigger={"type": "software", "timeout_s": 2.0},
+        tools=[{"id": tool_id, "type": "codes", "camera": "cam1", "formats": ["QRCode"]}],
+    )
+    cam = recipe.cameras[0]
+    source = cam.source.model_copy(update={"parts": None, "rate_hz": rate_hz})
+    recipe = recipe.model_copy(
+        update={"name": name, "cameras": [cam.model_copy(update={"source": source})]}
+    )
+    path = folder / f"{name}.yaml"
+    path.write_text(dump_recipe(recipe), encoding="utf-8")
+    return path

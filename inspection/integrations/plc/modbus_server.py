@@ -14,9 +14,7 @@ it, which reads or writes the handshake (thread-safe) and never blocks for long.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
@@ -28,6 +26,7 @@ from pymodbus.simulator import DataType, SimData, SimDevice
 from inspection.errors import LinesideError
 from inspection.integrations.plc.handshake import PlcHandshake
 from inspection.integrations.plc.signals import CONTROL_REGISTERS, STATUS_REGISTERS
+from inspection.integrations.server_thread import ServerThread
 from inspection.types import StatusLevel
 
 log = logging.getLogger(__name__)
@@ -57,53 +56,35 @@ class ModbusServer:
         # every address exists for pymodbus, so that each request outside the blocks reaches
         # _answer and is refused with a reason the operator sees (not silently by pymodbus)
         self._size = 1 << 16
-        self._loop: asyncio.AbstractEventLoop | None = None
         self._server: ModbusTcpServer | None = None
-        self._thread: threading.Thread | None = None
+        self._thread = ServerThread("plc-modbus-server", self._serve, self._crashed)
         self.connections = 0
         self.refused = 0
         """Requests answered with an exception."""
 
     def start(self) -> None:
         """Listen; LinesideError naming the address when it cannot (in use, not this PC's)."""
-        started: Future[None] = Future()
-        self._thread = threading.Thread(
-            target=self._run, args=(started,), name="plc-modbus-server", daemon=True
-        )
-        self._thread.start()
         try:
-            started.result(START_TIMEOUT_S)
+            self._thread.start(START_TIMEOUT_S)
         except Exception as exc:
-            self._thread.join(1.0)
-            self._thread = None
             raise LinesideError(
                 f"PLC Modbus server cannot listen on {self.host}:{self.port}: {exc}"
             ) from None
 
     def stop(self, timeout_s: float = 2.0) -> None:
-        loop, server, thread = self._loop, self._server, self._thread
-        if loop is not None and server is not None and not loop.is_closed():
+        server = self._server
+        if server is not None:
+            done = self._thread.call(server.shutdown())
             try:
-                asyncio.run_coroutine_threadsafe(server.shutdown(), loop).result(timeout_s)
+                if done is not None:
+                    done.result(timeout_s)
             except Exception as exc:  # closing is best effort; the thread is a daemon
                 log.info("PLC Modbus server: shutdown: %s", exc)
-        if thread is not None:
-            thread.join(timeout_s)
-        self._thread = self._server = self._loop = None
+        self._thread.join(timeout_s)
+        self._server = None
 
-    def _run(self, started: Future[None]) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        try:
-            loop.run_until_complete(self._serve(started))
-        except Exception as exc:
-            if not started.done():
-                started.set_exception(exc)
-            else:
-                log.exception("PLC Modbus server stopped")
-                self._report(StatusLevel.ALARM, f"PLC Modbus server stopped: {exc}")
-        finally:
-            loop.close()
+    def _crashed(self, exc: Exception) -> None:
+        self._report(StatusLevel.ALARM, f"PLC Modbus server stopped: {exc}")
 
     async def _serve(self, started: Future[None]) -> None:
         device = SimDevice(

@@ -3,6 +3,7 @@ results (variables and events), trigger, change the recipe over, and be refused 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import threading
 import time
@@ -15,29 +16,13 @@ import pytest
 from asyncua import ua
 from asyncua.sync import Client
 from support.modbus_plc import free_port
-from support.pipeline_tools import BrightnessTool, Collector, make_recipe
+from support.pipeline_tools import BrightnessTool, Collector, software_recipe_file
 
 from inspection.integrations.changeover import StationSwitcher
 from inspection.integrations.opcua_server import NAMESPACE, OpcUaLink
 from inspection.pipeline.station import Station
-from inspection.recipe import Recipe, dump_recipe, load_recipe
+from inspection.recipe import Recipe, load_recipe
 from inspection.recipe.opcua import OpcUaSettings
-
-
-def recipe_file(folder: Path, name: str) -> Path:
-    recipe = make_recipe(
-        cameras=1,
-        trigger={"type": "software", "timeout_s": 2.0},
-        tools=[{"id": "bright", "type": "codes", "camera": "cam1", "formats": ["QRCode"]}],
-    )
-    cam = recipe.cameras[0]
-    source = cam.source.model_copy(update={"parts": None, "rate_hz": 50.0})
-    recipe = recipe.model_copy(
-        update={"name": name, "cameras": [cam.model_copy(update={"source": source})]}
-    )
-    path = folder / f"{name}.yaml"
-    path.write_text(dump_recipe(recipe), encoding="utf-8")
-    return path
 
 
 @dataclass
@@ -64,7 +49,10 @@ class Line:
 @pytest.fixture
 def line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Line]:
     monkeypatch.setenv("OPCUA_OP_PW", "op-pw")
-    a, b = recipe_file(tmp_path, "product-a"), recipe_file(tmp_path, "product-b")
+    a, b = (
+        software_recipe_file(tmp_path, "product-a", tool_id="bright"),
+        software_recipe_file(tmp_path, "product-b", tool_id="bright"),
+    )
     settings = OpcUaSettings(
         port=free_port(),
         users=[
@@ -211,3 +199,57 @@ def test_who_may_do_what(line: Line) -> None:
     finally:
         viewer.disconnect()
     assert not line.collector.inspections  # the refused call took no part
+
+
+def test_signed_and_encrypted_with_certificates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a certificate and its key the server offers Basic256Sha256 (sign and encrypt); a
+    client with its own certificate signs in and reads."""
+    from asyncua.crypto.cert_gen import setup_self_signed_certificate
+    from cryptography.x509.oid import ExtendedKeyUsageOID
+
+    from inspection.integrations.opcua_server import APPLICATION_URI
+
+    files = {k: tmp_path / f"{k}" for k in ("server.pem", "server.der", "client.pem", "client.der")}
+    for who, uri, use in (
+        ("server", APPLICATION_URI, ExtendedKeyUsageOID.SERVER_AUTH),
+        ("client", "urn:lineside:test-client", ExtendedKeyUsageOID.CLIENT_AUTH),
+    ):
+        asyncio.run(
+            setup_self_signed_certificate(
+                files[f"{who}.pem"],
+                files[f"{who}.der"],
+                uri,
+                "127.0.0.1",
+                [use],
+                {"commonName": who},
+            )
+        )
+    settings = OpcUaSettings(
+        port=free_port(),
+        users=[{"name": "op", "password": "op-pw", "role": "operator"}],
+        certificate=files["server.der"],
+        private_key=files["server.pem"],
+    )
+    link = OpcUaLink(settings, on_changeover=lambda n, f: None)
+    link.open()
+    try:
+        client = Client(f"opc.tcp://127.0.0.1:{settings.port}/lineside/", timeout=5)
+        client.application_uri = "urn:lineside:test-client"
+        client.set_security_string(
+            f"Basic256Sha256,SignAndEncrypt,{files['client.der']},{files['client.pem']},"
+            f"{files['server.der']}"
+        )
+        client.set_user("op")
+        client.set_password("op-pw")
+        client.connect()
+        try:
+            policy = client.aio_obj.security_policy
+            assert "Basic256Sha256" in policy.URI
+            assert policy.Mode == ua.MessageSecurityMode.SignAndEncrypt
+            assert nodes(client)["state"].read_value() == "Preoperational"  # no station yet
+        finally:
+            client.disconnect()
+    finally:
+        link.close()

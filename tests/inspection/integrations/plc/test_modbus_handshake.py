@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 from support.modbus_plc import PlcPlayer, PlcRegisters, free_port
-from support.pipeline_tools import BrightnessTool, Collector, make_recipe
+from support.pipeline_tools import BrightnessTool, Collector, software_recipe_file
 
 from inspection.integrations.changeover import StationSwitcher
 from inspection.integrations.plc.link import PlcLink
 from inspection.integrations.plc.signals import ControlBit, ErrorCode, Status, StatusBit
 from inspection.pipeline.station import Station
-from inspection.recipe import Recipe, dump_recipe, load_recipe
+from inspection.recipe import Recipe, load_recipe
 from inspection.recipe.plc import PlcSettings
 from inspection.types import Frame, ToolResult, Verdict
 
@@ -37,22 +37,6 @@ class SlowBright(BrightnessTool):
         if self._delay[0]:
             time.sleep(self._delay[0])
         return super().inspect(frame)
-
-
-def recipe_file(folder: Path, name: str) -> Path:
-    recipe = make_recipe(
-        cameras=1,
-        trigger={"type": "software", "timeout_s": 2.0},
-        tools=[{"id": "bright", "type": "codes", "camera": "cam1", "formats": ["QRCode"]}],
-    )
-    cam = recipe.cameras[0]
-    source = cam.source.model_copy(update={"parts": None, "rate_hz": 50.0})
-    recipe = recipe.model_copy(
-        update={"name": name, "cameras": [cam.model_copy(update={"source": source})]}
-    )
-    path = folder / f"{name}.yaml"
-    path.write_text(dump_recipe(recipe), encoding="utf-8")
-    return path
 
 
 @dataclass
@@ -78,8 +62,8 @@ def start_line(role: str, tmp_path: Path, plc: PlcRegisters | None = None) -> Li
     broken = tmp_path / "broken.yaml"
     broken.write_text("name: [unclosed\n", encoding="utf-8")
     recipes = {
-        1: recipe_file(tmp_path, "product-a"),
-        2: recipe_file(tmp_path, "product-b"),
+        1: software_recipe_file(tmp_path, "product-a", tool_id="bright"),
+        2: software_recipe_file(tmp_path, "product-b", tool_id="bright"),
         3: broken,
     }
     common = {"recipes": recipes, "ack_timeout_s": ACK_TIMEOUT_S, "heartbeat_s": 0.1}
@@ -302,7 +286,7 @@ def test_the_client_says_when_the_plc_is_away_and_catches_up_when_it_is_back(
     tmp_path: Path,
 ) -> None:
     plc = PlcRegisters()  # its port, but nothing listens yet
-    recipes = {1: recipe_file(tmp_path, "product-a")}
+    recipes = {1: software_recipe_file(tmp_path, "product-a", tool_id="bright")}
     settings = PlcSettings(role="client", port=plc.port, poll_ms=5, retry_s=0.1, recipes=recipes)
     collector = Collector()
     link = PlcLink(settings, on_changeover=lambda n, p: None)

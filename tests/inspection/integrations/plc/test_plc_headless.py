@@ -12,28 +12,11 @@ from pathlib import Path
 import pytest
 import yaml
 from support.modbus_plc import PlcPlayer, free_port
-from support.pipeline_tools import make_recipe
+from support.pipeline_tools import software_recipe_file
 
 from inspection.cli import main
 from inspection.integrations.plc.signals import Status, StatusBit
 from inspection.paths import user_paths
-from inspection.recipe import dump_recipe
-
-
-def software_recipe(folder: Path, name: str) -> Path:
-    recipe = make_recipe(
-        cameras=1,
-        trigger={"type": "software", "timeout_s": 2.0},
-        tools=[{"id": "code", "type": "codes", "camera": "cam1", "formats": ["QRCode"]}],
-    )
-    cam = recipe.cameras[0]
-    source = cam.source.model_copy(update={"parts": None, "rate_hz": 30.0})
-    recipe = recipe.model_copy(
-        update={"name": name, "cameras": [cam.model_copy(update={"source": source})]}
-    )
-    path = folder / f"{name}.yaml"
-    path.write_text(dump_recipe(recipe), encoding="utf-8")
-    return path
 
 
 def connect(port: int, timeout_s: float = 20.0) -> PlcPlayer:
@@ -49,7 +32,10 @@ def connect(port: int, timeout_s: float = 20.0) -> PlcPlayer:
 def test_a_plc_runs_a_headless_station_through_a_changeover(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    a, b = software_recipe(tmp_path, "product-a"), software_recipe(tmp_path, "product-b")
+    a, b = (
+        software_recipe_file(tmp_path, "product-a", rate_hz=30.0),
+        software_recipe_file(tmp_path, "product-b", rate_hz=30.0),
+    )
     port = free_port()
     paths = user_paths().ensure()
     paths.station_file.parent.mkdir(parents=True, exist_ok=True)
