@@ -312,7 +312,7 @@ def _cached_scores(
     closed blocks are read from files in milliseconds, where the query makes 864,000 Python
     rows (~1.2 s); only the newest block is read live."""
     conn.row_factory = None  # the cache's reads take plain tuples
-    cols = cache.columns(conn, tool_id, *ids)
+    cols = cache.columns(conn, tool_id, *ids, names=("score", "wall_time"))
     # the id bounds of the range may hold parts stamped outside it (a clock set back)
     keep = (cols.wall_time >= start) & (cols.wall_time < end) & np.isfinite(cols.score)
     t, value, part_id = cols.wall_time[keep], cols.score[keep], cols.part_id[keep]

@@ -29,7 +29,13 @@ from inspection.errors import LinesideError
 from inspection.evaluation.truth import COVERED_BY_TOOL_TYPE
 from inspection.storage.queries import open_reader
 from inspection.tuning.labels import LABEL_CODES, Label, label_codes_in_range
-from inspection.tuning.score_columns import OTHERS_SQL, REJECTED_SQL, SCORES_SQL, read_columns
+from inspection.tuning.score_columns import (
+    COLUMN_DTYPES,
+    OTHERS_SQL,
+    REJECTED_SQL,
+    SCORES_SQL,
+    read_columns,
+)
 from inspection.tuning.scores_cache import ScoresCache
 
 __all__ = [  # the SQL stays importable from here, where the tests and callers met it first
@@ -144,6 +150,8 @@ class TunableTool:
     threshold: float
 
 
+TUNING_COLUMNS = tuple(name for name in COLUMN_DTYPES if name != "wall_time")
+"""What a tuning load reads of the score cache: everything but the parts' times."""
 NEWEST_THRESHOLD_SQL = (
     "SELECT threshold, tool_type FROM (SELECT threshold, tool_type, inspection FROM tool_results "
     "WHERE tool_id = ? AND inspection BETWEEN ? AND ? ORDER BY inspection DESC LIMIT 100) "
@@ -191,7 +199,7 @@ def load_tool_scores(
         if cache is False:
             columns = read_columns(conn, tool_id, lo, hi)
         else:
-            columns = cache.columns(conn, tool_id, lo, hi)
+            columns = cache.columns(conn, tool_id, lo, hi, names=TUNING_COLUMNS)
         if not columns.n:
             known = ", ".join(tools_recorded(conn, lo, hi)) or "none"
             raise TuningError(f"no results of tool {tool_id!r} in the range; tools: {known}")

@@ -33,7 +33,7 @@ import logging
 import re
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,8 +62,9 @@ log = logging.getLogger(__name__)
 BLOCK_PARTS = 1 << 16
 """Part ids per block: ~1.8 h at 10 parts/s (a ~1.8 MB file per tool), so the open end read live
 and the extra parts read when a range's first block is built stay under 0.1 s."""
-FORMAT = 2
-"""This file layout; a file of another format is rebuilt (2: each part's time was added)."""
+FORMAT = 3
+"""This file layout; a file of another format is rebuilt (2: each part's time was added; 3: a
+checksum per column, so a load reads only the columns it needs)."""
 
 ROWS_SQL = "SELECT COUNT(*) FROM tool_results WHERE tool_id = ? AND inspection BETWEEN ? AND ?"
 """The tool's rows of a block, counted in its slice of the covering index (no row leaves C). The
@@ -116,36 +117,49 @@ class ScoresCache:
         """The cache of the results database ``db`` (a folder next to it)."""
         return cls(results_cache(db) / "tool-scores")
 
-    def columns(self, conn: sqlite3.Connection, tool_id: str, lo: int, hi: int) -> ScoreColumns:
+    def columns(
+        self,
+        conn: sqlite3.Connection,
+        tool_id: str,
+        lo: int,
+        hi: int,
+        names: Collection[str] | None = None,
+    ) -> ScoreColumns:
         """``tool_id``'s columns of parts ``lo``..``hi``: closed blocks from their files (built
-        when missing or stale), the open end from the database. Same result as ``read_columns``.
+        when missing or stale), the open end from the database. Same result as ``read_columns``
+        for the columns in ``names`` (default: all); the others come back empty, not read.
         ``conn``: a read-only connection returning plain tuples."""
+        wanted = {"part_id", *(COLUMN_DTYPES if names is None else names)}
         if lo > hi:
-            return read_columns(conn, tool_id, lo, hi)
+            return _only(read_columns(conn, tool_id, lo, hi), wanted)
         b = self.block_parts
         closed_below = self.closed_blocks(conn)
         closed = [k for k in range(lo // b, hi // b + 1) if k < closed_below]
         if not closed:
-            return read_columns(conn, tool_id, lo, hi)
+            return _only(read_columns(conn, tool_id, lo, hi), wanted)
         keys = block_keys(conn, tool_id, closed, b)
         tail_lo = (closed[-1] + 1) * b
         tail = read_columns(conn, tool_id, tail_lo, hi) if tail_lo <= hi else empty_columns()
         # whole blocks go straight into the range's arrays; the range's ends are cut off last
         rows = sum(key.rows for key in keys)
-        out = {name: np.empty(rows + tail.n, dtype=d) for name, d in COLUMN_DTYPES.items()}
+        out = {
+            name: np.empty(rows + tail.n, dtype=d)
+            for name, d in COLUMN_DTYPES.items()
+            if name in wanted
+        }
         at = 0
         for k, key in zip(closed, keys, strict=True):
             if not self._read_into(tool_id, k, key, out, at):
                 block = self._build(conn, tool_id, k)
                 if block.n != key.rows:  # changed between the two reads: take it all live
                     log.info("tool scores cache: block %d changed while read; reading live", k)
-                    return read_columns(conn, tool_id, lo, hi)
-                for name, column in block.arrays().items():
-                    out[name][at : at + key.rows] = column
+                    return _only(read_columns(conn, tool_id, lo, hi), wanted)
+                for name in out:
+                    out[name][at : at + key.rows] = getattr(block, name)
             at += key.rows
-        for name, column in tail.arrays().items():
-            out[name][at:] = column
-        return ScoreColumns(**out).between(lo, hi)
+        for name in out:
+            out[name][at:] = getattr(tail, name)
+        return _only_arrays(out).between(lo, hi)
 
     def closed_blocks(self, conn: sqlite3.Connection) -> int:
         """How many blocks are closed (the database holds a part past their end): blocks
@@ -215,6 +229,16 @@ class ScoresCache:
                 log.warning("tool scores cache: cannot write %s (%s); reading live", path, exc)
                 self._unwritable_logged = True
         return block
+
+
+def _only_arrays(arrays: dict[str, np.ndarray]) -> ScoreColumns:
+    """Columns of which only ``arrays`` were read; the others empty."""
+    empty = {n: np.empty(0, dtype=d) for n, d in COLUMN_DTYPES.items() if n not in arrays}
+    return ScoreColumns(**arrays, **empty)
+
+
+def _only(columns: ScoreColumns, wanted: set[str]) -> ScoreColumns:
+    return _only_arrays({n: a for n, a in columns.arrays().items() if n in wanted})
 
 
 @contextlib.contextmanager

@@ -273,3 +273,36 @@ def test_building_the_cache_never_waits_for_the_writer(week: tuple[Path, float, 
     conn = open_reader(db)
     assert conn.execute("SELECT COUNT(*) FROM events WHERE station = 's'").fetchone()[0] == 1
     conn.close()
+
+
+def test_a_load_reads_and_checks_only_the_columns_it_needs(
+    week: tuple[Path, float, float], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Each column has its own checksum: Tuning passes over the parts' times, Trends over the
+    verdict columns; a flipped byte in a column a load reads is caught, in one it does not
+    read it costs nothing."""
+    db = week[0]
+    cache = cache_of(db)
+    conn = open_reader(db)
+    conn.row_factory = None
+    try:
+        lo, hi = conn.execute("SELECT MIN(id), MAX(id) FROM inspections").fetchone()
+        whole = cache.columns(conn, "surface", lo, hi)  # builds the files
+        some = cache.columns(conn, "surface", lo, hi, names=("score", "wall_time"))
+        np.testing.assert_array_equal(some.part_id, whole.part_id)
+        np.testing.assert_array_equal(some.wall_time, whole.wall_time)
+        assert some.threshold.size == 0 and some.tool_verdict.size == 0  # not read
+        # flip a byte of block 2's last column (other_failed), which a Trends load never reads
+        path = cache.file_of("surface", 2)
+        data = bytearray(path.read_bytes())
+        data[-1] ^= 0xFF
+        path.write_bytes(bytes(data))
+        with caplog.at_level(logging.INFO, logger="inspection.tuning.scores_cache"):
+            cache.columns(conn, "surface", lo, hi, names=("score", "wall_time"))
+        assert not caplog.records
+        with caplog.at_level(logging.WARNING, logger="inspection.tuning.scores_cache"):
+            again = cache.columns(conn, "surface", lo, hi)
+        assert "checksum of other_failed" in caplog.text
+        np.testing.assert_array_equal(again.other_failed, whole.other_failed)
+    finally:
+        conn.close()
