@@ -11,10 +11,10 @@ from typing import Any
 
 from inspection.evaluation.truth import TruthTally, covered_defects
 from inspection.integrations.base import TriggerInput
-from inspection.integrations.changeover import StationSwitcher
 from inspection.integrations.line_links import open_line_links
 from inspection.integrations.local_control import LocalTriggerSocket
 from inspection.paths import Paths
+from inspection.pipeline.changeover import StationSwitcher
 from inspection.pipeline.station import Station
 from inspection.recipe import Recipe, SyntheticSourceSettings
 from inspection.types import Inspection, StatusUpdate, Verdict

@@ -14,9 +14,13 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
-from inspection.integrations.plc.signals import CONTROL_REGISTERS, STATUS_REGISTERS
 from inspection.recipe.common import HostName, Strict
 
+CONTROL_REGISTERS = 11
+"""Holding registers the PLC writes (the signal map, ``inspection/integrations/plc/signals.py``,
+lays them out; a test holds the two counts together)."""
+STATUS_REGISTERS = 10
+"""Holding registers the station writes."""
 RECIPE_NUMBERS = range(1, 1000)
 """Numbers the PLC may select (0 in the recipe register means "no change")."""
 

@@ -18,8 +18,8 @@ from asyncua.sync import Client
 from support.modbus_plc import free_port
 from support.pipeline_tools import BrightnessTool, Collector, software_recipe_file
 
-from inspection.integrations.changeover import StationSwitcher
 from inspection.integrations.opcua_server import NAMESPACE, OpcUaLink
+from inspection.pipeline.changeover import StationSwitcher
 from inspection.pipeline.station import Station
 from inspection.recipe import Recipe, load_recipe
 from inspection.recipe.opcua import OpcUaSettings

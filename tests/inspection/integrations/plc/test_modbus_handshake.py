@@ -15,9 +15,9 @@ import pytest
 from support.modbus_plc import PlcPlayer, PlcRegisters, free_port
 from support.pipeline_tools import BrightnessTool, Collector, software_recipe_file
 
-from inspection.integrations.changeover import StationSwitcher
 from inspection.integrations.plc.link import PlcLink
 from inspection.integrations.plc.signals import ControlBit, ErrorCode, Status, StatusBit
+from inspection.pipeline.changeover import StationSwitcher
 from inspection.pipeline.station import Station
 from inspection.recipe import Recipe, load_recipe
 from inspection.recipe.plc import PlcSettings

@@ -44,3 +44,12 @@ def test_every_error_code_is_in_the_readme_and_explained(section: str) -> None:
     for code in ErrorCode:
         assert f"| {code.value} | `{code.name}` |" in section, code
         assert code in ERROR_TEXT
+
+
+def test_the_settings_know_the_blocks_sizes() -> None:
+    """The settings check the two blocks do not overlap with the sizes the signal map has."""
+    from inspection.integrations.plc import signals
+    from inspection.recipe import plc
+
+    assert plc.CONTROL_REGISTERS == signals.CONTROL_REGISTERS
+    assert plc.STATUS_REGISTERS == signals.STATUS_REGISTERS
