@@ -123,6 +123,7 @@ class OpcUaLink:
         self._server_thread = ServerThread("opcua-server", self._serve, self._crashed)
         self._stopping: asyncio.Event | None = None
         self._nodes: dict[str, Any] = {}
+        self._shown: tuple[str, str] | None = None  # (state, recipe) last written
         self._event: Any = None
         self.results = 0
         self.reason = ""
@@ -367,11 +368,15 @@ class OpcUaLink:
         await self._event.trigger(message=f"part {part}: {inspection.verdict.value}")
 
     async def _show_state(self) -> None:
-        n = self._nodes
-        await n["CurrentState"].write_value(self._current_state())
+        """The state and recipe name, written only when they changed (subscribers are told of
+        each write)."""
         with self._lock:
             name = self._recipe_name
-        await n["CurrentRecipe"].write_value(name)
+        shown = (self._current_state(), name)
+        if shown != self._shown:
+            await self._nodes["CurrentState"].write_value(shown[0])
+            await self._nodes["CurrentRecipe"].write_value(shown[1])
+            self._shown = shown
 
     def _current_state(self) -> Literal["Preoperational", "Halted", "Error", "Operational"]:
         with self._lock:

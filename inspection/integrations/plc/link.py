@@ -89,7 +89,7 @@ class PlcLink:
 
     def attach(self, station: LineStation, tool_ids: list[str]) -> None:
         """``station`` is the one the PLC now talks to (built, not necessarily started)."""
-        with self.handshake_lock():
+        with self.handshake.lock:
             self._station = station
             self.handshake.attach(station, self.handshake.recipe_number, tool_ids)
             early, self._early = self._early, []
@@ -102,9 +102,6 @@ class PlcLink:
 
     def changeover_done(self, number: int, error: str | None) -> None:
         self.handshake.changeover_done(number, error)
-
-    def handshake_lock(self) -> threading.RLock:
-        return self.handshake.lock
 
     # ---- the station's side: a trigger input and a line sink ---------------------------------
 

@@ -156,14 +156,14 @@ class ModbusServer:
                     ExcCodes.ILLEGAL_VALUE if refused.kind == "value" else ExcCodes.ILLEGAL_ADDRESS
                 )
             return None
-        if _within(span, self._status):
-            offset = self._status.start - start_address
-            registers[offset : offset + STATUS_REGISTERS] = self.handshake.status_registers()
-            return None
-        if _within(span, self._control):
-            offset = self._control.start - start_address
-            registers[offset : offset + CONTROL_REGISTERS] = self.handshake.control_registers()
-            return None
+        for block, now in (
+            (self._status, self.handshake.status_registers),
+            (self._control, self.handshake.control_registers),
+        ):
+            if _within(span, block):
+                offset = block.start - start_address
+                registers[offset : offset + len(block)] = now()
+                return None
         return self._refuse(
             f"read of registers {span.start}-{span.stop - 1}: outside the control block "
             f"({self._control.start}-{self._control.stop - 1}) and the status block "
