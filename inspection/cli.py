@@ -18,6 +18,7 @@ from typing import Any
 
 from inspection.errors import LinesideError, RecipeError
 from inspection.paths import demo_recipe, user_paths
+from inspection.reports.plant_command import add_plant_arguments
 from inspection.trends.arguments import add_arguments as trends_arguments
 from inspection.tuning.arguments import add_arguments as tune_arguments
 
@@ -436,6 +437,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from inspection.recipe.station import load_station_settings
     from inspection.reports.aggregate import last_shift_period, range_period, shift_period
     from inspection.reports.export import check_formats, write_report
+    from inspection.reports.plant_command import plant_usage_problem, station_counts
 
     paths = user_paths()
     settings = load_station_settings(paths.station_file)
@@ -453,9 +455,14 @@ def cmd_report(args: argparse.Namespace) -> int:
         if args.to and not args.from_:
             raise ValueError("--to goes with --from, not with --shift or --last-shift")
         formats = check_formats(args.format.split(","))
+        problem = plant_usage_problem(args)
+        if problem:
+            raise ValueError(problem)
     except ValueError as exc:
         sys.stderr.write(f"lineside report: {exc}\n")
         return EXIT_USAGE
+    if args.plant:
+        return _plant_report(args, period, formats, settings)
     db = Path(args.db) if args.db else paths.results_db
     if not db.is_file():
         sys.stderr.write(f"lineside report: results database {db} does not exist (see --db)\n")
@@ -482,9 +489,27 @@ def cmd_report(args: argparse.Namespace) -> int:
         "fail": report.failed,
         "error": report.errors,
         "yield": report.yield_,
+        "stations": station_counts(report),
     }
     _emit(result, args.json)
     return EXIT_OK
+
+
+def _plant_report(args: argparse.Namespace, period: Any, formats: list[str], settings: Any) -> int:
+    """``lineside report --plant``: the password as the ``postgres`` output reads its own."""
+    from inspection.integrations.credentials import password_of
+    from inspection.reports.plant_command import run_plant_report
+
+    try:
+        password = password_of("--password-env", None, args.password_env, "PostgreSQL password")
+    except LinesideError as exc:
+        sys.stderr.write(f"lineside report: {exc}\n")
+        return EXIT_USAGE
+    out = Path(args.out) if args.out else user_paths().reports
+    code, result = run_plant_report(args, period, formats, out, settings, password)
+    if result is not None:
+        _emit(result, args.json)
+    return code
 
 
 def cmd_trends(args: argparse.Namespace) -> int:
@@ -766,6 +791,7 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--out", help="folder for the files (default: the data folder's reports)")
     rp.add_argument("--station", help="only this station (default: every station)")
     rp.add_argument("--db", help="results database (default: this user's)")
+    add_plant_arguments(rp)
     rp.add_argument("--json", action="store_true", help="one JSON object on stdout")
     rp.set_defaults(fn=cmd_report)
 

@@ -7,7 +7,11 @@ already, so a batch whose commit acknowledgement was lost, sent again, lands onc
 arrives exactly once. The message is the JSON result the MQTT output publishes (``messages.result_message``),
 so the outbox holds one format.
 
-On connect the station makes or migrates the schema (``postgres_schema``); a database that
+The message also carries what a shift report made from the plant database needs beyond it (the
+part's model hashes and the codes read on it); messages kept in an outbox by an older version,
+without them, land with the defaults.
+
+On connect the station makes or migrates the schema (``plant_schema``); a database that
 refuses it (no right to create the schema, a newer version than this station knows) is a failed
 output with that reason, and results wait on disk. Warnings and alarms go to ``events`` when
 the database is there, and are not kept when it is not.
@@ -35,26 +39,28 @@ from inspection.integrations.output_runner import (
     OutputRunner,
     OutputState,
 )
-from inspection.integrations.postgres_schema import LOCK_KEY, MIGRATIONS, SCHEMA_VERSION
+from inspection.part_codes import part_codes
+from inspection.plant_schema import (
+    EVENT_COLUMNS,
+    EVENTS,
+    INSPECTIONS,
+    LOCK_KEY,
+    MIGRATIONS,
+    PART_COLUMNS,
+    SCHEMA_VERSION,
+    TOOL_COLUMNS,
+    TOOL_RESULTS,
+    insert_sql,
+)
 from inspection.recipe.outputs import PostgresOutputSettings
 from inspection.types import Inspection, StatusUpdate
 
 RESULT_TOPIC = "result"
 ALARM_TOPIC = "alarm"
 
-INSERT_PART = (
-    "INSERT INTO {s}.inspections (station, inspection_id, line, part_seq, at, verdict, reason,"
-    " recipe, recipe_version, lot) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-    " ON CONFLICT (station, inspection_id) DO NOTHING"
-)
-INSERT_TOOL = (
-    "INSERT INTO {s}.tool_results (station, inspection_id, tool_id, tool_type, verdict, reason,"
-    " measurements) VALUES (%s, %s, %s, %s, %s, %s, %s)"
-    " ON CONFLICT (station, inspection_id, tool_id) DO NOTHING"
-)
-INSERT_EVENT = (
-    "INSERT INTO {s}.events (station, at, level, source, message) VALUES (%s, %s, %s, %s, %s)"
-)
+INSERT_PART = insert_sql(INSPECTIONS, PART_COLUMNS, ("station", "inspection_id"))
+INSERT_TOOL = insert_sql(TOOL_RESULTS, TOOL_COLUMNS, ("station", "inspection_id", "tool_id"))
+INSERT_EVENT = insert_sql(EVENTS, EVENT_COLUMNS)
 
 
 def _reason(exc: psycopg.Error) -> str:
@@ -75,6 +81,8 @@ def _part_row(body: dict[str, Any]) -> tuple[Any, ...]:
         body["recipe"],
         body["recipe_version"],
         body["lot"],
+        json.dumps(body.get("model_hashes", {})),
+        list(body.get("codes", [])),
     )
 
 
@@ -89,8 +97,9 @@ def _tool_rows(body: dict[str, Any]) -> list[tuple[Any, ...]]:
             t["verdict"],
             t["reason"],
             json.dumps(t["values"]),
+            position,
         )
-        for t in body["tools"]
+        for position, t in enumerate(body["tools"])
     ]
 
 
@@ -233,6 +242,8 @@ def postgres_output(
 
     def message_of(inspection: Inspection) -> Message:
         body = result_message(inspection, site="", line=line)
+        body["model_hashes"] = {str(k): str(v) for k, v in inspection.model_hashes.items()}
+        body["codes"] = part_codes(inspection.tool_results)
         return inspection.inspection_id, RESULT_TOPIC, encode(body)
 
     def alarm_of(update: StatusUpdate) -> tuple[str, bytes]:

@@ -53,7 +53,7 @@ class MqttOutputSettings(Strict):
     are dropped and counted."""
 
 
-_SQL_NAME = r"^[a-z_][a-z0-9_]{0,62}$"  # a PostgreSQL schema name that needs no quoting
+SQL_NAME = r"^[a-z_][a-z0-9_]{0,62}$"  # a PostgreSQL schema name that needs no quoting
 
 
 class PostgresOutputSettings(Strict):
@@ -75,7 +75,7 @@ class PostgresOutputSettings(Strict):
     password: str | None = None
     password_env: str | None = None
     """Name of an environment variable holding the password, so the recipe need not."""
-    db_schema: str = Field(default="lineside", pattern=_SQL_NAME)
+    db_schema: str = Field(default="lineside", pattern=SQL_NAME)
     """The database schema the station's tables live in (shared by every station)."""
     line: str = Field(default="", max_length=80)
     """The production line, for the plant's per-line views (default: the station settings')."""

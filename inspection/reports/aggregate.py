@@ -11,12 +11,14 @@ and 95th percentile. No query reads JSON per tool row.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import importlib.metadata
 import logging
 import sqlite3
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,7 @@ from inspection.reports.figures import (
     RejectRow,
     ReportPeriod,
     ShiftReport,
+    StationFigures,
     ToolFigures,
 )
 from inspection.reports.report_events import EventWindow, PartRun, alarms_in, changes_in
@@ -139,11 +142,14 @@ def build_report(
     last_row_id: int | None = None,
     progress: ProgressFn | None = None,
     cancel: threading.Event | None = None,
+    source: str = "",
+    notes: Sequence[str] = (),
 ) -> ShiftReport:
     """The figures of ``period`` (all stations when ``station`` is None); parts == 0 when empty.
 
     ``last_row_id`` bounds the parts (so a parts CSV written beside it has exactly these parts;
-    None: the newest now).
+    None: the newest now). ``source`` and ``notes`` say where the database's records came from
+    when not this station (the plant report's copy), and what they lack.
 
     Raises StorageError when the database cannot be read, Cancelled when ``cancel`` is set.
     """
@@ -154,6 +160,7 @@ def build_report(
         conn.execute("BEGIN")  # one snapshot of the database for every query below
         try:
             report = _build(conn, period, settings, station, last_row_id, progress, cancel)
+            report = dataclasses.replace(report, source=source, notes=tuple(notes))
         finally:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")  # read-only: nothing to keep
@@ -235,6 +242,9 @@ def _build(
         alarms=alarms,
         rejects=rejects,
         last_row_id=last_row_id,
+        per_station=tuple(
+            StationFigures(name, *counts) for name, counts in sorted(groups.per_station.items())
+        ),
     )
     step(_STEPS, "done")
     return report
@@ -254,6 +264,8 @@ class _PartGroups:
     first_seen: float
     last_seen: float
     id_span: tuple[int, int]
+    per_station: dict[str, list[int]]
+    """station → [parts, FAIL, ERROR]"""
 
 
 def _part_groups(
@@ -281,13 +293,17 @@ def _part_groups(
     by_hour: dict[int, list[int]] = {}
     reasons: dict[str, int] = {}
     runs: dict[tuple[str, ...], PartRun] = {}
+    per_station: dict[str, list[int]] = {}
     for h, st, line, name, version, lot, hashes, verdict, reason, n, lo, hi, t0, _ in rows:
-        counts = by_hour.setdefault(int(h) - _HOUR_BASE, [0, 0, 0])
-        counts[0] += n
-        if verdict == "FAIL":
-            counts[1] += n
-        elif verdict == "ERROR":
-            counts[2] += n
+        for counts in (
+            by_hour.setdefault(int(h) - _HOUR_BASE, [0, 0, 0]),
+            per_station.setdefault(str(st), [0, 0, 0]),
+        ):
+            counts[0] += n
+            if verdict == "FAIL":
+                counts[1] += n
+            elif verdict == "ERROR":
+                counts[2] += n
         if verdict != "PASS":
             key = reason_category(str(reason))
             reasons[key] = reasons.get(key, 0) + n
@@ -308,7 +324,9 @@ def _part_groups(
     hourly = tuple(
         HourFigures(anchor + 3600.0 * k, *by_hour.get(k, (0, 0, 0))) for k in range(first, last + 1)
     )
-    return _PartGroups(hourly, reasons, runs, float(first_seen), float(last_seen), id_span)
+    return _PartGroups(
+        hourly, reasons, runs, float(first_seen), float(last_seen), id_span, per_station
+    )
 
 
 def _pareto(counts: dict[str, int]) -> tuple[ReasonCount, ...]:

@@ -80,12 +80,15 @@ def write_report(
     station: str | None = None,
     progress: ProgressFn | None = None,
     cancel: threading.Event | None = None,
+    source: str = "",
+    notes: Sequence[str] = (),
 ) -> ReportFiles:
     """Build the report of ``period`` and write it as ``formats`` (xlsx, csv, pdf) in ``out_dir``.
 
     ValueError for an unknown format; StorageError when the database cannot be read; OSError
     when ``out_dir`` cannot be written; Cancelled when ``cancel`` is set. Files already finished
     when a later one fails are kept (each is complete); the unfinished one is removed.
+    ``source`` and ``notes``: see ``build_report``.
     """
     wanted = check_formats(formats)
     steps = 1 + len(wanted)
@@ -116,6 +119,8 @@ def write_report(
             station=station,
             last_row_id=last_row_id,
             cancel=cancel,
+            source=source,
+            notes=notes,
         )
         files: dict[str, Path] = {}
         for n, fmt in enumerate(wanted, start=1):

@@ -57,6 +57,24 @@ class HourFigures:
 
 
 @dataclass(frozen=True, slots=True)
+class StationFigures:
+    """One station's parts in the period."""
+
+    station: str
+    parts: int
+    failed: int
+    errors: int
+
+    @property
+    def passed(self) -> int:
+        return self.parts - self.failed - self.errors
+
+    @property
+    def yield_(self) -> float | None:
+        return self.passed / self.parts if self.parts else None
+
+
+@dataclass(frozen=True, slots=True)
 class ToolFigures:
     """One tool over the period: its verdicts and the spread of its headline score."""
 
@@ -147,6 +165,18 @@ class ShiftReport:
     last_row_id: int
     """The newest ``inspections.id`` counted: every figure is of rows up to it, so a report made
     while the line writes is consistent with itself."""
+    per_station: tuple[StationFigures, ...] = ()
+    """Each station's parts, by station name (the writers show them when there are several)."""
+    source: str = ""
+    """Where the figures were read when not this PC's results database, e.g. ``plant database
+    db.plant:5432/quality, schema lineside``."""
+    notes: tuple[str, ...] = ()
+    """What a reader must know about the figures: what their source does not hold."""
+
+    @property
+    def shows_stations(self) -> bool:
+        """Whether the writers show the per-station table: several stations, or a plant report."""
+        return len(self.per_station) > 1 or bool(self.source)
 
     @property
     def yield_(self) -> float | None:

@@ -347,8 +347,11 @@ def summary_rows(report: ShiftReport) -> list[list[str]]:
         ["software version", report.software_version],
         ["generated", _local_text(report, report.generated_at)],
     ]
+    if report.source:
+        rows.insert(3, ["source", report.source])
     if report.parts == 0:
         rows.append(["note", "no parts inspected"])
+    rows += [["note", note] for note in report.notes]
     for k, reason in enumerate(report.top_reasons, start=1):
         rows.append([f"top reason {k}", f"{reason.reason} ({reason.count})"])
     rows.append([])
@@ -384,6 +387,11 @@ def summary_rows(report: ShiftReport) -> list[list[str]]:
                 "; ".join(f"{name} {value:.4g}" for name, value in tool.quality),
             ]
         )
+    if report.shows_stations:
+        rows += [[], ["station", "parts", "PASS", "FAIL", "ERROR", "yield"]]
+        for s in report.per_station:
+            y = "" if s.yield_ is None else f"{s.yield_:.6f}"
+            rows.append([s.station, *map(str, (s.parts, s.passed, s.failed, s.errors)), y])
     return rows
 
 

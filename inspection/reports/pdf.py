@@ -180,11 +180,21 @@ def _about(report: ShiftReport) -> str:
     recipes = ", ".join(report.recipe_versions) or "–"
     lots = ", ".join(report.lots) or "–"
     generated = report.local(report.generated_at)
-    return (
+    text = (
         f"Recipe versions: {_clean(recipes)} · Lots: {_clean(lots)}<br/>"
         f"Camera alarms: {len(report.alarms)}, downtime {report.downtime_s / 60:.1f} min · "
         f"Generated {generated:%Y-%m-%d %H:%M} by Lineside {_clean(report.software_version)}"
     )
+    if report.source:
+        text += f"<br/>Source: {_clean(report.source)}"
+    if report.shows_stations:
+        stations = ", ".join(
+            f"{s.station} {s.parts:,} parts, yield {_percent(s.yield_)}" for s in report.per_station
+        )
+        text += f"<br/>Per station: {_clean(stations) or '–'}"
+    for note in report.notes:
+        text += f"<br/>Note: {_clean(note)}"
+    return text
 
 
 def _reasons_table(report: ShiftReport, fonts: Fonts, styles: _Styles, width: float) -> Table:

@@ -75,6 +75,8 @@ def write_xlsx(report: ShiftReport, path: Path) -> Path:
 def _period_rows(report: ShiftReport) -> list[tuple[str, object]]:
     period = report.period
     rows: list[tuple[str, object]] = [("Station", report.station), ("Line", report.line)]
+    if report.source:
+        rows.append(("Source", report.source))
     if period.is_shift:
         rows.append(("Shift", period.label))
     else:
@@ -96,6 +98,7 @@ def _period_rows(report: ShiftReport) -> list[tuple[str, object]]:
         ("Software version", report.software_version),
         ("Counted up to record", Fmt(report.last_row_id, INTEGER)),
     ]
+    rows += [("Note", note) for note in report.notes]
     return rows
 
 
@@ -118,6 +121,17 @@ def summary_sheet(wb: Workbook, report: ShiftReport) -> None:
         Column("Share", 10, PERCENT),
     )
     reason_rows = [(r.reason, r.count, r.share) for r in report.top_reasons]
+    station_columns = (
+        Column("Station", 18),
+        Column("Parts", 10, INTEGER),
+        Column("PASS", 10, INTEGER),
+        Column("FAIL", 10, INTEGER),
+        Column("ERROR", 10, INTEGER),
+        Column("Yield", 10, PERCENT),
+    )
+    station_rows = [
+        (s.station, s.parts, s.passed, s.failed, s.errors, s.yield_) for s in report.per_station
+    ]
     alarm_columns = (
         Column("Source", 18),
         Column("Message", 30),
@@ -141,6 +155,7 @@ def summary_sheet(wb: Workbook, report: ShiftReport) -> None:
         fit_widths(tool_columns, tool_rows),
         fit_widths(reason_columns, reason_rows),
         fit_widths(alarm_columns, alarm_rows),
+        fit_widths(station_columns, station_rows),
     ]
     widths = [max(g[i] for g in grids if i < len(g)) for i in range(max(len(g) for g in grids))]
     ws = new_sheet(wb, "Summary", widths, "A3")
@@ -153,6 +168,10 @@ def summary_sheet(wb: Workbook, report: ShiftReport) -> None:
     cursor.blank()
     write_table(cursor, "Figures", (Column("Item"), Column("Value")), figures)
     cursor.blank()
+    if report.shows_stations:
+        cursor.text_row("Per station", SECTION_FONT)
+        write_table(cursor, "PerStation", station_columns, station_rows)
+        cursor.blank()
     cursor.text_row("First-pass yield per tool", SECTION_FONT)
     write_table(cursor, "FirstPassYield", tool_columns, tool_rows)
     cursor.blank()

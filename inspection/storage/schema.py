@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from inspection.errors import StorageError
+from inspection.part_codes import codes_read as codes_read  # re-exported: its earlier home
 from inspection.recipe.station import ShiftCalendar
 from inspection.storage.tool_measures import create_tool_measures
 from inspection.types import Inspection, Timing, ToolResult
@@ -518,8 +519,12 @@ _HEADLINE = {"codes": "quality_min"}
 
 def headline_score(result: ToolResult) -> float | None:
     """The tool's headline score (``score``, else its tool type's stand-in), None when none."""
-    m = result.measurements
-    value = m.get("score", m.get(_HEADLINE.get(result.tool_type, ""), None))
+    return headline_of(result.tool_type, result.measurements)
+
+
+def headline_of(tool_type: str, m: Mapping[str, Any]) -> float | None:
+    """``headline_score`` of a tool type's measurements (as the plant database keeps them)."""
+    value = m.get("score", m.get(_HEADLINE.get(tool_type, ""), None))
     if value is None:
         confidences = [v for k, v in m.items() if k.endswith("_confidence")]
         value = min(confidences) if confidences else None
@@ -533,15 +538,6 @@ def finite_or_none(value: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return f if math.isfinite(f) else None
-
-
-def codes_read(result: ToolResult) -> list[str]:
-    """The texts of the codes a tool read (its ``details["codes"]``), for finding parts."""
-    found = result.details.get("codes") if isinstance(result.details, Mapping) else None
-    if not isinstance(found, list | tuple):
-        return []
-    texts = [c.get("text") for c in found if isinstance(c, Mapping)]
-    return list(dict.fromkeys(t for t in texts if isinstance(t, str) and t))
 
 
 def tool_result_row(inspection_rowid: int, result: ToolResult) -> tuple[Any, ...]:

@@ -14,6 +14,7 @@ from support.postgres import PASSWORD, PostgresServer
 
 from inspection.paths import Paths
 from inspection.pipeline.station import Station
+from inspection.plant_schema import SCHEMA_VERSION
 from inspection.types import Frame, ToolResult, Verdict
 
 DB = "plant"
@@ -131,7 +132,8 @@ def test_three_stations_write_at_once_and_the_plant_views_add_up(
     assert ids == sent
     assert rows(server, f"SELECT count(*) FROM {schema}.tool_results") == [(360,)]
     # migrated once, although three stations connected at the same moment
-    assert rows(server, f"SELECT version FROM {schema}.schema_version") == [(1,)]
+    versions = rows(server, f"SELECT version FROM {schema}.schema_version ORDER BY 1")
+    assert versions == [(v,) for v in range(1, SCHEMA_VERSION + 1)]
     passed = sum(i.verdict is Verdict.PASS for _, c in stations for i in c.inspections)
     (parts, ok) = rows(
         server, f"SELECT sum(parts), sum(passed) FROM {schema}.yield_per_station_hour"
@@ -228,7 +230,7 @@ def test_a_newer_schema_or_a_wrong_password_is_a_failed_output_with_the_reason(
         assert st.wait_finished(30)
         wait_until(lambda: all(o.state == "failed" for o in st.outputs()), 10, "both refusals")
         future, wrong = st.outputs()
-        assert "version 99, newer than this station knows (1)" in future.reason
+        assert f"version 99, newer than this station knows ({SCHEMA_VERSION})" in future.reason
         assert "password authentication failed" in wrong.reason
         assert "not-it" not in wrong.describe()  # a password is never shown
     finally:

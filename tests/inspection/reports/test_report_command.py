@@ -49,7 +49,7 @@ def test_report_of_a_shift_as_json(station_db: Path, tmp_path: Path):
     )
     assert run.returncode == 0, run.stderr
     data = json.loads(run.stdout)
-    assert set(data) == {"files", "parts", "pass", "fail", "error", "yield"}
+    assert set(data) == {"files", "parts", "pass", "fail", "error", "yield", "stations"}
     conn = sqlite3.connect(station_db)
     counts = dict(
         conn.execute(
@@ -65,6 +65,8 @@ def test_report_of_a_shift_as_json(station_db: Path, tmp_path: Path):
         counts["ERROR"],
     )
     assert data["yield"] == pytest.approx(counts["PASS"] / 200)
+    one = {"parts": 200, "pass": counts["PASS"], "fail": counts["FAIL"], "error": counts["ERROR"]}
+    assert data["stations"] == {"st1": {**one, "yield": data["yield"]}}
     assert list(data["files"]) == ["csv"]
     csv_path = Path(data["files"]["csv"])
     assert csv_path.parent == out and csv_path.name == "lineside-st1-2026-12-04-Early.csv"

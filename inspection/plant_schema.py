@@ -1,5 +1,9 @@
 """The plant database's tables and views, made and migrated by the stations that write to it.
 
+The one definition of its layout: the ``postgres`` output (``integrations/postgres.py``) writes
+these tables and ``lineside report --plant`` (``reports/plant.py``) reads them, so the module
+sits beside ``types``, where both rooms may import it without importing each other.
+
 Forward only: each step in ``MIGRATIONS`` takes the schema from version N to N + 1, and the
 version lives in ``<schema>.schema_version``. A station applies the steps it knows under an
 advisory lock (several stations connecting at once migrate once), and refuses a database whose
@@ -11,11 +15,15 @@ The layout suits a time-series view: every part is one row of ``inspections`` ke
 and a (station, at) index for one station's recent parts; each tool's result is a row of
 ``tool_results`` under the same key; the warnings and alarms the operators saw are ``events``.
 ``yield_per_station_hour`` and ``reasons_per_line`` are the plant dashboard's views.
+
+Version 2 adds what a shift report needs beyond the result message: each part's model hashes
+(teaching shows as a change) and the codes read on it, and each tool result's position in its
+part (the report lists tools in the order they ran). Rows written before it keep the defaults.
 """
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 LOCK_KEY = 0x4C494E45  # "LINE": pg_advisory_xact_lock key of the migration
 
 MIGRATIONS: list[list[str]] = [
@@ -67,4 +75,58 @@ MIGRATIONS: list[list[str]] = [
         " min(at) AS first_at, max(at) AS last_at"
         " FROM {s}.inspections WHERE verdict <> 'PASS' GROUP BY line, reason",
     ],
+    # 1 -> 2
+    [
+        "ALTER TABLE {s}.inspections ADD COLUMN model_hashes jsonb NOT NULL DEFAULT '{{}}'",
+        "ALTER TABLE {s}.inspections ADD COLUMN codes text[] NOT NULL DEFAULT '{{}}'",
+        "ALTER TABLE {s}.tool_results ADD COLUMN position smallint",
+    ],
 ]
+
+# ---- names, for the writer's INSERTs and the plant report's SELECTs ---------------------------
+
+INSPECTIONS = "inspections"
+TOOL_RESULTS = "tool_results"
+EVENTS = "events"
+VERSION_TABLE = "schema_version"
+
+PART_COLUMNS = (
+    "station",
+    "inspection_id",
+    "line",
+    "part_seq",
+    "at",
+    "verdict",
+    "reason",
+    "recipe",
+    "recipe_version",
+    "lot",
+    "model_hashes",
+    "codes",
+)
+TOOL_COLUMNS = (
+    "station",
+    "inspection_id",
+    "tool_id",
+    "tool_type",
+    "verdict",
+    "reason",
+    "measurements",
+    "position",
+)
+EVENT_COLUMNS = ("station", "at", "level", "source", "message")
+ADDED_IN: dict[str, int] = {"model_hashes": 2, "codes": 2, "position": 2}
+"""Columns newer than version 1, by the version that added them (a reader of an older database
+reads their defaults instead)."""
+
+
+def insert_sql(table: str, columns: tuple[str, ...], key: tuple[str, ...] = ()) -> str:
+    """``INSERT INTO {s}.table (columns) VALUES (%s, ...)``, doing nothing on a row whose
+    ``key`` is there already; ``{s}`` is the schema, filled in by ``psycopg.sql``."""
+    text = (
+        f"INSERT INTO {{s}}.{table} ({', '.join(columns)}) "
+        f"VALUES ({', '.join(['%s'] * len(columns))})"
+    )
+    if key:
+        text += f" ON CONFLICT ({', '.join(key)}) DO NOTHING"
+    return text
