@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import glob
 import json
+import multiprocessing
+import multiprocessing.connection
 import os
 import pwd
 import shutil
@@ -185,6 +187,51 @@ class Subscriber:
     def close(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
+
+
+def _subscriber_child(
+    port: int, topic: str, session: bool, conn: multiprocessing.connection.Connection
+) -> None:
+    """A Subscriber in a process of its own (see SubscriberProcess)."""
+    sub = Subscriber(port, topic, session=session)
+    conn.send("ready")
+    while True:
+        suffix = conn.recv()
+        if suffix is None:
+            sub.close()
+            return
+        conn.send(sub.on(suffix))
+
+
+class SubscriberProcess:
+    """A Subscriber in its own process, as the plant's subscriber would be on its own machine:
+    its work (every message decoded) does not compete with the station measured beside it for
+    this process's interpreter lock."""
+
+    def __init__(self, port: int, topic: str, *, session: bool = False) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self._conn, child = ctx.Pipe()
+        self.process = ctx.Process(
+            target=_subscriber_child, args=(port, topic, session, child), daemon=True
+        )
+        self.process.start()
+        if not self._conn.poll(30) or self._conn.recv() != "ready":
+            self.process.kill()
+            raise RuntimeError("the test subscriber's process did not subscribe")
+
+    def on(self, suffix: str) -> list[dict[str, Any]]:
+        self._conn.send(suffix)
+        return list(self._conn.recv())
+
+    def cpu_seconds(self) -> float:
+        return _cpu_seconds([self.process.pid]) if self.process.pid is not None else 0.0
+
+    def close(self) -> None:
+        if self.process.is_alive():
+            self._conn.send(None)
+            self.process.join(10)
+        if self.process.is_alive():
+            self.process.kill()
 
 
 PASSWORD = "line-side-test"

@@ -132,7 +132,9 @@ class OutputRunner:
         self._alarm_of = alarm_of
         self._retry_s = retry_s
         self._on_state = on_state
-        self._queue: queue.Queue[Message] = queue.Queue(maxsize=queue_max)
+        # the parts themselves (their pixels already let go): their messages are made on this
+        # output's thread, not on the station's recording thread that hands them over
+        self._queue: queue.Queue[Inspection] = queue.Queue(maxsize=queue_max)
         self._alarms: queue.Queue[tuple[str, bytes]] = queue.Queue(maxsize=100)
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -149,7 +151,7 @@ class OutputRunner:
 
     def on_inspection(self, inspection: Inspection) -> None:
         try:
-            self._queue.put_nowait(self._message_of(inspection))
+            self._queue.put_nowait(inspection)
         except queue.Full:
             with self._lock:
                 self._lost_before_outbox += 1
@@ -251,9 +253,19 @@ class OutputRunner:
         items: list[Message] = []
         while True:
             try:
-                items.append(self._queue.get_nowait())
+                inspection = self._queue.get_nowait()
             except queue.Empty:
                 break
+            try:
+                items.append(self._message_of(inspection))
+            except Exception:  # a result that cannot be told is counted, never blocks the rest
+                log.exception(
+                    "%s: result of part %d cannot be made into a message",
+                    self.output_id,
+                    inspection.part_seq,
+                )
+                with self._lock:
+                    self._lost_before_outbox += 1
         if not items or self._outbox is None:
             return
         try:

@@ -156,6 +156,39 @@ def test_results_arrive_in_order_and_every_message_matches_its_schema(
     assert later.messages[-1][2] is True  # retained
 
 
+def test_a_result_that_cannot_be_told_is_counted_and_the_next_ones_go(
+    broker: Broker, tmp_path: Path, closing: list
+) -> None:
+    """Messages are made on the output's own thread: a part whose values cannot be put into
+    JSON is counted as lost to this output there, and never stops the parts behind it."""
+    sub = Subscriber(broker.port, f"{ROOT}/result")
+    closing.append(sub.close)
+    runner = output(broker.port, tmp_path)
+    runner.start()
+    closing.append(runner.stop)
+    broken = part(1)
+    broken = Inspection(
+        **{
+            **{f: getattr(broken, f) for f in broken.__dataclass_fields__},
+            "tool_results": (
+                ToolResult(
+                    tool_id="surface",
+                    tool_type="anomaly",
+                    verdict=Verdict.PASS,
+                    reason="",
+                    measurements=42,  # type: ignore[arg-type]  # not a mapping: no message
+                ),
+            ),
+        }
+    )
+    for p in (part(0), broken, part(2)):
+        runner.on_inspection(p)
+    wait_for(lambda: len(sub.on("/result")) == 2)
+    assert [m["part_seq"] for m in sub.on("/result")] == [0, 2]
+    wait_for(lambda: runner.state().dropped == 1)
+    assert runner.state().sent == 2
+
+
 def test_a_broker_killed_mid_run_loses_nothing_and_order_holds(
     broker: Broker, gate: TcpGate, tmp_path: Path, closing: list
 ) -> None:

@@ -1,0 +1,24 @@
+"""``lineside bench --links``' MQTT and PostgreSQL half on a short run: real peers, an outage of
+each, and every recorded part arriving exactly once in both."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from inspection.evaluation.outputs_bench import bench_outputs
+from inspection.evaluation.peers import mosquitto_binary
+
+
+@pytest.mark.skipif(mosquitto_binary() is None, reason="installer/linux/setup.sh test installs it")
+def test_a_short_outputs_bench_loses_nothing_and_reports_its_fields(tmp_path: Path) -> None:
+    figures = bench_outputs(tmp_path, phase_s=4.0, outage_s=3.0)
+    assert set(figures) >= {"mqtt_per_s", "postgres_per_s", "inspection_slowdown", "outage"}
+    assert figures["parts_recorded"] > 0
+    for peer in ("mqtt", "postgres"):
+        outage = figures["outage"][peer]
+        assert outage["lost"] == 0 and outage["duplicates"] == 0, (peer, outage)
+        assert outage["catch_up_s"] >= 0
+        assert figures[f"{peer}_per_s"] > 0
+    assert figures["peers_cpu_s_per_s"] > 0  # the subscriber's process is counted with the peers
