@@ -20,6 +20,7 @@ import numpy as np
 
 from inspection.evaluation.headless import teach_on_first_use
 from inspection.paths import Paths, user_paths
+from inspection.pipeline.priority import one_thread_per_computation
 from inspection.pipeline.station import Station
 from inspection.pipeline.teaching import tool_context
 from inspection.recipe import Recipe, SyntheticSourceSettings
@@ -183,6 +184,7 @@ def bench(
         if taught:
             say(f"taught {', '.join(taught)} on good simulated parts (not timed)")
         say("timing each tool alone")
+        one_thread_per_computation()  # as in a running station, so the two compare
         raw, raw_mean = time_tools_alone(recipe, images, camera, paths)
         raw_per_part = sum(raw_mean.values())
         for w in workers:

@@ -32,7 +32,7 @@ from inspection.pipeline.feed import Feed
 from inspection.pipeline.inspect import inspect_part, unfinished_part
 from inspection.pipeline.masks import PrivacyMask
 from inspection.pipeline.parts import GroupedPart, PartJob
-from inspection.pipeline.priority import behind_the_screen
+from inspection.pipeline.priority import behind_the_screen, one_thread_per_computation
 from inspection.pipeline.recording_watch import NOT_READY_REASON, RecordingWatch
 from inspection.pipeline.shift_trend import ShiftTrend, ShiftTrendSnapshot, read_trend_record
 from inspection.pipeline.side_by_side import SideBySide
@@ -373,6 +373,7 @@ class Station:
             return
         recipe = self._recipe
         self.restore_record()
+        one_thread_per_computation()  # the workers and tools share the cores out themselves
         workers_tools = [self._make_tools() for _ in range(recipe.pipeline.workers)]
         built = self._given_sources or [build_source(cam) for cam in recipe.cameras]
         for src in built:

@@ -8,6 +8,7 @@ import threading
 
 import pytest
 from support.pipeline_tools import BrightnessTool, frames, make_recipe
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from inspection.pipeline.priority import WORKER_NICE, behind_the_screen
 from inspection.pipeline.station import Station
@@ -74,3 +75,35 @@ def test_the_stations_tools_run_niced_and_the_caller_keeps_its_priority() -> Non
     assert all(t.seen for t in tools)
     assert {n for t in tools for n in t.nice} == {min(before + WORKER_NICE, 19)}
     assert _nice() == before
+
+
+class _BlasRecordingTool(BrightnessTool):
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.blas_threads: set[int] = set()
+
+    def inspect(self, frame: Frame) -> ToolResult:
+        self.blas_threads |= {
+            int(p["num_threads"]) for p in threadpool_info() if p["user_api"] == "blas"
+        }
+        return super().inspect(frame)
+
+
+def test_a_running_stations_matrix_products_stay_on_the_calling_thread() -> None:
+    """numpy's BLAS pool would fight the side-by-side tools for the cores (priority.py)."""
+    if not any(p["user_api"] == "blas" for p in threadpool_info()):
+        pytest.skip("this numpy has no BLAS library threadpoolctl can see")
+    tool = _BlasRecordingTool(tool_id="a")
+    with threadpool_limits(limits=2, user_api="blas"):  # as at start-up on a 2-core PC
+        station = Station(
+            make_recipe(workers=1),
+            store_results=False,
+            sources=[MemorySource(frames(3))],
+            make_tools=lambda: [tool],
+        )
+        station.start()
+        try:
+            assert station.wait_finished(30.0)
+        finally:
+            station.stop(timeout_s=10.0)
+    assert tool.blas_threads == {1}
