@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QLayout, QPushButton, QVBoxLa
 from app import theme
 from app.counter_board import CounterBoard, Counts
 from app.drift_banner import DriftBanner
+from app.link_badge import LinkBadge
 from app.live_view import LiveView
 from app.part_strip import PartStrip
 from app.status_panel import AlarmBanner, StationStatus, no_signal_text
@@ -114,6 +115,7 @@ class OperatorScreen(QWidget):
         self.strip = PartStrip()
         self.strip.partClicked.connect(self.partOpened)
         self.status = StationStatus()
+        self.link_badge = LinkBadge()
 
         names = QVBoxLayout()
         names.setSpacing(0)
@@ -124,6 +126,8 @@ class OperatorScreen(QWidget):
         header.addSpacing(24)
         header.addWidget(self.reset_button)
         header.addStretch(1)
+        # the line's link, where the operator looks first (hidden without a PLC)
+        header.addWidget(self.link_badge)
         # far from "Reset counts…" whatever the recipe's name is
         header.addSpacing(theme.mm_to_px(RESET_GAP_MM, self))
         header.addWidget(self.trigger_button)
@@ -194,6 +198,7 @@ class OperatorScreen(QWidget):
         else:
             self.recipe_label.setText(f"{recipe.name}  v{recipe.version}")
             self.station_label.setText(f"station {recipe.station}")
+        self.link_badge.show_states(station.outputs() if station is not None else [])
         # longer names need room: the header's nested layouts keep their old sums until told
         self.fit_to_size(force=True)
         self.layout().activate()
@@ -286,7 +291,9 @@ class OperatorScreen(QWidget):
             return
         snap = self._station.counters()
         self.status.show_counters(snap)
-        self.status.show_outputs(self._station.outputs())
+        outputs = self._station.outputs()
+        self.status.show_outputs(outputs)
+        self.link_badge.show_states(outputs)
         # alarms clear by themselves in the station's book; the banner follows it
         self.alarm_banner.show_alarms(self._station.alarms())
         self.drift_banner.refresh()
@@ -364,6 +371,7 @@ class OperatorScreen(QWidget):
             button.setFont(button_font)
             button.setMinimumHeight(px)
             button.setMinimumWidth(px * 4)
+        self.link_badge.set_text_px(button_font.pixelSize(), px)
         self.live_view.setMinimumHeight(round(REFERENCE_HEIGHT * scale * MIN_VIEW_HEIGHT_SHARE))
         self.alarm_banner.set_button_height(px)
         self.alarm_banner.set_scale(scale)

@@ -68,6 +68,9 @@ class PlcSettings(Strict):
     """Client role: a request the PLC has not answered within this time fails the link."""
     retry_s: float = Field(default=2.0, gt=0.0, le=300.0)
     """Client role: time between two attempts to reach a PLC that is away."""
+    watchdog_s: float = Field(default=5.0, ge=0.5, le=600.0)
+    """Server role: a connected PLC that has sent no request for this long counts as lost (a
+    PLC polls every few ms; one that stopped leaves the line without verdicts)."""
     recipes: RecipeTable = Field(default_factory=dict)
     """Recipe number → recipe file, for changeovers the PLC asks for (a relative file is taken
     from the folder of the station file)."""

@@ -12,6 +12,7 @@ from support.modbus_plc import PlcPlayer, free_port
 from support.pipeline_tools import software_recipe_file
 from support.windows import close_window
 
+from app import theme
 from app.line_changeover import open_links, station_factory
 from app.main_window import MainWindow
 from inspection.integrations.line_links import LineLink
@@ -51,6 +52,9 @@ def test_the_plc_changes_the_screens_recipe_over(qtbot, tmp_path: Path) -> None:
         qtbot.waitUntil(lambda: StatusBit.READY in player.bits(), timeout=10_000)
         # the operator sees the link beside the outputs
         qtbot.waitUntil(lambda: "PLC" in window.screen_widget.status.outputs.text(), timeout=5_000)
+        # and, large in the header, that the PLC talks to the station
+        badge = window.screen_widget.link_badge
+        qtbot.waitUntil(lambda: badge.isVisible() and badge.text() == "PLC OK", timeout=5_000)
 
         player.select_recipe(2)
         qtbot.waitUntil(
@@ -69,6 +73,12 @@ def test_the_plc_changes_the_screens_recipe_over(qtbot, tmp_path: Path) -> None:
         )
         assert window.station.recipe.name == "product-b" and window.control.running
         assert QApplication.activeModalWidget() is None  # no dialog waits for anyone
+
+        player.close()  # the PLC goes away: the header says so, on red
+        player = None
+        qtbot.waitUntil(lambda: badge.text() == "PLC LOST", timeout=5_000)
+        assert theme.ALARM_BACKGROUND in badge.styleSheet()
+        assert "closed its connection" in badge.toolTip()
     finally:
         if player is not None:
             player.close()

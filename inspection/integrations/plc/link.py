@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
@@ -58,6 +59,7 @@ class PlcLink:
         """The link in the operator's words (a trigger input's name)."""
         self._ticker: threading.Thread | None = None
         self._closing = threading.Event()
+        self._silent = False  # server role: the connected PLC stopped sending (reported once)
 
     @property
     def port(self) -> int:
@@ -123,9 +125,7 @@ class PlcLink:
         """The link for the operator screen, as the outputs show theirs."""
         state: Literal["starting", "connected", "failed"]
         if self._server is not None:
-            plc = self._server.connections > 0
-            state = "connected" if plc else "starting"
-            reason = "" if plc else "no PLC connected yet"
+            state, reason = self._server_state()
         else:
             assert self._client is not None
             up = self._client.connected
@@ -164,9 +164,38 @@ class PlcLink:
 
         threading.Thread(target=run, name=f"plc-changeover-{number}", daemon=True).start()
 
+    def _server_state(self) -> tuple[Literal["starting", "connected", "failed"], str]:
+        server = self._server
+        assert server is not None
+        if server.connections <= 0:
+            if server.had_plc:
+                return "failed", "the PLC closed its connection"
+            return "starting", "no PLC connected yet"
+        if self._silent:
+            return "failed", f"no request from the PLC for over {self.settings.watchdog_s:g} s"
+        return "connected", ""
+
+    def _watch_silence(self) -> None:
+        """Server role: a connected PLC that stopped polling is an alarm, and its return news."""
+        server = self._server
+        if server is None or server.connections <= 0:
+            self._silent = False  # a closed connection is reported by the server itself
+            return
+        silent = time.monotonic() - server.last_request_at > self.settings.watchdog_s
+        if silent and not self._silent:
+            self._report(
+                StatusLevel.ALARM,
+                "PLC silent: no verdicts reach the line (no request from it for over "
+                f"{self.settings.watchdog_s:g} s)",
+            )
+        elif self._silent and not silent:
+            self._report(StatusLevel.INFO, "PLC polling the station again")
+        self._silent = silent
+
     def _tick(self) -> None:
         while not self._closing.wait(TICK_S):
             try:
                 self.handshake.tick()
+                self._watch_silence()
             except Exception:  # the ticker must not die; the handshake logs its own causes
                 log.exception("PLC handshake tick failed")

@@ -15,6 +15,7 @@ it, which reads or writes the handshake (thread-safe) and never blocks for long.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
@@ -59,6 +60,10 @@ class ModbusServer:
         self._server: ModbusTcpServer | None = None
         self._thread = ServerThread("plc-modbus-server", self._serve, self._crashed)
         self.connections = 0
+        self.had_plc = False
+        """A PLC has connected since the server started (so none now means it went away)."""
+        self.last_request_at = 0.0
+        """``time.monotonic()`` of the PLC's latest request (0: none yet)."""
         self.refused = 0
         """Requests answered with an exception."""
 
@@ -107,7 +112,15 @@ class ModbusServer:
     def _on_connect(self, connected: bool) -> None:
         self.connections += 1 if connected else -1
         if connected:
+            self.had_plc = True
+            self.last_request_at = time.monotonic()  # its silence is counted from here
             self._report(StatusLevel.INFO, "PLC connected to the station's Modbus server")
+        elif self.connections <= 0:
+            self._report(
+                StatusLevel.ALARM,
+                "PLC gone: no verdicts reach the line (it closed its connection to the "
+                "station's Modbus server)",
+            )
 
     async def _on_request(
         self,
@@ -118,6 +131,7 @@ class ModbusServer:
         registers: list[int],
         values: list[int] | list[bool] | None,
     ) -> ExcCodes | None:
+        self.last_request_at = time.monotonic()
         try:
             return self._answer(function_code, start_address, address, count, registers, values)
         except Exception as exc:  # a request must never take the server down

@@ -58,7 +58,7 @@ class Line:
         return "\n".join(u.message for u in self.collector.status)
 
 
-def start_line(role: str, tmp_path: Path, plc: PlcRegisters | None = None) -> Line:
+def start_line(role: str, tmp_path: Path, plc: PlcRegisters | None = None, **extra: float) -> Line:
     broken = tmp_path / "broken.yaml"
     broken.write_text("name: [unclosed\n", encoding="utf-8")
     recipes = {
@@ -66,7 +66,7 @@ def start_line(role: str, tmp_path: Path, plc: PlcRegisters | None = None) -> Li
         2: software_recipe_file(tmp_path, "product-b", tool_id="bright"),
         3: broken,
     }
-    common = {"recipes": recipes, "ack_timeout_s": ACK_TIMEOUT_S, "heartbeat_s": 0.1}
+    common = {"recipes": recipes, "ack_timeout_s": ACK_TIMEOUT_S, "heartbeat_s": 0.1, **extra}
     if role == "server":
         settings = PlcSettings(role="server", port=free_port(), **common)
     else:
@@ -280,6 +280,34 @@ def test_bad_requests_get_exceptions_and_reasons_and_never_stop_the_server(
     player.pulse(ControlBit.RESET_ALARMS)
     player.release(ControlBit.RESET_ALARMS)
     assert StatusBit.OK in StatusBit(player.cycle(77)[Status.WORD])  # still serving
+
+
+def test_a_plc_that_goes_silent_or_away_is_an_alarm_and_the_link_shows_it_lost(
+    tmp_path: Path,
+) -> None:
+    """Server role: a connected PLC that stops polling, then one that closes its connection,
+    each raise an alarm and show the link failed; a PLC polling again clears it."""
+    line = start_line("server", tmp_path, watchdog_s=0.5)
+    try:
+        player, link = line.player, line.link
+        player.cycle(5)
+        assert link.state().state == "connected"
+        wait_until(lambda: link.state().state == "failed", 3.0, "silence noticed")
+        assert "no request from the PLC" in link.state().reason
+        wait_until(lambda: "PLC silent" in line.alarm_texts(), 3.0, "silence alarm")
+        assert any(a.source == "plc" for a in line.station.alarms())
+
+        player.status()  # polling again
+        wait_until(lambda: link.state().state == "connected", 3.0, "back")
+        wait_until(lambda: "PLC polling the station again" in line.alarm_texts(), 3.0, "news")
+        assert not [a for a in line.station.alarms() if a.source == "plc"]
+
+        player.close()
+        wait_until(lambda: link.state().reason == "the PLC closed its connection", 3.0, "gone")
+        assert link.state().state == "failed"
+        wait_until(lambda: "PLC gone" in line.alarm_texts(), 3.0, "gone alarm")
+    finally:
+        stop_line(line)
 
 
 def test_the_client_says_when_the_plc_is_away_and_catches_up_when_it_is_back(
