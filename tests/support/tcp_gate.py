@@ -33,13 +33,14 @@ class TcpGate:
         self.cut()
 
     def cut(self) -> None:
+        # shut down, not closed: the pumps close a pair once both have let go, so a pump still
+        # in a send never writes into a new connection that was given the same descriptor
         with self._lock:
             pairs, self._pairs = self._pairs, []
         for a, b in pairs:
             for s in (a, b):
                 with contextlib.suppress(OSError):
                     s.shutdown(socket.SHUT_RDWR)
-                s.close()
 
     def stop(self) -> None:
         self._stop.set()
@@ -67,13 +68,18 @@ class TcpGate:
                 continue
             with self._lock:
                 self._pairs.append((client, upstream))
+            pumping = [2]  # the pumps of this pair still running; the last one closes it
             for src, dst in ((client, upstream), (upstream, client)):
-                t = threading.Thread(target=self._pump, args=(src, dst), daemon=True)
+                t = threading.Thread(
+                    target=self._pump, args=(src, dst, pumping, self._lock), daemon=True
+                )
                 t.start()
                 self._threads.append(t)
 
     @staticmethod
-    def _pump(src: socket.socket, dst: socket.socket) -> None:
+    def _pump(
+        src: socket.socket, dst: socket.socket, pumping: list[int], lock: threading.Lock
+    ) -> None:
         try:
             while True:
                 data = src.recv(65536)
@@ -86,3 +92,9 @@ class TcpGate:
             for s in (src, dst):
                 with contextlib.suppress(OSError):
                     s.shutdown(socket.SHUT_RDWR)
+            with lock:
+                pumping[0] -= 1
+                last = pumping[0] == 0
+            if last:
+                src.close()
+                dst.close()
