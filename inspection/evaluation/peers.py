@@ -135,9 +135,11 @@ class Subscriber:
         username: str | None = None,
         password: str | None = None,
         session: bool = False,
+        qos: int = 1,
     ) -> None:
         """``session``: a persistent session, so that what the broker takes while this one is
-        away waits for it (with a broker that keeps sessions)."""
+        away waits for it (with a broker that keeps sessions). ``qos``: of the subscription (2:
+        the broker hands each message over exactly once)."""
         self.messages: list[tuple[str, dict[str, Any], bool]] = []
         self._seen: set[tuple[str, bytes]] = set()
         self.redelivered = 0
@@ -155,7 +157,7 @@ class Subscriber:
         self.client.reconnect_delay_set(min_delay=1, max_delay=1)
 
         def on_connect(c: paho.Client, _u: object, _f: object, reason: object, _p: object) -> None:
-            c.subscribe(topic, qos=1)
+            c.subscribe(topic, qos=qos)
 
         def on_subscribe(*_a: object) -> None:
             self._ready.set()

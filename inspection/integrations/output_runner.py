@@ -3,9 +3,11 @@ in its outbox, and sends them in part order whenever the other end is there.
 
 The dispatcher hands each result over with ``on_inspection``: a put into a bounded queue that
 never blocks. The runner moves what arrives into the outbox (disk) and sends the oldest waiting
-results: one at a time, each acknowledged before the next (MQTT: after an outage at most the one
-in flight can reach the other end twice; messages carry the inspection id to tell), or, to a link
-that takes batches (a database), up to ``SEND_BATCH`` in one all-or-nothing transaction. While the other
+results: one at a time, each acknowledged before the next, or, to a link that takes batches (a
+database's all-or-nothing transaction, MQTT's pipelined publishes), up to ``SEND_BATCH`` at once,
+of which the acknowledged beginning leaves the outbox. What a link was sending when its connection
+broke is offered to it again, first, once it is back: a link that resumes (MQTT QoS 2) finishes its
+own copy rather than sending a second (see each link for what can arrive twice). While the other
 end is away it tries again every ``retry_s`` and keeps collecting. Its state (connected,
 buffering with N waiting, failed with the reason) is reported on every change and can be read at
 any time for the operator screen.
@@ -31,7 +33,7 @@ log = logging.getLogger(__name__)
 QUEUE_MAX = 10_000
 """Results between the line and the outbox; only a disk that hangs lets it fill."""
 SEND_BATCH = 64
-"""Results read from the outbox at a time (each is still sent and acknowledged on its own)."""
+"""Results read from the outbox at a time (one batch to a link that takes batches)."""
 GATHER_S = 0.05
 """After a wake, how long results gather before they go into the outbox together."""
 BUFFERING_FROM = 10
@@ -63,18 +65,24 @@ class Link(Protocol):
     def send_unkept(self, topic: str, payload: bytes) -> None:
         """Send an item that is not kept when it cannot go (an alarm); OutputError."""
 
+    def lost(self) -> None:
+        """The connection broke or the other end fell silent (a send raised OutputError): let
+        go of it. A link that can resume what it had under way keeps that for its next
+        ``connect``; the others simply close."""
+
     def close(self) -> None:
-        """Say goodbye where the protocol has a way, and let go of the connection."""
+        """At the output's stop: say goodbye where the protocol has a way, and let go of
+        everything (also when the connection is already down)."""
 
 
 @runtime_checkable
 class BatchLink(Link, Protocol):
-    """A link that takes several results in one acknowledgement, all or none (a database
-    transaction): one round trip and one commit for a whole batch."""
+    """A link that takes several results at once: a database transaction (one round trip and
+    one commit for a whole batch), or MQTT QoS 2's publishes pipelined."""
 
     def send_batch(self, items: list[tuple[str, bytes]]) -> None:
-        """Send (topic, payload) items; return once the other end acknowledged all of them,
-        OutputError (none of them kept) when it did not."""
+        """Send (topic, payload) items in order; return once the other end acknowledged all of
+        them, OutputError when it did not, its ``sent`` how many from the start it did."""
 
 
 Message = tuple[str, str, bytes]
@@ -241,8 +249,7 @@ class OutputRunner:
             self._report()
         finally:
             self._keep_arrivals()  # nothing handed over is lost at stop
-            if self._connected:
-                self._link.close()
+            self._link.close()  # a link that resumes holds its client even while down
             self._outbox.close()
             with self._lock:
                 self._connected = False
@@ -293,7 +300,7 @@ class OutputRunner:
 
     def _down(self, exc: Exception) -> None:
         log.warning("%s: %s: %s", self.output_id, self._link.name, exc)
-        self._link.close()
+        self._link.lost()
         with self._lock:
             self._connected = False
             self._reason = str(exc)

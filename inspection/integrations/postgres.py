@@ -220,6 +220,10 @@ class PostgresLink:
                 self.close()
             raise OutputError(f"the database refused a result: {_reason(exc)}") from None
 
+    def lost(self) -> None:
+        """Nothing to resume: a transaction not committed is sent again whole."""
+        self.close()
+
     def close(self) -> None:
         conn, self._conn = self._conn, None
         if conn is not None:

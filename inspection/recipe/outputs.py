@@ -18,7 +18,7 @@ _TOPIC_LEVEL = r"^[^/#+\x00]+$"  # one MQTT topic level: no separators, no wildc
 
 
 class MqttOutputSettings(Strict):
-    """Results, station status and alarms as JSON to an MQTT broker, QoS 1.
+    """Results, station status and alarms as JSON to an MQTT broker, QoS 1 (or 2).
 
     Topics: ``<site>/<line>/<station>/result``, ``.../status`` (retained; a last will says
     "offline" when the station vanishes) and ``.../alarm``. The station level is the recipe's
@@ -40,7 +40,17 @@ class MqttOutputSettings(Strict):
     password_env: str | None = None
     """Name of an environment variable holding the password, so the recipe need not."""
     client_id: str | None = Field(default=None, max_length=64)
-    """The MQTT client id; default: ``lineside-<station>``."""
+    """The MQTT client id; default: ``lineside-<station>``. With ``qos: 2`` the broker keeps a
+    session under it: give each station its own."""
+    qos: Literal[1, 2] = 1
+    """Delivery of results and alarms. 1: at least once; after a broker outage the results in
+    flight (one) may arrive twice, so consumers key on ``inspection_id``. 2: exactly once, also
+    through broken connections and a broker restarted with its sessions kept (persistence); the
+    station keeps a persistent session at the broker and sends four packets per result,
+    pipelined (at most 10 under way: keep the broker's ``max_inflight_messages`` at 12 or more).
+    A broker that loses its sessions (killed, no persistence) loses what it had acknowledged and
+    not passed on, and may repeat the results under way (see
+    ``inspection/integrations/mqtt.py``)."""
     keepalive_s: int = Field(default=30, ge=5, le=3600)
     """Seconds between keep-alive pings; the broker declares the station offline after 1.5x."""
     ack_timeout_s: float = Field(default=5.0, gt=0.0, le=120.0)
