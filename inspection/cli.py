@@ -352,6 +352,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
             args.link_parts,
             outage_s=args.outage_s,
             phase_s=args.phase_s,
+            mqtt_qos=args.mqtt_qos,
             say=lambda m: log.info("bench links: %s", m),
         )
         _emit(figures, args.json)
@@ -753,6 +754,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=60.0,
         help="--links: seconds of the line with and without outputs (the slowdown)",
+    )
+    b.add_argument(
+        "--mqtt-qos",
+        type=int,
+        choices=(1, 2),
+        default=1,
+        help="--links: the MQTT output's QoS (1: at least once, the default; 2: exactly once)",
     )
     b.add_argument(
         "--tune",

@@ -167,10 +167,13 @@ def bench_links(
     *,
     outage_s: float = OUTAGE_S,
     phase_s: float = PHASE_S,
+    mqtt_qos: int = 1,
     say: Say = lambda _m: None,
 ) -> dict[str, Any]:
     """Every ``--links`` figure: the PLC's, then MQTT's and PostgreSQL's (``outputs_bench``)."""
     with tempfile.TemporaryDirectory(prefix="lineside-bench-links-") as tmp:
         plc = bench_plc(Path(tmp) / "plc", parts, say)
-        outputs = bench_outputs(Path(tmp) / "outputs", phase_s=phase_s, outage_s=outage_s, say=say)
+        outputs = bench_outputs(
+            Path(tmp) / "outputs", phase_s=phase_s, outage_s=outage_s, mqtt_qos=mqtt_qos, say=say
+        )
     return {"plc_ms": plc.pop("plc_ms")} | outputs | plc

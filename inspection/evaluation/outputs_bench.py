@@ -131,6 +131,7 @@ def bench_outputs(
     *,
     phase_s: float = PHASE_S,
     outage_s: float = OUTAGE_S,
+    mqtt_qos: int = 1,
     say: Say = lambda _m: None,
 ) -> dict[str, Any]:
     """MQTT and PostgreSQL: slowdown, sustained rate and an outage of each (see the module)."""
@@ -142,9 +143,9 @@ def bench_outputs(
     try:
         pg.sql(f"CREATE DATABASE {PLANT_DB}")
         # in a process of its own, as the plant's would be on another machine
-        subscriber = SubscriberProcess(broker.port, "bench/line/#", session=True)
+        subscriber = SubscriberProcess(broker.port, "bench/line/#", session=True, qos=mqtt_qos)
         outputs = [
-            {"type": "mqtt", "port": broker.port, "site": "bench", "line": "line"},
+            {"type": "mqtt", "port": broker.port, "site": "bench", "line": "line", "qos": mqtt_qos},
             {
                 "type": "postgres",
                 "port": pg.port,
@@ -220,6 +221,7 @@ def bench_outputs(
         # the peers run on this PC here, taking CPU from the line that a plant's would not
         "peers_cpu_s_per_s": round(sum(peers_busy) / len(peers_busy), 3),
         "parts_recorded": len(recorded),
+        "mqtt_qos": mqtt_qos,
     }
 
 

@@ -192,10 +192,10 @@ class Subscriber:
 
 
 def _subscriber_child(
-    port: int, topic: str, session: bool, conn: multiprocessing.connection.Connection
+    port: int, topic: str, session: bool, qos: int, conn: multiprocessing.connection.Connection
 ) -> None:
     """A Subscriber in a process of its own (see SubscriberProcess)."""
-    sub = Subscriber(port, topic, session=session)
+    sub = Subscriber(port, topic, session=session, qos=qos)
     conn.send("ready")
     while True:
         suffix = conn.recv()
@@ -210,11 +210,11 @@ class SubscriberProcess:
     its work (every message decoded) does not compete with the station measured beside it for
     this process's interpreter lock."""
 
-    def __init__(self, port: int, topic: str, *, session: bool = False) -> None:
+    def __init__(self, port: int, topic: str, *, session: bool = False, qos: int = 1) -> None:
         ctx = multiprocessing.get_context("spawn")
         self._conn, child = ctx.Pipe()
         self.process = ctx.Process(
-            target=_subscriber_child, args=(port, topic, session, child), daemon=True
+            target=_subscriber_child, args=(port, topic, session, qos, child), daemon=True
         )
         self.process.start()
         if not self._conn.poll(30) or self._conn.recv() != "ready":
