@@ -6,7 +6,9 @@ Verdicts, in the operator's words: FAIL "label missing", "label skewed (9.5° > 
 field's reason ("lot reads 'L2507E', batch is 'L2507D'"); ERROR when the tool has not been
 taught or a batch value a rule needs is not set. Fields with a region are read by recognition
 alone on their straightened boxes (one batch); the others by detection + recognition on the
-straightened label, stopping once every one of them has been seen.
+straightened label, stopping once every one of them has been seen. A dot-printed field not read
+right is read again from further preparations of its print (``label_rules.may_read_again`` says
+when: never to overturn a near miss of an expected value).
 """
 
 from __future__ import annotations
@@ -37,9 +39,15 @@ from inspection.tools.label_locate import (
     straighten,
     teach_label,
 )
-from inspection.tools.label_print import prepare_print
+from inspection.tools.label_print import prepare_print, prepare_print_again
 from inspection.tools.label_quality import print_quality
-from inspection.tools.label_rules import FieldReport, FieldRules, best_span, normalise
+from inspection.tools.label_rules import (
+    FieldReport,
+    FieldRules,
+    distance_to_expected,
+    judge_read,
+    may_read_again,
+)
 from inspection.tools.registry import ToolContext
 from inspection.types import Frame, Overlay, Region, ToolResult, Verdict
 
@@ -218,10 +226,8 @@ class LabelTool:
         if placed:
             regions = [_padded(f) for f in placed]
             crops = [straighten(gray, pose, reference.size, r) for r in regions]
-            ready = [prepare_print(c, f.print) for f, c in zip(placed, crops, strict=True)]
-            lines = self._ocr.recognize(ready)
-            for f, r, c, line in zip(placed, regions, crops, lines, strict=True):
-                reports[f.name] = self._rules.judge(f, line.text, line.confidence)
+            reports.update(self._recognize(placed, crops))
+            for f, r, c in zip(placed, regions, crops, strict=True):
                 boxes[f.name] = _corners(r, to_frame)
                 _quality(f.name, c, measurements)
         searched = [f for f in fields if f.region is None]
@@ -232,6 +238,15 @@ class LabelTool:
             for kind in dict.fromkeys(f.print for f in searched):
                 group = [f for f in searched if f.print == kind]
                 found.update(self._search(prepare_print(label, kind), group))
+                # a field of dot print not read right is looked for again, prepared anew
+                failed = [f for f in group if may_read_again(self._rules, f, found[f.name][0])]
+                for again in prepare_print_again(label, kind) if failed else ():
+                    for name, (report, box) in self._search(again, failed).items():
+                        if report.verdict is Verdict.PASS:
+                            found[name] = (report, box)
+                    failed = [f for f in failed if found[f.name][0].verdict is not Verdict.PASS]
+                    if not failed:
+                        break
             for name, (report, box) in found.items():
                 reports[name] = report
                 if box is not None:
@@ -252,6 +267,37 @@ class LabelTool:
         ordered = [reports[f.name] for f in fields]
         return ordered, [boxes.get(f.name) for f in fields]
 
+    def _recognize(
+        self, fields: list[TextFieldSettings], crops: list[np.ndarray]
+    ) -> dict[str, FieldReport]:
+        """Fields with a region, read from their crops in one batch; a dot-printed field not read
+        right is read again from each further preparation in turn, and passes once one reads it."""
+        assert self._ocr is not None
+        ready = [prepare_print(c, f.print) for f, c in zip(fields, crops, strict=True)]
+        reports: dict[str, FieldReport] = {}
+        for f, line in zip(fields, self._ocr.recognize(ready), strict=True):
+            reports[f.name] = judge_read(self._rules, f, line.text, line.confidence)
+        pending = [
+            (f, prepare_print_again(c, f.print))
+            for f, c in zip(fields, crops, strict=True)
+            if may_read_again(self._rules, f, reports[f.name])
+        ]
+        while pending:
+            todo = [
+                (f, preps, image)
+                for f, preps in pending
+                if (image := next(preps, None)) is not None
+            ]
+            lines = self._ocr.recognize([image for _, _, image in todo]) if todo else []
+            pending = []
+            for (f, preps, _), line in zip(todo, lines, strict=True):
+                report = judge_read(self._rules, f, line.text, line.confidence)
+                if report.verdict is Verdict.PASS:
+                    reports[f.name] = report
+                else:
+                    pending.append((f, preps))
+        return reports
+
     def _search(
         self, label: np.ndarray, fields: list[TextFieldSettings]
     ) -> dict[str, tuple[FieldReport, np.ndarray | None]]:
@@ -263,10 +309,10 @@ class LabelTool:
 
         def consider(line: TextLine) -> bool:
             for f in fields:
-                report = self._rules.judge(f, line.text, line.confidence)
+                report = judge_read(self._rules, f, line.text, line.confidence)
                 rank = (
                     report.verdict is Verdict.PASS,
-                    -_distance(self._rules, f, line.text),
+                    -distance_to_expected(self._rules, f, line.text),
                     line.confidence,
                 )
                 if f.name not in best or rank > best[f.name][0]:
@@ -351,11 +397,3 @@ def _quality(name: str, field_img: np.ndarray, measurements: dict[str, float]) -
     q = print_quality(field_img)
     measurements[f"{name}_contrast"] = q.contrast
     measurements[f"{name}_sharpness"] = q.sharpness
-
-
-def _distance(rules: FieldRules, field: TextFieldSettings, text: str) -> int:
-    """Edits between a field's expected value and the closest part of ``text`` (0 if no value)."""
-    expected = rules.expected_value(field)
-    if not expected:
-        return 0
-    return best_span(normalise(expected), normalise(text))[2]

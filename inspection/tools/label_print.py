@@ -6,11 +6,20 @@ centres, from the peaks of the ink) and grows the dots into each other with a mo
 dilation of the ink sized to that pitch, so the characters become strokes. Where no regular dots
 are found (solid print, a blank crop) the image is returned unchanged, so a field set to
 ``print: dot_matrix`` by mistake reads as before.
+
+Two more helps for dot print, both used by the label tool and ``lineside eval ocr`` alike:
+``prepare_print_again`` gives further preparations (the joined ink alone on a blank surface, no
+can highlight or carton fibres; the joined print smoothed further), each read only where the
+reads before did not give what was needed;
+``read_print_text`` settles O against 0 by their neighbours, because in a 5×7 font with a plain
+(unslashed) zero the two are the very same dots and the recogniser's choice is a guess.
 """
 
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import cv2
@@ -49,6 +58,8 @@ _COARSE_PITCH_SIGMAS = (3.25, 6.0)
 # At the coarse scale the strokes of solid print peak at nearly regular steps too: a clearer
 # lattice is asked of the dots found there (share as ``_MIN_REGULAR``).
 _MIN_REGULAR_COARSE = 0.6
+# The last preparation of dot print is the joined print at this scale, enlarged back.
+_FURTHER = 0.6
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -89,6 +100,66 @@ def prepare_print(image: np.ndarray, kind: str) -> np.ndarray:
     raise ValueError(f"unknown print kind {kind!r} (solid or dot_matrix)")
 
 
+def prepare_print_again(image: np.ndarray, kind: str) -> Iterator[np.ndarray]:
+    """Further, different preparations of ``image`` for text printed as ``kind``, each to read
+    only when the ones before did not give the text needed (made one at a time, as asked for):
+    for ``dot_matrix`` the joined dots' ink alone, dark on white, the surface around it flattened
+    away; then the joined print smoothed as if seen from further off (shrunk and enlarged back,
+    so places in it stay where they were). uint8 (H, W), or like ``image`` for the last; none for
+    solid print or where no dots are found. Raises ValueError on an unknown kind."""
+    if kind not in ("solid", "dot_matrix"):
+        raise ValueError(f"unknown print kind {kind!r} (solid or dot_matrix)")
+    return _dot_preparations(image) if kind == "dot_matrix" else iter(())
+
+
+def _dot_preparations(image: np.ndarray) -> Iterator[np.ndarray]:
+    pitch = estimate_dot_pitch(image)
+    if pitch is None:
+        return
+    gray = _gray(image)
+    surface = cv2.medianBlur(gray, _SURFACE_WINDOW)
+    ink = cv2.subtract(surface, gray) if pitch.dark_ink else cv2.subtract(gray, surface)
+    joined = cv2.dilate(ink, _grow_kernel(pitch))
+    joined = cv2.GaussianBlur(joined, (0, 0), _SMOOTH * pitch.pitch_px)
+    top = max(float(np.percentile(joined, 99.5)), 1.0)
+    yield cv2.bitwise_not(cv2.convertScaleAbs(joined, alpha=255.0 / top))
+    h, w = image.shape[:2]
+    small = cv2.resize(
+        join_dots(image, pitch), None, fx=_FURTHER, fy=_FURTHER, interpolation=cv2.INTER_AREA
+    )
+    yield cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+# A run of O or 0, and a word of the text read.
+_ROUND = re.compile(r"[Oo0]+")
+_WORD = re.compile(r"\S+")
+
+
+def read_print_text(text: str, kind: str) -> str:
+    """``text`` as read from print of ``kind``: for ``dot_matrix`` each run of O/0 within a word
+    is taken as the letter O between two letters (``BEF0RE``, ``N0V``), as the digit 0 in a word
+    holding other digits (``2O25``, ``LO400``), and left as read otherwise (``A00``, ``OCT``:
+    either could be meant). Solid print is returned unchanged."""
+    if kind != "dot_matrix":
+        return text
+
+    def word(m: re.Match[str]) -> str:
+        w = m.group(0)
+        digits = any(c.isdigit() and c != "0" for c in w)
+
+        def run(r: re.Match[str]) -> str:
+            s, e = r.start(), r.end()
+            left = w[s - 1] if s > 0 else ""
+            right = w[e] if e < len(w) else ""
+            if left.isalpha() and right.isalpha():
+                return "O" * (e - s)
+            return "0" * (e - s) if digits else r.group(0)
+
+        return _ROUND.sub(run, w)
+
+    return _WORD.sub(word, text)
+
+
 def join_dots(image: np.ndarray, pitch: DotPitch | None = None) -> np.ndarray:
     """``image`` (uint8 (H, W) grey or (H, W, 3) BGR) with the gaps between its print dots
     closed: uint8 of the same shape. ``pitch`` default: estimated from the image. Unchanged
@@ -96,6 +167,19 @@ def join_dots(image: np.ndarray, pitch: DotPitch | None = None) -> np.ndarray:
     pitch = pitch if pitch is not None else estimate_dot_pitch(image)
     if pitch is None:
         return image
+    # growing dark ink is a grey erosion, light ink a grey dilation
+    op = cv2.MORPH_ERODE if pitch.dark_ink else cv2.MORPH_DILATE
+    joined = cv2.morphologyEx(image, op, _grow_kernel(pitch))
+    # What is left of the lattice is smoothed away at its own scale (recognisers learnt smooth
+    # strokes), and the contrast the print lost to light ink is stretched back.
+    joined = cv2.GaussianBlur(joined, (0, 0), _SMOOTH * pitch.pitch_px)
+    lo, hi = np.percentile(joined, (0.5, 99.5))
+    span = max(float(hi - lo), 1.0)
+    return cv2.convertScaleAbs(joined, alpha=255.0 / span, beta=-float(lo) * 255.0 / span)
+
+
+def _grow_kernel(pitch: DotPitch) -> np.ndarray:
+    """The structuring element that grows each dot into its neighbours (uint8 ellipse)."""
     # Growing every dot by about half the pitch bridges the gap to its neighbours; the gap
     # between characters (one empty column, a pitch wider) stays open. Where dots already run
     # together (smear along the print) that direction needs little, and more would join
@@ -104,16 +188,7 @@ def join_dots(image: np.ndarray, pitch: DotPitch | None = None) -> np.ndarray:
     up = pitch.column_px if pitch.column_px is not None else 0.5 * pitch.pitch_px
     kx = max(1, round(_GROW * across)) | 1
     ky = max(1, round(_GROW * up)) | 1
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (kx, ky))
-    # growing dark ink is a grey erosion, light ink a grey dilation
-    op = cv2.MORPH_ERODE if pitch.dark_ink else cv2.MORPH_DILATE
-    joined = cv2.morphologyEx(image, op, kernel)
-    # What is left of the lattice is smoothed away at its own scale (recognisers learnt smooth
-    # strokes), and the contrast the print lost to light ink is stretched back.
-    joined = cv2.GaussianBlur(joined, (0, 0), _SMOOTH * pitch.pitch_px)
-    lo, hi = np.percentile(joined, (0.5, 99.5))
-    span = max(float(hi - lo), 1.0)
-    return cv2.convertScaleAbs(joined, alpha=255.0 / span, beta=-float(lo) * 255.0 / span)
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (kx, ky))
 
 
 def _gray(image: np.ndarray) -> np.ndarray:

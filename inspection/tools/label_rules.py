@@ -17,6 +17,7 @@ from datetime import date, datetime
 
 from inspection.batch import BatchContext
 from inspection.recipe import TextFieldSettings
+from inspection.tools.label_print import read_print_text
 from inspection.types import Verdict
 
 log = logging.getLogger(__name__)
@@ -267,3 +268,44 @@ def _nearest_year(month: int, day: int, today: date) -> int:
         if best_gap is None or gap < best_gap:
             best, best_gap = year, gap
     return best
+
+
+def judge_read(
+    rules: FieldRules, field: TextFieldSettings, text: str, confidence: float
+) -> FieldReport:
+    """``field`` judged on ``text`` as read from its print. A field with an expected value (exact,
+    batch) is judged on the text as read, so a letter O printed where the value has a 0 is never
+    taken for the 0 (``allow_confusions`` alone decides that). Without one (regex, date, any), a
+    dot-printed field is judged on the text settled for its print (``read_print_text``: O or 0
+    by their neighbours), or as read when only that passes (``LOT O1234`` under a pattern that
+    wants a letter there: in a plain 5×7 font O and 0 are the same dots)."""
+    if rules.expected_value(field) or field.print == "solid":
+        return rules.judge(field, text, confidence)
+    settled = read_print_text(text, field.print)
+    report = rules.judge(field, settled, confidence)
+    if report.verdict is Verdict.FAIL and settled != text:
+        as_read = rules.judge(field, text, confidence)
+        if as_read.verdict is Verdict.PASS:
+            return as_read
+    return report
+
+
+def may_read_again(rules: FieldRules, field: TextFieldSettings, report: FieldReport) -> bool:
+    """Whether a field that failed is read once more from its print's second preparation: a
+    field with an expected value only when nothing near it was read (at most half its characters
+    right), so a second reading never overturns a read that differs from the value by a
+    character or two: that may be a misprint."""
+    if report.verdict is not Verdict.FAIL:
+        return False
+    expected = rules.expected_value(field)
+    if not expected:
+        return True
+    return distance_to_expected(rules, field, report.text) > len(normalise(expected)) // 2
+
+
+def distance_to_expected(rules: FieldRules, field: TextFieldSettings, text: str) -> int:
+    """Edits between a field's expected value and the closest part of ``text`` (0 if no value)."""
+    expected = rules.expected_value(field)
+    if not expected:
+        return 0
+    return best_span(normalise(expected), normalise(text))[2]
