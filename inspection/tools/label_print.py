@@ -58,8 +58,8 @@ _COARSE_PITCH_SIGMAS = (3.25, 6.0)
 # At the coarse scale the strokes of solid print peak at nearly regular steps too: a clearer
 # lattice is asked of the dots found there (share as ``_MIN_REGULAR``).
 _MIN_REGULAR_COARSE = 0.6
-# The last preparation of dot print is the joined print at this scale, enlarged back.
-_FURTHER = 0.6
+# The last preparations of dot print are the joined print at these scales, enlarged back.
+_FURTHER = (0.6, 0.45)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -104,9 +104,9 @@ def prepare_print_again(image: np.ndarray, kind: str) -> Iterator[np.ndarray]:
     """Further, different preparations of ``image`` for text printed as ``kind``, each to read
     only when the ones before did not give the text needed (made one at a time, as asked for):
     for ``dot_matrix`` the joined dots' ink alone, dark on white, the surface around it flattened
-    away; then the joined print smoothed as if seen from further off (shrunk and enlarged back,
-    so places in it stay where they were). uint8 (H, W), or like ``image`` for the last; none for
-    solid print or where no dots are found. Raises ValueError on an unknown kind."""
+    away; then the joined print smoothed as if seen from further off, and further still (shrunk
+    and enlarged back, so places in it stay where they were). uint8 (H, W), then like ``image``;
+    none for solid print or where no dots are found. Raises ValueError on an unknown kind."""
     if kind not in ("solid", "dot_matrix"):
         raise ValueError(f"unknown print kind {kind!r} (solid or dot_matrix)")
     return _dot_preparations(image) if kind == "dot_matrix" else iter(())
@@ -124,10 +124,10 @@ def _dot_preparations(image: np.ndarray) -> Iterator[np.ndarray]:
     top = max(float(np.percentile(joined, 99.5)), 1.0)
     yield cv2.bitwise_not(cv2.convertScaleAbs(joined, alpha=255.0 / top))
     h, w = image.shape[:2]
-    small = cv2.resize(
-        join_dots(image, pitch), None, fx=_FURTHER, fy=_FURTHER, interpolation=cv2.INTER_AREA
-    )
-    yield cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+    joined_print = join_dots(image, pitch)
+    for scale in _FURTHER:
+        small = cv2.resize(joined_print, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        yield cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
 # A run of O or 0, and a word of the text read.
