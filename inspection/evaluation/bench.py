@@ -13,6 +13,7 @@ import logging
 import statistics
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -82,14 +83,32 @@ def time_tools_alone(
     return medians, means
 
 
+class _LineInMemory(MemorySource):
+    """The simulated line's parts from memory, with the batch the line announces: the label
+    tool's batch fields are checked as on the line (without a batch every part is ERROR, and
+    the figures would be of parts the line never sees)."""
+
+    def __init__(self, recipe: Recipe, images: Sequence[np.ndarray], **kwargs: Any) -> None:
+        camera = recipe.cameras[0]
+        super().__init__(images, camera=camera.id, **kwargs)
+        src = camera.source
+        assert isinstance(src, SyntheticSourceSettings)  # pregenerate checked it
+        self._batch = SyntheticLine(src, camera=camera.id).batch_info()
+
+    def batch_info(self) -> dict[str, str]:
+        return dict(self._batch)
+
+
 class _Latencies:
     def __init__(self) -> None:
         self.ms: list[float] = []
         self.last_s = 0.0
+        self.verdicts: Counter[str] = Counter()
 
     def on_inspection(self, inspection: Inspection) -> None:
         t = inspection.timing
         self.ms.append((t.dispatched_ns - t.captured_ns) / 1e6)
+        self.verdicts[inspection.verdict.value] += 1
         self.last_s = time.perf_counter()
 
     def on_status(self, update: StatusUpdate) -> None:
@@ -107,12 +126,11 @@ def run_saturated(
     r = recipe.model_copy(
         update={"pipeline": recipe.pipeline.model_copy(update={"workers": workers})}
     )
-    camera = r.cameras[0].id
     lat = _Latencies()
     station = Station(
         r,
         paths=paths,
-        sources=[MemorySource(images, truths, camera=camera)],
+        sources=[_LineInMemory(r, images, truths=truths)],
     )
     station.add_listener(lat)
     t0 = time.perf_counter()
@@ -131,6 +149,7 @@ def run_saturated(
         "wall_ms_per_part": round(1000 * wall / n, 3) if n else None,
         "latency_ms": _percentiles(lat.ms),
         "dropped": station.counters().dropped_total,
+        "verdicts": dict(lat.verdicts),
     }
 
 
@@ -151,7 +170,7 @@ def run_paced(
     )
     r = recipe.model_copy(update={"pipeline": pipeline})
     lat = _Latencies()
-    source = MemorySource(images, truths, camera=r.cameras[0].id, rate_hz=rate_hz)
+    source = _LineInMemory(r, images, truths=truths, rate_hz=rate_hz)
     station = Station(r, paths=paths, sources=[source])
     station.add_listener(lat)
     station.start()
@@ -164,6 +183,7 @@ def run_paced(
         "parts": len(ms),
         "finished": finished,
         "tools_side_by_side": side_by_side,
+        "verdicts": dict(lat.verdicts),
     }
 
 
