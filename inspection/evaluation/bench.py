@@ -83,6 +83,18 @@ def time_tools_alone(
     return medians, means
 
 
+def _own_records(paths: Paths, run: str) -> Paths:
+    """``paths`` with a results database of its own for one run, the taught models shared: the
+    runs show the same parts, and in one database every part after the first run would FAIL as a
+    duplicate serial (a different path through the tools than the line's)."""
+    own = dataclasses.replace(paths, data=paths.data.parent / f"data-{run}")
+    own.data.mkdir(parents=True, exist_ok=True)
+    paths.models.mkdir(parents=True, exist_ok=True)
+    if not own.models.exists():
+        own.models.symlink_to(paths.models, target_is_directory=True)
+    return own
+
+
 class _LineInMemory(MemorySource):
     """The simulated line's parts from memory, with the batch the line announces: the label
     tool's batch fields are checked as on the line (without a batch every part is ERROR, and
@@ -129,7 +141,7 @@ def run_saturated(
     lat = _Latencies()
     station = Station(
         r,
-        paths=paths,
+        paths=_own_records(paths, f"saturated-{workers}"),
         sources=[_LineInMemory(r, images, truths=truths)],
     )
     station.add_listener(lat)
@@ -171,7 +183,8 @@ def run_paced(
     r = recipe.model_copy(update={"pipeline": pipeline})
     lat = _Latencies()
     source = _LineInMemory(r, images, truths=truths, rate_hz=rate_hz)
-    station = Station(r, paths=paths, sources=[source])
+    run = f"paced-{rate_hz:g}-{'together' if side_by_side else 'one-by-one'}"
+    station = Station(r, paths=_own_records(paths, run), sources=[source])
     station.add_listener(lat)
     station.start()
     finished = station.wait_finished(60.0 + 3.0 * len(images) / rate_hz)

@@ -208,6 +208,8 @@ def test_bench_reports_throughput_and_overhead(capsys, tmp_path: Path):
         assert r["latency_ms"]["p50"] <= r["latency_ms"]["p95"] <= r["latency_ms"]["p99"]
         # the figures are of parts the line would judge: none ERROR for want of what it knows
         assert sum(r["verdicts"].values()) == 20 and "ERROR" not in r["verdicts"]
+    # each run has records of its own: the same parts are judged alike (not duplicate serials)
+    assert data["runs"][0]["verdicts"] == data["runs"][1]["verdicts"]
     assert data["tools_raw_ms"]["serial"] > 0
     for key in ("parts_per_s", "overhead_ratio", "latency_ms", "tools_raw_ms", "workers"):
         assert key in data
