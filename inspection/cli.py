@@ -161,9 +161,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
         sys.stderr.write(f"lineside eval {args.what}: --data {data}: no such folder\n")
         return EXIT_USAGE
     if args.what == "anomaly":
-        from inspection.evaluation.anomaly import evaluate_anomaly
+        from inspection.evaluation.anomaly import evaluate_anomaly, recipe_settings
 
-        result = evaluate_anomaly(data, progress=_progress)
+        try:
+            chosen = recipe_settings(
+                pool=args.pool, score=args.score, score_patches=args.score_patches
+            )
+        except ValueError as exc:
+            sys.stderr.write(f"lineside eval anomaly: {exc}\n")
+            return EXIT_USAGE
+        result = evaluate_anomaly(data, settings=chosen, progress=_progress)
         _emit(result, args.json)
         if not result["images"]:
             sys.stderr.write(
@@ -667,6 +674,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--print",
         help="ocr: print settings to read each image with, comma-separated (solid, dot_matrix; "
         "default: solid for --data, both for --generate)",
+    )
+    ev.add_argument(
+        "--pool",
+        type=int,
+        help="anomaly: patch neighbourhood, as a defect tool's recipe `pool:` (default: the tool's)",
+    )
+    ev.add_argument(
+        "--score",
+        choices=["patches", "map_max"],
+        help="anomaly: how an image's score is made, as a recipe's `score:` (default: map_max)",
+    )
+    ev.add_argument(
+        "--score-patches",
+        type=int,
+        help="anomaly: with --score patches, the mean of the N highest patch scores, as a "
+        "recipe's `score_patches:` (default: (pool + 1)²)",
     )
     ev.add_argument("--json", action="store_true")
     ev.set_defaults(fn=cmd_eval)

@@ -1,6 +1,6 @@
 """`lineside eval anomaly`: how well the defect tool's model does on an MVTec-AD-layout folder.
 
-Layout: ``train/good/`` (fit on these, default settings), ``test/good/`` and ``test/<defect>/``
+Layout: ``train/good/`` (fit on these, default settings or a recipe's choice: ``recipe_settings``), ``test/good/`` and ``test/<defect>/``
 (scored; every subfolder of ``test/``), optional ``ground_truth/<defect>/<stem>_mask.png``. Other
 top-level folders (``test_nomask`` ...) are not part of the layout and are ignored. Files that are
 not readable images are listed in ``unreadable_files`` and skipped.
@@ -9,7 +9,7 @@ Figures: ``image_auroc`` (image max score, defect = positive), ``pixel_auroc`` o
 every test image at its own resolution (good images count as all-good pixels; null when no defect
 image has a mask), ``f1_at_threshold`` (image F1 with the model's own calibrated threshold),
 ``fit_s`` (wall time of teaching), ``median_ms`` (median time to score one test image, loading
-excluded), ``roi256_ms`` (median time to score a 256 × 256 px ROI cut from a test image with the
+excluded; numpy's matrix products on one thread, as on a running station), ``roi256_ms`` (median time to score a 256 × 256 px ROI cut from a test image with the
 same memory bank, projection and settings: backbone plus search plus map, what the defect tool
 spends per 256² ROI) and ``roi256_backbone_ms`` (the backbone's share of it). Fewer than
 fit.MIN_IMAGES usable training images is a LinesideError.
@@ -27,6 +27,8 @@ from typing import Any
 
 import cv2
 import numpy as np
+from pydantic import ValidationError
+from threadpoolctl import threadpool_limits
 
 from inspection.errors import LinesideError
 from inspection.inference.anomaly.fit import fit, image_problem, read_image
@@ -35,6 +37,8 @@ from inspection.inference.anomaly.preprocess import prepare
 from inspection.inference.anomaly.settings import AnomalySettings
 from inspection.inference.backbone import FeatureBackbone
 from inspection.inference.session import SessionSettings
+from inspection.recipe import AnomalyToolSettings
+from inspection.tools.anomaly import model_settings
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +65,20 @@ def auroc(scores: np.ndarray, labels: np.ndarray) -> float | None:
     ranks = np.empty_like(s)
     ranks[order] = mid_rank[inverse]
     return float((ranks[y].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
+
+
+def recipe_settings(**chosen: int | str | None) -> AnomalySettings:
+    """Model settings as a defect tool's recipe entry with these options (None: not given)
+    would teach them; a value the recipe would refuse is a ValueError naming it."""
+    given = {k: v for k, v in chosen.items() if v is not None}
+    try:
+        tool = AnomalyToolSettings.model_validate({"type": "anomaly", "id": "eval", **given})
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise ValueError(problems) from None
+    return model_settings(tool)
 
 
 def _images(folder: Path) -> list[Path]:
@@ -134,7 +152,8 @@ def evaluate_anomaly(
         if roi_source is None:
             roi_source = image
         t = time.perf_counter()
-        scored = scorer.score(image)
+        with threadpool_limits(limits=1, user_api="blas"):
+            scored = scorer.score(image)
         times.append((time.perf_counter() - t) * 1000.0)
         bad = defect != "good"
         mask = _mask(data_dir, defect, path, image.shape[:2]) if bad else None
@@ -185,7 +204,8 @@ def roi_timing(
 
     The model's bank, projection and settings are used as they are, only the image size is
     ROI_SIDE²: the cost a defect tool with a ROI of that size and a bank of that size pays.
-    Returns total_ms (backbone + features + search + map) and backbone_ms.
+    Returns total_ms (backbone + features + search + map) and backbone_ms, numpy's matrix
+    products on one thread as on a running station.
     """
     h, w = image.shape[:2]
     if min(h, w) < ROI_SIDE:  # the content does not change the cost, only the size does
@@ -201,15 +221,16 @@ def roi_timing(
     prepared = prepare(roi, model.settings.long_side, backbone.multiple, model.settings.border_px)
     total: list[float] = []
     net: list[float] = []
-    for i in range(repeats + 2):  # the first two warm caches and are not counted
-        t0 = time.perf_counter()
-        scorer.score(roi)
-        t1 = time.perf_counter()
-        backbone.features(prepared.image)
-        t2 = time.perf_counter()
-        if i >= 2:
-            total.append((t1 - t0) * 1000.0)
-            net.append((t2 - t1) * 1000.0)
+    with threadpool_limits(limits=1, user_api="blas"):  # as a running station (pipeline.priority)
+        for i in range(repeats + 2):  # the first two warm caches and are not counted
+            t0 = time.perf_counter()
+            scorer.score(roi)
+            t1 = time.perf_counter()
+            backbone.features(prepared.image)
+            t2 = time.perf_counter()
+            if i >= 2:
+                total.append((t1 - t0) * 1000.0)
+                net.append((t2 - t1) * 1000.0)
     return {
         "total_ms": round(statistics.median(total), 2),
         "backbone_ms": round(statistics.median(net), 2),

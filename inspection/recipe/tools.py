@@ -88,6 +88,19 @@ class AnomalyToolSettings(_ToolBase):
     tile_px: int | None = Field(default=None, ge=32)
     """Cut a ROI larger than this into overlapping tiles of at most ``tile_px`` px, each taught
     and scored at full resolution: small defects in large frames (slower by the tile count)."""
+    pool: Literal[1, 3, 5] | None = None
+    """Patch neighbourhood (side, in stride-8 cells) averaged into each patch's features.
+    Default 3 (PatchCore's): smooth maps of defects several patches large. ``1`` for thin
+    cracks, scratches and small pits on textured surfaces (woven, grainy, brushed, cells), where
+    averaging drowns them in the texture. Taught into the model."""
+    score: Literal["map_max", "patches"] | None = None
+    """How a part's score is made: ``map_max`` (default), the smoothed map's highest point;
+    ``patches``, the mean of its highest ``score_patches`` patch scores. For textured surfaces
+    use ``pool: 1`` with ``score: patches``: a good texture's lone peaks then count less than a
+    defect's several raised patches."""
+    score_patches: int | None = Field(default=None, ge=1, le=64)
+    """With ``score: patches``, how many of the highest patch scores are averaged; default
+    (pool + 1)², the patches one defect smaller than a patch raises. Taught into the model."""
 
 
 class DetectorToolSettings(_ToolBase):

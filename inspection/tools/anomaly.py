@@ -8,7 +8,8 @@ Verdicts, in the operator's words:
 * otherwise PASS. Regions are connected areas of the smoothed anomaly map at or above the
   threshold, measured in frame pixels; they come back as red boxes in frame coordinates.
   Aligned to the part (``align: part``), only the part is judged: a region wholly on the belt
-  around it does not count, and the score is the map's highest point on the part.
+  around it does not count, and the score is the map's highest point on the part (with
+  ``score: patches``, the mean of the highest patch scores centred on the part).
 
 A model file that exists but cannot be used is a ModelError at construction, so the station
 refuses to start with it and the running recipe stays in force.
@@ -16,6 +17,7 @@ refuses to start with it and the running recipe stays in force.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Mapping
@@ -26,7 +28,7 @@ import cv2
 import numpy as np
 
 from inspection.errors import ModelError
-from inspection.inference.anomaly.model import AnomalyScorer
+from inspection.inference.anomaly.model import AnomalyScorer, image_score
 from inspection.inference.anomaly.model_file import SUFFIX, load_model
 from inspection.inference.anomaly.settings import AnomalySettings
 from inspection.inference.backbone import FeatureBackbone
@@ -43,9 +45,19 @@ log = logging.getLogger(__name__)
 MAX_REGIONS_IN_DETAILS = 20
 
 
+RECIPE_MODEL_SETTINGS = ("pool", "score", "score_patches")
+"""Model settings a recipe may choose (besides tiling); left out, the defaults are taught and any
+model is accepted; given, a model taught otherwise is refused (teach it again)."""
+
+
 def model_settings(settings: AnomalyToolSettings) -> AnomalySettings:
-    """The model settings a tool's recipe entry asks for when it is taught (tiling)."""
-    return AnomalySettings(tile_px=settings.tile_px or 0)
+    """The model settings a tool's recipe entry asks for when it is taught (tiling, patch
+    neighbourhood, image score); what it leaves out takes AnomalySettings' defaults."""
+    chosen = {n: getattr(settings, n) for n in RECIPE_MODEL_SETTINGS}
+    return dataclasses.replace(
+        AnomalySettings(tile_px=settings.tile_px or 0),
+        **{n: v for n, v in chosen.items() if v is not None},
+    )
 
 
 def model_path(settings: AnomalyToolSettings, context: ToolContext) -> Path | None:
@@ -89,12 +101,16 @@ class AnomalyTool:
             return
         backbone = FeatureBackbone(SessionSettings(threads=context.threads))
         model = load_model(self.model_file, backbone.sha256)
-        wanted = model_settings(settings).tile_px
-        if model.settings.tile_px != wanted:
-            raise ModelError(
-                f"{self.model_file}: taught with tile_px {model.settings.tile_px or 'off'}, "
-                f"the recipe asks for {wanted or 'off'}; teach the tool again"
-            )
+        wanted = model_settings(settings)
+        for name in ("tile_px", *RECIPE_MODEL_SETTINGS):
+            if name != "tile_px" and getattr(settings, name) is None:
+                continue  # not chosen by the recipe: the model's own, whatever it was taught with
+            has, asks = getattr(model.settings, name), getattr(wanted, name)
+            if has != asks:
+                raise ModelError(
+                    f"{self.model_file}: taught with {name} {has or 'off'}, "
+                    f"the recipe asks for {asks or 'off'}; teach the tool again"
+                )
         if settings.align == "part":
             fixture = model.provenance.get("fixture")
             if not isinstance(fixture, dict):
@@ -172,7 +188,8 @@ class AnomalyTool:
             on_part = mask_of_corners(found.corners, found.pose, self._reference, region)
         score = scored.score
         if on_part is not None:
-            score = float(scored.map[on_part].max()) if on_part.any() else 0.0
+            st = self._scorer.model.settings
+            score = image_score(scored.patches.inside(on_part), scored.map[on_part], st)
         regions = find_regions(scored.map, threshold, self.settings.min_area_px, on_part)
         fail = score >= threshold and bool(regions)
         largest = max((r["area_px"] for r in regions), default=0)

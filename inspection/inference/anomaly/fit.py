@@ -28,7 +28,7 @@ from inspection.image_size import file_too_large
 from inspection.inference.anomaly import calibration
 from inspection.inference.anomaly.coreset import CoresetCancelled, greedy_coreset
 from inspection.inference.anomaly.features import principal_axes
-from inspection.inference.anomaly.model import AnomalyModel, NearestBank, embed, image_map
+from inspection.inference.anomaly.model import AnomalyModel, NearestBank, embed, raw_image_score
 from inspection.inference.anomaly.settings import AnomalySettings
 from inspection.inference.anomaly.tiling import tiles
 from inspection.inference.backbone import FeatureBackbone
@@ -169,7 +169,7 @@ def fit(
     nearest = NearestBank(bank, st.knn)
 
     def raw_score(image: np.ndarray) -> float:
-        return float(image_map(backbone, nearest, image, st, projection).max())
+        return raw_image_score(backbone, nearest, image, st, projection)
 
     raw_good = []
     for x in held:

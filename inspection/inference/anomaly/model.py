@@ -12,6 +12,7 @@ import numpy as np
 
 from inspection.inference.anomaly.features import STRIDE, patch_features
 from inspection.inference.anomaly.preprocess import Prepared, prepare
+from inspection.inference.anomaly.scoring import PatchScores, centres, patch_count, top_mean
 from inspection.inference.anomaly.settings import AnomalySettings
 from inspection.inference.anomaly.tiling import tiles
 from inspection.inference.backbone import FeatureBackbone
@@ -45,10 +46,20 @@ class AnomalyModel:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Scored:
-    """One image's result: ``score`` = max of ``map``; map float32 (H, W) at the input's size."""
+    """One image's result: map float32 (H, W) at the input's size, its patch scores (same
+    units) and ``score`` = ``image_score`` of them."""
 
     score: float
     map: np.ndarray
+    patches: PatchScores
+
+
+def image_score(values: np.ndarray, map_: np.ndarray, settings: AnomalySettings) -> float:
+    """An image's (or part's) score from its patch scores ``values`` (P,) and its map (any shape,
+    same units): the mean of the highest few patches, or the map's maximum for "map_max"."""
+    if settings.score == "map_max":
+        return float(map_.max()) if map_.size else 0.0
+    return top_mean(values, patch_count(settings.pool, settings.score_patches))
 
 
 def embed(
@@ -106,10 +117,19 @@ class NearestBank:
 
 def raw_map(
     nearest: NearestBank, grid: np.ndarray, prepared: Prepared, settings: AnomalySettings
-) -> np.ndarray:
-    """float32 (source_h, source_w) smoothed distance map (raw units) from a patch grid."""
+) -> tuple[np.ndarray, PatchScores]:
+    """float32 (source_h, source_w) smoothed distance map (raw units) from a patch grid, and the
+    patch scores it was made from."""
     rows, cols = grid.shape[:2]
     dist = nearest.distances(grid.reshape(rows * cols, -1)).reshape(rows, cols)
+    where = centres(
+        rows,
+        cols,
+        (prepared.content_h, prepared.content_w),
+        (prepared.source_h, prepared.source_w),
+        STRIDE,
+    )
+    patches = PatchScores(values=dist.ravel(), centres=where)
     # grid cell centres sit at STRIDE·(i + 0.5): a half-pixel-aligned resize keeps them there
     up = cv2.resize(dist, (cols * STRIDE, rows * STRIDE), interpolation=cv2.INTER_LINEAR)
     up = up[: prepared.content_h, : prepared.content_w]
@@ -117,7 +137,7 @@ def raw_map(
         up = cv2.GaussianBlur(up, (0, 0), settings.sigma_px, borderType=cv2.BORDER_REFLECT)
     if (prepared.content_h, prepared.content_w) != (prepared.source_h, prepared.source_w):
         up = cv2.resize(up, (prepared.source_w, prepared.source_h), interpolation=cv2.INTER_LINEAR)
-    return np.ascontiguousarray(up, dtype=np.float32)
+    return np.ascontiguousarray(up, dtype=np.float32), patches
 
 
 def image_map(
@@ -126,19 +146,37 @@ def image_map(
     image: np.ndarray,
     settings: AnomalySettings,
     projection: np.ndarray | None = None,
-) -> np.ndarray:
-    """float32 (H, W) raw distance map of a uint8 grey/BGR image, tile by tile when tiling is on."""
+) -> tuple[np.ndarray, PatchScores]:
+    """float32 (H, W) raw distance map of a uint8 grey/BGR image, tile by tile when tiling is on,
+    and its patch scores (every tile's, centres in the image's pixels)."""
     h, w = image.shape[:2]
     parts = tiles(h, w, settings.tile_px)
     if len(parts) == 1:
         grid, prepared = embed(backbone, image, settings, projection)
         return raw_map(nearest, grid, prepared, settings)
     out = np.zeros((h, w), np.float32)
+    values: list[np.ndarray] = []
+    where: list[np.ndarray] = []
     for y, x, th, tw in parts:
         grid, prepared = embed(backbone, image[y : y + th, x : x + tw], settings, projection)
         window = out[y : y + th, x : x + tw]
-        np.maximum(window, raw_map(nearest, grid, prepared, settings), out=window)
-    return out
+        tile_map, patches = raw_map(nearest, grid, prepared, settings)
+        np.maximum(window, tile_map, out=window)
+        values.append(patches.values)
+        where.append(patches.centres + np.asarray([y, x], np.int32))
+    return out, PatchScores(values=np.concatenate(values), centres=np.concatenate(where))
+
+
+def raw_image_score(
+    backbone: FeatureBackbone,
+    nearest: NearestBank,
+    image: np.ndarray,
+    settings: AnomalySettings,
+    projection: np.ndarray | None = None,
+) -> float:
+    """Image score in raw distance units (before ``score_scale``), as calibration needs it."""
+    m, patches = image_map(backbone, nearest, image, settings, projection)
+    return image_score(patches.values, m, settings)
 
 
 class AnomalyScorer:
@@ -162,6 +200,9 @@ class AnomalyScorer:
         th, tw = self.model.image_size
         if self.model.settings.sizes == "one" and (h, w) != (th, tw):
             raise ValueError(f"image is {w}×{h} px, the model was taught on {tw}×{th} px images")
-        m = image_map(self.backbone, self._nearest, image, self.model.settings, self._projection)
-        m *= np.float32(1.0 / self.model.score_scale)
-        return Scored(score=float(m.max()), map=m)
+        st = self.model.settings
+        m, raw = image_map(self.backbone, self._nearest, image, st, self._projection)
+        inv = np.float32(1.0 / self.model.score_scale)
+        m *= inv
+        patches = PatchScores(values=raw.values * inv, centres=raw.centres)
+        return Scored(score=image_score(patches.values, m, st), map=m, patches=patches)

@@ -9,6 +9,9 @@ PREPROCESSING_VERSION = 4
 """Bumped whenever preprocessing or feature extraction changes the features a model learnt."""
 
 SIZE_POLICIES = ("one", "mixed")
+SCORES = ("patches", "map_max")
+LEGACY: dict[str, Any] = {"score": "map_max", "score_patches": 0}
+"""Values of settings added later, for model files written before them: what they were taught with."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -20,7 +23,10 @@ class AnomalySettings:
         their shape.
     border_px: reflected context (px of the resized image, a multiple of 16) added on every
         side before the backbone, so edge patches are not computed against its zero padding.
-    pool: side of the local average pooling on each feature map (patch neighbourhood).
+    pool: side of the local average pooling on each feature map (patch neighbourhood, odd).
+        3 (PatchCore's) gives smooth maps for defects several patches large; 1 (none) keeps
+        thin cracks, scratches and pits a few px wide from being averaged into the texture
+        around them (much better on fine textures; less smooth maps of large defects).
     weight16: factor on the stride-16 features before concatenation with the stride-8 ones.
     feature_dims: patch features are projected onto their first this many principal components
         (fitted on the taught patches, stored with the model); 0 keeps all of them. Nearest-
@@ -30,6 +36,12 @@ class AnomalySettings:
         most ``bank_max`` patches, so scoring time does not grow with the number of images.
     knn: patch score = mean distance to this many nearest bank patches.
     sigma_px: Gaussian smoothing of the map, in px of the resized image.
+    score: how an image's score is made (scoring.py): "map_max", the smoothed map's highest
+        pixel (the default, and what models taught before this setting existed keep);
+        "patches", the mean of its ``score_patches`` highest patch scores (textures, with
+        pool 1: a good texture's single peaks count less than a defect's several patches).
+    score_patches: with "patches", how many are averaged; 0 is (pool + 1)², the patches a
+        defect smaller than one patch raises; 1 is PatchCore's plain maximum patch score.
     tile_px: 0 scores the image whole; else an image with a side longer than this is cut into
         overlapping tiles of at most tile_px × tile_px, each taught and scored at its own
         resolution (see tiling.py): small defects in large frames.
@@ -54,6 +66,8 @@ class AnomalySettings:
     bank_max: int = 8192
     knn: int = 1
     sigma_px: float = 4.0
+    score: str = "map_max"
+    score_patches: int = 0
     tile_px: int = 0
     holdout: float = 0.2
     seed: int = 0
@@ -69,6 +83,7 @@ class AnomalySettings:
         """Settings from a model file; unknown keys or values of the wrong type are a ValueError
         naming them (a damaged file's ``"long_side": null`` would fail later, far from here)."""
         names = {f.name for f in fields(cls)}
+        data = {**LEGACY, **data}
         unknown = sorted(set(data) - names)
         if unknown:
             raise ValueError(f"unknown settings {unknown}")
@@ -88,6 +103,14 @@ class AnomalySettings:
             raise ValueError(f"sizes must be one of {SIZE_POLICIES}, got {self.sizes!r}")
         if self.sizes == "mixed" and not self.scale > 0:
             raise ValueError(f"sizes 'mixed' needs a scale > 0, got {self.scale}")
+        if self.pool < 1 or self.pool % 2 == 0:
+            raise ValueError(f"pool must be an odd number ≥ 1, got {self.pool}")
+        if self.score not in SCORES:
+            raise ValueError(f"score must be one of {SCORES}, got {self.score!r}")
+        if self.score_patches < 0:
+            raise ValueError(
+                f"score_patches must be 0 (auto) or positive, got {self.score_patches}"
+            )
         if self.feature_dims < 0:
             raise ValueError(f"feature_dims must be 0 (all) or positive, got {self.feature_dims}")
 

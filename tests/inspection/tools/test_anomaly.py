@@ -186,3 +186,34 @@ def test_tile_px_below_32_is_refused_by_the_recipe() -> None:
     with pytest.raises(ValueError, match="tile_px"):
         settings(tile_px=8)
     assert settings().tile_px is None and model_settings(settings()).tile_px == 0
+
+
+def test_recipe_scoring_options_are_taught_and_a_model_taught_otherwise_is_refused(
+    tmp_path: Path, models_dir: Path
+) -> None:
+    chosen = model_settings(settings(pool=1, score="patches", score_patches=6))
+    assert (chosen.pool, chosen.score, chosen.score_patches) == (1, "patches", 6)
+    plain = model_settings(settings())
+    assert (plain.pool, plain.score) == (3, "map_max")  # left out: the defaults
+    with pytest.raises(ValueError, match="pool"):
+        settings(pool=2)
+    with pytest.raises(ValueError, match="score_patches"):
+        settings(score_patches=0)
+    # the shared model was taught with the defaults: a recipe asking for pool 1 refuses it...
+    with pytest.raises(ModelError, match="taught with pool 3, the recipe asks for 1"):
+        AnomalyTool(settings(pool=1), "cam1", ToolContext(models_dir=models_dir))
+    # ...and a texture model serves a texture recipe, failing a scratch and passing a good part
+    model = fit(
+        [texture(s) for s in range(8)],
+        FeatureBackbone(),
+        settings=model_settings(settings(pool=1, score="patches")),
+        tool_id="surface",
+    )
+    save_model(model, tmp_path / "surface.lsam")
+    tool = AnomalyTool(settings(pool=1, score="patches"), "cam1", ToolContext(models_dir=tmp_path))
+    part = texture(505)
+    cv2.line(part, (30, 40), (80, 60), 15, 3)
+    assert run_guarded(tool, frame(part)).verdict is Verdict.FAIL
+    assert run_guarded(tool, frame(texture(506))).verdict is Verdict.PASS
+    with pytest.raises(ModelError, match="taught with score patches, the recipe asks for map_max"):
+        AnomalyTool(settings(score="map_max"), "cam1", ToolContext(models_dir=tmp_path))
