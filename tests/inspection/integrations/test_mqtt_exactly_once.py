@@ -9,16 +9,15 @@ import contextlib
 import socket
 import struct
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from support.mosquitto import Broker, Subscriber, mosquitto_binary
+from support.mqtt_runner import mqtt_runner, wait_for
 from support.tcp_gate import TcpGate
 
-from inspection.integrations.mqtt import QOS2_WINDOW, mqtt_output
+from inspection.integrations.mqtt import QOS2_WINDOW
 from inspection.integrations.output_runner import OutputRunner, OutputState
-from inspection.recipe import MqttOutputSettings
 from inspection.types import Inspection, ToolResult, Verdict
 
 pytestmark = pytest.mark.skipif(
@@ -53,33 +52,11 @@ def part(seq: int) -> Inspection:
     )
 
 
-def wait_for(what: Callable[[], bool], timeout_s: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not what():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out: {what.__code__.co_names}")
-        time.sleep(0.02)
-
-
 def output(
     port: int, tmp_path: Path, states: list[OutputState] | None = None, **extra: object
 ) -> OutputRunner:
-    settings = MqttOutputSettings(
-        type="mqtt",
-        host="127.0.0.1",
-        port=port,
-        site="plant-a",
-        line="line-2",
-        retry_s=0.1,
-        ack_timeout_s=2.0,
-        **{"qos": 2, **extra},  # type: ignore[arg-type]
-    )
-    return mqtt_output(
-        settings,
-        station=STATION,
-        recipe="demo",
-        outbox_folder=tmp_path / "outbox",
-        on_state=(states.append if states is not None else lambda _s: None),
+    return mqtt_runner(
+        port, tmp_path, station=STATION, states=states, **{"retry_s": 0.1, "qos": 2, **extra}
     )
 
 
@@ -94,14 +71,6 @@ def assert_exactly_once_in_order(got: list[str], n: int) -> None:
     assert not missing, f"lost: {missing[:10]}"
     assert not repeated, f"arrived more than once: {repeated[:10]}"
     assert got == expected  # and in part order
-
-
-@pytest.fixture
-def closing() -> Iterator[list[Callable[[], object]]]:
-    done: list[Callable[[], object]] = []
-    yield done
-    for close in reversed(done):
-        close()
 
 
 def test_connections_cut_many_times_while_results_flow_deliver_each_once_in_order(

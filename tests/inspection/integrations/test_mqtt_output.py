@@ -6,19 +6,17 @@ from __future__ import annotations
 
 import json
 import logging
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import jsonschema
 import pytest
 from support.mosquitto import Broker, Subscriber, mosquitto_binary
+from support.mqtt_runner import mqtt_runner, wait_for
 from support.tcp_gate import TcpGate
 
-from inspection.integrations.mqtt import mqtt_output
 from inspection.integrations.output_runner import OutputRunner, OutputState
 from inspection.paths import resources_dir
-from inspection.recipe import MqttOutputSettings
 from inspection.types import Inspection, StatusLevel, StatusUpdate, ToolResult, Verdict
 
 pytestmark = pytest.mark.skipif(
@@ -58,14 +56,6 @@ def schema(name: str) -> dict:
     return json.loads((resources_dir() / "schemas" / f"mqtt-{name}.schema.json").read_text())
 
 
-def wait_for(what: Callable[[], bool], timeout_s: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not what():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        time.sleep(0.02)
-
-
 @pytest.fixture
 def broker(tmp_path: Path) -> Iterator[Broker]:
     b = Broker(tmp_path / "broker")
@@ -82,35 +72,10 @@ def gate(broker: Broker) -> Iterator[TcpGate]:
     g.stop()
 
 
-@pytest.fixture
-def closing() -> Iterator[list[Callable[[], object]]]:
-    """Things to close at the end of the test, last first."""
-    done: list[Callable[[], object]] = []
-    yield done
-    for close in reversed(done):
-        close()
-
-
 def output(
     port: int, tmp_path: Path, states: list[OutputState] | None = None, **extra: object
 ) -> OutputRunner:
-    settings = MqttOutputSettings(
-        type="mqtt",
-        host="127.0.0.1",
-        port=port,
-        site="plant-a",
-        line="line-2",
-        retry_s=0.2,
-        ack_timeout_s=2.0,
-        **extra,  # type: ignore[arg-type]
-    )
-    return mqtt_output(
-        settings,
-        station=STATION,
-        recipe="demo",
-        outbox_folder=tmp_path / "outbox",
-        on_state=(states.append if states is not None else lambda _s: None),
-    )
+    return mqtt_runner(port, tmp_path, station=STATION, states=states, **extra)
 
 
 def test_results_arrive_in_order_and_every_message_matches_its_schema(
