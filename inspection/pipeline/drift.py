@@ -339,7 +339,13 @@ class DriftWatch:
         if db is None:
             return  # a station that records nothing keeps them in memory
 
+        # in the order they were set: the newest stored row is what the next start loads, so
+        # an earlier save still waiting for the database must land first
+        earlier = [t for t in self._saves if t.is_alive()]
+
         def save() -> None:
+            for thread in earlier:
+                thread.join()
             try:
                 save_limits(db, limits)
                 log.info("drift %s: limits stored (%s)", limits.series, limits.baseline)
@@ -347,7 +353,7 @@ class DriftWatch:
                 log.warning("drift %s: limits not stored: %s", limits.series, exc)
 
         thread = threading.Thread(target=save, name="drift-limits", daemon=True)
-        self._saves = [t for t in self._saves if t.is_alive()] + [thread]
+        self._saves = [*earlier, thread]
         thread.start()
 
     def join(self, timeout_s: float) -> None:

@@ -313,3 +313,33 @@ def test_an_engineer_re_baselines_and_the_next_points_set_new_limits(tmp_path: P
     limits = watch.limits_of("surface.score")
     assert limits is not None and limits.centre == pytest.approx(CENTRE + 0.1)
     assert load_limits(db, "surface.score@5parts", "packs", "1") == limits  # newest row wins
+
+
+def test_limits_are_stored_in_the_order_they_were_set_however_slow_the_first_save(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The newest stored row is what the next start loads: a re-baseline's limits must not be
+    overtaken by the first baseline's save still waiting for the database."""
+    import time
+
+    import inspection.pipeline.drift as drift_module
+
+    real_save = drift_module.save_limits
+
+    def slow_first(db: Path, limits: object) -> None:
+        if limits.centre < CENTRE + 0.05:  # type: ignore[attr-defined]  # the first baseline
+            time.sleep(0.5)  # a database busy with the station's own writes
+        real_save(db, limits)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(drift_module, "save_limits", slow_first)
+    db = tmp_path / "results.db"
+    open_writer(db).close()
+    watch, _heard = watching()
+    watch.load_limits(db)
+    seq = feed(watch, 0, 20)
+    moved = lambda i: steady(i) + 0.1  # noqa: E731
+    watch.rebaseline()
+    feed(watch, seq, 20, moved)
+    watch.join(10.0)
+    stored = load_limits(db, "surface.score@5parts", "packs", "1")
+    assert stored is not None and stored.centre == pytest.approx(CENTRE + 0.1)
