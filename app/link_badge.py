@@ -16,9 +16,7 @@ from PySide6.QtWidgets import QLabel, QWidget
 
 from app import theme
 from inspection.integrations.output_runner import OutputState
-
-PLC_ID = "PLC"
-"""The id the PLC link reports its state under, beside the outputs."""
+from inspection.integrations.plc.signals import OUTPUT_ID as PLC_ID
 
 _LOOKS = {
     # text, text colour, background, border

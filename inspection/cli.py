@@ -445,7 +445,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from inspection.recipe.station import load_station_settings
     from inspection.reports.aggregate import last_shift_period, range_period, shift_period
     from inspection.reports.export import check_formats, write_report
-    from inspection.reports.plant_command import plant_usage_problem, station_counts
+    from inspection.reports.plant_command import plant_usage_problem, report_result
 
     paths = user_paths()
     settings = load_station_settings(paths.station_file)
@@ -489,16 +489,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     except OSError as exc:
         sys.stderr.write(f"lineside report: cannot write the report into {out}: {exc}\n")
         return EXIT_USAGE
-    report = written.report
-    result = {
-        "files": {f: str(written.files[f]) for f in ("xlsx", "csv", "pdf") if f in written.files},
-        "parts": report.parts,
-        "pass": report.passed,
-        "fail": report.failed,
-        "error": report.errors,
-        "yield": report.yield_,
-        "stations": station_counts(report),
-    }
+    result = report_result(written)
     _emit(result, args.json)
     return EXIT_OK
 

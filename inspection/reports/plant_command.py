@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the parser is built on every command: the report's modules load when used
     from inspection.recipe.station import StationSettings
+    from inspection.reports.export import ReportFiles
     from inspection.reports.figures import ReportPeriod, ShiftReport
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,20 @@ def station_counts(report: ShiftReport) -> dict[str, dict[str, Any]]:
     }
 
 
+def report_result(written: ReportFiles) -> dict[str, Any]:
+    """What ``lineside report --json`` prints for a written report (station's or plant's)."""
+    report, files = written.report, written.files
+    return {
+        "files": {f: str(files[f]) for f in ("xlsx", "csv", "pdf") if f in files},
+        "parts": report.parts,
+        "pass": report.passed,
+        "fail": report.failed,
+        "error": report.errors,
+        "yield": report.yield_,
+        "stations": station_counts(report),
+    }
+
+
 def run_plant_report(
     args: argparse.Namespace,
     period: ReportPeriod,
@@ -110,15 +125,4 @@ def run_plant_report(
     except OSError as exc:
         sys.stderr.write(f"lineside report: cannot write the report into {out}: {exc}\n")
         return EXIT_USAGE, None
-    report = written.report
-    files = written.files
-    return EXIT_OK, {
-        "files": {f: str(files[f]) for f in ("xlsx", "csv", "pdf") if f in files},
-        "parts": report.parts,
-        "pass": report.passed,
-        "fail": report.failed,
-        "error": report.errors,
-        "yield": report.yield_,
-        "stations": station_counts(report),
-        "source": copy.source,
-    }
+    return EXIT_OK, {**report_result(written), "source": copy.source}

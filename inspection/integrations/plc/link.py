@@ -23,6 +23,7 @@ from inspection.integrations.output_runner import OutputState
 from inspection.integrations.plc.handshake import LineStation, PlcHandshake
 from inspection.integrations.plc.modbus_client import ModbusClient
 from inspection.integrations.plc.modbus_server import ModbusServer
+from inspection.integrations.plc.signals import OUTPUT_ID
 from inspection.recipe.plc import PlcSettings
 from inspection.types import Inspection, StatusLevel, StatusUpdate
 
@@ -132,7 +133,7 @@ class PlcLink:
             state = "connected" if up else "failed"
             reason = "" if up else (self._client.reason or "not reached yet")
         return OutputState(
-            output_id="PLC",
+            output_id=OUTPUT_ID,
             link=self.name,
             state=state,
             waiting=0,

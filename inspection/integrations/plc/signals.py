@@ -17,6 +17,10 @@ from __future__ import annotations
 
 from enum import IntEnum, IntFlag
 
+OUTPUT_ID = "PLC"
+"""The id the PLC link's state goes under, beside the outputs' (the operator screen looks for
+it); here, beside the signal map, so a reader need not load pymodbus."""
+
 LOT_REGISTERS = 8
 LOT_CHARS = 2 * LOT_REGISTERS
 
