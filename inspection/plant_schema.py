@@ -118,15 +118,3 @@ EVENT_COLUMNS = ("station", "at", "level", "source", "message")
 ADDED_IN: dict[str, int] = {"model_hashes": 2, "codes": 2, "position": 2}
 """Columns newer than version 1, by the version that added them (a reader of an older database
 reads their defaults instead)."""
-
-
-def insert_sql(table: str, columns: tuple[str, ...], key: tuple[str, ...] = ()) -> str:
-    """``INSERT INTO {s}.table (columns) VALUES (%s, ...)``, doing nothing on a row whose
-    ``key`` is there already; ``{s}`` is the schema, filled in by ``psycopg.sql``."""
-    text = (
-        f"INSERT INTO {{s}}.{table} ({', '.join(columns)}) "
-        f"VALUES ({', '.join(['%s'] * len(columns))})"
-    )
-    if key:
-        text += f" ON CONFLICT ({', '.join(key)}) DO NOTHING"
-    return text

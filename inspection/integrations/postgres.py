@@ -20,8 +20,6 @@ the database is there, and are not kept when it is not.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
-import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -41,26 +39,18 @@ from inspection.integrations.output_runner import (
 )
 from inspection.part_codes import part_codes
 from inspection.plant_schema import (
-    EVENT_COLUMNS,
     EVENTS,
     INSPECTIONS,
     LOCK_KEY,
     MIGRATIONS,
-    PART_COLUMNS,
     SCHEMA_VERSION,
-    TOOL_COLUMNS,
     TOOL_RESULTS,
-    insert_sql,
 )
 from inspection.recipe.outputs import PostgresOutputSettings
 from inspection.types import Inspection, StatusUpdate
 
 RESULT_TOPIC = "result"
 ALARM_TOPIC = "alarm"
-
-INSERT_PART = insert_sql(INSPECTIONS, PART_COLUMNS, ("station", "inspection_id"))
-INSERT_TOOL = insert_sql(TOOL_RESULTS, TOOL_COLUMNS, ("station", "inspection_id", "tool_id"))
-INSERT_EVENT = insert_sql(EVENTS, EVENT_COLUMNS)
 
 
 def _reason(exc: psycopg.Error) -> str:
@@ -69,48 +59,65 @@ def _reason(exc: psycopg.Error) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def _part_row(body: dict[str, Any]) -> tuple[Any, ...]:
-    return (
-        body["station"],
-        body["inspection_id"],
-        body["line"],
-        body["part_seq"],
-        dt.datetime.fromisoformat(body["time"]),
-        body["verdict"],
-        body["reason"],
-        body["recipe"],
-        body["recipe_version"],
-        body["lot"],
-        json.dumps(body.get("model_hashes", {})),
-        list(body.get("codes", [])),
-    )
+# Each batch goes as one JSON array of the result messages the outbox holds, the very bytes, and
+# the server takes the rows apart (``jsonb_array_elements``), in one statement for a batch's parts
+# and their tools: no decoding and re-encoding here, one round trip and one plan per batch rather
+# than one per row. Measured on the bench line (``lineside bench --links``): this output's own CPU
+# per result and the database server's both fell (see the commit that made it so). A statement is
+# atomic: the batch lands whole or not at all, and ``ON CONFLICT DO NOTHING`` makes a replay land
+# once. Rows of tools go in the same statement as their parts (a data-modifying CTE): the foreign
+# key is checked at its end, when the parts are there.
+PART_FIELDS: dict[str, str] = {  # column: its value, from a message b
+    "station": "b->>'station'",
+    "inspection_id": "b->>'inspection_id'",
+    "line": "b->>'line'",
+    "part_seq": "(b->>'part_seq')::bigint",
+    "at": "(b->>'time')::timestamptz",
+    "verdict": "b->>'verdict'",
+    "reason": "b->>'reason'",
+    "recipe": "b->>'recipe'",
+    "recipe_version": "b->>'recipe_version'",
+    "lot": "b->>'lot'",
+    # messages kept by an older station, without these, land with the defaults
+    "model_hashes": "coalesce(b->'model_hashes', '{{}}'::jsonb)",
+    "codes": "coalesce(ARRAY(SELECT jsonb_array_elements_text(b->'codes')), '{{}}')",
+}
+TOOL_FIELDS: dict[str, str] = {
+    "station": "b->>'station'",
+    "inspection_id": "b->>'inspection_id'",
+    "tool_id": "t->>'id'",
+    "tool_type": "t->>'type'",
+    "verdict": "t->>'verdict'",
+    "reason": "t->>'reason'",
+    "measurements": "t->'values'",
+    "position": "(n - 1)::smallint",
+}
+EVENT_FIELDS: dict[str, str] = {
+    "station": "b->>'station'",
+    "at": "(b->>'time')::timestamptz",
+    "level": "b->>'level'",
+    "source": "b->>'source'",
+    "message": "b->>'message'",
+}
+INSERT_RESULTS = (
+    "WITH batch AS (SELECT b FROM jsonb_array_elements(%s::jsonb) AS b), "
+    f"parts AS (INSERT INTO {{s}}.{INSPECTIONS} ({', '.join(PART_FIELDS)}) "
+    f"SELECT {', '.join(PART_FIELDS.values())} FROM batch "
+    "ON CONFLICT (station, inspection_id) DO NOTHING) "
+    f"INSERT INTO {{s}}.{TOOL_RESULTS} ({', '.join(TOOL_FIELDS)}) "
+    f"SELECT {', '.join(TOOL_FIELDS.values())} "
+    "FROM batch, jsonb_array_elements(b->'tools') WITH ORDINALITY AS x(t, n) "
+    "ON CONFLICT (station, inspection_id, tool_id) DO NOTHING"
+)
+INSERT_EVENTS = (
+    f"INSERT INTO {{s}}.{EVENTS} ({', '.join(EVENT_FIELDS)}) "
+    f"SELECT {', '.join(EVENT_FIELDS.values())} FROM jsonb_array_elements(%s::jsonb) AS b"
+)
 
 
-def _tool_rows(body: dict[str, Any]) -> list[tuple[Any, ...]]:
-    station, inspection_id = body["station"], body["inspection_id"]
-    return [
-        (
-            station,
-            inspection_id,
-            t["id"],
-            t["type"],
-            t["verdict"],
-            t["reason"],
-            json.dumps(t["values"]),
-            position,
-        )
-        for position, t in enumerate(body["tools"])
-    ]
-
-
-def _event_row(body: dict[str, Any]) -> tuple[Any, ...]:
-    return (
-        body["station"],
-        dt.datetime.fromisoformat(body["time"]),
-        body["level"],
-        body["source"],
-        body["message"],
-    )
+def _json_array(payloads: list[bytes]) -> str:
+    """The messages as one JSON array, as text (bytes would go as ``bytea``)."""
+    return (b"[" + b",".join(payloads) + b"]").decode()
 
 
 class PostgresLink:
@@ -127,6 +134,8 @@ class PostgresLink:
         self._schema = sql.Identifier(settings.db_schema)
         self._conn: psycopg.Connection[Any] | None = None
         self.schema_version = 0
+        self._insert_results = self._sql(INSERT_RESULTS)
+        self._insert_events = self._sql(INSERT_EVENTS)
 
     def _sql(self, text: str) -> sql.Composed:
         return sql.SQL(text).format(s=self._schema)
@@ -189,29 +198,28 @@ class PostgresLink:
         self.send_batch([(topic, payload)])
 
     def send_batch(self, items: list[tuple[str, bytes]]) -> None:
-        """Every item in one transaction: its commit acknowledges them all."""
+        """Every item in one statement per kind (results, alarms), all in one transaction: its
+        commit acknowledges them all."""
         conn = self._conn
         if conn is None or conn.closed:
             raise OutputError("connection lost")
-        parts: list[tuple[Any, ...]] = []
-        tools: list[tuple[Any, ...]] = []
-        events: list[tuple[Any, ...]] = []
-        for topic, payload in items:
-            body = json.loads(payload)
-            if topic == ALARM_TOPIC:
-                events.append(_event_row(body))
-            else:
-                parts.append(_part_row(body))
-                tools += _tool_rows(body)
+        results = [payload for topic, payload in items if topic != ALARM_TOPIC]
+        events = [payload for topic, payload in items if topic == ALARM_TOPIC]
+        statements = [
+            (statement, (_json_array(payloads),))
+            for statement, payloads in (
+                (self._insert_results, results),
+                (self._insert_events, events),
+            )
+            if payloads
+        ]
         try:
-            with conn.transaction(), conn.cursor() as cur:
-                for statement, rows in (
-                    (INSERT_PART, parts),
-                    (INSERT_TOOL, tools),
-                    (INSERT_EVENT, events),
-                ):
-                    if rows:
-                        cur.executemany(self._sql(statement), rows)
+            if len(statements) == 1:  # one statement is a transaction of its own (autocommit)
+                conn.execute(*statements[0])
+            else:
+                with conn.transaction(), conn.cursor() as cur:
+                    for statement, params in statements:
+                        cur.execute(statement, params)
         except psycopg.OperationalError as exc:
             self.close()
             raise OutputError(f"connection lost: {_reason(exc)}") from None
@@ -219,6 +227,10 @@ class PostgresLink:
             if conn.closed:
                 self.close()
             raise OutputError(f"the database refused a result: {_reason(exc)}") from None
+
+    def keep_alive(self) -> None:
+        """Nothing to do between batches: a database that went away is found at the next one
+        (a query per second only to check would cost the server more than the results do)."""
 
     def lost(self) -> None:
         """Nothing to resume: a transaction not committed is sent again whole."""

@@ -12,9 +12,20 @@ import pytest
 from support.pipeline_tools import BrightnessTool, Collector, make_recipe
 from support.postgres import PASSWORD, PostgresServer
 
+from inspection.integrations.messages import encode
+from inspection.integrations.output_runner import OutputError
+from inspection.integrations.postgres import (
+    ALARM_TOPIC,
+    EVENT_FIELDS,
+    PART_FIELDS,
+    RESULT_TOPIC,
+    TOOL_FIELDS,
+    PostgresLink,
+)
 from inspection.paths import Paths
 from inspection.pipeline.station import Station
-from inspection.plant_schema import SCHEMA_VERSION
+from inspection.plant_schema import EVENT_COLUMNS, PART_COLUMNS, SCHEMA_VERSION, TOOL_COLUMNS
+from inspection.recipe.outputs import PostgresOutputSettings
 from inspection.types import Frame, ToolResult, Verdict
 
 DB = "plant"
@@ -248,3 +259,112 @@ def test_a_password_variable_that_is_not_set_stops_the_start(tmp_path: Path) -> 
     with pytest.raises(Exception, match="NOT_SET_ANYWHERE"):
         st.start()
     assert not st.running
+
+
+def _message(part: int, **more: object) -> bytes:
+    body: dict[str, object] = {
+        "schema": "lineside/result/1",
+        "inspection_id": f"id-{part}",
+        "site": "",
+        "line": "line-9",
+        "station": "station-link",
+        "part_seq": part,
+        "time": "2026-12-07T06:30:00.250+00:00",
+        "verdict": "FAIL" if part % 2 else "PASS",
+        "reason": "codes: no code" if part % 2 else "",
+        "recipe": "bottles",
+        "recipe_version": "v3",
+        "lot": "L-7",
+        "tools": [
+            {"id": "codes", "type": "codes", "verdict": "PASS", "reason": "", "values": {}},
+            {
+                "id": "surface",
+                "type": "anomaly",
+                "verdict": "FAIL" if part % 2 else "PASS",
+                "reason": "",
+                "values": {"score": 0.5 + part},
+            },
+        ],
+        **more,
+    }
+    return encode(body)
+
+
+def test_the_link_writes_each_message_as_its_rows_once_even_when_sent_again(
+    server: PostgresServer,
+) -> None:
+    """A batch goes as the outbox's JSON, taken apart by the server: every column of the
+    schema gets its value, tools keep their order, a message kept by an older station (no model
+    hashes, no codes) lands with the defaults, and a batch sent again changes nothing."""
+    assert tuple(PART_FIELDS) == PART_COLUMNS  # a column added to the schema gets written
+    assert tuple(TOOL_FIELDS) == TOOL_COLUMNS and tuple(EVENT_FIELDS) == EVENT_COLUMNS
+    schema = "link"
+    settings = PostgresOutputSettings.model_validate(
+        {**output(server, db_schema=schema), "password": PASSWORD}
+    )
+    link = PostgresLink(settings, "station-link")
+    link.connect()
+    try:
+        batch = [
+            (RESULT_TOPIC, _message(1, model_hashes={"surface": "ab12"}, codes=["A-1", "B-2"])),
+            (RESULT_TOPIC, _message(2)),  # an older station's message
+        ]
+        link.send_batch(batch)
+        link.send_batch(batch)  # its acknowledgement lost: sent again
+        alarm = {
+            "schema": "lineside/alarm/1",
+            "site": "",
+            "line": "line-9",
+            "station": "station-link",
+            "level": "alarm",
+            "source": "camera",
+            "message": "cam1 lost",
+            "time": "2026-12-07T06:31:00.000+00:00",
+        }
+        link.send_unkept(ALARM_TOPIC, encode(alarm))
+    finally:
+        link.close()
+    parts = rows(
+        server,
+        "SELECT inspection_id, line, part_seq, at = '2026-12-07 06:30:00.25+00', verdict, reason,"
+        " recipe, recipe_version, lot, model_hashes, codes"
+        f" FROM {schema}.inspections ORDER BY part_seq",
+    )
+    assert parts == [
+        ("id-1", "line-9", 1, True, "FAIL", "codes: no code", "bottles", "v3", "L-7",
+         {"surface": "ab12"}, ["A-1", "B-2"]),
+        ("id-2", "line-9", 2, True, "PASS", "", "bottles", "v3", "L-7", {}, []),
+    ]  # fmt: skip
+    tools = rows(
+        server,
+        "SELECT inspection_id, tool_id, tool_type, verdict, measurements, position"
+        f" FROM {schema}.tool_results ORDER BY inspection_id, position",
+    )
+    assert tools == [
+        ("id-1", "codes", "codes", "PASS", {}, 0),
+        ("id-1", "surface", "anomaly", "FAIL", {"score": 1.5}, 1),
+        ("id-2", "codes", "codes", "PASS", {}, 0),
+        ("id-2", "surface", "anomaly", "PASS", {"score": 2.5}, 1),
+    ]
+    events = rows(server, f"SELECT station, level, source, message FROM {schema}.events")
+    assert events == [("station-link", "alarm", "camera", "cam1 lost")]
+
+
+def test_a_batch_the_database_refuses_is_an_error_naming_why_and_lands_not_at_all(
+    server: PostgresServer,
+) -> None:
+    schema = "refusing"
+    settings = PostgresOutputSettings.model_validate(
+        {**output(server, db_schema=schema), "password": PASSWORD}
+    )
+    link = PostgresLink(settings, "station-link")
+    link.connect()
+    try:
+        with pytest.raises(OutputError, match="refused a result") as refused:
+            link.send_batch(
+                [(RESULT_TOPIC, _message(1)), (RESULT_TOPIC, _message(2, verdict="MAYBE"))]
+            )
+        assert "check constraint" in str(refused.value)
+    finally:
+        link.close()
+    assert rows(server, f"SELECT count(*) FROM {schema}.inspections") == [(0,)]
