@@ -140,7 +140,9 @@ class Subscriber:
         """``session``: a persistent session, so that what the broker takes while this one is
         away waits for it (with a broker that keeps sessions). ``qos``: of the subscription (2:
         the broker hands each message over exactly once)."""
-        self.messages: list[tuple[str, dict[str, Any], bool]] = []
+        # kept as they came, decoded when asked for: the bench's subscriber stands for the
+        # plant's machine, and its CPU here is taken from the station measured beside it
+        self._received: list[tuple[str, bytes, bool]] = []
         self._seen: set[tuple[str, bytes]] = set()
         self.redelivered = 0
         """Messages the broker delivered to this subscriber again (flagged DUP), left out."""
@@ -163,7 +165,6 @@ class Subscriber:
             self._ready.set()
 
         def on_message(_c: object, _u: object, msg: paho.MQTTMessage) -> None:
-            body = json.loads(msg.payload)
             key = (msg.topic, bytes(msg.payload))
             with self._lock:
                 if msg.dup and key in self._seen:
@@ -172,7 +173,7 @@ class Subscriber:
                     self.redelivered += 1
                     return
                 self._seen.add(key)
-                self.messages.append((msg.topic, body, bool(msg.retain)))
+                self._received.append((msg.topic, key[1], bool(msg.retain)))
 
         self.client.on_connect = on_connect
         self.client.on_subscribe = on_subscribe
@@ -184,7 +185,15 @@ class Subscriber:
 
     def on(self, suffix: str) -> list[dict[str, Any]]:
         with self._lock:
-            return [m for t, m, _r in self.messages if t.endswith(suffix)]
+            found = [p for t, p, _r in self._received if t.endswith(suffix)]
+        return [json.loads(p) for p in found]
+
+    @property
+    def messages(self) -> list[tuple[str, dict[str, Any], bool]]:
+        """(topic, JSON, retained) of every message so far, in arrival order."""
+        with self._lock:
+            received = list(self._received)
+        return [(t, json.loads(p), r) for t, p, r in received]
 
     def close(self) -> None:
         self.client.disconnect()

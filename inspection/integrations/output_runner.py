@@ -65,6 +65,11 @@ class Link(Protocol):
     def send_unkept(self, topic: str, payload: bytes) -> None:
         """Send an item that is not kept when it cannot go (an alarm); OutputError."""
 
+    def keep_alive(self) -> None:
+        """Called about once a second while connected and nothing is being sent: do what the
+        connection needs meanwhile (answer and ping the other end), and raise OutputError when
+        it is known to be gone."""
+
     def lost(self) -> None:
         """The connection broke or the other end fell silent (a send raised OutputError): let
         go of it. A link that can resume what it had under way keeps that for its next
@@ -199,13 +204,15 @@ class OutputRunner:
             reason=reason,
         )
 
-    def start(self) -> None:
-        """Open the outbox (OutboxError, naming the file, when it cannot be) and go."""
+    def start(self, *, on_thread: Callable[[], object] = lambda: None) -> None:
+        """Open the outbox (OutboxError, naming the file, when it cannot be) and go.
+        ``on_thread``: called first on the output's own thread (the station lowers its
+        priority there; threads the link starts, such as paho's, inherit it)."""
         if self._thread is not None:
             return
         self._outbox = self._open_outbox()
         self._thread = threading.Thread(
-            target=self._run, name=f"output-{self.output_id}", daemon=True
+            target=self._run, args=(on_thread,), name=f"output-{self.output_id}", daemon=True
         )
         self._thread.start()
 
@@ -221,10 +228,11 @@ class OutputRunner:
 
     # ---- the output's thread -----------------------------------------------------------------------
 
-    def _run(self) -> None:
+    def _run(self, on_thread: Callable[[], object]) -> None:
         assert self._outbox is not None  # opened by start
         next_try = 0.0
         try:
+            on_thread()
             while not self._stop.is_set():
                 self._keep_arrivals()
                 if not self._connected and time.monotonic() >= next_try:
@@ -234,6 +242,7 @@ class OutputRunner:
                     self._send_alarms()
                     if self._send_waiting():
                         continue  # more waiting: go on without sleeping
+                    self._keep_alive()
                 self._report()
                 self._wake.wait(self._retry_s if not self._connected else 1.0)
                 self._wake.clear()
@@ -304,6 +313,14 @@ class OutputRunner:
         with self._lock:
             self._connected = False
             self._reason = str(exc)
+
+    def _keep_alive(self) -> None:
+        if not self._connected:
+            return
+        try:
+            self._link.keep_alive()
+        except OutputError as exc:
+            self._down(exc)
 
     def _send_alarms(self) -> None:
         while self._connected:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -276,3 +277,30 @@ def test_a_missing_password_variable_is_named(tmp_path: Path) -> None:
 
     with pytest.raises(LinesideError, match="LINESIDE_NO_SUCH_VAR"):
         output(1883, tmp_path, username="u", password_env="LINESIDE_NO_SUCH_VAR")
+
+
+def test_an_idle_output_stays_connected_past_its_keepalive_and_sees_a_broker_go(
+    broker: Broker, tmp_path: Path, closing: list
+) -> None:
+    """Between results nothing is published, yet the broker is pinged (a client silent for 1.5
+    keepalives is dropped by the broker) and a broker that goes away shows at once, not at the
+    next part."""
+    sub = Subscriber(broker.port, f"{ROOT}/result")
+    closing.append(sub.close)
+    states: list[OutputState] = []
+    runner = output(broker.port, tmp_path, states, keepalive_s=5)
+    runner.start()
+    closing.append(runner.stop)
+    runner.on_inspection(part(1))
+    wait_for(lambda: len(sub.on("/result")) == 1)
+    time.sleep(14.0)  # idle for well over 1.5 × 5 s (mosquitto checks now and then)
+    assert [s.state for s in states if s.state != "starting"] == ["connected"]
+    runner.on_inspection(part(2))
+    wait_for(lambda: len(sub.on("/result")) == 2)
+    assert [s.state for s in states if s.state != "starting"] == ["connected"]  # never lost
+
+    broker.kill()
+    gone = time.monotonic()
+    wait_for(lambda: runner.state().state == "failed", timeout_s=10)
+    assert time.monotonic() - gone < 5.0
+    assert runner.state().sent == 2
