@@ -34,6 +34,12 @@ WORKER_NICE = 5
 """How much nicer an inspection worker is than the process (a nice-0 thread gets about three
 times the CPU of a nice-5 one while both want it)."""
 
+OUTPUT_NICE = 5
+"""How much nicer a result output's thread (and the threads it starts) is than the process:
+behind the screen and level with the workers. Not further behind them: at nice 10 an output got
+so little of a busy 2-core PC that MQTT fell below 200 results a second in ``lineside bench
+--links``; at 5 it kept up, and its outbox still carries what waits through a burst."""
+
 
 def behind_the_screen(nice: int = WORKER_NICE) -> bool:
     """Make the calling thread ``nice`` steps nicer than it is; threads it starts inherit it.

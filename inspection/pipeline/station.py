@@ -32,7 +32,11 @@ from inspection.pipeline.feed import Feed
 from inspection.pipeline.inspect import inspect_part, unfinished_part
 from inspection.pipeline.masks import PrivacyMask
 from inspection.pipeline.parts import GroupedPart, PartJob
-from inspection.pipeline.priority import behind_the_screen, one_thread_per_computation
+from inspection.pipeline.priority import (
+    OUTPUT_NICE,
+    behind_the_screen,
+    one_thread_per_computation,
+)
 from inspection.pipeline.recording_watch import NOT_READY_REASON, RecordingWatch
 from inspection.pipeline.shift_trend import ShiftTrend, ShiftTrendSnapshot, read_trend_record
 from inspection.pipeline.side_by_side import SideBySide
@@ -821,7 +825,9 @@ class Station:
         started: list[OutputRunner] = []
         try:
             for output in self._outputs:
-                output.start()
+                # behind the inspection workers: an output waits for the CPU they leave (its
+                # outbox keeps what waits), never the other way round
+                output.start(on_thread=lambda: behind_the_screen(OUTPUT_NICE))
                 started.append(output)
         except LinesideError:
             for output in started:
