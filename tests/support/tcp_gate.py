@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+from collections.abc import Callable
 
 
 class TcpGate:
@@ -69,23 +70,30 @@ class TcpGate:
             with self._lock:
                 self._pairs.append((client, upstream))
             pumping = [2]  # the pumps of this pair still running; the last one closes it
-            for src, dst in ((client, upstream), (upstream, client)):
+            for src, dst, from_station in ((client, upstream, True), (upstream, client, False)):
                 t = threading.Thread(
-                    target=self._pump, args=(src, dst, pumping, self._lock), daemon=True
+                    target=self._pump,
+                    args=(src, dst, pumping, self._lock, from_station),
+                    daemon=True,
                 )
                 t.start()
                 self._threads.append(t)
 
-    @staticmethod
     def _pump(
-        src: socket.socket, dst: socket.socket, pumping: list[int], lock: threading.Lock
+        self,
+        src: socket.socket,
+        dst: socket.socket,
+        pumping: list[int],
+        lock: threading.Lock,
+        from_station: bool,
     ) -> None:
+        passing = self._passing(dst, from_station)
         try:
             while True:
                 data = src.recv(65536)
                 if not data:
                     break
-                dst.sendall(data)
+                passing(data)
         except OSError:
             pass
         finally:
@@ -98,3 +106,52 @@ class TcpGate:
             if last:
                 src.close()
                 dst.close()
+
+    def _passing(self, dst: socket.socket, from_station: bool) -> Callable[[bytes], None]:
+        """What a pump does with the bytes it read: passes them on as they are."""
+        return dst.sendall
+
+
+PUBREL = 6
+"""MQTT control packet type of a PUBREL (the third packet of a QoS 2 delivery)."""
+
+
+class MqttGate(TcpGate):
+    """A ``TcpGate`` that reads what the station sends as MQTT packets and, while ``dropping``
+    holds a packet type, swallows the station's packets of that type (``dropped`` counts them),
+    e.g. a broker that took a QoS 2 result (PUBREC) but never heard the station release it."""
+
+    def __init__(self, target_port: int) -> None:
+        self.dropping: int | None = None
+        self.dropped = 0
+        super().__init__(target_port)
+
+    def _passing(self, dst: socket.socket, from_station: bool) -> Callable[[bytes], None]:
+        if not from_station:
+            return dst.sendall
+        pending = bytearray()
+
+        def packets(data: bytes) -> None:
+            pending.extend(data)
+            while (end := _packet_end(pending)) is not None:
+                packet = bytes(pending[:end])
+                del pending[:end]
+                if self.dropping is not None and packet[0] >> 4 == self.dropping:
+                    self.dropped += 1
+                else:
+                    dst.sendall(packet)
+
+        return packets
+
+
+def _packet_end(data: bytearray) -> int | None:
+    """Where the first whole MQTT packet in ``data`` ends (fixed header: a type byte, then the
+    remaining length in 7-bit groups), or None while it is not all there."""
+    length, shift = 0, 0
+    for at in range(1, min(len(data), 5)):
+        length |= (data[at] & 0x7F) << shift
+        if not data[at] & 0x80:
+            end = at + 1 + length
+            return end if end <= len(data) else None
+        shift += 7
+    return None

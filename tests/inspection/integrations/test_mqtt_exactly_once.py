@@ -6,6 +6,7 @@ an old session."""
 from __future__ import annotations
 
 import contextlib
+import logging
 import socket
 import struct
 import time
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 from support.mosquitto import Broker, Subscriber, mosquitto_binary
 from support.mqtt_runner import mqtt_runner, wait_for
-from support.tcp_gate import TcpGate
+from support.tcp_gate import PUBREL, MqttGate, TcpGate
 
 from inspection.integrations.mqtt import QOS2_WINDOW
 from inspection.integrations.output_runner import OutputRunner, OutputState
@@ -254,3 +255,43 @@ def test_a_broker_killed_without_persistence_loses_only_what_it_had_acknowledged
     for one in (sub, sub2):
         seqs = [m["part_seq"] for m in one.on("/result")]
         assert seqs == sorted(seqs)
+
+
+def test_a_result_the_broker_took_but_forgot_is_published_again_not_lost(
+    tmp_path: Path, closing: list, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The broker took a result (PUBREC) and then, before the station's PUBREL reached it, was
+    gone: the station comes back to a broker at the same address without its session and
+    without the result (one restarted without persistence; here a second broker the cable now
+    leads to, so the station's first try to connect again is the one that gets through).
+    Releasing the result then would be answered PUBCOMP for nothing and lose it; the station
+    publishes it again."""
+    first, second = Broker(tmp_path / "first"), Broker(tmp_path / "second")
+    for broker in (first, second):
+        broker.start()
+        closing.append(broker.kill)
+    gate = MqttGate(first.port)
+    closing.append(gate.stop)
+    sub, sub2 = (Subscriber(b.port, f"{ROOT}/result", qos=2) for b in (first, second))
+    closing.extend((sub.close, sub2.close))
+    runner = output(gate.port, tmp_path, ack_timeout_s=1.0)
+    runner.start()
+    closing.append(runner.stop)
+    for seq in range(10):
+        runner.on_inspection(part(seq))
+    wait_for(lambda: len(received_ids(sub)) == 10)
+
+    gate.dropping = PUBREL  # the broker takes part 10 and never hears it released
+    with caplog.at_level(logging.WARNING, logger="inspection.integrations.mqtt"):
+        runner.on_inspection(part(10))
+        wait_for(lambda: gate.dropped == 1)
+        gate.dropping = None
+        gate.target_port = second.port  # no PUBCOMP comes: the station connects again, here
+        for seq in range(11, 20):
+            runner.on_inspection(part(seq))
+        wait_for(lambda: len(received_ids(sub2)) >= 10)
+        time.sleep(0.3)
+
+    assert received_ids(sub) == [f"part-{s:05d}" for s in range(10)]
+    assert_exactly_once_in_order(received_ids(sub, sub2), 20)
+    assert "1 result(s) it had taken are published again" in caplog.text
