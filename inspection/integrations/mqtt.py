@@ -374,7 +374,10 @@ def _publish_again_when_forgotten(client: paho.Client, name: str) -> None:
     """The broker came back without this client's session (it was killed, or restarted without
     persistence): it no longer holds the QoS 2 results it had taken, so a PUBREL for them would
     be answered PUBCOMP and the results lost. Publish them again instead (at least once).
-    Runs in paho's thread, from on_connect, before paho resends what was under way."""
+    Runs in paho's thread, from on_connect, before paho resends what was under way.
+    Needed when the first try to connect again gets through: paho resets a released result to
+    "resend PUBREL" at each ``reconnect``, and from the second try on to "publish" (a DUP
+    PUBLISH, which a broker still holding the session takes as the same result)."""
     again = 0
     # paho's own bookkeeping (2.1 and 2.2): it has no public way to say "publish these again"
     with client._out_message_mutex:
