@@ -290,6 +290,16 @@ def _message(part: int, **more: object) -> bytes:
     return encode(body)
 
 
+def connected_link(server: PostgresServer, schema: str) -> PostgresLink:
+    """The link of station ``station-link`` to ``schema``, connected (the tables made)."""
+    settings = PostgresOutputSettings.model_validate(
+        {**output(server, db_schema=schema), "password": PASSWORD}
+    )
+    link = PostgresLink(settings, "station-link")
+    link.connect()
+    return link
+
+
 def test_the_link_writes_each_message_as_its_rows_once_even_when_sent_again(
     server: PostgresServer,
 ) -> None:
@@ -299,11 +309,7 @@ def test_the_link_writes_each_message_as_its_rows_once_even_when_sent_again(
     assert tuple(PART_FIELDS) == PART_COLUMNS  # a column added to the schema gets written
     assert tuple(TOOL_FIELDS) == TOOL_COLUMNS and tuple(EVENT_FIELDS) == EVENT_COLUMNS
     schema = "link"
-    settings = PostgresOutputSettings.model_validate(
-        {**output(server, db_schema=schema), "password": PASSWORD}
-    )
-    link = PostgresLink(settings, "station-link")
-    link.connect()
+    link = connected_link(server, schema)
     try:
         batch = [
             (RESULT_TOPIC, _message(1, model_hashes={"surface": "ab12"}, codes=["A-1", "B-2"])),
@@ -354,11 +360,7 @@ def test_a_batch_the_database_refuses_is_an_error_naming_why_and_lands_not_at_al
     server: PostgresServer,
 ) -> None:
     schema = "refusing"
-    settings = PostgresOutputSettings.model_validate(
-        {**output(server, db_schema=schema), "password": PASSWORD}
-    )
-    link = PostgresLink(settings, "station-link")
-    link.connect()
+    link = connected_link(server, schema)
     try:
         with pytest.raises(OutputError, match="refused a result") as refused:
             link.send_batch(
