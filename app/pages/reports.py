@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from PySide6.QtCore import QDate, QDateTime, Qt, QTime, QUrl, Signal
@@ -40,6 +41,7 @@ from PySide6.QtWidgets import (
 
 from app import theme
 from app.jobs_bridge import PageJobs
+from app.pages.report_source import ReportSource
 from app.pages.report_view import (
     PARETO_BARS,
     HeadlineFigures,
@@ -61,6 +63,13 @@ NO_PARTS = "No parts inspected"
 _ISO_MINUTES = "yyyy-MM-ddTHH:mm"
 _ERROR_STYLE = "color: #ff6b6b;"
 _OK_STYLE = "color: #35e06a;"
+
+
+def _plant_report() -> ModuleType:
+    """The plant report's module, loaded when first asked for (it brings psycopg)."""
+    from inspection.reports import plant_report
+
+    return plant_report
 
 
 def _message(error: BaseException) -> str:
@@ -96,6 +105,7 @@ class ReportsPage(QWidget):
         self.line_running: Callable[[], bool] = lambda: False
 
         settings = self._settings_or_none()
+        self.source_box = ReportSource()
         self._build_period_box(settings)
         self._build_export_box(settings)
 
@@ -116,6 +126,7 @@ class ReportsPage(QWidget):
         charts.setSizes([500, 400, 300])
 
         layout = QVBoxLayout(self)
+        layout.addWidget(self.source_box)
         layout.addWidget(self.period_box)
         layout.addWidget(self.status_label)
         layout.addWidget(self.headline)
@@ -264,10 +275,10 @@ class ReportsPage(QWidget):
         try:
             settings = load_station_settings(self.paths.station_file)
             period = self.chosen_period(settings)
+            where, extra = self._records()
         except (LinesideError, ValueError) as exc:
             self._show_error(f"Cannot show a report: {_message(exc)}")
             return
-        db_path = self.paths.results_db
         self.status_label.setStyleSheet("")
         self.status_label.setText(f"Building the report for {period.label}…")
         self.show_button.setEnabled(False)
@@ -276,15 +287,17 @@ class ReportsPage(QWidget):
 
         def work(progress: ProgressFn, cancel: threading.Event) -> ShiftReport:
             # apart from the GUI and the line: a day's figures take seconds of CPU
+            build = _plant_report().build_plant_report if extra else build_report
             return run_apart(
-                build_report,
-                db_path,
+                build,
+                where,
                 period,
                 settings=settings,
                 progress=progress,
                 cancel=cancel,
                 share=share,
                 behind_line=share < 1.0,
+                **extra,
             )
 
         self.show_job = self.pool.submit("report-show", work)
@@ -311,6 +324,8 @@ class ReportsPage(QWidget):
             recipes = ", ".join(report.recipe_versions) or "—"
             lots = ", ".join(report.lots) or "—"
             self.status_label.setText(f"{report.period.label}: recipes {recipes}; lots {lots}.")
+        if report.source:
+            self.status_label.setText(f"{self.status_label.text()} From {report.source}.")
         self.reportShown.emit(report)
 
     def _show_error(self, text: str) -> None:
@@ -320,6 +335,13 @@ class ReportsPage(QWidget):
         self.status_label.setStyleSheet(_ERROR_STYLE)
         self.status_label.setText(text)
         self.showFailed.emit(text)
+
+    def _records(self) -> tuple[Any, dict[str, Any]]:
+        """Where the chosen records are, checked now (ValueError, LinesideError): this
+        station's results database, or the plant database and its keywords (the station)."""
+        if not self.source_box.from_plant():
+            return self.paths.results_db, {}
+        return self.source_box.plant(), {"station": self.source_box.station()}
 
     # ---- Export --------------------------------------------------------------------------
 
@@ -346,12 +368,12 @@ class ReportsPage(QWidget):
                 raise ValueError("choose the folder to export to")
             settings = load_station_settings(self.paths.station_file)
             period = self.chosen_period(settings)
+            where, extra = self._records()
         except (LinesideError, ValueError) as exc:
             self._export_said(f"Cannot export: {_message(exc)}", ok=False)
             self.exportEnded.emit("failed")
             return
         out_dir = Path(folder_text).expanduser()
-        db_path = self.paths.results_db
         self.exported_files = []
         self.open_folder_button.setEnabled(False)
         self.export_button.setEnabled(False)
@@ -363,9 +385,10 @@ class ReportsPage(QWidget):
         share = self._share()
 
         def work(progress: ProgressFn, cancel: threading.Event) -> Any:
+            write = _plant_report().export_plant_report if extra else write_report
             return run_apart(
-                write_report,
-                db_path,
+                write,
+                where,
                 period,
                 formats,
                 out_dir,
@@ -374,6 +397,7 @@ class ReportsPage(QWidget):
                 cancel=cancel,
                 share=share,
                 behind_line=share < 1.0,
+                **extra,
             )
 
         self.export_job = self.pool.submit("report-export", work)

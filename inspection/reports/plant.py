@@ -2,8 +2,9 @@
 PostgreSQL database (the one the stations' ``postgres`` outputs write), as one report.
 
 The period's parts are copied into a temporary results database with this station's own schema
-(``storage/schema.py``), and the report is built from it by ``write_report``, unchanged: a plant
-report has exactly the sheets, columns and figures of a station's, and its per-station table.
+(``storage/schema.py``), and the report is built from it as a station's is
+(``plant_report.py``): a plant report has exactly the sheets, columns and figures of a
+station's, and its per-station table.
 Only the SELECTs here know the plant tables, by the names in ``inspection/plant_schema.py``.
 
 What the plant database does not hold, the report says so rather than guessing: part images
@@ -17,9 +18,8 @@ from __future__ import annotations
 
 import logging
 import re
-import tempfile
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,8 +41,7 @@ from inspection.plant_schema import (
     VERSION_TABLE,
 )
 from inspection.recipe.outputs import SQL_NAME
-from inspection.recipe.station import ShiftCalendar, StationSettings
-from inspection.reports.export import ReportFiles, write_report
+from inspection.recipe.station import ShiftCalendar
 from inspection.reports.figures import ReportPeriod
 from inspection.reports.plant_rows import PlantRows, utc
 from inspection.storage.schema import open_writer
@@ -75,7 +74,7 @@ class PlantDatabase:
     def __post_init__(self) -> None:
         if not re.fullmatch(SQL_NAME, self.schema):
             raise PlantDatabaseError(
-                f"--schema {self.schema!r} is not a schema name a station can use "
+                f"schema {self.schema!r} is not a schema name a station can use "
                 "(lower-case letters, digits and _, not starting with a digit)",
                 bad_input=True,
             )
@@ -313,42 +312,4 @@ def _chunks(
             yield chunk
 
 
-def write_plant_report(
-    plant: PlantDatabase,
-    period: ReportPeriod,
-    formats: Sequence[str],
-    out_dir: Path,
-    *,
-    settings: StationSettings,
-    station: str | None = None,
-    progress: ProgressFn | None = None,
-    cancel: threading.Event | None = None,
-) -> tuple[ReportFiles, PlantCopy]:
-    """The shift report of ``period`` from the plant database, as ``formats`` in ``out_dir``
-    (see ``write_report``); its line is the stations' (not this PC's setting)."""
-    with tempfile.TemporaryDirectory(prefix="lineside-plant-report-") as tmp:
-        copy = copy_period(
-            plant,
-            period,
-            settings.calendar,
-            Path(tmp) / "plant.sqlite",
-            station=station,
-            progress=progress,
-            cancel=cancel,
-        )
-        written = write_report(
-            copy.db_path,
-            period,
-            formats,
-            out_dir,
-            settings=settings.model_copy(update={"line": ""}),
-            station=station,
-            progress=progress,
-            cancel=cancel,
-            source=copy.source,
-            notes=copy.notes,
-        )
-    return written, copy
-
-
-__all__ = ["PlantDatabase", "PlantDatabaseError", "copy_period", "write_plant_report"]
+__all__ = ["PlantCopy", "PlantDatabase", "PlantDatabaseError", "copy_period"]

@@ -103,7 +103,8 @@ def run_plant_report(
 ) -> tuple[int, dict[str, Any] | None]:
     """Write the plant report; (exit code, the JSON result or None after an error, which is
     written to stderr, and with ``--json`` as an ``error`` object on stdout)."""
-    from inspection.reports.plant import PlantDatabase, PlantDatabaseError, write_plant_report
+    from inspection.reports.plant import PlantDatabase, PlantDatabaseError
+    from inspection.reports.plant_report import write_plant_report
 
     try:
         plant = PlantDatabase(args.dsn, schema=args.schema or "lineside", password=password)

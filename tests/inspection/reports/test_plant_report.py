@@ -310,7 +310,7 @@ def test_a_database_that_cannot_give_the_report_is_named_with_the_reason(
     ("args", "message"),
     [
         (["--plant", "--dsn", "host=127.0.0.1 password=secret-pw dbname"], "is not a connection"),
-        (["--plant", "--dsn", "host=x", "--schema", "Bad-Name"], "--schema 'Bad-Name' is not"),
+        (["--plant", "--dsn", "host=x", "--schema", "Bad-Name"], "schema 'Bad-Name' is not"),
         (["--plant"], "--plant needs --dsn"),
         (["--dsn", "host=x"], "--dsn only go with --plant"),
         (["--plant", "--dsn", "host=x", "--db", "r.sqlite"], "--db is this PC's results"),
