@@ -51,15 +51,18 @@ class PointHit:
 
 
 def _limit_line(
-    colour: str, style: Qt.PenStyle, label: str, position: float = 0.02
+    colour: str, style: Qt.PenStyle, label: str, position: float = 0.02, *, below: bool = False
 ) -> pg.InfiniteLine:
-    """A horizontal line with its value written at ``position`` (0 left .. 1 right)."""
+    """A horizontal line with its value written at ``position`` (0 left .. 1 right), above the
+    line or ``below`` it (an upper limit: the y scale often ends at it, which would cut off a
+    label written above)."""
+    anchor = (0, 0) if below else (0, 1)
     line = pg.InfiniteLine(
         angle=0,
         movable=False,
         pen=pg.mkPen(colour, width=1, style=style),
         label=label,
-        labelOpts={"position": position, "color": colour, "anchors": [(0, 1), (0, 1)]},
+        labelOpts={"position": position, "color": colour, "anchors": [anchor, anchor]},
     )
     line.setVisible(False)
     return line
@@ -95,7 +98,7 @@ class SeriesPlot:
             THRESHOLD_COLOUR, Qt.PenStyle.DashLine, "threshold {value:.4g}", position=0.8
         )
         self.centre = _limit_line(CENTRE_COLOUR, Qt.PenStyle.SolidLine, "centre {value:.4g}")
-        self.ucl = _limit_line(LIMIT_COLOUR, Qt.PenStyle.DotLine, "UCL {value:.4g}")
+        self.ucl = _limit_line(LIMIT_COLOUR, Qt.PenStyle.DotLine, "UCL {value:.4g}", below=True)
         self.lcl = _limit_line(LIMIT_COLOUR, Qt.PenStyle.DotLine, "LCL {value:.4g}")
         self.marks = pg.ScatterPlotItem(
             size=8, pen=None, brush=pg.mkBrush(MARK_COLOUR), name="rule violations"

@@ -108,6 +108,18 @@ def test_threshold_and_control_limits_are_drawn(qtbot, page: TrendsPage) -> None
     assert {T0 + 10 * i for i in DEFECTS} <= set(xs.tolist())
 
 
+def test_no_limits_label_is_cut_off_by_the_plots_edge(qtbot, page: TrendsPage) -> None:
+    """The y scale often ends at the upper control limit: its value must still be read whole."""
+    _show(qtbot, page, "station.yield", "surface.score")
+    qtbot.wait(100)  # laid out
+    for key, shown in page.chart.plots.items():
+        area = shown.plot.vb.sceneBoundingRect()
+        for line in (shown.ucl, shown.centre, shown.lcl):
+            if line.isVisible():
+                label = line.label
+                assert area.contains(label.sceneBoundingRect()), (key, label.toPlainText())
+
+
 def test_stacked_series_share_the_time_axis(qtbot, page: TrendsPage) -> None:
     _show(qtbot, page, "station.yield", "surface.score")
     assert page.chart.order == ["station.yield", "surface.score"]
