@@ -241,6 +241,7 @@ class TrendsPage(QWidget):
             key = str(info.name)
             unit = f" [{info.unit}]" if info.unit else ""
             item = QListWidgetItem(f"{key}: {info.label}{unit}")
+            item.setToolTip(item.text())  # the list is narrower than the longest names
             item.setData(Qt.ItemDataRole.UserRole, key)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Checked if key in before else Qt.CheckState.Unchecked)

@@ -77,6 +77,9 @@ def test_first_show_lists_series_and_draws_yield_and_a_score(page: TrendsPage) -
     )
     assert page.checked_series()[0] == "station.yield"
     assert page.chart.order == page.checked_series()
+    # a name cut off by the list's width is read whole in its tooltip
+    yield_item = page.series_list.item(listed.index("station.yield"))
+    assert yield_item.toolTip() == yield_item.text() == "station.yield: yield [fraction]"
 
 
 def test_a_series_is_drawn_from_the_database(qtbot, page: TrendsPage) -> None:
