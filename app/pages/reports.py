@@ -13,8 +13,8 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from PySide6.QtCore import QDate, QDateTime, Qt, QTime, QUrl, Signal
@@ -65,11 +65,16 @@ _ERROR_STYLE = "color: #ff6b6b;"
 _OK_STYLE = "color: #35e06a;"
 
 
-def _plant_report() -> ModuleType:
-    """The plant report's module, loaded when first asked for (it brings psycopg)."""
-    from inspection.reports import plant_report
+@dataclass(frozen=True)
+class _Records:
+    """Where a report's records are and the core functions that show and write it from there:
+    ``build``/``write`` take ``where`` (a results database or the plant database) first, then
+    the period, and ``keywords`` besides the usual ones."""
 
-    return plant_report
+    build: Callable[..., ShiftReport]
+    write: Callable[..., Any]
+    where: Any
+    keywords: dict[str, Any] = field(default_factory=dict)
 
 
 def _message(error: BaseException) -> str:
@@ -275,7 +280,7 @@ class ReportsPage(QWidget):
         try:
             settings = load_station_settings(self.paths.station_file)
             period = self.chosen_period(settings)
-            where, extra = self._records()
+            records = self._records()
         except (LinesideError, ValueError) as exc:
             self._show_error(f"Cannot show a report: {_message(exc)}")
             return
@@ -287,17 +292,16 @@ class ReportsPage(QWidget):
 
         def work(progress: ProgressFn, cancel: threading.Event) -> ShiftReport:
             # apart from the GUI and the line: a day's figures take seconds of CPU
-            build = _plant_report().build_plant_report if extra else build_report
             return run_apart(
-                build,
-                where,
+                records.build,
+                records.where,
                 period,
                 settings=settings,
                 progress=progress,
                 cancel=cancel,
                 share=share,
                 behind_line=share < 1.0,
-                **extra,
+                **records.keywords,
             )
 
         self.show_job = self.pool.submit("report-show", work)
@@ -336,12 +340,17 @@ class ReportsPage(QWidget):
         self.status_label.setText(text)
         self.showFailed.emit(text)
 
-    def _records(self) -> tuple[Any, dict[str, Any]]:
-        """Where the chosen records are, checked now (ValueError, LinesideError): this
-        station's results database, or the plant database and its keywords (the station)."""
+    def _records(self) -> _Records:
+        """Where the chosen records are, checked now (ValueError, LinesideError)."""
         if not self.source_box.from_plant():
-            return self.paths.results_db, {}
-        return self.source_box.plant(), {"station": self.source_box.station()}
+            return _Records(build_report, write_report, self.paths.results_db)
+        plant, station = self.source_box.plant(), self.source_box.station()
+        from inspection.reports.plant_report import (  # psycopg: only when asked for
+            build_plant_report,
+            write_plant_report,
+        )
+
+        return _Records(build_plant_report, write_plant_report, plant, {"station": station})
 
     # ---- Export --------------------------------------------------------------------------
 
@@ -368,7 +377,7 @@ class ReportsPage(QWidget):
                 raise ValueError("choose the folder to export to")
             settings = load_station_settings(self.paths.station_file)
             period = self.chosen_period(settings)
-            where, extra = self._records()
+            records = self._records()
         except (LinesideError, ValueError) as exc:
             self._export_said(f"Cannot export: {_message(exc)}", ok=False)
             self.exportEnded.emit("failed")
@@ -385,10 +394,9 @@ class ReportsPage(QWidget):
         share = self._share()
 
         def work(progress: ProgressFn, cancel: threading.Event) -> Any:
-            write = _plant_report().export_plant_report if extra else write_report
             return run_apart(
-                write,
-                where,
+                records.write,
+                records.where,
                 period,
                 formats,
                 out_dir,
@@ -397,7 +405,7 @@ class ReportsPage(QWidget):
                 cancel=cancel,
                 share=share,
                 behind_line=share < 1.0,
-                **extra,
+                **records.keywords,
             )
 
         self.export_job = self.pool.submit("report-export", work)

@@ -241,6 +241,7 @@ def bench_outputs(
 
 def _kept(home: Path, output_id: str) -> set[str]:
     """Inspection ids still waiting in an output's outbox (the station stopped)."""
+    # only read here: the cap (max_items) applies to what is put in
     outbox = Outbox(_paths(home).data / "outbox" / f"{output_id}.sqlite", max_items=1)
     try:
         return {item.key for item in outbox.oldest(len(outbox))}

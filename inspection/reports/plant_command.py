@@ -108,7 +108,7 @@ def run_plant_report(
 
     try:
         plant = PlantDatabase(args.dsn, schema=args.schema or "lineside", password=password)
-        written, copy = write_plant_report(
+        written = write_plant_report(
             plant,
             period,
             formats,
@@ -126,4 +126,4 @@ def run_plant_report(
     except OSError as exc:
         sys.stderr.write(f"lineside report: cannot write the report into {out}: {exc}\n")
         return EXIT_USAGE, None
-    return EXIT_OK, {**report_result(written), "source": copy.source}
+    return EXIT_OK, {**report_result(written), "source": written.report.source}

@@ -10,34 +10,48 @@ import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from inspection.jobs import ProgressFn
-from inspection.recipe.station import ShiftCalendar, StationSettings
+from inspection.recipe.station import StationSettings
 from inspection.reports.aggregate import build_report
 from inspection.reports.export import ReportFiles, write_report
 from inspection.reports.figures import ReportPeriod, ShiftReport
-from inspection.reports.plant import PlantCopy, PlantDatabase, copy_period
+from inspection.reports.plant import PlantDatabase, copy_period
 
 
 @contextlib.contextmanager
 def _copied(
     plant: PlantDatabase,
     period: ReportPeriod,
-    calendar: ShiftCalendar,
+    settings: StationSettings,
     station: str | None,
     progress: ProgressFn | None,
     cancel: threading.Event | None,
-) -> Iterator[PlantCopy]:
-    """The period copied into a temporary results database, removed after use."""
+) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """The period copied into a temporary results database (removed after use), and the
+    keywords a station's report code takes to report on it: the stations' line (not this
+    PC's), where the records came from and what they lack."""
     with tempfile.TemporaryDirectory(prefix="lineside-plant-report-") as tmp:
-        yield copy_period(
+        copy = copy_period(
             plant,
             period,
-            calendar,
+            settings.calendar,
             Path(tmp) / "plant.sqlite",
             station=station,
             progress=progress,
             cancel=cancel,
+        )
+        yield (
+            copy.db_path,
+            {
+                "settings": settings.model_copy(update={"line": ""}),
+                "station": station,
+                "progress": progress,
+                "cancel": cancel,
+                "source": copy.source,
+                "notes": copy.notes,
+            },
         )
 
 
@@ -51,47 +65,12 @@ def write_plant_report(
     station: str | None = None,
     progress: ProgressFn | None = None,
     cancel: threading.Event | None = None,
-) -> tuple[ReportFiles, PlantCopy]:
-    """The shift report of ``period`` from the plant database, as ``formats`` in ``out_dir``
-    (see ``write_report``); its line is the stations' (not this PC's setting)."""
-    with _copied(plant, period, settings.calendar, station, progress, cancel) as copy:
-        written = write_report(
-            copy.db_path,
-            period,
-            formats,
-            out_dir,
-            settings=settings.model_copy(update={"line": ""}),
-            station=station,
-            progress=progress,
-            cancel=cancel,
-            source=copy.source,
-            notes=copy.notes,
-        )
-    return written, copy
-
-
-def export_plant_report(
-    plant: PlantDatabase,
-    period: ReportPeriod,
-    formats: Sequence[str],
-    out_dir: Path,
-    *,
-    settings: StationSettings,
-    station: str | None = None,
-    progress: ProgressFn | None = None,
-    cancel: threading.Event | None = None,
 ) -> ReportFiles:
-    """``write_plant_report``'s files alone (what the Reports page's export job returns)."""
-    return write_plant_report(
-        plant,
-        period,
-        formats,
-        out_dir,
-        settings=settings,
-        station=station,
-        progress=progress,
-        cancel=cancel,
-    )[0]
+    """The shift report of ``period`` from the plant database, as ``formats`` in ``out_dir``
+    (see ``write_report``); its ``source`` says which database and stations the records came
+    from."""
+    with _copied(plant, period, settings, station, progress, cancel) as (db_path, keywords):
+        return write_report(db_path, period, formats, out_dir, **keywords)
 
 
 def build_plant_report(
@@ -104,14 +83,5 @@ def build_plant_report(
     cancel: threading.Event | None = None,
 ) -> ShiftReport:
     """The figures of ``period`` from the plant database (what the Reports page shows)."""
-    with _copied(plant, period, settings.calendar, station, progress, cancel) as copy:
-        return build_report(
-            copy.db_path,
-            period,
-            settings=settings.model_copy(update={"line": ""}),
-            station=station,
-            progress=progress,
-            cancel=cancel,
-            source=copy.source,
-            notes=copy.notes,
-        )
+    with _copied(plant, period, settings, station, progress, cancel) as (db_path, keywords):
+        return build_report(db_path, period, **keywords)
