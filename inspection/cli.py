@@ -199,6 +199,7 @@ def _eval_ocr(args: argparse.Namespace) -> int:
                 args.count,
                 seed=args.seed,
                 prints=prints or ("solid", "dot_matrix"),
+                by_position=args.by_position,
                 progress=_progress,
             )
         else:
@@ -206,7 +207,12 @@ def _eval_ocr(args: argparse.Namespace) -> int:
             if not data.is_dir():
                 sys.stderr.write(f"lineside eval ocr: --data {data}: no such folder\n")
                 return EXIT_USAGE
-            result = evaluate_ocr(data, prints=prints or ("solid",), progress=_progress)
+            result = evaluate_ocr(
+                data,
+                prints=prints or ("solid",),
+                by_position=args.by_position,
+                progress=_progress,
+            )
     except ValueError as exc:
         sys.stderr.write(f"lineside eval ocr: {exc}\n")
         return EXIT_USAGE
@@ -665,6 +671,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--print",
         help="ocr: print settings to read each image with, comma-separated (solid, dot_matrix; "
         "default: solid for --data, both for --generate)",
+    )
+    ev.add_argument(
+        "--by-position",
+        action="store_true",
+        help="ocr: also read each line by position against the expected text, as a label "
+        "field with `read_by_position: true` does",
     )
     ev.add_argument(
         "--pool",

@@ -64,12 +64,15 @@ def evaluate_ocr(
     data_dir: Path,
     *,
     prints: Sequence[str] = ("solid",),
+    by_position: bool = False,
     progress: Callable[[int, int], None] | None = None,
     threads: int = 2,
     det_side: int = 384,
     fine_det_side: int | None = 800,
 ) -> dict[str, Any]:
-    """Read every image listed in ``data_dir/gt.tsv`` and score it (see module doc).
+    """Read every image listed in ``data_dir/gt.tsv`` and score it (see module doc); with
+    ``by_position``, a line read by position as the expected text counts as read (a label
+    field's ``read_by_position``).
 
     Returns images, found, found_rate, lines_exact_pct, chars_pct, cer (mean), median_ms and a
     per-image list for the first of ``prints``; ``prints`` with the same (per-image list too) for each print
@@ -99,8 +102,9 @@ def evaluate_ocr(
             yield case.name, case.text, image
 
     engine = OcrEngine(threads=threads, det_side=det_side, fine_det_side=fine_det_side)
-    out = _evaluate(engine, images(), len(cases), prints, progress)
+    out = _evaluate(engine, images(), len(cases), prints, by_position, progress)
     out.update(
+        by_position=by_position,
         threads=threads,
         det_side=det_side,
         fine_det_side=fine_det_side,
@@ -116,6 +120,7 @@ def evaluate_generated_ocr(
     *,
     seed: int = 1,
     prints: Sequence[str] = PRINT_KINDS,
+    by_position: bool = False,
     progress: Callable[[int, int], None] | None = None,
     threads: int = 2,
     det_side: int = 384,
@@ -134,8 +139,10 @@ def evaluate_generated_ocr(
         for i, s in enumerate(generate_dot_print(count, seed))
     )
     engine = OcrEngine(threads=threads, det_side=det_side, fine_det_side=fine_det_side)
-    out = _evaluate(engine, samples, count, prints, progress)
-    out.update(generated=kind, seed=seed, threads=threads, det_side=det_side)
+    out = _evaluate(engine, samples, count, prints, by_position, progress)
+    out.update(
+        generated=kind, seed=seed, by_position=by_position, threads=threads, det_side=det_side
+    )
     return out
 
 
@@ -152,6 +159,7 @@ def _evaluate(
     images: Iterable[tuple[str, str, np.ndarray | None]],
     total: int,
     prints: Sequence[str],
+    by_position: bool,
     progress: Callable[[int, int], None] | None,
 ) -> dict[str, Any]:
     """Read each (name, expected text, BGR image; None: unreadable, counted for progress only)
@@ -162,7 +170,7 @@ def _evaluate(
             if image is None:
                 break
             t0 = time.perf_counter()
-            result = _read(engine, image, kind, text)
+            result = _read(engine, image, kind, text, by_position)
             ms = (time.perf_counter() - t0) * 1e3
             found, cer, best = _score(text, result.lines)
             rows[kind].append(
@@ -186,20 +194,29 @@ def _evaluate(
     return {**by_print[prints[0]], "print": prints[0], "prints": by_print}
 
 
-def _read(engine: OcrEngine, image: np.ndarray, kind: str, text: str) -> ReadResult:
+def _read(
+    engine: OcrEngine, image: np.ndarray, kind: str, text: str, by_position: bool = False
+) -> ReadResult:
     """Read ``image`` as the label tool reads a field printed as ``kind``: prepared, the text
     settled for the print; while ``text`` is not seen, again from each further preparation of
-    the print (if it has any). The lines of all reads, counts and times summed."""
+    the print (if it has any). With ``by_position``, a line read by position as ``text`` is
+    taken as that read. The lines of all reads, counts and times summed."""
     accept, priority = _accept(text), _priority(text)
+    expect = (text,) if by_position else ()
 
     def seen(line: TextLine) -> bool:
-        return accept(TextLine(text=read_print_text(line.text, kind), confidence=line.confidence))
+        return accept(_settled_line(line, kind, text))
 
-    result = _settled(engine.read(prepare_print(image, kind), accept=seen, priority=priority), kind)
+    def read(prepared: np.ndarray) -> ReadResult:
+        out = engine.read(prepared, accept=seen, priority=priority, expect=expect)
+        lines = tuple(_settled_line(ln, kind, text) for ln in out.lines)
+        return dataclasses.replace(out, lines=lines)
+
+    result = read(prepare_print(image, kind))
     if result.stopped_early:
         return result
     for again in prepare_print_again(image, kind):
-        more = _settled(engine.read(again, accept=seen, priority=priority), kind)
+        more = read(again)
         result = dataclasses.replace(
             more,
             lines=result.lines + more.lines,
@@ -213,12 +230,14 @@ def _read(engine: OcrEngine, image: np.ndarray, kind: str, text: str) -> ReadRes
     return result
 
 
-def _settled(result: ReadResult, kind: str) -> ReadResult:
-    lines = tuple(
-        TextLine(text=read_print_text(ln.text, kind), confidence=ln.confidence, box=ln.box)
-        for ln in result.lines
-    )
-    return dataclasses.replace(result, lines=lines)
+def _settled_line(line: TextLine, kind: str, expected: str) -> TextLine:
+    """The line as the label tool judges it: its read by position when that shows ``expected``,
+    else its text settled for the print."""
+    want = _squash(expected)
+    for fielded in line.by_position:
+        if _squash(fielded.text) == want:
+            return dataclasses.replace(line, text=fielded.text, confidence=fielded.confidence)
+    return dataclasses.replace(line, text=read_print_text(line.text, kind))
 
 
 def _summary(per_image: list[dict[str, Any]]) -> dict[str, Any]:

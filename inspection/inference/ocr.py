@@ -12,15 +12,21 @@ an ``OcrEngine`` is made, never at import.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
 from inspection.errors import ModelError
+from inspection.inference.ocr_fielding import FieldedRead, read_by_position
+
+if TYPE_CHECKING:
+    from rapidocr.ch_ppocr_rec import TextRecognizer
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +34,10 @@ log = logging.getLogger(__name__)
 _DET_NO_RESIZE = 8192
 # Widest gap (in box heights) between two boxes still read as one line when neither is accepted.
 _LINE_GAP = 2.0
+# The recogniser's input height; its width follows each batch's widest crop. rapidocr pads every
+# crop to at least 320 px wide, which for the usual lot or date field (~270 px at this height)
+# is a fifth more work for nothing: the model's time grows with the width.
+_REC_HEIGHT = 48
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -38,6 +48,9 @@ class TextLine:
     text: str
     confidence: float
     box: np.ndarray | None = None
+    by_position: tuple[FieldedRead, ...] = ()
+    """The line read again against each text it was expected to show, each character within
+    its expected class (``ocr_fielding``): only the reads whose characters all passed the floor."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -99,6 +112,7 @@ class OcrEngine:
             "Det.limit_type": "max",
             "Det.box_thresh": box_thresh,
             "Rec.rec_batch_num": self.rec_batch,
+            "Rec.rec_img_shape": [3, _REC_HEIGHT, _REC_HEIGHT],
         }
         try:
             self._engine = RapidOCR(params=params)
@@ -107,25 +121,51 @@ class OcrEngine:
             cv2.putText(warm, "LOT 1", (4, 36), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (0, 0, 0), 2)
             self._engine.recognize_txt([warm])
             self._engine(warm, use_det=True, use_cls=False, use_rec=False)
+            # recognition is run here, not through recognize_txt, to keep the per-frame
+            # probabilities that a read by position needs
+            rec: TextRecognizer | None = getattr(self._engine, "text_rec", None)
+            if rec is None:
+                raise ModelError("the OCR recogniser did not load")
+            self._rec: TextRecognizer = rec
+            self._charset: list[str] = list(rec.postprocess_op.character)
+            self.recognize([warm], expect=["LOT 1"])
         except Exception as exc:  # rapidocr raises its own and onnxruntime's untyped errors
             raise ModelError(f"the OCR models could not be loaded: {exc}") from None
 
     # ---- recognition only ---------------------------------------------------------------
 
-    def recognize(self, crops: Sequence[np.ndarray]) -> list[TextLine]:
-        """Read one text line from each crop (uint8 (H, W) grey or (H, W, 3) BGR), in one batch."""
+    def recognize(
+        self, crops: Sequence[np.ndarray], *, expect: Sequence[str] = ()
+    ) -> list[TextLine]:
+        """Read one text line from each crop (uint8 (H, W) grey or (H, W, 3) BGR), in batches of
+        ``rec_batch``; each line is also read by position against each text in ``expect``."""
         images = [_bgr(c) for c in crops if c.size > 0 and min(c.shape[:2]) >= 2]
         if len(images) != len(crops):
             bad = [i for i, c in enumerate(crops) if c.size == 0 or min(c.shape[:2]) < 2]
             raise ValueError(f"crops {bad} are empty or under 2 px; nothing to read there")
-        if not images:
-            return []
-        out = self._engine.recognize_txt(images)
-        texts = list(out.txts or [""] * len(images))
-        return [
-            TextLine(text=str(t), confidence=float(s))
-            for t, s in zip(texts, out.scores, strict=True)
-        ]
+        ratios = [img.shape[1] / img.shape[0] for img in images]
+        # crops of like width share a batch, so few are padded far
+        order = sorted(range(len(images)), key=lambda i: ratios[i])
+        lines: dict[int, TextLine] = {}
+        for start in range(0, len(order), self.rec_batch):
+            chunk = order[start : start + self.rec_batch]
+            widest = max(max(ratios[i] for i in chunk), 1.0)
+            batch = np.stack([self._rec.resize_norm_img(images[i], widest) for i in chunk])
+            probs = self._rec.session(batch.astype(np.float32))
+            read, _ = self._rec.postprocess_op(
+                probs, False, wh_ratio_list=[ratios[i] for i in chunk], max_wh_ratio=widest
+            )
+            for i, frames, (text, score) in zip(chunk, probs, read, strict=True):
+                fielded = (
+                    read_by_position(frames, self._charset, want, space=len(self._charset) - 1)
+                    for want in expect
+                )
+                lines[i] = TextLine(
+                    text=str(text),
+                    confidence=float(score),
+                    by_position=tuple(f for f in fielded if f is not None),
+                )
+        return [lines[i] for i in range(len(images))]
 
     # ---- detection + recognition --------------------------------------------------------
 
@@ -163,13 +203,15 @@ class OcrEngine:
         *,
         accept: Accept | None = None,
         priority: Priority | None = None,
+        expect: Sequence[str] = (),
     ) -> ReadResult:
         """Find and read the text in ``image`` (uint8 grey or BGR), best-scored boxes first.
 
         With ``accept``, reading stops at the first line it accepts; after a pass's own boxes,
         boxes side by side on one line are read joined (the detector splits a line at a wide
         word gap, as dot-printed codes have); when no line is accepted a second detection at
-        ``fine_det_side`` reads the boxes the first pass did not have."""
+        ``fine_det_side`` reads the boxes the first pass did not have. Each line is also read by
+        position against each text in ``expect`` (``TextLine.by_position``)."""
         bgr = _bgr(image)
         lines: list[TextLine] = []
         det_ms = rec_ms = 0.0
@@ -204,10 +246,10 @@ class OcrEngine:
             for chunk in self._chunks(todo, early_exit=accept is not None):
                 t1 = time.perf_counter()
                 crops = [_crop_box(bgr, boxes[i]) for i in chunk]
-                read = self.recognize(crops)
+                read = self.recognize(crops, expect=expect)
                 rec_ms += (time.perf_counter() - t1) * 1e3
                 for i, line in zip(chunk, read, strict=True):
-                    placed = TextLine(text=line.text, confidence=line.confidence, box=boxes[i])
+                    placed = dataclasses.replace(line, box=boxes[i])
                     lines.append(placed)
                     if accept is not None and accept(placed):
                         return ReadResult(

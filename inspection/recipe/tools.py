@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from inspection.recipe.common import Identifier, RegionSettings, Strict
 from inspection.types import Region
@@ -155,6 +155,21 @@ class TextFieldSettings(Strict):
     print: Literal["solid", "dot_matrix"] = "solid"
     """How the text is printed: ``solid`` strokes (labels, thermal transfer), or ``dot_matrix``
     for separate dots (dot-matrix and continuous-inkjet coders), joined before reading."""
+    read_by_position: bool = False
+    """With an expected value (rule exact or batch): where the text as read differs, read it
+    again with each character chosen within the class of the expected one at its place (a digit,
+    a letter, or that very sign), as industrial OCR's *fielding* does: a dot-printed Z that the
+    recogniser took for a 2 reads as the Z. A character is taken only where the recogniser gave
+    it some probability (``ocr_fielding.FLOOR``), so a clearly printed 2 still fails a Z."""
+
+    @model_validator(mode="after")
+    def _by_position_needs_a_value(self) -> TextFieldSettings:
+        if self.read_by_position and self.rule not in ("exact", "batch"):
+            raise ValueError(
+                f"text field {self.name!r}: read_by_position needs rule exact or batch (an "
+                f"expected text to read against), not {self.rule!r}"
+            )
+        return self
 
     @field_validator("print", mode="before")
     @classmethod

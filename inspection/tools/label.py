@@ -45,7 +45,8 @@ from inspection.tools.label_rules import (
     FieldReport,
     FieldRules,
     distance_to_expected,
-    judge_read,
+    expected_by_position,
+    judge_line,
     may_read_again,
 )
 from inspection.tools.registry import ToolContext
@@ -274,9 +275,10 @@ class LabelTool:
         right is read again from each further preparation in turn, and passes once one reads it."""
         assert self._ocr is not None
         ready = [prepare_print(c, f.print) for f, c in zip(fields, crops, strict=True)]
+        expect = expected_by_position(self._rules, fields)
         reports: dict[str, FieldReport] = {}
-        for f, line in zip(fields, self._ocr.recognize(ready), strict=True):
-            reports[f.name] = judge_read(self._rules, f, line.text, line.confidence)
+        for f, line in zip(fields, self._ocr.recognize(ready, expect=expect), strict=True):
+            reports[f.name] = judge_line(self._rules, f, line)
         pending = [
             (f, prepare_print_again(c, f.print))
             for f, c in zip(fields, crops, strict=True)
@@ -288,10 +290,11 @@ class LabelTool:
                 for f, preps in pending
                 if (image := next(preps, None)) is not None
             ]
-            lines = self._ocr.recognize([image for _, _, image in todo]) if todo else []
+            images = [image for _, _, image in todo]
+            lines = self._ocr.recognize(images, expect=expect) if todo else []
             pending = []
             for (f, preps, _), line in zip(todo, lines, strict=True):
-                report = judge_read(self._rules, f, line.text, line.confidence)
+                report = judge_line(self._rules, f, line)
                 if report.verdict is Verdict.PASS:
                     reports[f.name] = report
                 else:
@@ -309,7 +312,7 @@ class LabelTool:
 
         def consider(line: TextLine) -> bool:
             for f in fields:
-                report = judge_read(self._rules, f, line.text, line.confidence)
+                report = judge_line(self._rules, f, line)
                 rank = (
                     report.verdict is Verdict.PASS,
                     -distance_to_expected(self._rules, f, line.text),
@@ -321,7 +324,7 @@ class LabelTool:
                     pending.discard(f.name)
             return not pending
 
-        self._ocr.read(label, accept=consider)
+        self._ocr.read(label, accept=consider, expect=expected_by_position(self._rules, fields))
         out: dict[str, tuple[FieldReport, np.ndarray | None]] = {}
         for f in fields:
             if f.name in best:

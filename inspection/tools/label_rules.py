@@ -12,10 +12,11 @@ import calendar
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from inspection.batch import BatchContext
+from inspection.inference.ocr import TextLine
 from inspection.recipe import TextFieldSettings
 from inspection.tools.label_print import read_print_text
 from inspection.types import Verdict
@@ -287,6 +288,33 @@ def judge_read(
         as_read = rules.judge(field, text, confidence)
         if as_read.verdict is Verdict.PASS:
             return as_read
+    return report
+
+
+def expected_by_position(rules: FieldRules, fields: list[TextFieldSettings]) -> list[str]:
+    """The expected texts of the fields read by position, for the recogniser to read against."""
+    out = [rules.expected_value(f) for f in fields if f.read_by_position]
+    return list(dict.fromkeys(v for v in out if v))
+
+
+def judge_line(rules: FieldRules, field: TextFieldSettings, line: TextLine) -> FieldReport:
+    """``field`` judged on a line read (``judge_read``); a field read by position that fails on
+    the text as read passes when the line read by position shows its expected value. The report
+    keeps the text as read and names the read by position as its reason."""
+    report = judge_read(rules, field, line.text, line.confidence)
+    if report.verdict is not Verdict.FAIL or not field.read_by_position:
+        return report
+    expected = normalise(rules.expected_value(field) or "")
+    for fielded in line.by_position:
+        if normalise(fielded.expected) != expected:
+            continue
+        again = rules.judge(field, fielded.text, fielded.confidence)
+        if again.verdict is Verdict.PASS:
+            return replace(
+                again,
+                text=line.text,
+                reason=f"read by position: {normalise(line.text)!r} as {again.value!r}",
+            )
     return report
 
 

@@ -109,7 +109,7 @@ def test_the_command_reads_a_generated_set_with_both_settings(
     rc = main(["eval", "ocr", "--generate", "dot_matrix", "--count", "2", "--json"])
     out = json.loads(capsys.readouterr().out)
     assert rc == 0 and set(out["prints"]) == {"solid", "dot_matrix"}
-    assert out["prints"]["dot_matrix"]["images"] == 2
+    assert out["prints"]["dot_matrix"]["images"] == 2 and out["by_position"] is False
     for args in (
         ["eval", "ocr"],
         ["eval", "ocr", "--generate", "dot_matrix", "--data", "."],
@@ -119,3 +119,20 @@ def test_the_command_reads_a_generated_set_with_both_settings(
         assert main(args) == 2, args
     err = capsys.readouterr().err
     assert "give either --data or --generate" in err and "unknown print setting 'dots'" in err
+
+
+def test_reading_by_position_reads_a_z_the_recogniser_took_for_a_2(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # seed 5's code no. 11, Z39 06:43, reads as 239 06:43; by position, as printed
+    args = ["eval", "ocr", "--generate", "dot_matrix", "--count", "12", "--seed", "5"]
+    args += ["--print", "dot_matrix", "--json"]
+    assert main(args) == 0
+    plain = json.loads(capsys.readouterr().out)
+    assert main([*args, "--by-position"]) == 0
+    fielded = json.loads(capsys.readouterr().out)
+    assert plain["by_position"] is False and fielded["by_position"] is True
+    z39 = [r for r in plain["per_image"] if r["expected"] == "Z39 06:43"]
+    assert z39 and not z39[0]["found"]
+    assert [r["found"] for r in fielded["per_image"] if r["expected"] == "Z39 06:43"] == [True]
+    assert fielded["found"] >= plain["found"] + 1

@@ -6,10 +6,19 @@ from datetime import date
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from inspection.batch import BatchContext
+from inspection.inference.ocr import TextLine
+from inspection.inference.ocr_fielding import FieldedRead
 from inspection.recipe import TextFieldSettings
-from inspection.tools.label_rules import FieldRules, best_span, find_date
+from inspection.tools.label_rules import (
+    FieldRules,
+    best_span,
+    expected_by_position,
+    find_date,
+    judge_line,
+)
 from inspection.types import Verdict
 
 TODAY = date(2026, 3, 1)
@@ -134,3 +143,42 @@ def test_best_span_finds_the_closest_substring() -> None:
     assert best_span("L2507D", "LOT L2570D") == (4, 10, 2)
     assert best_span("16NOV", "USEBY16N0V") == (5, 10, 1)
     assert best_span("ABC", "") == (0, 0, 3)
+
+
+def by_position_line(text: str, expected: str, fielded: str, confidence: float = 0.9) -> TextLine:
+    read = FieldedRead(expected=expected, text=fielded, confidence=confidence, weakest=0.3)
+    return TextLine(text=text, confidence=0.95, by_position=(read,))
+
+
+def test_a_field_read_by_position_passes_on_its_read_by_position() -> None:
+    f = field(
+        name="code", rule="exact", value="Z39 06:43", read_by_position=True, print="dot_matrix"
+    )
+    line = by_position_line("239 06:43", "Z39 06:43", "Z39 06:43")
+    r = judge_line(rules(), f, line)
+    assert r.verdict is Verdict.PASS and r.value == "Z39 06:43"
+    # the report keeps what was read, and says how it passed
+    assert r.text == "239 06:43" and r.reason == "read by position: '239 06:43' as 'Z39 06:43'"
+    assert expected_by_position(rules(), [f, field(name="x", rule="any")]) == ["Z39 06:43"]
+
+
+def test_a_read_by_position_that_differs_or_a_field_without_it_still_fails() -> None:
+    on = field(name="code", rule="exact", value="Z39 06:43", read_by_position=True)
+    off = field(name="code", rule="exact", value="Z39 06:43")
+    misread = by_position_line("239 06:43", "Z39 06:43", "Z39 08:43")
+    assert judge_line(rules(), on, misread).verdict is Verdict.FAIL
+    good = by_position_line("239 06:43", "Z39 06:43", "Z39 06:43")
+    r = judge_line(rules(), off, good)
+    assert r.verdict is Verdict.FAIL and r.reason == "code reads '239 06:43', expected 'Z39 06:43'"
+    # a read by position against another field's value is not this field's
+    other = by_position_line("239 06:43", "L2507D", "L2507D")
+    assert judge_line(rules(), on, other).verdict is Verdict.FAIL
+    # the field's confidence floor applies to the read by position too
+    weak = by_position_line("239 06:43", "Z39 06:43", "Z39 06:43", confidence=0.3)
+    assert judge_line(rules(), on, weak).verdict is Verdict.FAIL
+
+
+def test_read_by_position_needs_an_expected_value() -> None:
+    with pytest.raises(ValidationError, match=r"code.*read_by_position needs rule exact or batch"):
+        field(name="code", rule="date", date_formats=["%d %b"], read_by_position=True)
+    assert field(name="lot", rule="batch", read_by_position=True).read_by_position
