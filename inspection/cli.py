@@ -200,6 +200,7 @@ def _eval_ocr(args: argparse.Namespace) -> int:
                 seed=args.seed,
                 prints=prints or ("solid", "dot_matrix"),
                 by_position=args.by_position,
+                misprints=args.misprints,
                 progress=_progress,
             )
         else:
@@ -211,6 +212,7 @@ def _eval_ocr(args: argparse.Namespace) -> int:
                 data,
                 prints=prints or ("solid",),
                 by_position=args.by_position,
+                misprints=args.misprints,
                 progress=_progress,
             )
     except ValueError as exc:
@@ -677,6 +679,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="ocr: also read each line by position against the expected text, as a label "
         "field with `read_by_position: true` does",
+    )
+    ev.add_argument(
+        "--misprints",
+        action="store_true",
+        help="ocr: also read each image against its text with one character misprinted, and "
+        "count the misprints that passed (misprints_passed)",
     )
     ev.add_argument(
         "--pool",

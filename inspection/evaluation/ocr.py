@@ -13,7 +13,14 @@ the print preparation of the field setting ``print:`` when one is asked for, as 
 reads such a field when the recipe gives no value to compare with (a regex, date or any rule):
 the text settled for the print (``read_print_text``) and, when the expected text was not seen, a
 read of each further preparation of the print in turn (``prepare_print_again``; solid print has
-none, so its reads are unchanged). The expected text only ends the read early; it never changes the text.
+none, so its reads are unchanged). The expected text only ends the read early; it never changes the text,
+except with ``by_position``: a line read by position as the expected text (a label field's
+``read_by_position``) counts as that read.
+
+With ``misprints``, each image is read once more against its expected text misprinted
+(``misprints.misprint``: one character changed, a look-alike of the other class where it has
+one); ``misprints_passed`` counts the images where that text was "found" all the same: a
+verification passing a wrong code. It should stay at what the plain read passes.
 
 The same images can be read once per print setting (``prints``), so a preparation is compared
 with the plain read in one run; ``evaluate_generated_ocr`` does the same on dot-printed codes
@@ -37,6 +44,7 @@ import cv2
 import numpy as np
 
 from inspection.evaluation.dot_matrix import generate_dot_print
+from inspection.evaluation.misprints import misprint
 from inspection.image_size import file_too_large
 from inspection.inference.ocr import OcrEngine, ReadResult, TextLine, box_size
 from inspection.recipe.tools import PRINT_KINDS
@@ -65,6 +73,7 @@ def evaluate_ocr(
     *,
     prints: Sequence[str] = ("solid",),
     by_position: bool = False,
+    misprints: bool = False,
     progress: Callable[[int, int], None] | None = None,
     threads: int = 2,
     det_side: int = 384,
@@ -102,7 +111,7 @@ def evaluate_ocr(
             yield case.name, case.text, image
 
     engine = OcrEngine(threads=threads, det_side=det_side, fine_det_side=fine_det_side)
-    out = _evaluate(engine, images(), len(cases), prints, by_position, progress)
+    out = _evaluate(engine, images(), len(cases), prints, by_position, misprints, progress)
     out.update(
         by_position=by_position,
         threads=threads,
@@ -121,6 +130,7 @@ def evaluate_generated_ocr(
     seed: int = 1,
     prints: Sequence[str] = PRINT_KINDS,
     by_position: bool = False,
+    misprints: bool = False,
     progress: Callable[[int, int], None] | None = None,
     threads: int = 2,
     det_side: int = 384,
@@ -139,7 +149,7 @@ def evaluate_generated_ocr(
         for i, s in enumerate(generate_dot_print(count, seed))
     )
     engine = OcrEngine(threads=threads, det_side=det_side, fine_det_side=fine_det_side)
-    out = _evaluate(engine, samples, count, prints, by_position, progress)
+    out = _evaluate(engine, samples, count, prints, by_position, misprints, progress)
     out.update(
         generated=kind, seed=seed, by_position=by_position, threads=threads, det_side=det_side
     )
@@ -160,10 +170,11 @@ def _evaluate(
     total: int,
     prints: Sequence[str],
     by_position: bool,
+    misprints: bool,
     progress: Callable[[int, int], None] | None,
 ) -> dict[str, Any]:
     """Read each (name, expected text, BGR image; None: unreadable, counted for progress only)
-    once per print setting and sum up."""
+    once per print setting (and against its text misprinted) and sum up."""
     rows: dict[str, list[dict[str, Any]]] = {kind: [] for kind in prints}
     for done, (name, text, image) in enumerate(images, start=1):
         for kind in prints:
@@ -188,6 +199,12 @@ def _evaluate(
                     "rec_ms": round(result.rec_ms, 1),
                 }
             )
+            wrong = misprint(text, name) if misprints else text
+            if wrong != text:
+                fooled = _read(engine, image, kind, wrong, by_position)
+                rows[kind][-1].update(
+                    misprint=wrong, misprint_passed=_score(wrong, fooled.lines)[0]
+                )
         if progress is not None:
             progress(done, total)
     by_print = {kind: {**_summary(per), "per_image": per} for kind, per in rows.items()}
@@ -247,6 +264,15 @@ def _summary(per_image: list[dict[str, Any]]) -> dict[str, Any]:
     # cer is rounded per image; the character share is summed from the exact edits
     edits = sum(r["cer"] * len(_squash(r["expected"])) for r in per_image)
     times = [r["ms"] for r in per_image]
+    tried = [r for r in per_image if "misprint" in r]
+    checked = (
+        {
+            "misprints_read": len(tried),
+            "misprints_passed": sum(1 for r in tried if r["misprint_passed"]),
+        }
+        if tried
+        else {}
+    )
     return {
         "images": scored,
         "found": n_found,
@@ -255,6 +281,7 @@ def _summary(per_image: list[dict[str, Any]]) -> dict[str, Any]:
         "chars_pct": round(100.0 * (1.0 - edits / chars), 2) if chars else math.nan,
         "cer": statistics.fmean(r["cer"] for r in per_image) if per_image else math.nan,
         "median_ms": statistics.median(times) if times else math.nan,
+        **checked,
     }
 
 

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from inspection.cli import main
+from inspection.evaluation.misprints import LOOK_ALIKES, misprint
 from inspection.evaluation.ocr import evaluate_generated_ocr, evaluate_ocr
 
 
@@ -129,10 +130,23 @@ def test_reading_by_position_reads_a_z_the_recogniser_took_for_a_2(
     args += ["--print", "dot_matrix", "--json"]
     assert main(args) == 0
     plain = json.loads(capsys.readouterr().out)
-    assert main([*args, "--by-position"]) == 0
+    assert main([*args, "--by-position", "--misprints"]) == 0
     fielded = json.loads(capsys.readouterr().out)
+    # each code read against a misprint of itself too, and none passed
+    assert fielded["misprints_read"] == 12 and fielded["misprints_passed"] == 0
+    assert "misprints_read" not in plain
     assert plain["by_position"] is False and fielded["by_position"] is True
     z39 = [r for r in plain["per_image"] if r["expected"] == "Z39 06:43"]
     assert z39 and not z39[0]["found"]
     assert [r["found"] for r in fielded["per_image"] if r["expected"] == "Z39 06:43"] == [True]
     assert fielded["found"] >= plain["found"] + 1
+
+
+def test_a_misprint_swaps_a_look_alike_of_the_other_class() -> None:
+    wrong = misprint("LOT Z3906", "0001")
+    assert wrong != "LOT Z3906" and len(wrong) == len("LOT Z3906")
+    (i,) = [k for k, (a, b) in enumerate(zip("LOT Z3906", wrong, strict=True)) if a != b]
+    assert LOOK_ALIKES["LOT Z3906"[i]] == wrong[i]
+    assert misprint("LOT Z3906", "0001") == wrong  # the same for the same image
+    assert misprint("HXU", "a") == "IXU"  # no look-alike: the first letter stepped on
+    assert misprint("--", "a") == "--"
