@@ -113,3 +113,22 @@ def test_words_printed_far_apart_are_read_as_one_line(engine: OcrEngine) -> None
 def test_bad_settings_are_refused() -> None:
     with pytest.raises(ValueError, match="det_side"):
         OcrEngine(det_side=10)
+
+
+def test_short_crops_are_not_padded_to_a_fixed_width(engine: OcrEngine) -> None:
+    # the recogniser's time grows with its input's width: a short field is read at its own width
+    widths: list[int] = []
+    session = engine._rec.session
+
+    def recording(batch: np.ndarray) -> np.ndarray:
+        widths.append(batch.shape[3])
+        return session(batch)
+
+    engine._rec.session = recording  # type: ignore[method-assign]
+    try:
+        (line,) = engine.recognize([text_image(["LOT 7"], width=150)])
+    finally:
+        engine._rec.session = session  # type: ignore[method-assign]
+    assert line.text.replace(" ", "") == "LOT7"
+    # 70 px high, 150 wide: read 48 high and about 103 wide (rapidocr alone pads to 320)
+    assert widths == [pytest.approx(48 * 150 / 70, abs=2)]
