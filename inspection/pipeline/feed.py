@@ -27,6 +27,8 @@ class Feed:
         self.issue_lock = threading.Lock()
         self.stop_acquiring = threading.Event()
         self.stop_workers = threading.Event()
+        # set when a stop runs short of time: parts still queued are recorded as not inspected
+        self.stop_inspecting = threading.Event()
         self.stop_dispatch = threading.Event()
         self.finished = threading.Event()
         self._issued = first_part

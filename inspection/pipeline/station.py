@@ -511,7 +511,12 @@ class Station:
         for part in feed.trigger.flush():
             self._enqueue(feed, part, "wait")
         feed.stop_workers.set()
-        self._join([t for t in self._threads if t.name.startswith("worker-")], left())
+        workers = [t for t in self._threads if t.name.startswith("worker-")]
+        # the queue is inspected for half the time left; what is still queued then is recorded
+        # as not inspected, so a stop with slow tools and a full queue loses no part
+        self._join(workers, left() / 2, quiet=True)
+        feed.stop_inspecting.set()
+        self._join(workers, left())
         feed.stop_dispatch.set()
         self._join([t for t in self._threads if t.name == "dispatcher"], left())
         self._drift.join(left())  # limits a baseline set are being stored
@@ -534,11 +539,13 @@ class Station:
         self._running = False
         self._status(StatusLevel.INFO, "station", "stopped")
 
-    def _join(self, threads: Sequence[threading.Thread], timeout_s: float) -> None:
+    def _join(
+        self, threads: Sequence[threading.Thread], timeout_s: float, *, quiet: bool = False
+    ) -> None:
         deadline = time.monotonic() + timeout_s
         for t in threads:
             t.join(max(deadline - time.monotonic(), 0.0))
-            if t.is_alive():
+            if t.is_alive() and not quiet:
                 log.warning("thread %s did not stop within %.1f s", t.name, timeout_s)
 
     def _build_tools(self) -> list[Tool]:
@@ -746,6 +753,11 @@ class Station:
                 except queue.Empty:
                     if feed.stop_workers.is_set():
                         return
+                    continue
+                if feed.stop_inspecting.is_set():
+                    feed.reorder.put(
+                        unfinished_part(job, "station stopped before inspection", self._recipe)
+                    )
                     continue
                 try:
                     inspection = inspect_part(job, tools, self._recipe, side_by_side)

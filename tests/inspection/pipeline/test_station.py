@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 import cv2
@@ -353,3 +354,34 @@ def test_part_numbers_go_on_after_a_restart(collector: Collector):
     run_to_end(station)
     run_to_end(station)  # the memory source starts over; the station's numbering does not
     assert [i.part_seq for i in collector.inspections] == [0, 1, 2, 3, 4, 5]
+
+
+def test_parts_still_queued_when_a_stop_runs_out_of_time_are_recorded_not_lost(
+    lineside_home: Path, collector: Collector
+):
+    # slow tools (0.4 s a part on average) and a full queue: inspecting all of it would take
+    # longer than the stop may; what is left is recorded as not inspected, never dropped
+    paths = user_paths()
+    station = Station(
+        make_recipe(workers=2, queue_size=8),
+        paths=paths,
+        sources=[MemorySource(frames(40))],
+        make_tools=lambda: [BrightnessTool(work_s=0.8)],
+    )
+    collector.want = 1
+    station.add_listener(collector)
+    station.start()
+    try:
+        assert collector.done.wait(30.0)
+        time.sleep(0.5)  # the queue fills behind the slow workers
+    finally:
+        station.stop(timeout_s=2.0)
+    assert station_threads() == []
+    got = collector.inspections
+    assert [i.part_seq for i in got] == list(range(len(got)))
+    assert len(got) >= 10  # the queue of 8 and the parts in the workers' hands
+    unfinished = [i for i in got if i.verdict is Verdict.ERROR]
+    assert unfinished, "the stop had time to inspect everything: make the parts slower"
+    assert {i.reason for i in unfinished} == {"station: station stopped before inspection"}
+    with sqlite3.connect(paths.results_db) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM inspections").fetchone()[0] == len(got)
