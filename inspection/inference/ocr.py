@@ -151,7 +151,7 @@ class OcrEngine:
             chunk = order[start : start + self.rec_batch]
             widest = max(max(ratios[i] for i in chunk), 1.0)
             batch = np.stack([self._rec.resize_norm_img(images[i], widest) for i in chunk])
-            probs = self._rec.session(batch.astype(np.float32))
+            probs = self._rec.session(batch)  # resize_norm_img gives float32
             read, _ = self._rec.postprocess_op(
                 probs, False, wh_ratio_list=[ratios[i] for i in chunk], max_wh_ratio=widest
             )

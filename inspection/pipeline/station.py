@@ -70,6 +70,8 @@ log = logging.getLogger(__name__)
 
 _POLL_S = 0.1  # how often blocked threads look at their stop flag
 _READ_TIMEOUT_S = 0.2
+# The reason a part gets when the station stops before any worker inspects it (it is recorded).
+_NOT_INSPECTED = "station stopped before inspection"
 # A lost camera is retried after 0.25 s, then ever less often, but at least every second: a
 # camera that comes back (a switch or the camera rebooted) is inspecting again within ~1 s plus
 # its own connection time, and a dead one costs one failed connect a second.
@@ -732,9 +734,7 @@ class Station:
                     return
                 elif feed.stop_acquiring.is_set() and feed.stop_workers.is_set():
                     # stopping with no worker left to take it: record it, never lose it
-                    feed.reorder.put(
-                        unfinished_part(job, "station stopped before inspection", self._recipe)
-                    )
+                    feed.reorder.put(unfinished_part(job, _NOT_INSPECTED, self._recipe))
                     return
 
     # ---- inspection workers ----------------------------------------------------------------
@@ -755,9 +755,7 @@ class Station:
                         return
                     continue
                 if feed.stop_inspecting.is_set():
-                    feed.reorder.put(
-                        unfinished_part(job, "station stopped before inspection", self._recipe)
-                    )
+                    feed.reorder.put(unfinished_part(job, _NOT_INSPECTED, self._recipe))
                     continue
                 try:
                     inspection = inspect_part(job, tools, self._recipe, side_by_side)
