@@ -169,6 +169,10 @@ class JobPool:
 # ---- work in a child process at the lowest priority --------------------------------------
 
 _CHILD_START_S = 60.0  # a cold child imports pandas/openpyxl/reportlab; generous on a busy PC
+# After Cancel, the child is given this long to clean up and answer, then it is ended. A child at
+# idle priority beside a saturated line may get no CPU time to see the cancel at all; Cancel
+# must still end the job (seen in `bench --report` on a loaded machine: a wait without end).
+CANCEL_GRACE_S = 10.0
 
 
 def run_apart(
@@ -179,6 +183,7 @@ def run_apart(
     poll_s: float = 0.1,
     share: float = 1.0,
     behind_line: bool = True,
+    cancel_grace_s: float = CANCEL_GRACE_S,
     **kwargs: Any,
 ) -> T:
     """``fn(*args, progress=..., cancel=..., **kwargs)`` in a child process that runs only on
@@ -196,7 +201,8 @@ def run_apart(
 
     ``fn`` must be importable by name (a module-level function) and its arguments and result
     picklable. Progress comes back as it happens; ``cancel`` is passed on, so ``fn`` cleans up
-    as it would in-process (raising ``Cancelled``). What ``fn`` raises is raised here.
+    as it would in-process (raising ``Cancelled``). What ``fn`` raises is raised here. A child
+    that has not answered ``cancel_grace_s`` after the cancel is ended, and ``Cancelled`` raised.
     """
     import multiprocessing
     import queue as queue_module
@@ -221,17 +227,25 @@ def run_apart(
         _behind_the_line(child.pid)
     pacer = Pacer(child.pid, share) if share < 1.0 and child.pid is not None else None
     started = time.monotonic()
+    given_up_at: float | None = None  # when a cancelled child is ended without its answer
     try:
         while True:
-            if cancel is not None and cancel.is_set():
+            if cancel is not None and cancel.is_set() and given_up_at is None:
                 if pacer is not None:
                     pacer.release()  # a stopped child cannot see that it is cancelled
                     pacer = None
                 stop.set()
+                given_up_at = time.monotonic() + cancel_grace_s
             wait = poll_s if pacer is None else min(poll_s, pacer.step())
             try:
                 kind, payload = answers.get(timeout=wait)
             except queue_module.Empty:
+                if given_up_at is not None and time.monotonic() >= given_up_at:
+                    _end_child(child)  # its unfinished files are hidden ``.partial`` ones
+                    raise Cancelled(
+                        f"{getattr(fn, '__name__', 'job')} did not stop within "
+                        f"{cancel_grace_s:g} s of Cancel; its process was ended"
+                    ) from None
                 if not child.is_alive():
                     raise LinesideError(
                         f"{getattr(fn, '__name__', 'job')} stopped without an answer "
@@ -260,6 +274,22 @@ def run_apart(
             child.kill()
             child.join(5.0)
         answers.close()
+
+
+def _end_child(child: Any) -> None:
+    """Kill a job's child and, when it leads its own process group (a paced job), the processes
+    it started, so that none of them runs on without anyone waiting for it."""
+    import contextlib
+    import os
+    import signal
+
+    pid = child.pid
+    if pid is not None:
+        with contextlib.suppress(OSError):
+            if os.getpgid(pid) == pid:
+                os.killpg(pid, signal.SIGKILL)
+                return
+    child.kill()
 
 
 def _behind_the_line(pid: int | None) -> None:

@@ -101,6 +101,31 @@ def test_run_apart_passes_cancel_on_and_raises_what_the_job_raised() -> None:
         run_apart(refuse, 7)
 
 
+def test_a_child_that_never_answers_cancel_is_ended_after_the_grace() -> None:
+    # A report child at idle priority beside a saturated line may get no CPU time to see
+    # Cancel; the caller (bench --report, the Reports page) must not wait for it for ever.
+    import threading
+    import time
+
+    from support.child_jobs import deaf_to_cancel
+
+    from inspection.jobs import Cancelled, run_apart
+
+    cancel = threading.Event()
+
+    def progress(done: int, total: int, message: str) -> None:
+        cancel.set()
+
+    t0 = time.monotonic()
+    with pytest.raises(Cancelled, match="did not stop within 1 s of Cancel"):
+        run_apart(deaf_to_cancel, 60.0, progress=progress, cancel=cancel, cancel_grace_s=1.0)
+    assert time.monotonic() - t0 < 30.0  # not the job's 60 s
+    import multiprocessing
+
+    pids = [c.pid for c in multiprocessing.active_children() if c.name.startswith("lineside-")]
+    assert pids == []  # the child is gone, not left running
+
+
 def test_a_child_not_behind_the_line_keeps_this_process_priority() -> None:
     """With no line to protect (a report the engineer waits for), the child is not put at idle
     priority: there it would wait for every other busy process on the PC."""

@@ -62,3 +62,10 @@ def busy_with_a_helper(seconds: float, *, progress: Any, cancel: Any) -> tuple[f
     mine = busy_for(seconds, progress=progress, cancel=cancel)
     thread.join()
     return mine, helper[0]
+
+
+def deaf_to_cancel(seconds: float, *, progress: Any, cancel: Any) -> str:
+    """A job that never looks at ``cancel`` (as one starved of CPU time cannot)."""
+    progress(0, 1, "busy, not listening")
+    time.sleep(seconds)
+    return "finished anyway"
