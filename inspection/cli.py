@@ -201,6 +201,7 @@ def _eval_ocr(args: argparse.Namespace) -> int:
                 prints=prints or ("solid", "dot_matrix"),
                 by_position=args.by_position,
                 misprints=args.misprints,
+                alphabet=args.alphabet,
                 progress=_progress,
             )
         else:
@@ -213,6 +214,7 @@ def _eval_ocr(args: argparse.Namespace) -> int:
                 prints=prints or ("solid",),
                 by_position=args.by_position,
                 misprints=args.misprints,
+                alphabet=args.alphabet,
                 progress=_progress,
             )
     except ValueError as exc:
@@ -679,6 +681,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="ocr: also read each line by position against the expected text, as a label "
         "field with `read_by_position: true` does",
+    )
+    ev.add_argument(
+        "--alphabet",
+        choices=("latin", "all"),
+        default="latin",
+        help="ocr: the characters the recogniser may read, as a label tool's `alphabet:` "
+        "(default latin)",
     )
     ev.add_argument(
         "--misprints",

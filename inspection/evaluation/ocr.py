@@ -47,6 +47,7 @@ from inspection.evaluation.dot_matrix import generate_dot_print
 from inspection.evaluation.misprints import misprint
 from inspection.image_size import file_too_large
 from inspection.inference.ocr import OcrEngine, ReadResult, TextLine, box_size
+from inspection.inference.ocr_alphabet import Alphabet
 from inspection.recipe.tools import PRINT_KINDS
 from inspection.tools.label_print import prepare_print, prepare_print_again, read_print_text
 from inspection.tools.label_rules import best_span
@@ -74,6 +75,7 @@ def evaluate_ocr(
     prints: Sequence[str] = ("solid",),
     by_position: bool = False,
     misprints: bool = False,
+    alphabet: Alphabet = "latin",
     progress: Callable[[int, int], None] | None = None,
     threads: int = 2,
     det_side: int = 384,
@@ -81,7 +83,8 @@ def evaluate_ocr(
 ) -> dict[str, Any]:
     """Read every image listed in ``data_dir/gt.tsv`` and score it (see module doc); with
     ``by_position``, a line read by position as the expected text counts as read (a label
-    field's ``read_by_position``).
+    field's ``read_by_position``); ``alphabet``: what the recogniser may read (a label tool's
+    ``alphabet``).
 
     Returns images, found, found_rate, lines_exact_pct, chars_pct, cer (mean), median_ms and a
     per-image list for the first of ``prints``; ``prints`` with the same (per-image list too) for each print
@@ -110,10 +113,13 @@ def evaluate_ocr(
                 log.warning("gt.tsv row %d: image %s is missing or unreadable", case.row, case.name)
             yield case.name, case.text, image
 
-    engine = OcrEngine(threads=threads, det_side=det_side, fine_det_side=fine_det_side)
+    engine = OcrEngine(
+        threads=threads, det_side=det_side, fine_det_side=fine_det_side, alphabet=alphabet
+    )
     out = _evaluate(engine, images(), len(cases), prints, by_position, misprints, progress)
     out.update(
         by_position=by_position,
+        alphabet=alphabet,
         threads=threads,
         det_side=det_side,
         fine_det_side=fine_det_side,
@@ -131,6 +137,7 @@ def evaluate_generated_ocr(
     prints: Sequence[str] = PRINT_KINDS,
     by_position: bool = False,
     misprints: bool = False,
+    alphabet: Alphabet = "latin",
     progress: Callable[[int, int], None] | None = None,
     threads: int = 2,
     det_side: int = 384,
@@ -148,10 +155,17 @@ def evaluate_generated_ocr(
         (f"{i:04d} {s.printer} {s.surface} pitch {s.pitch_px:.1f}", s.text, s.image)
         for i, s in enumerate(generate_dot_print(count, seed))
     )
-    engine = OcrEngine(threads=threads, det_side=det_side, fine_det_side=fine_det_side)
+    engine = OcrEngine(
+        threads=threads, det_side=det_side, fine_det_side=fine_det_side, alphabet=alphabet
+    )
     out = _evaluate(engine, samples, count, prints, by_position, misprints, progress)
     out.update(
-        generated=kind, seed=seed, by_position=by_position, threads=threads, det_side=det_side
+        generated=kind,
+        seed=seed,
+        by_position=by_position,
+        alphabet=alphabet,
+        threads=threads,
+        det_side=det_side,
     )
     return out
 

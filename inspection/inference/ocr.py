@@ -17,13 +17,17 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
 from inspection.errors import ModelError
+from inspection.inference.ocr_alphabet import Alphabet, narrowed
 from inspection.inference.ocr_fielding import FieldedRead, read_by_position
+from inspection.inference.session import SessionSettings, make_session
+from inspection.recipe.tools import LATIN_ALPHABET
 
 if TYPE_CHECKING:
     from rapidocr.ch_ppocr_rec import TextRecognizer
@@ -86,10 +90,12 @@ class OcrEngine:
         fine_det_side: int | None = 960,
         rec_batch: int = 4,
         box_thresh: float = 0.5,
+        alphabet: Alphabet = "latin",
     ) -> None:
         """``threads``: onnxruntime intra-op threads; ``det_side``: longest side (px) the
         detector sees; ``fine_det_side``: a second, finer detection pass when the first does not
-        yield an accepted line (None: no second pass); ``rec_batch``: lines per recognition run."""
+        yield an accepted line (None: no second pass); ``rec_batch``: lines per recognition run;
+        ``alphabet``: the characters a line may be read as (``ocr_alphabet``)."""
         if det_side < 64:
             raise ValueError(f"det_side must be at least 64 px, got {det_side}")
         if rec_batch < 1:
@@ -127,10 +133,30 @@ class OcrEngine:
             if rec is None:
                 raise ModelError("the OCR recogniser did not load")
             self._rec: TextRecognizer = rec
+            self._run_rec: Callable[[np.ndarray], np.ndarray] = rec.session
+            if alphabet == "latin":
+                self._narrow_to(LATIN_ALPHABET)
             self._charset: list[str] = list(rec.postprocess_op.character)
             self.recognize([warm], expect=["LOT 1"])
         except Exception as exc:  # rapidocr raises its own and onnxruntime's untyped errors
             raise ModelError(f"the OCR models could not be loaded: {exc}") from None
+
+    def _narrow_to(self, keep: str) -> None:
+        """Run the recogniser with its last layer cut to the characters in ``keep``."""
+        from rapidocr.ch_ppocr_rec.utils import CTCLabelDecode
+
+        full = self._rec.session.session  # rapidocr's onnxruntime session, pinned with rapidocr
+        model = Path(full._model_path)
+        # rapidocr's list has the blank first and a space last; the model's metadata does not
+        characters = list(self._rec.postprocess_op.character)[1:-1]
+        content, kept = narrowed(model, characters, keep)
+        session = make_session(
+            model, settings=SessionSettings(threads=self.threads), content=content
+        )
+        name = session.get_inputs()[0].name
+        self._run_rec = lambda batch: session.run(None, {name: batch})[0]
+        self._rec.postprocess_op = CTCLabelDecode(character=kept)
+        self._rec.session = None  # the whole alphabet's session: its memory, never run again
 
     # ---- recognition only ---------------------------------------------------------------
 
@@ -151,7 +177,7 @@ class OcrEngine:
             chunk = order[start : start + self.rec_batch]
             widest = max(max(ratios[i] for i in chunk), 1.0)
             batch = np.stack([self._rec.resize_norm_img(images[i], widest) for i in chunk])
-            probs = self._rec.session(batch)  # resize_norm_img gives float32
+            probs = self._run_rec(batch)  # resize_norm_img gives float32
             read, _ = self._rec.postprocess_op(
                 probs, False, wh_ratio_list=[ratios[i] for i in chunk], max_wh_ratio=widest
             )

@@ -50,11 +50,13 @@ def make_session(
     sha256: str | None = None,
     settings: SessionSettings | None = None,
     warmup: Mapping[str, np.ndarray] | None = None,
+    content: bytes | None = None,
 ) -> Any:  # onnxruntime.InferenceSession (imported lazily)
     """An onnxruntime session for ``path``; ModelError names the file and what is wrong.
 
     ``sha256`` (from the model's manifest) is checked before loading; ``warmup`` inputs are run
-    once so the first part does not pay for memory planning.
+    once so the first part does not pay for memory planning. ``content``: the model made in
+    memory from ``path`` (e.g. a narrowed recogniser), run instead of the file.
     """
     import onnxruntime as ort
 
@@ -80,7 +82,9 @@ def make_session(
     opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     try:
         session = ort.InferenceSession(
-            str(path), sess_options=opts, providers=available_providers(settings.providers)
+            content if content is not None else str(path),
+            sess_options=opts,
+            providers=available_providers(settings.providers),
         )
     except Exception as exc:  # onnxruntime raises its own untyped errors for bad files
         raise ModelError(f"{path}: not a usable ONNX model ({_first_line(exc)})") from None

@@ -182,6 +182,14 @@ class TextFieldSettings(Strict):
         return v
 
 
+LATIN_ALPHABET = "".join(chr(c) for c in range(0x21, 0x7F)) + (
+    "ÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÑÒÓÔÕÖØÙÚÛÜÝßàáâãäåæçèéêëìíîïñòóôõöøùúûüýÿŒœ°µ€£¥§±℮"
+)
+"""What ``alphabet: latin`` reads besides the space: printable ASCII, the letters of the Western
+European languages, and the signs printed on food, drink and pharma packs (degrees, micro,
+currencies, the e-mark ℮, plus-minus)."""
+
+
 class LabelToolSettings(_ToolBase):
     """A label: present, placed within tolerance, and its printed text verified by OCR."""
 
@@ -194,6 +202,26 @@ class LabelToolSettings(_ToolBase):
     max_rotation_deg: float = Field(default=4.0, gt=0.0, le=90.0)
     min_match: float = Field(default=0.5, gt=0.0, le=1.0)
     fields: list[TextFieldSettings] = Field(default_factory=list)
+    alphabet: Literal["latin", "all"] = "latin"
+    """The characters the fields may be read as: ``latin`` (``LATIN_ALPHABET``: faster, and no
+    look-alike from another script can win a read), or ``all`` of the recogniser's (Chinese,
+    Japanese, Korean, Greek, Cyrillic, ... as well) for text in other scripts."""
+
+    @model_validator(mode="after")
+    def _values_in_the_alphabet(self) -> LabelToolSettings:
+        if self.alphabet == "all":
+            return self
+        allowed = set(LATIN_ALPHABET) | {" "}
+        for field in self.fields:
+            if field.rule != "exact" or field.value is None:
+                continue
+            outside = sorted({c for c in field.value if c not in allowed})
+            if outside:
+                raise ValueError(
+                    f"text field {field.name!r}: its value has {''.join(outside)!r}, which "
+                    "alphabet latin cannot read; set the tool's alphabet: all"
+                )
+        return self
 
 
 ToolSettings = Annotated[

@@ -115,7 +115,11 @@ class LabelTool:
         self._stamp: tuple[int, int] | None = None
         self._hash = ""
         self._refresh()
-        self._ocr = OcrEngine(threads=context.threads) if settings.fields else None
+        self._ocr = (
+            OcrEngine(threads=context.threads, alphabet=settings.alphabet)
+            if settings.fields
+            else None
+        )
 
     # ---- Tool protocol -----------------------------------------------------------------
 

@@ -5,19 +5,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+from support.text_images import text_image
 
 from inspection.inference.ocr import OcrEngine, TextLine, _join_line_boxes
-
-
-def text_image(lines: list[str], scale: float = 1.2, width: int = 420) -> np.ndarray:
-    """uint8 (H, W) black text lines on white paper."""
-    h = 20 + 50 * len(lines)
-    image = np.full((h, width), 250, np.uint8)
-    for i, text in enumerate(lines):
-        cv2.putText(
-            image, text, (12, 48 + 50 * i), cv2.FONT_HERSHEY_DUPLEX, scale, 20, 2, cv2.LINE_AA
-        )
-    return image
 
 
 @pytest.fixture(scope="module")
@@ -118,17 +108,17 @@ def test_bad_settings_are_refused() -> None:
 def test_short_crops_are_not_padded_to_a_fixed_width(engine: OcrEngine) -> None:
     # the recogniser's time grows with its input's width: a short field is read at its own width
     widths: list[int] = []
-    session = engine._rec.session
+    run = engine._run_rec
 
     def recording(batch: np.ndarray) -> np.ndarray:
         widths.append(batch.shape[3])
-        return session(batch)
+        return run(batch)
 
-    engine._rec.session = recording  # type: ignore[method-assign]
+    engine._run_rec = recording
     try:
         (line,) = engine.recognize([text_image(["LOT 7"], width=150)])
     finally:
-        engine._rec.session = session  # type: ignore[method-assign]
+        engine._run_rec = run
     assert line.text.replace(" ", "") == "LOT7"
     # 70 px high, 150 wide: read 48 high and about 103 wide (rapidocr alone pads to 320)
     assert widths == [pytest.approx(48 * 150 / 70, abs=2)]

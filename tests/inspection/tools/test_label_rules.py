@@ -182,3 +182,25 @@ def test_read_by_position_needs_an_expected_value() -> None:
     with pytest.raises(ValidationError, match=r"code.*read_by_position needs rule exact or batch"):
         field(name="code", rule="date", date_formats=["%d %b"], read_by_position=True)
     assert field(name="lot", rule="batch", read_by_position=True).read_by_position
+
+
+def test_a_latin_label_refuses_an_expected_value_it_cannot_read() -> None:
+    from inspection.recipe.tools import LabelToolSettings
+
+    def label(alphabet: str, value: str) -> LabelToolSettings:
+        return LabelToolSettings.model_validate(
+            {
+                "id": "label",
+                "type": "label",
+                "alphabet": alphabet,
+                "fields": [{"name": "brand", "rule": "exact", "value": value}],
+            }
+        )
+
+    with pytest.raises(ValidationError, match=r"brand.*'Ωλ'.*alphabet latin cannot read"):
+        label("latin", "λΩ 250 g")
+    assert label("all", "λΩ 250 g").alphabet == "all"
+    # the signs of food and drink packs are Latin: degrees, the e-mark, accents, the euro
+    assert label("latin", "Crème 4 °C 250 g ℮ 1,99 €").fields[0].value
+    with pytest.raises(ValidationError, match="alphabet"):
+        label("greek", "A")
