@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from inspection.pipeline.ordering import ReorderBuffer
 from inspection.pipeline.parts import PartJob
 from inspection.pipeline.triggers import PartTrigger
+from inspection.types import Inspection
 
 
 class Feed:
@@ -35,6 +36,11 @@ class Feed:
         self._cameras = set(cameras)
         self._ended: set[str] = set()
         self._ended_lock = threading.Lock()
+        # the part each worker is inspecting, by worker thread id; once the stop has given up on
+        # the workers (``give_up``) a result that comes back late is not recorded a second time
+        self._in_hand: dict[int, PartJob] = {}
+        self._given_up = False
+        self._hands_lock = threading.Lock()
 
     def issue(self) -> int:
         """The next part number; call with ``issue_lock`` held so numbers follow queue order."""
@@ -56,6 +62,38 @@ class Feed:
     def streams_ended(self) -> bool:
         with self._ended_lock:
             return self._ended >= self._cameras
+
+    def take(self, worker: int, job: PartJob) -> bool:
+        """Worker ``worker`` (its thread id) starts on ``job``; False once the stop gave up on
+        the workers (the worker records it as not inspected, and ends)."""
+        with self._hands_lock:
+            if self._given_up:
+                return False
+            self._in_hand[worker] = job
+            return True
+
+    def hand_back(self, worker: int, inspection: Inspection) -> bool:
+        """Worker ``worker``'s result for the part it took, into the reorder buffer; False (and
+        nothing recorded) when the stop gave up on it and recorded that part already."""
+        with self._hands_lock:
+            if self._in_hand.pop(worker, None) is None:
+                return False
+            self.reorder.put(inspection)
+            return True
+
+    def give_up(self) -> tuple[list[PartJob], list[PartJob]]:
+        """The stop will not wait for the workers any longer: (the parts still in their hands,
+        the parts still queued), each taken away from them to be recorded by the stop."""
+        with self._hands_lock:
+            self._given_up = True
+            in_hand = list(self._in_hand.values())
+            self._in_hand.clear()
+            queued: list[PartJob] = []
+            while True:
+                try:
+                    queued.append(self.jobs.get_nowait())
+                except queue.Empty:
+                    return in_hand, queued
 
     def all_dispatched(self) -> bool:
         issued = self._issued  # a plain read: taking issue_lock could wait on a blocked put

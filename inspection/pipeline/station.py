@@ -72,6 +72,11 @@ _POLL_S = 0.1  # how often blocked threads look at their stop flag
 _READ_TIMEOUT_S = 0.2
 # The reason a part gets when the station stops before any worker inspects it (it is recorded).
 _NOT_INSPECTED = "station stopped before inspection"
+# ... and when its tools were still at work after the stop had waited all it may.
+_STOPPED_DURING = "station stopped during inspection (the tools took longer than the stop allows)"
+# Dispatching and committing what the workers left get at least this long, past the stop's own
+# time if need be: a stop that ran out of time must still record every part it took.
+_RECORD_GRACE_S = 2.0
 # A lost camera is retried after 0.25 s, then ever less often, but at least every second: a
 # camera that comes back (a switch or the camera rebooted) is inspecting again within ~1 s plus
 # its own connection time, and a dead one costs one failed connect a second.
@@ -519,8 +524,18 @@ class Station:
         self._join(workers, left() / 2, quiet=True)
         feed.stop_inspecting.set()
         self._join(workers, left())
+        in_hand, queued = feed.give_up()
+        for jobs, reason in ((in_hand, _STOPPED_DURING), (queued, _NOT_INSPECTED)):
+            for job in jobs:
+                feed.reorder.put(unfinished_part(job, reason, self._recipe))
+        if in_hand:
+            log.warning("%d part(s) recorded as ERROR: %s", len(in_hand), _STOPPED_DURING)
         feed.stop_dispatch.set()
-        self._join([t for t in self._threads if t.name == "dispatcher"], left())
+
+        def recording_left() -> float:
+            return max(left(), _RECORD_GRACE_S)
+
+        self._join([t for t in self._threads if t.name == "dispatcher"], recording_left())
         self._drift.join(left())  # limits a baseline set are being stored
         self._changes.stop_exporter(left())
         for output in self._outputs:  # after the dispatcher: every result is handed over
@@ -532,7 +547,7 @@ class Station:
             self._camera_rate.flush(time.time())
             self._camera_rate = None
         if self._store is not None:
-            self._store.stop(left())
+            self._store.stop(recording_left())
             self._recorded = self._store.stats.committed
             self._store = None
         self._recording = None
@@ -746,6 +761,7 @@ class Station:
             if self._recipe.pipeline.tools_side_by_side
             else None
         )
+        me = threading.get_ident()
         try:
             while True:
                 try:
@@ -754,15 +770,19 @@ class Station:
                     if feed.stop_workers.is_set():
                         return
                     continue
-                if feed.stop_inspecting.is_set():
+                if not feed.take(me, job):  # the stop has stopped waiting for the workers
                     feed.reorder.put(unfinished_part(job, _NOT_INSPECTED, self._recipe))
-                    continue
-                try:
-                    inspection = inspect_part(job, tools, self._recipe, side_by_side)
-                except Exception as exc:  # never lose a part: it becomes ERROR with the cause
-                    log.exception("part %d: inspection failed", job.part_seq)
-                    inspection = unfinished_part(job, f"inspection failed: {exc}", self._recipe)
-                feed.reorder.put(inspection)
+                    return
+                if feed.stop_inspecting.is_set():
+                    inspection = unfinished_part(job, _NOT_INSPECTED, self._recipe)
+                else:
+                    try:
+                        inspection = inspect_part(job, tools, self._recipe, side_by_side)
+                    except Exception as exc:  # never lose a part: it becomes ERROR with the cause
+                        log.exception("part %d: inspection failed", job.part_seq)
+                        inspection = unfinished_part(job, f"inspection failed: {exc}", self._recipe)
+                if not feed.hand_back(me, inspection):
+                    return  # the stop recorded this part as ERROR meanwhile, and went on
         finally:
             if side_by_side is not None:
                 side_by_side.close()

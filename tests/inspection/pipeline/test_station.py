@@ -385,3 +385,59 @@ def test_parts_still_queued_when_a_stop_runs_out_of_time_are_recorded_not_lost(
     assert {i.reason for i in unfinished} == {"station: station stopped before inspection"}
     with sqlite3.connect(paths.results_db) as conn:
         assert conn.execute("SELECT COUNT(*) FROM inspections").fetchone()[0] == len(got)
+
+
+class _StuckOnOnePart(BrightnessTool):
+    """Holds part ``stuck`` until ``release`` is set (a tool hung on a camera's odd frame)."""
+
+    def __init__(self, stuck: int, holding: threading.Event, release: threading.Event) -> None:
+        super().__init__()
+        self.stuck = stuck
+        self.holding = holding
+        self.release = release
+
+    def inspect(self, frame):  # type: ignore[no-untyped-def]
+        if frame.seq == self.stuck:
+            self.holding.set()
+            self.release.wait(30.0)
+        else:
+            time.sleep(0.01)
+        return super().inspect(frame)
+
+
+def test_a_part_still_in_a_worker_when_the_stop_runs_out_of_time_is_recorded_once(
+    lineside_home: Path, collector: Collector
+):
+    # one part's tools hang past the whole stop: that part is recorded as ERROR, the parts
+    # after it (finished, waiting behind it for their turn) are recorded too, in order; and
+    # when the hung tool returns at last, its late result is not recorded a second time
+    paths = user_paths()
+    holding, release = threading.Event(), threading.Event()
+    station = Station(
+        make_recipe(workers=2, queue_size=8),
+        paths=paths,
+        sources=[MemorySource(frames(40))],
+        make_tools=lambda: [_StuckOnOnePart(3, holding, release)],
+    )
+    station.add_listener(collector)
+    station.start()
+    try:
+        assert holding.wait(20.0)
+        time.sleep(0.5)  # the other worker inspects the parts after it meanwhile
+    finally:
+        station.stop(timeout_s=1.0)
+    got = collector.inspections
+    assert [i.part_seq for i in got] == list(range(len(got)))
+    assert len(got) > 4  # parts after the hung one were not lost behind it
+    assert got[3].verdict is Verdict.ERROR
+    assert got[3].reason == (
+        "station: station stopped during inspection (the tools took longer than the stop allows)"
+    )
+    release.set()  # the hung tool returns: its worker drops the late result and ends
+    deadline = time.monotonic() + 10.0
+    while station_threads() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert station_threads() == []
+    assert [i.part_seq for i in collector.inspections] == [i.part_seq for i in got]
+    with sqlite3.connect(paths.results_db) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM inspections").fetchone()[0] == len(got)
