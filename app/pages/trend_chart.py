@@ -266,7 +266,9 @@ class ViolationList(QTableWidget):
     def __init__(self, zone: dt.tzinfo, parent: QWidget | None = None) -> None:
         super().__init__(0, 4, parent)
         self.zone = zone
-        self.setHorizontalHeaderLabels(["Time", "Series", "Rule", "Points"])
+        # the rule before the series: at 1366 px the side panel shows the first columns whole,
+        # and the series' name is also its chart's title (each row's tooltip says it all)
+        self.setHorizontalHeaderLabels(["Time", "Rule", "Points", "Series"])
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -288,8 +290,12 @@ class ViolationList(QTableWidget):
         self.rows = []
         for row, (at, key, v, value) in enumerate(found):
             when = dt.datetime.fromtimestamp(at, tz=self.zone).strftime("%Y-%m-%d %H:%M:%S")
-            for col, text in enumerate((when, key, v.name, f"{len(v.indices):,}")):
-                self.setItem(row, col, QTableWidgetItem(text))
+            points = f"{len(v.indices):,}"
+            tip = f"{when}  {key}: {v.name} ({points} point{'s' if len(v.indices) != 1 else ''})"
+            for col, text in enumerate((when, v.name, points, key)):
+                item = QTableWidgetItem(text)
+                item.setToolTip(tip)
+                self.setItem(row, col, item)
             self.rows.append((key, at, value))
         self.blockSignals(False)
 

@@ -140,10 +140,19 @@ def test_stacked_series_share_the_time_axis(qtbot, page: TrendsPage) -> None:
 def test_violations_are_listed_and_a_row_centres_the_chart(qtbot, page: TrendsPage) -> None:
     _show(qtbot, page, "surface.score")
     table = page.violations
+    assert [table.horizontalHeaderItem(c).text() for c in range(4)] == [
+        "Time",
+        "Rule",
+        "Points",
+        "Series",
+    ]
     rows = [
-        (table.item(r, 1).text(), table.item(r, 2).text(), key_at)
+        (table.item(r, 3).text(), table.item(r, 1).text(), key_at)
         for r, key_at in enumerate(table.rows)
     ]
+    # each cell's tooltip says the whole row, whatever the panel's width cuts off
+    tip = table.item(0, 0).toolTip()
+    assert rows[0][0] in tip and rows[0][1] in tip and "point" in tip
     beyond = [at for series, rule, (_k, at, _v) in rows if rule == "1 point beyond 3 sigma"]
     assert sorted(beyond) == [T0 + 10 * i for i in DEFECTS]
     assert all(series == "surface.score" for series, _rule, _ in rows)
