@@ -8,7 +8,27 @@ from __future__ import annotations
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QAction, QActionGroup
-from PySide6.QtWidgets import QFrame, QScrollArea, QStackedWidget, QWidget
+from PySide6.QtWidgets import QFrame, QScrollArea, QStackedWidget, QVBoxLayout, QWidget
+
+
+class _FitsTheView(QWidget):
+    """Holds a scrolled page so that it scrolls only below its minimum height.
+
+    A page with a word-wrapped label has a height-for-width, and Qt's box layouts answer it
+    with the sum of their items' *preferred* heights: the scroll area then made the page that
+    tall, so the Reports page scrolled at 1920×1080 with its Export buttons cut off, though its
+    minimum is 620 px. Here the height a width needs is the page's minimum; the page's own
+    layout still wraps its labels within the height it is given.
+    """
+
+    def __init__(self, page: QWidget) -> None:
+        super().__init__()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(page)
+
+    def heightForWidth(self, width: int) -> int:
+        return self.minimumSizeHint().height()
 
 
 class PageHost(QStackedWidget):
@@ -42,7 +62,7 @@ class PageHost(QStackedWidget):
             area.setObjectName(f"{name.lower()}PageScroll")
             area.setWidgetResizable(True)
             area.setFrameShape(QFrame.Shape.NoFrame)
-            area.setWidget(page)
+            area.setWidget(_FitsTheView(page))
             holder = area
         self._holders[name] = holder
         self.addWidget(holder)
