@@ -64,6 +64,9 @@ def load_image(path: Path | None) -> np.ndarray | None:
     return image
 
 
+_SHARE_PX = 1000  # a unit of the splitter's proportions (scaled to the page)
+
+
 class HistoryPage(QWidget):
     """Filters, the list of matching parts (paged), the chosen part's detail, CSV export."""
 
@@ -134,6 +137,11 @@ class HistoryPage(QWidget):
         split.addWidget(self.detail)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
+        # the stretch shares out only what is left over the panes' preferred widths, and the
+        # detail's image asks for much: the list got little over a third at 1920 px, its times
+        # and reasons wrapped. Sizes given in proportion are scaled to the page's width.
+        split.setSizes([3 * _SHARE_PX, 2 * _SHARE_PX])
+        self.split = split
         foot = QHBoxLayout()
         foot.addWidget(self.status_label, 1)
         foot.addWidget(self.progress)

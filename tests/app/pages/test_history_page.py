@@ -185,3 +185,12 @@ def test_no_filter_or_column_names_a_person(page: HistoryPage) -> None:
     ]
     words += [b.text() for b in page.filters.verdict_boxes.values()]
     assert not [w for w in words if any(p in w.lower() for p in person)], words
+
+
+def test_the_list_gets_three_fifths_of_the_width(qtbot, page: HistoryPage) -> None:
+    # the detail's image asks for much width; the list must keep its share for times and reasons
+    for width in (1366, 1920):
+        page.resize(width, 900)
+        qtbot.waitUntil(lambda w=width: page.width() == w)
+        left, detail = page.split.sizes()
+        assert left / (left + detail) == pytest.approx(0.6, abs=0.05)
