@@ -42,6 +42,8 @@ _LINE_GAP = 2.0
 # crop to at least 320 px wide, which for the usual lot or date field (~270 px at this height)
 # is a fifth more work for nothing: the model's time grows with the width.
 _REC_HEIGHT = 48
+# Crops read in one run are padded to the run's widest; one at most this much wider joins it.
+_PAD_TOLERANCE = 1.1
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -170,11 +172,8 @@ class OcrEngine:
             bad = [i for i, c in enumerate(crops) if c.size == 0 or min(c.shape[:2]) < 2]
             raise ValueError(f"crops {bad} are empty or under 2 px; nothing to read there")
         ratios = [img.shape[1] / img.shape[0] for img in images]
-        # crops of like width share a batch, so few are padded far
-        order = sorted(range(len(images)), key=lambda i: ratios[i])
         lines: dict[int, TextLine] = {}
-        for start in range(0, len(order), self.rec_batch):
-            chunk = order[start : start + self.rec_batch]
+        for chunk in _like_widths(ratios, self.rec_batch):
             widest = max(max(ratios[i] for i in chunk), 1.0)
             batch = np.stack([self._rec.resize_norm_img(images[i], widest) for i in chunk])
             probs = self._run_rec(batch)  # resize_norm_img gives float32
@@ -308,6 +307,25 @@ class OcrEngine:
             start += size
             size = min(size * 2, self.rec_batch)
         return out
+
+
+def _like_widths(ratios: Sequence[float], most: int) -> list[list[int]]:
+    """Crops (by their width/height ``ratios``) in runs of at most ``most``, narrowest first; a
+    crop shares a run only with crops it is at most ``_PAD_TOLERANCE`` times as wide as: every
+    crop of a run is padded to its widest, and the model's time grows with the width, so a short
+    date read beside a long product name would cost as much as the name."""
+    runs: list[list[int]] = []
+    for i in sorted(range(len(ratios)), key=lambda k: ratios[k]):
+        run = runs[-1] if runs else None
+        if (
+            run is not None
+            and len(run) < most
+            and max(ratios[i], 1.0) <= _PAD_TOLERANCE * max(ratios[run[0]], 1.0)
+        ):
+            run.append(i)
+        else:
+            runs.append([i])
+    return runs
 
 
 def _bgr(image: np.ndarray) -> np.ndarray:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from support.text_images import text_image
 
-from inspection.inference.ocr import OcrEngine, TextLine, _join_line_boxes
+from inspection.inference.ocr import OcrEngine, TextLine, _join_line_boxes, _like_widths
 
 
 @pytest.fixture(scope="module")
@@ -122,3 +122,35 @@ def test_short_crops_are_not_padded_to_a_fixed_width(engine: OcrEngine) -> None:
     assert line.text.replace(" ", "") == "LOT7"
     # 70 px high, 150 wide: read 48 high and about 103 wide (rapidocr alone pads to 320)
     assert widths == [pytest.approx(48 * 150 / 70, abs=2)]
+
+
+def test_crops_of_unlike_widths_are_not_padded_to_one_run(engine: OcrEngine) -> None:
+    widths: list[int] = []
+    run = engine._run_rec
+
+    def recording(batch: np.ndarray) -> np.ndarray:
+        widths.extend([batch.shape[3]] * batch.shape[0])
+        return run(batch)
+
+    engine._run_rec = recording
+    try:
+        lines = engine.recognize(
+            [
+                text_image(["COLD BREW 330 ML"], width=460),
+                text_image(["LOT 7"], width=150),
+                text_image(["LOT 8"], width=150),
+            ]
+        )
+    finally:
+        engine._run_rec = run
+    assert [x.text.replace(" ", "") for x in lines] == ["COLDBREW330ML", "LOT7", "LOT8"]
+    # the two short crops share a run at their own width; the long one runs alone
+    assert sorted(widths) == [pytest.approx(103, abs=2)] * 2 + [pytest.approx(315, abs=2)]
+
+
+def test_runs_group_like_widths_narrowest_first() -> None:
+    assert _like_widths([5.0, 5.4, 2.0, 5.45, 2.1], most=4) == [[2, 4], [0, 1, 3]]
+    assert _like_widths([5.0, 5.6], most=4) == [[0], [1]]  # 12 % wider: a run of its own
+    assert _like_widths([5.0, 5.0, 5.0], most=2) == [[0, 1], [2]]
+    # under 1 the model pads to a square: those crops are all alike
+    assert _like_widths([0.3, 0.9, 1.05], most=4) == [[0, 1, 2]]
