@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 from app.jobs_bridge import PageJobs
 from app.pages.history_detail import PartDetail
 from app.pages.history_filters import FilterBar
-from app.pages.history_table import PartsModel
+from app.pages.history_table import COLUMNS, PartsModel
 from inspection.errors import LinesideError
 from inspection.history.export import export_csv
 from inspection.history.filters import PartFilter
@@ -64,6 +64,19 @@ def load_image(path: Path | None) -> np.ndarray | None:
     return image
 
 
+# What each column usually holds, for its first width; the reason gets room for a short one.
+COLUMN_SAMPLES = {
+    "time": "2026-12-07 20:11:53",
+    "part_number": "#0000000",
+    "verdict": "Verdict",
+    "reason": "label: lot reads 'L2507D', batch is 'L2",
+    "shift": "2026-12-07 Early",
+    "lot": "L0000000",
+    "recipe_version": "Recipe v",
+    "codes": "SN-0000-000000",
+    "station": "station-00",
+}
+CELL_PAD_PX = 18  # the cell's margins and the header's sort arrow
 _SHARE_PX = 1000  # a unit of the splitter's proportions (scaled to the page)
 
 
@@ -109,6 +122,13 @@ class HistoryPage(QWidget):
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
+        # every column began 100 px wide: times and shifts wrapped onto two lines and reasons
+        # were cut while the part number and recipe version wasted room; each now starts as wide
+        # as what it usually holds (the engineer can still drag it)
+        metrics = self.table.fontMetrics()
+        for column, (_title, key) in enumerate(COLUMNS):
+            sample = COLUMN_SAMPLES.get(key, "")
+            self.table.setColumnWidth(column, metrics.horizontalAdvance(sample) + CELL_PAD_PX)
         self.table.selectionModel().currentRowChanged.connect(self._on_row)
         self.table.verticalScrollBar().valueChanged.connect(self._on_scroll)
         self.count_label = QLabel("")

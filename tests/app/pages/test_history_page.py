@@ -194,3 +194,16 @@ def test_the_list_gets_three_fifths_of_the_width(qtbot, page: HistoryPage) -> No
         qtbot.waitUntil(lambda w=width: page.width() == w)
         left, detail = page.split.sizes()
         assert left / (left + detail) == pytest.approx(0.6, abs=0.05)
+
+
+def test_columns_start_wide_enough_for_a_time_on_one_line(qtbot, page: HistoryPage) -> None:
+    from app.pages.history_table import COLUMNS
+
+    _search(qtbot, page)
+    keys = [key for _title, key in COLUMNS]
+    metrics = page.table.fontMetrics()
+    time_text = page.model.data(page.model.index(0, keys.index("time")))
+    assert page.table.columnWidth(keys.index("time")) > metrics.horizontalAdvance(time_text)
+    widths = {key: page.table.columnWidth(i) for i, key in enumerate(keys)}
+    assert widths["reason"] == max(w for k, w in widths.items() if k != keys[-1])
+    assert widths["part_number"] < widths["time"] < widths["reason"]
