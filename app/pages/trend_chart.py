@@ -288,10 +288,18 @@ class ViolationList(QTableWidget):
         self.blockSignals(True)
         self.setRowCount(len(found))
         self.rows = []
-        for row, (at, key, v, value) in enumerate(found):
-            when = dt.datetime.fromtimestamp(at, tz=self.zone).strftime("%Y-%m-%d %H:%M:%S")
+        stamps = [dt.datetime.fromtimestamp(at, tz=self.zone) for at, *_rest in found]
+        days = {stamp.date() for stamp in stamps}
+        # all on one day (the usual hour or shift): the date goes in the header once, and the
+        # narrow side panel has room for the rule
+        one_day = len(days) == 1
+        header = f"Time ({next(iter(days)).isoformat()})" if one_day else "Time"
+        self.setHorizontalHeaderItem(0, QTableWidgetItem(header))
+        for row, ((at, key, v, value), stamp) in enumerate(zip(found, stamps, strict=True)):
+            full = stamp.strftime("%Y-%m-%d %H:%M:%S")
+            when = stamp.strftime("%H:%M:%S") if one_day else full
             points = f"{len(v.indices):,}"
-            tip = f"{when}  {key}: {v.name} ({points} point{'s' if len(v.indices) != 1 else ''})"
+            tip = f"{full}  {key}: {v.name} ({points} point{'s' if len(v.indices) != 1 else ''})"
             for col, text in enumerate((when, v.name, points, key)):
                 item = QTableWidgetItem(text)
                 item.setToolTip(tip)

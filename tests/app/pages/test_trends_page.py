@@ -4,6 +4,7 @@ violations drawn, a point clicked to open its part, the chart and its data saved
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from pathlib import Path
 
 import numpy as np
@@ -140,8 +141,8 @@ def test_stacked_series_share_the_time_axis(qtbot, page: TrendsPage) -> None:
 def test_violations_are_listed_and_a_row_centres_the_chart(qtbot, page: TrendsPage) -> None:
     _show(qtbot, page, "surface.score")
     table = page.violations
-    assert [table.horizontalHeaderItem(c).text() for c in range(4)] == [
-        "Time",
+    assert table.horizontalHeaderItem(0).text().startswith("Time")
+    assert [table.horizontalHeaderItem(c).text() for c in range(1, 4)] == [
         "Rule",
         "Points",
         "Series",
@@ -328,3 +329,21 @@ def test_limits_set_from_the_range_on_screen_are_kept_and_drawn(
         lambda: page.chart.plots["surface.score"].centre.value() == pytest.approx(stored.centre),
         timeout=10_000,
     )
+
+
+def test_violations_of_one_day_show_the_date_once(qtbot, page: TrendsPage) -> None:
+    import dataclasses
+
+    loaded = _show(qtbot, page, "surface.score")
+    table = page.violations
+    day = dt.datetime.fromtimestamp(table.rows[0][1], tz=page.violations.zone).date()
+    assert table.horizontalHeaderItem(0).text() == f"Time ({day.isoformat()})"
+    assert len(table.item(0, 0).text()) == len("20:11:53")  # the time alone: room for the rule
+    assert day.isoformat() in table.item(0, 0).toolTip()
+    # a violation on another day: every row says its date again
+    data = loaded.charts["surface.score"]
+    earlier = dataclasses.replace(data.violations[0], at=data.violations[0].at - 86_400.0)
+    two_days = dataclasses.replace(data, violations=(earlier, *data.violations[1:]))
+    table.show_charts({"surface.score": two_days})
+    assert table.horizontalHeaderItem(0).text() == "Time"
+    assert all(len(table.item(r, 0).text()) == len("2026-12-07 20:11:53") for r in range(2))
