@@ -97,9 +97,13 @@ class SeriesPlot:
         self.threshold = _limit_line(
             THRESHOLD_COLOUR, Qt.PenStyle.DashLine, "threshold {value:.4g}", position=0.8
         )
-        self.centre = _limit_line(CENTRE_COLOUR, Qt.PenStyle.SolidLine, "centre {value:.4g}")
+        # each limit's value at a place of its own along the line: when outliers stretch the y
+        # scale, the three lines lie a few pixels apart and labels one above the other overlap
+        self.centre = _limit_line(
+            CENTRE_COLOUR, Qt.PenStyle.SolidLine, "centre {value:.4g}", position=0.5
+        )
         self.ucl = _limit_line(LIMIT_COLOUR, Qt.PenStyle.DotLine, "UCL {value:.4g}", below=True)
-        self.lcl = _limit_line(LIMIT_COLOUR, Qt.PenStyle.DotLine, "LCL {value:.4g}")
+        self.lcl = _limit_line(LIMIT_COLOUR, Qt.PenStyle.DotLine, "LCL {value:.4g}", position=0.25)
         self.marks = pg.ScatterPlotItem(
             size=8, pen=None, brush=pg.mkBrush(MARK_COLOUR), name="rule violations"
         )

@@ -124,6 +124,27 @@ def test_no_limits_label_is_cut_off_by_the_plots_edge(qtbot, page: TrendsPage) -
                 assert area.contains(label.sceneBoundingRect()), (key, label.toPlainText())
 
 
+def test_limit_labels_do_not_overlap_when_the_lines_lie_close(qtbot, page: TrendsPage) -> None:
+    # outliers stretch the y scale: UCL, centre and LCL come to lie a few pixels apart
+    _show(qtbot, page, "surface.score")
+    shown = page.chart.plots["surface.score"]
+    ucl, lcl = shown.ucl.value(), shown.lcl.value()
+    shown.plot.disableAutoRange(axis="y")
+    shown.plot.setYRange(lcl - 40 * (ucl - lcl), ucl + 2 * (ucl - lcl), padding=0)
+    qtbot.wait(100)  # laid out
+    rects = [line.label.sceneBoundingRect() for line in (shown.ucl, shown.centre, shown.lcl)]
+    assert (
+        abs(
+            shown.plot.vb.mapViewToScene(QPointF(0, ucl)).y()
+            - shown.plot.vb.mapViewToScene(QPointF(0, lcl)).y()
+        )
+        < rects[0].height()
+    )  # the lines really lie closer than a label is tall
+    for i in range(3):
+        for j in range(i + 1, 3):
+            assert not rects[i].intersects(rects[j]), (i, j)
+
+
 def test_stacked_series_share_the_time_axis(qtbot, page: TrendsPage) -> None:
     _show(qtbot, page, "station.yield", "surface.score")
     assert page.chart.order == ["station.yield", "surface.score"]
