@@ -120,11 +120,15 @@ class QueueModel(QAbstractTableModel):
         if not index.isValid():
             return None
         item, column = self.items[index.row()], index.column()
+        if role == Qt.ItemDataRole.ToolTipRole and column == 1:
+            return f"part #{item.part_number} · inspection {item.inspection_id}"
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             if column == 0:
                 return when(item.wall_time)
             if column == 1:
-                return item.inspection_id
+                # the number operators and History use; the 32-digit id pushed the score and
+                # the label out of sight at 1366 px (it is in the tooltip)
+                return f"#{item.part_number}"
             if column == 2:
                 return item.verdict.value
             if column == 3:

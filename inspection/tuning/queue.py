@@ -77,6 +77,7 @@ class ReviewItem:
 
     part_id: int
     inspection_id: str
+    part_number: int  # part_seq + 1, as operators count (as History shows it)
     wall_time: float
     verdict: Verdict
     image_path: str | None
@@ -206,7 +207,7 @@ def _items(conn: sqlite3.Connection, ids: list[int], tool: str) -> tuple[ReviewI
     parts = {
         int(r[0]): r
         for r in conn.execute(
-            f"SELECT id, inspection_id, wall_time, verdict, image_path FROM inspections "
+            f"SELECT id, inspection_id, wall_time, verdict, image_path, part_seq FROM inspections "
             f"WHERE id IN ({marks})",
             ids,
         )
@@ -229,6 +230,7 @@ def _items(conn: sqlite3.Connection, ids: list[int], tool: str) -> tuple[ReviewI
             ReviewItem(
                 part_id=i,
                 inspection_id=str(p[1]),
+                part_number=int(p[5]) + 1,
                 wall_time=float(p[2]),
                 verdict=Verdict(p[3]),
                 image_path=p[4],

@@ -283,3 +283,18 @@ def test_undo_right_after_a_label_leaves_nothing_stored(
     qtbot.keyClick(page, Qt.Key.Key_Z)  # a label never saved is simply dropped
     assert page.model.label_text(0) == "—" and page.writer.idle
     assert page.retry_button.isHidden() and "0 labelled" in page.counts_label.text()
+
+
+def test_the_queue_names_parts_by_number_and_keeps_score_and_label_in_sight(
+    page: ReviewPage, paths: Paths
+) -> None:
+    model, table = page.model, page.table
+    first = model.items[0]
+    with sqlite3.connect(paths.results_db) as conn:
+        (seq,) = conn.execute(
+            "SELECT part_seq FROM inspections WHERE inspection_id = ?", (first.inspection_id,)
+        ).fetchone()
+    assert model.data(model.index(0, 1)) == f"#{seq + 1}"  # as History and the operator count
+    assert first.inspection_id in model.data(model.index(0, 1), Qt.ItemDataRole.ToolTipRole)
+    # the 32-digit id no longer pushes the score and the label out of the list's view
+    assert table.columnViewportPosition(4) < table.viewport().width()
