@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 from app.jobs_bridge import PageJobs
 from app.pages.history_detail import PartDetail
 from app.pages.history_filters import FilterBar
-from app.pages.history_table import COLUMNS, PartsModel
+from app.pages.history_table import CELL_PAD_PX, COLUMN_SAMPLES, COLUMNS, PartsModel
 from inspection.errors import LinesideError
 from inspection.history.export import export_csv
 from inspection.history.filters import PartFilter
@@ -64,19 +64,6 @@ def load_image(path: Path | None) -> np.ndarray | None:
     return image
 
 
-# What each column usually holds, for its first width; the reason gets room for a short one.
-COLUMN_SAMPLES = {
-    "time": "2026-12-07 20:11:53",
-    "part_number": "#0000000",
-    "verdict": "Verdict",
-    "reason": "label: lot reads 'L2507D', batch is 'L2",
-    "shift": "2026-12-07 Early",
-    "lot": "L0000000",
-    "recipe_version": "Recipe v",
-    "codes": "SN-0000-000000",
-    "station": "station-00",
-}
-CELL_PAD_PX = 18  # the cell's margins and the header's sort arrow
 _SHARE_PX = 1000  # a unit of the splitter's proportions (scaled to the page)
 
 

@@ -27,6 +27,20 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 )
 """Header and the PartRow fact of each column; none names a person (DESIGN §10)."""
 
+# What each column usually holds, for its first width; the reason gets room for a short one.
+COLUMN_SAMPLES = {
+    "time": "2026-12-07 20:11:53",
+    "part_number": "#0000000",
+    "verdict": "Verdict",
+    "reason": "label: lot reads 'L2507D', batch is 'L2",
+    "shift": "2026-12-07 Early",
+    "lot": "L0000000",
+    "recipe_version": "Recipe v",
+    "codes": "SN-0000-000000",
+    "station": "station-00",
+}
+CELL_PAD_PX = 18  # the cell's margins and the header's sort arrow
+
 
 def cell(row: PartRow, key: str) -> str:
     if key == "time":

@@ -89,6 +89,13 @@ def _eval_ocr(args: argparse.Namespace) -> int:
         sys.stderr.write("lineside eval ocr: give either --data or --generate\n")
         return EXIT_USAGE
     prints = [p.strip() for p in (args.print or "").split(",") if p.strip()]
+    # how either set is read: as a label field with these options would read it
+    reading = {
+        "by_position": args.by_position,
+        "misprints": args.misprints,
+        "alphabet": args.alphabet,
+        "progress": show_progress,
+    }
     try:
         if args.generate is not None:
             result = evaluate_generated_ocr(
@@ -96,24 +103,14 @@ def _eval_ocr(args: argparse.Namespace) -> int:
                 args.count,
                 seed=args.seed,
                 prints=prints or ("solid", "dot_matrix"),
-                by_position=args.by_position,
-                misprints=args.misprints,
-                alphabet=args.alphabet,
-                progress=show_progress,
+                **reading,
             )
         else:
             data = Path(args.data)
             if not data.is_dir():
                 sys.stderr.write(f"lineside eval ocr: --data {data}: no such folder\n")
                 return EXIT_USAGE
-            result = evaluate_ocr(
-                data,
-                prints=prints or ("solid",),
-                by_position=args.by_position,
-                misprints=args.misprints,
-                alphabet=args.alphabet,
-                progress=show_progress,
-            )
+            result = evaluate_ocr(data, prints=prints or ("solid",), **reading)
     except ValueError as exc:
         sys.stderr.write(f"lineside eval ocr: {exc}\n")
         return EXIT_USAGE

@@ -125,6 +125,8 @@ class OcrEngine:
         try:
             self._engine = RapidOCR(params=params)
             # Load both models now (not on the first part) and let them plan their memory.
+            # rapidocr makes its recogniser on first use only: this read makes it (a narrowed
+            # alphabet then replaces its session, warmed by the read at the end).
             warm = np.full((48, 160, 3), 255, np.uint8)
             cv2.putText(warm, "LOT 1", (4, 36), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (0, 0, 0), 2)
             self._engine.recognize_txt([warm])
