@@ -10,7 +10,8 @@ to its local SQLite as a station does.
    machine, one run. The broker, the database and the subscriber that checks what arrived run
    on this PC too (the subscriber in a process of its own, not sharing the station's interpreter
    lock), so their own CPU counts against the station here; on a line they are the plant's
-   machines.
+   machines. ``waiting_at_round_end``: what each output still had to send as each round ended
+   (an output that fell behind would flatter the slowdown).
 2. Both peers stop for ``outage_s`` while the line runs (the broker with a clean stop, keeping
    its sessions; PostgreSQL with pg_ctl's fast stop), then start again. ``catch_up_s`` is from the
    peer's return until the output has nothing waiting; ``*_per_s`` is the rate the output sent at
@@ -170,6 +171,7 @@ def bench_outputs(
         # work, memory reclaim) weighs on both alike
         rates: dict[str, list[float]] = {"without": [], "with": []}
         peers_busy: list[float] = []  # CPU seconds of the broker and the database per second
+        behind: list[dict[str, int]] = []
         for i in range(ROUNDS):
             say(f"round {i + 1} of {ROUNDS}: the line without outputs, {phase_s / ROUNDS:g} s")
             plain, _, rate = _run(line_recipe([]), _paths(folder / f"plain{i}"), phase_s / ROUNDS)
@@ -182,6 +184,8 @@ def bench_outputs(
                 line_recipe(outputs), _paths(folder / f"out{i}"), phase_s / ROUNDS
             )
             rates["with"].append(rate)
+            # an output that fell behind the line would flatter the slowdown: say what waited
+            behind.append({o.output_id: o.waiting for o in station.outputs()})
             peers_busy.append(
                 (broker.cpu_seconds() + pg.cpu_seconds() + subscriber.cpu_seconds() - peer_cpu)
                 / (time.monotonic() - t0)
@@ -232,6 +236,7 @@ def bench_outputs(
         "parts_per_s_no_outputs": round(without, 2),
         "parts_per_s_outputs": round(with_outputs, 2),
         "parts_per_s_rounds": {k: [round(r, 2) for r in v] for k, v in rates.items()},
+        "waiting_at_round_end": behind,
         # the peers run on this PC here, taking CPU from the line that a plant's would not
         "peers_cpu_s_per_s": round(sum(peers_busy) / len(peers_busy), 3),
         "parts_recorded": len(recorded),

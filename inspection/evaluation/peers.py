@@ -61,7 +61,10 @@ class Broker:
         self.port = port or free_port()
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
-        lines = [f"listener {self.port} 127.0.0.1"]
+        # the subscriber here is the plant's checker: every result must reach it, also when the
+        # station catches up faster than it reads, or while it reconnects after an outage
+        # (mosquitto drops what is queued for one client beyond 1,000 messages by default)
+        lines = [f"listener {self.port} 127.0.0.1", "max_queued_messages 1000000"]
         if persistence:
             # sessions and their queued messages outlive a stop (saved on SIGTERM)
             lines += ["persistence true", f"persistence_location {folder}/"]

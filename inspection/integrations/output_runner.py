@@ -141,13 +141,15 @@ class OutputRunner:
         self._link = link
         self._open_outbox = outbox
         self._outbox: Outbox | None = None
-        self._message_of = message_of
-        self._alarm_of = alarm_of
+        self.message_of = message_of
+        self.alarm_of = alarm_of
+        self.link_name = link.name
         self._retry_s = retry_s
         self._on_state = on_state
         # the parts themselves (their pixels already let go): their messages are made on this
-        # output's thread, not on the station's recording thread that hands them over
-        self._queue: queue.Queue[Inspection] = queue.Queue(maxsize=queue_max)
+        # output's thread, not on the station's recording thread that hands them over; or
+        # messages made already (an output in a process of its own: ``output_process``)
+        self._queue: queue.Queue[Inspection | Message] = queue.Queue(maxsize=queue_max)
         self._alarms: queue.Queue[tuple[str, bytes]] = queue.Queue(maxsize=100)
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -174,10 +176,26 @@ class OutputRunner:
     def on_status(self, update: StatusUpdate) -> None:
         """An alarm to send now; dropped while the other end is away (the station's alarm list
         keeps it: the plant hears of it in the status it then reads)."""
-        if self._alarm_of is None or not self._connected:
+        if self.alarm_of is None or not self._connected:
+            return
+        self.on_alarm(*self.alarm_of(update))
+
+    def on_message(self, key: str, topic: str, payload: bytes) -> None:
+        """A result whose message was made already (by ``output_process``'s station side)."""
+        try:
+            self._queue.put_nowait((key, topic, payload))
+        except queue.Full:
+            with self._lock:
+                self._lost_before_outbox += 1
+            log.error("%s: result %s lost: queue full", self.output_id, key)
+        self._wake.set()
+
+    def on_alarm(self, topic: str, payload: bytes) -> None:
+        """An alarm's message, to send now (see ``on_status``)."""
+        if not self._connected:
             return
         try:
-            self._alarms.put_nowait(self._alarm_of(update))
+            self._alarms.put_nowait((topic, payload))
         except queue.Full:
             return  # alarms are not kept: the station's alarm list has them
         self._wake.set()
@@ -272,8 +290,11 @@ class OutputRunner:
                 inspection = self._queue.get_nowait()
             except queue.Empty:
                 break
+            if isinstance(inspection, tuple):  # made already
+                items.append(inspection)
+                continue
             try:
-                items.append(self._message_of(inspection))
+                items.append(self.message_of(inspection))
             except Exception:  # a result that cannot be told is counted, never blocks the rest
                 log.exception(
                     "%s: result of part %d cannot be made into a message",

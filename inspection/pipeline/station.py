@@ -19,7 +19,8 @@ from typing import Literal, Protocol, runtime_checkable
 from inspection.batch import BatchContext
 from inspection.errors import LinesideError, SourceError, StorageError
 from inspection.integrations.base import TriggerInput
-from inspection.integrations.output_runner import OutputRunner, OutputState
+from inspection.integrations.output_process import OutputProcess
+from inspection.integrations.output_runner import OutputState
 from inspection.integrations.outputs import build_output
 from inspection.paths import Paths, user_paths
 from inspection.pipeline.alarms import AlarmBook, AlarmEpisode, RejectRun
@@ -146,7 +147,7 @@ class Station:
         self._next_part = 0
         self._store: ResultsStore | None = None
         self._scores_keeper: ScoreBlockKeeper | None = None
-        self._outputs: list[OutputRunner] = []
+        self._outputs: list[OutputProcess] = []
         self._outputs_down: set[str] = set()  # outputs whose last news was a failure
         """The recipe's outputs (MQTT, ...): each on its own thread with its outbox."""
         self._recorded: int | None = None  # results the last run's store committed
@@ -852,15 +853,16 @@ class Station:
     def _start_outputs(self) -> None:
         """Open each output's outbox and start it; one that cannot (its file) stops the start
         with the reason, and what was started for this run is stopped again."""
-        started: list[OutputRunner] = []
         try:
             for output in self._outputs:
                 # behind the inspection workers: an output waits for the CPU they leave (its
-                # outbox keeps what waits), never the other way round
-                output.start(on_thread=lambda: behind_the_screen(OUTPUT_NICE))
-                started.append(output)
+                # outbox keeps what waits), never the other way round. Each in its own process,
+                # all starting side by side
+                output.launch(on_thread=lambda: behind_the_screen(OUTPUT_NICE))
+            for output in self._outputs:
+                output.ready()
         except LinesideError:
-            for output in started:
+            for output in self._outputs:
                 output.stop(2.0)
             self._outputs = []
             self._changes.stop_exporter(2.0)

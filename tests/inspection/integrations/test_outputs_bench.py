@@ -28,3 +28,5 @@ def test_a_short_outputs_bench_loses_nothing_and_reports_its_fields(
         assert outage["catch_up_s"] >= 0
         assert figures[f"{peer}_per_s"] > 0
     assert figures["peers_cpu_s_per_s"] > 0  # the subscriber's process is counted with the peers
+    # how far behind the line each output was at the end of each round with outputs
+    assert [set(w) for w in figures["waiting_at_round_end"]] == [{"mqtt", "postgres"}] * 2
