@@ -20,6 +20,7 @@ the database is there, and are not kept when it is not.
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -49,8 +50,22 @@ from inspection.plant_schema import (
 from inspection.recipe.outputs import PostgresOutputSettings
 from inspection.types import Inspection, StatusUpdate
 
+log = logging.getLogger(__name__)
+
 RESULT_TOPIC = "result"
 ALARM_TOPIC = "alarm"
+
+ANALYZE_AFTER = 1_000
+"""Rows written into a part table that was (nearly) empty when this station connected, after
+which the station has the server gather the tables' statistics (ANALYZE), once.
+
+Why: the server checks each tool row's foreign key with a plan it makes the first time and keeps
+for the connection. Made while the parts table is empty, that plan goes through the (station, at)
+index and reads every part of the station, so each insert grows slower as the table fills
+(measured: 0.3 ms per result at 5,000 rows, 1.9 ms at 20,000, on one connection). ANALYZE makes
+the server plan again with the table's real size: the primary key, one row per check (0.05 ms
+per result). The server's own autovacuum would do it too, but only after a
+minute or more of a new plant database filling up."""
 
 
 def _reason(exc: psycopg.Error) -> str:
@@ -134,6 +149,8 @@ class PostgresLink:
         self._schema = sql.Identifier(settings.db_schema)
         self._conn: psycopg.Connection[Any] | None = None
         self.schema_version = 0
+        self._analyze_in: int | None = None
+        """Results still to write before the one ANALYZE (None: not needed, or done)."""
         self._insert_results = self._sql(INSERT_RESULTS)
         self._insert_events = self._sql(INSERT_EVENTS)
 
@@ -164,6 +181,32 @@ class PostgresLink:
             conn.close()
             raise
         self._conn = conn
+        self._analyze_in = ANALYZE_AFTER if self._parts_known() < ANALYZE_AFTER else None
+
+    def _parts_known(self) -> float:
+        """How many part rows the server's statistics know of (-1: never gathered)."""
+        assert self._conn is not None
+        row = self._conn.execute(
+            "SELECT reltuples FROM pg_class WHERE oid = %s::regclass",
+            (f"{self.settings.db_schema}.{INSPECTIONS}",),
+        ).fetchone()
+        return float(row[0]) if row else -1.0
+
+    def _analyze_when_grown(self, written: int) -> None:
+        """See ``ANALYZE_AFTER``. A role that may not analyze leaves it to the server's own."""
+        if self._analyze_in is None or self._conn is None:
+            return
+        self._analyze_in -= written
+        if self._analyze_in > 0:
+            return
+        self._analyze_in = None
+        try:
+            for table in (INSPECTIONS, TOOL_RESULTS):
+                self._conn.execute(self._sql(f"ANALYZE {{s}}.{table}"))
+        except psycopg.OperationalError:
+            raise  # the connection itself: send_batch says so
+        except psycopg.Error as exc:
+            log.info("%s: statistics left to the server's autovacuum: %s", self.name, _reason(exc))
 
     def _migrate(self, conn: psycopg.Connection[Any]) -> int:
         """Make or migrate the schema, once even when several stations connect at once."""
@@ -220,6 +263,7 @@ class PostgresLink:
                 with conn.transaction(), conn.cursor() as cur:
                     for statement, params in statements:
                         cur.execute(statement, params)
+            self._analyze_when_grown(len(results))
         except psycopg.OperationalError as exc:
             self.close()
             raise OutputError(f"connection lost: {_reason(exc)}") from None

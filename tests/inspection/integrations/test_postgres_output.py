@@ -16,6 +16,7 @@ from inspection.integrations.messages import encode
 from inspection.integrations.output_runner import OutputError
 from inspection.integrations.postgres import (
     ALARM_TOPIC,
+    ANALYZE_AFTER,
     EVENT_FIELDS,
     PART_FIELDS,
     RESULT_TOPIC,
@@ -370,3 +371,42 @@ def test_a_batch_the_database_refuses_is_an_error_naming_why_and_lands_not_at_al
     finally:
         link.close()
     assert rows(server, f"SELECT count(*) FROM {schema}.inspections") == [(0,)]
+
+
+def _rows_read(server: PostgresServer, link: PostgresLink, schema: str) -> int:
+    """Rows of the parts table read through its indexes so far (the link's counts flushed
+    first)."""
+    assert link._conn is not None
+    link._conn.execute("SELECT pg_stat_force_next_flush()")
+    link._conn.execute("SELECT 1")  # the flush happens when the session next goes idle
+    time.sleep(0.2)
+    (count,) = rows(
+        server,
+        f"SELECT idx_tup_fetch FROM pg_stat_user_tables WHERE relid = '{schema}.inspections'::regclass",
+    )[0]
+    return int(count)
+
+
+def test_a_new_plant_database_keeps_its_inserts_fast_as_it_fills(server: PostgresServer) -> None:
+    """On a new, empty schema the server plans each tool row's key check through the wrong index
+    (the station's parts by time: every part of the station read), and keeps that plan for the
+    connection: every insert slower than the last. Once the parts table has grown
+    (``ANALYZE_AFTER``) the station has the statistics gathered, and each check reads one row."""
+    schema = "filling"
+    link = connected_link(server, schema)
+    try:
+        batch = 50
+        written = 0
+        while written < ANALYZE_AFTER + 100:
+            link.send_batch([(RESULT_TOPIC, _message(written + i)) for i in range(batch)])
+            written += batch
+        before = _rows_read(server, link, schema)
+        for _ in range(10):
+            link.send_batch([(RESULT_TOPIC, _message(written + i)) for i in range(batch)])
+            written += batch
+        after = _rows_read(server, link, schema)
+    finally:
+        link.close()
+    # 500 parts, 1,000 tool rows: each key check reads its one part (the wrong plan: all 1,100+)
+    assert after - before <= 2 * 1_000, (before, after)
+    assert rows(server, f"SELECT count(*) FROM {schema}.inspections") == [(written,)]
