@@ -8,8 +8,8 @@ inspection workers and the recording thread need, so the line lost several times
 CPU share. In a child process the outputs' CPU is only CPU, which the two cores share out.
 
 The station's side (this class) keeps ``OutputRunner``'s surface: ``on_inspection`` never
-blocks, ``state`` can be read by any thread at any time, ``start`` raises what the output's start
-raises (an outbox that cannot be opened, named), ``stop`` keeps whatever was handed over. Its
+blocks, ``state`` can be read by any thread at any time, ``start`` raises the reason the output
+could not start (an outbox that cannot be opened, named), ``stop`` keeps whatever was handed over. Its
 feed thread turns each part into the output's message (the same ``message_of`` as in a thread)
 and hands a batch over the pipe every ``GATHER_S``; the child runs the output's own
 ``OutputRunner`` and sends back its state, its logging, and how many results it has taken, so
@@ -33,7 +33,6 @@ from dataclasses import replace
 from typing import Any
 
 from inspection.errors import LinesideError
-from inspection.integrations.outbox import OutboxError
 from inspection.integrations.output_runner import (
     GATHER_S,
     QUEUE_MAX,
@@ -57,7 +56,8 @@ with its settings bound by ``functools.partial``), called once here and once in 
 
 
 class OutputProcessError(LinesideError):
-    """The output's process could not be started or ended by itself; the message says why."""
+    """The output could not start (its own reason, say an outbox that cannot be opened) or its
+    process did not come up; the message says why."""
 
 
 class OutputProcess:
@@ -76,6 +76,7 @@ class OutputProcess:
         self.output_id = self._template.output_id
         self._on_state = on_state
         self._queue: queue.Queue[Inspection] = queue.Queue(maxsize=queue_max)
+        self._alarms: queue.Queue[tuple[str, bytes]] = queue.Queue(maxsize=100)
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -112,8 +113,11 @@ class OutputProcess:
         alarm_of = self._template.alarm_of
         if alarm_of is None or not self._connected or self._ended:
             return
-        topic, payload = alarm_of(update)
-        self._send(("alarm", topic, payload))
+        try:  # sent by the feed thread: a full pipe never holds up the station's thread
+            self._alarms.put_nowait(alarm_of(update))
+        except queue.Full:
+            return  # alarms are not kept: the station's alarm list has them
+        self._wake.set()
 
     def state(self) -> OutputState:
         with self._lock:
@@ -152,9 +156,9 @@ class OutputProcess:
         self._feeder.start()
 
     def ready(self) -> None:
-        """Wait until the child's outbox is open. The error the output's own start raises
-        (OutboxError, naming the file) is raised here; OutputProcessError when the child does
-        not come up at all. Either way the child is ended."""
+        """Wait until the child's outbox is open; OutputProcessError with the reason when it
+        could not be (the output's own error, naming the file) or the child did not come up at
+        all. Either way the child is ended."""
         if not self._started.wait(START_LIMIT_S):
             self.stop(2.0)
             raise OutputProcessError(
@@ -162,7 +166,7 @@ class OutputProcess:
             )
         if self._start_error:
             self.stop(2.0)
-            raise OutboxError(self._start_error)
+            raise OutputProcessError(self._start_error)
 
     def stop(self, timeout_s: float = 5.0) -> bool:
         """Hand over what is queued, let the child keep it on disk and say goodbye, join; True
@@ -293,8 +297,15 @@ class OutputProcess:
             with self._lock:
                 self._handed += len(items)
             self._send(("results", items))
+        while True:
+            try:
+                topic, payload = self._alarms.get_nowait()
+            except queue.Empty:
+                return
+            self._send(("alarm", topic, payload))
 
     def _send(self, message: tuple[Any, ...]) -> None:
+        """From the feed thread only (it may wait while the child catches up)."""
         conn = self._conn
         if conn is None:
             return
@@ -395,6 +406,7 @@ def _child(make: MakeRunner, conn: multiprocessing.connection.Connection) -> Non
     except (LinesideError, OSError) as exc:
         send(("failed", str(exc)))
         return
+    on_state(runner.state())  # before "ready": what its outbox holds is known once started
     send(("ready",))
     try:
         while True:

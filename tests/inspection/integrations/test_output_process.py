@@ -24,7 +24,7 @@ from inspection.integrations.output_process import OutputProcess
 from inspection.integrations.output_runner import OutputState
 from inspection.pipeline.priority import behind_the_screen
 from inspection.recipe import MqttOutputSettings
-from inspection.types import Inspection, ToolResult, Verdict
+from inspection.types import Inspection, StatusLevel, StatusUpdate, ToolResult, Verdict
 
 pytestmark = pytest.mark.skipif(
     mosquitto_binary() is None, reason="mosquitto is installed by installer/linux/setup.sh test"
@@ -84,7 +84,7 @@ def broker(tmp_path: Path):
 def test_the_output_works_in_another_process_and_its_results_arrive_in_order(
     broker: Broker, tmp_path: Path, closing: list, caplog: pytest.LogCaptureFixture
 ) -> None:
-    sub = Subscriber(broker.port, f"p/l/{STATION}/result")
+    sub = Subscriber(broker.port, f"p/l/{STATION}/+")
     closing.append(sub.close)
     states: list[OutputState] = []
     output = OutputProcess(make(broker.port, tmp_path), on_state=states.append)
@@ -95,6 +95,12 @@ def test_the_output_works_in_another_process_and_its_results_arrive_in_order(
             output.on_inspection(part(seq))
         wait_for(lambda: len(sub.on("/result")) == 200)
         wait_for(lambda: output.state().sent == 200 and output.state().waiting == 0)
+        # an alarm goes by the feed thread too, once the child is connected
+        output.on_status(
+            StatusUpdate(level=StatusLevel.ALARM, source="cam1", message="camera lost")
+        )
+        wait_for(lambda: len(sub.on("/alarm")) == 1)
+    assert sub.on("/alarm")[0]["message"] == "camera lost"
     assert [m["part_seq"] for m in sub.on("/result")] == list(range(200))
     # the network client and the outbox are the child's: no runner thread here
     child = output._process
@@ -111,23 +117,27 @@ def test_the_output_works_in_another_process_and_its_results_arrive_in_order(
 
 
 def test_results_handed_over_just_before_a_stop_go_at_the_next_start(
-    tmp_path: Path, closing: list
+    broker: Broker, tmp_path: Path, closing: list
 ) -> None:
-    broker = Broker(tmp_path / "broker")  # away: every result waits
-    closing.append(broker.kill)
-    first = OutputProcess(make(broker.port, tmp_path))
+    gate = TcpGate(broker.port)
+    closing.append(gate.stop)
+    gate.close()  # the broker is out of reach: every result waits
+    sub = Subscriber(broker.port, f"p/l/{STATION}/result")
+    closing.append(sub.close)
+    first = OutputProcess(make(gate.port, tmp_path))
     first.start()
     for seq in range(40):
         first.on_inspection(part(seq))
     assert first.stop(10.0)  # at once: most are still in the station's queue or the pipe
-    broker.start()
-    sub = Subscriber(broker.port, f"p/l/{STATION}/result")
-    closing.append(sub.close)
-    second = OutputProcess(make(broker.port, tmp_path))
+    second = OutputProcess(make(gate.port, tmp_path))
     second.start()
     closing.append(second.stop)
+    # once started, the station knows what the child's outbox holds (not 0 for a moment)
+    assert second.state().waiting == 40
+    gate.open()
     wait_for(lambda: len(sub.on("/result")) == 40)
     assert [m["part_seq"] for m in sub.on("/result")] == list(range(40))
+    wait_for(lambda: second.state().waiting == 0)
 
 
 def test_a_child_that_dies_is_started_again_and_loses_nothing_it_kept(
