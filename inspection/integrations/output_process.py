@@ -36,7 +36,7 @@ from inspection.errors import LinesideError
 from inspection.integrations.output_runner import (
     GATHER_S,
     QUEUE_MAX,
-    Message,
+    Intake,
     OutputRunner,
     OutputState,
 )
@@ -75,7 +75,7 @@ class OutputProcess:
         self._template = make(on_state=lambda _s: None)
         self.output_id = self._template.output_id
         self._on_state = on_state
-        self._queue: queue.Queue[Inspection] = queue.Queue(maxsize=queue_max)
+        self._intake = Intake(self.output_id, self._template.message_of, queue_max)
         self._alarms: queue.Queue[tuple[str, bytes]] = queue.Queue(maxsize=100)
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -93,19 +93,14 @@ class OutputProcess:
         self._taken = 0
         """Of those, how many the child has put in its runner's queue (its last word)."""
         self._lost = 0
-        """Results lost before the child: the queue was full, or no message could be made."""
+        """Results lost on their way to a child that died (the intake counts its own)."""
         self._connected = False
         self._ended = False
 
     # ---- the station's side (any thread; never blocks) ----------------------------------------------
 
     def on_inspection(self, inspection: Inspection) -> None:
-        try:
-            self._queue.put_nowait(inspection)
-        except queue.Full:
-            with self._lock:
-                self._lost += 1
-            log.error("%s: result of part %d lost: queue full", self.output_id, inspection.part_seq)
+        self._intake.put(inspection)
         self._wake.set()
 
     def on_status(self, update: StatusUpdate) -> None:
@@ -125,7 +120,8 @@ class OutputProcess:
             in_pipe = self._handed - self._taken
             lost = self._lost
             start_error = self._start_error
-        waiting = self._queue.qsize() + max(in_pipe, 0)
+        lost += self._intake.lost
+        waiting = self._intake.qsize() + max(in_pipe, 0)
         if child is None:
             return OutputState(
                 output_id=self.output_id,
@@ -277,22 +273,7 @@ class OutputProcess:
         return True
 
     def _hand_over(self) -> None:
-        items: list[Message] = []
-        while True:
-            try:
-                inspection = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            try:
-                items.append(self._template.message_of(inspection))
-            except Exception:  # a result that cannot be told is counted, never blocks the rest
-                log.exception(
-                    "%s: result of part %d cannot be made into a message",
-                    self.output_id,
-                    inspection.part_seq,
-                )
-                with self._lock:
-                    self._lost += 1
+        items = self._intake.take()
         if items:
             with self._lock:
                 self._handed += len(items)

@@ -122,6 +122,62 @@ class OutputState:
         return text
 
 
+class Intake:
+    """The line's hand-over to one output: a bounded queue that never blocks the thread putting
+    in, and the messages made from it on the output's own thread. A part whose message cannot be
+    made, or that finds the queue full, is counted (``lost``) and never holds up the rest."""
+
+    def __init__(
+        self, output_id: str, message_of: Callable[[Inspection], Message], maxsize: int
+    ) -> None:
+        self._output_id = output_id
+        self._message_of = message_of
+        # the parts themselves (their pixels already let go), or messages made already (an
+        # output in a process of its own gets those: ``output_process``)
+        self._queue: queue.Queue[Inspection | Message] = queue.Queue(maxsize=maxsize)
+        self._lock = threading.Lock()
+        self._lost = 0
+
+    @property
+    def lost(self) -> int:
+        with self._lock:
+            return self._lost
+
+    def qsize(self) -> int:
+        return self._queue.qsize()
+
+    def put(self, item: Inspection | Message) -> None:
+        try:
+            self._queue.put_nowait(item)
+        except queue.Full:
+            what = f"result {item[0]}" if isinstance(item, tuple) else f"part {item.part_seq}"
+            with self._lock:
+                self._lost += 1
+            log.error("%s: %s lost: queue full", self._output_id, what)
+
+    def take(self) -> list[Message]:
+        """Everything waiting, made into messages, in order."""
+        items: list[Message] = []
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return items
+            if isinstance(item, tuple):  # made already
+                items.append(item)
+                continue
+            try:
+                items.append(self._message_of(item))
+            except Exception:  # a result that cannot be told is counted, never blocks the rest
+                log.exception(
+                    "%s: result of part %d cannot be made into a message",
+                    self._output_id,
+                    item.part_seq,
+                )
+                with self._lock:
+                    self._lost += 1
+
+
 class OutputRunner:
     """Runs one output: ``on_inspection``/``on_status`` from the station, ``start``/``stop``."""
 
@@ -146,10 +202,9 @@ class OutputRunner:
         self.link_name = link.name
         self._retry_s = retry_s
         self._on_state = on_state
-        # the parts themselves (their pixels already let go): their messages are made on this
-        # output's thread, not on the station's recording thread that hands them over; or
-        # messages made already (an output in a process of its own: ``output_process``)
-        self._queue: queue.Queue[Inspection | Message] = queue.Queue(maxsize=queue_max)
+        # messages are made on this output's thread, not on the station's recording thread
+        # that hands the parts over
+        self._intake = Intake(output_id, message_of, queue_max)
         self._alarms: queue.Queue[tuple[str, bytes]] = queue.Queue(maxsize=100)
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -165,12 +220,7 @@ class OutputRunner:
     # ---- the station's side (any thread; never blocks) ------------------------------------------
 
     def on_inspection(self, inspection: Inspection) -> None:
-        try:
-            self._queue.put_nowait(inspection)
-        except queue.Full:
-            with self._lock:
-                self._lost_before_outbox += 1
-            log.error("%s: result of part %d lost: queue full", self.output_id, inspection.part_seq)
+        self._intake.put(inspection)
         self._wake.set()
 
     def on_status(self, update: StatusUpdate) -> None:
@@ -182,12 +232,7 @@ class OutputRunner:
 
     def on_message(self, key: str, topic: str, payload: bytes) -> None:
         """A result whose message was made already (by ``output_process``'s station side)."""
-        try:
-            self._queue.put_nowait((key, topic, payload))
-        except queue.Full:
-            with self._lock:
-                self._lost_before_outbox += 1
-            log.error("%s: result %s lost: queue full", self.output_id, key)
+        self._intake.put((key, topic, payload))
         self._wake.set()
 
     def on_alarm(self, topic: str, payload: bytes) -> None:
@@ -205,7 +250,7 @@ class OutputRunner:
             connected, reason, sent = self._connected, self._reason, self._sent
             lost, stopped = self._lost_before_outbox, self._stopped
         outbox = self._outbox
-        waiting = (len(outbox) if outbox is not None else 0) + self._queue.qsize()
+        waiting = (len(outbox) if outbox is not None else 0) + self._intake.qsize()
         if stopped:
             name: Literal["starting", "connected", "buffering", "failed", "stopped"] = "stopped"
         elif connected:
@@ -218,7 +263,7 @@ class OutputRunner:
             state=name,
             waiting=waiting,
             sent=sent,
-            dropped=(outbox.dropped if outbox is not None else 0) + lost,
+            dropped=(outbox.dropped if outbox is not None else 0) + lost + self._intake.lost,
             reason=reason,
         )
 
@@ -284,25 +329,7 @@ class OutputRunner:
             self._report()
 
     def _keep_arrivals(self) -> None:
-        items: list[Message] = []
-        while True:
-            try:
-                inspection = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if isinstance(inspection, tuple):  # made already
-                items.append(inspection)
-                continue
-            try:
-                items.append(self.message_of(inspection))
-            except Exception:  # a result that cannot be told is counted, never blocks the rest
-                log.exception(
-                    "%s: result of part %d cannot be made into a message",
-                    self.output_id,
-                    inspection.part_seq,
-                )
-                with self._lock:
-                    self._lost_before_outbox += 1
+        items = self._intake.take()
         if not items or self._outbox is None:
             return
         try:
