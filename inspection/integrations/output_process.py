@@ -48,6 +48,9 @@ log = logging.getLogger(__name__)
 START_LIMIT_S = 60.0
 """How long the child may take to import its libraries and open its outbox (a loaded PC)."""
 STATE_EVERY_S = 0.05
+RESPAWN_WAIT_S = 5.0
+"""After a child died, how long before the next is started (one that dies at once is not
+started again in a tight loop)."""
 """How often the child sends its counts (waiting, sent) while nothing else changes."""
 
 MakeRunner = Callable[..., OutputRunner]
@@ -238,6 +241,8 @@ class OutputProcess:
         self._report_failed()
         if self._conn is not None:
             self._conn.close()
+        if self._stop.wait(RESPAWN_WAIT_S):
+            return  # stopping meanwhile: what the line still hands over is counted lost
         self._started.clear()
         if self._spawn() and self._started.wait(START_LIMIT_S):
             with self._lock:
@@ -277,7 +282,11 @@ class OutputProcess:
         if items:
             with self._lock:
                 self._handed += len(items)
-            self._send(("results", items))
+            if not self._send(("results", items)):
+                with self._lock:
+                    self._handed -= len(items)
+                    self._lost += len(items)
+                log.error("%s: %d result(s) lost: its process is gone", self.output_id, len(items))
         while True:
             try:
                 topic, payload = self._alarms.get_nowait()
@@ -285,16 +294,18 @@ class OutputProcess:
                 return
             self._send(("alarm", topic, payload))
 
-    def _send(self, message: tuple[Any, ...]) -> None:
-        """From the feed thread only (it may wait while the child catches up)."""
+    def _send(self, message: tuple[Any, ...]) -> bool:
+        """From the feed thread only (it may wait while the child catches up); False when the
+        child is gone (what it had is on its disk)."""
         conn = self._conn
         if conn is None:
-            return
+            return False
         try:
             with self._send_lock:
                 conn.send(message)
-        except (OSError, ValueError):  # the child is gone: what it had is on its disk
-            pass
+        except (OSError, ValueError):
+            return False
+        return True
 
     # ---- the reader thread (parent) --------------------------------------------------------------------
 
