@@ -83,7 +83,6 @@ class OutputProcess:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._lock = threading.Lock()
-        self._send_lock = threading.Lock()
         self._conn: multiprocessing.connection.Connection | None = None
         self._process: multiprocessing.process.BaseProcess | None = None
         self._feeder: threading.Thread | None = None
@@ -238,7 +237,7 @@ class OutputProcess:
             code,
             lost,
         )
-        self._report_failed()
+        self._report()
         if self._conn is not None:
             self._conn.close()
         if self._stop.wait(RESPAWN_WAIT_S):
@@ -248,7 +247,8 @@ class OutputProcess:
             with self._lock:
                 self._start_error = ""
 
-    def _report_failed(self) -> None:
+    def _report(self) -> None:
+        """Tell the station this output's state now (a change the child reported, a death)."""
         try:
             self._on_state(self.state())
         except Exception:
@@ -301,8 +301,7 @@ class OutputProcess:
         if conn is None:
             return False
         try:
-            with self._send_lock:
-                conn.send(message)
+            conn.send(message)
         except (OSError, ValueError):
             return False
         return True
@@ -345,10 +344,7 @@ class OutputProcess:
             self._taken = taken
             self._connected = state.state in {"connected", "buffering"}
         if last is None or (last.state, last.reason) != (state.state, state.reason):
-            try:
-                self._on_state(self.state())
-            except Exception:
-                log.exception("%s: reporting its state failed", self.output_id)
+            self._report()
 
 
 # ---- the child process ------------------------------------------------------------------------------------

@@ -149,7 +149,7 @@ class Station:
         self._scores_keeper: ScoreBlockKeeper | None = None
         self._outputs: list[OutputProcess] = []
         self._outputs_down: set[str] = set()  # outputs whose last news was a failure
-        """The recipe's outputs (MQTT, ...): each on its own thread with its outbox."""
+        """The recipe's outputs (MQTT, ...): each in a process of its own, with its outbox."""
         self._recorded: int | None = None  # results the last run's store committed
         self._feed: Feed | None = None
         self._sources: list[Source] = []

@@ -10,6 +10,7 @@ from pathlib import Path
 from inspection.integrations.mqtt import mqtt_output
 from inspection.integrations.output_runner import OutputRunner, OutputState
 from inspection.recipe import MqttOutputSettings
+from inspection.types import Inspection, ToolResult, Verdict
 
 
 def mqtt_runner(
@@ -47,3 +48,27 @@ def wait_for(what: Callable[[], bool], timeout_s: float = 30.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out: {what.__code__.co_names}")
         time.sleep(0.02)
+
+
+def passing_part(seq: int, station: str) -> Inspection:
+    """Part ``seq`` of ``station``: passed by one surface tool, no frames (what an output sends)."""
+    return Inspection(
+        inspection_id=f"part-{seq:05d}",
+        station=station,
+        part_seq=seq,
+        verdict=Verdict.PASS,
+        reason="",
+        tool_results=(
+            ToolResult(
+                tool_id="surface",
+                tool_type="anomaly",
+                verdict=Verdict.PASS,
+                reason="",
+                measurements={"score": seq / 1000},
+            ),
+        ),
+        frames=(),
+        recipe_name="demo",
+        recipe_version="3",
+        wall_time=1_780_000_000.0 + seq,
+    )

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 from support.mosquitto import Broker, Subscriber, mosquitto_binary
-from support.mqtt_runner import mqtt_runner, wait_for
+from support.mqtt_runner import mqtt_runner, passing_part, wait_for
 from support.tcp_gate import PUBREL, MqttGate, TcpGate
 
 from inspection.integrations.mqtt import QOS2_WINDOW
 from inspection.integrations.output_runner import OutputRunner, OutputState
-from inspection.types import Inspection, ToolResult, Verdict
+from inspection.types import Inspection
 
 pytestmark = pytest.mark.skipif(
     mosquitto_binary() is None, reason="mosquitto is installed by installer/linux/setup.sh test"
@@ -31,26 +31,7 @@ CLIENT_ID = f"lineside-{STATION}"
 
 
 def part(seq: int) -> Inspection:
-    return Inspection(
-        inspection_id=f"part-{seq:05d}",
-        station=STATION,
-        part_seq=seq,
-        verdict=Verdict.PASS,
-        reason="",
-        tool_results=(
-            ToolResult(
-                tool_id="surface",
-                tool_type="anomaly",
-                verdict=Verdict.PASS,
-                reason="",
-                measurements={"score": seq / 1000},
-            ),
-        ),
-        frames=(),
-        recipe_name="demo",
-        recipe_version="3",
-        wall_time=1_780_000_000.0 + seq,
-    )
+    return passing_part(seq, STATION)
 
 
 def output(

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from support.mosquitto import Broker, Subscriber, mosquitto_binary
-from support.mqtt_runner import wait_for
+from support.mqtt_runner import passing_part, wait_for
 from support.tcp_gate import TcpGate
 
 from inspection.errors import LinesideError
@@ -24,7 +24,7 @@ from inspection.integrations.output_process import OutputProcess
 from inspection.integrations.output_runner import OutputState
 from inspection.pipeline.priority import behind_the_screen
 from inspection.recipe import MqttOutputSettings
-from inspection.types import Inspection, StatusLevel, StatusUpdate, ToolResult, Verdict
+from inspection.types import Inspection, StatusLevel, StatusUpdate
 
 pytestmark = pytest.mark.skipif(
     mosquitto_binary() is None, reason="mosquitto is installed by installer/linux/setup.sh test"
@@ -34,25 +34,7 @@ STATION = "st-9"
 
 
 def part(seq: int) -> Inspection:
-    return Inspection(
-        inspection_id=f"part-{seq:05d}",
-        station=STATION,
-        part_seq=seq,
-        verdict=Verdict.PASS,
-        reason="",
-        tool_results=(
-            ToolResult(
-                tool_id="code",
-                tool_type="codes",
-                verdict=Verdict.PASS,
-                measurements={"count": 1.0},
-            ),
-        ),
-        frames=(),
-        recipe_name="demo",
-        recipe_version="1",
-        wall_time=1_780_000_000.0 + seq,
-    )
+    return passing_part(seq, STATION)
 
 
 def make(port: int, tmp_path: Path, **extra: object) -> functools.partial:
