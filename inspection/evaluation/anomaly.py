@@ -11,7 +11,8 @@ image has a mask), ``f1_at_threshold`` (image F1 with the model's own calibrated
 ``fit_s`` (wall time of teaching), ``median_ms`` (median time to score one test image, loading
 excluded; numpy's matrix products on one thread, as on a running station), ``roi256_ms`` (median time to score a 256 × 256 px ROI cut from a test image with the
 same memory bank, projection and settings: backbone plus search plus map, what the defect tool
-spends per 256² ROI) and ``roi256_backbone_ms`` (the backbone's share of it). Fewer than
+spends per 256² ROI), ``roi256_backbone_ms`` (the backbone's share of it) and
+``roi256_brute_ms`` (the same ROI with the bank searched by brute force; ``nearest``). Fewer than
 fit.MIN_IMAGES usable training images is a LinesideError.
 """
 
@@ -33,7 +34,7 @@ from threadpoolctl import threadpool_limits
 from inspection.errors import LinesideError
 from inspection.inference.anomaly.fit import fit, image_problem, read_image
 from inspection.inference.anomaly.model import AnomalyModel, AnomalyScorer
-from inspection.inference.anomaly.preprocess import prepare
+from inspection.inference.anomaly.preprocess import content_size, prepare
 from inspection.inference.anomaly.settings import AnomalySettings
 from inspection.inference.backbone import FeatureBackbone
 from inspection.inference.session import SessionSettings
@@ -129,6 +130,7 @@ def evaluate_anomaly(
     pix_labels: list[np.ndarray] = []
     masks_found = 0
     roi_source: np.ndarray | None = None
+    roi_is_good = False
     per_defect: dict[str, dict[str, int]] = {}
     for i, (path, defect) in enumerate(cases):
         if progress is not None:
@@ -149,8 +151,9 @@ def evaluate_anomaly(
         if problem is not None:
             unreadable.append(f"{path}: {problem}")
             continue
-        if roi_source is None:
-            roi_source = image
+        if roi_source is None or (defect == "good" and not roi_is_good):
+            # a good part's ROI: the search's time depends on how far a ROI is from the bank
+            roi_source, roi_is_good = image, defect == "good"
         t = time.perf_counter()
         with threadpool_limits(limits=1, user_api="blas"):
             scored = scorer.score(image)
@@ -187,6 +190,7 @@ def evaluate_anomaly(
         "median_ms": round(statistics.median(times), 2) if times else None,
         "roi256_ms": roi_ms.get("total_ms"),
         "roi256_backbone_ms": roi_ms.get("backbone_ms"),
+        "roi256_brute_ms": roi_ms.get("brute_ms"),
         "images": len(scores),
         "train_images": int(model.provenance.get("images", 0)),
         "image_sizes": model.settings.sizes,
@@ -200,13 +204,23 @@ def evaluate_anomaly(
 def roi_timing(
     model: AnomalyModel, backbone: FeatureBackbone, image: np.ndarray, repeats: int = ROI_REPEATS
 ) -> dict[str, float]:
-    """Median ms to score a ROI_SIDE² centre cut of ``image`` (uint8; enlarged first if smaller).
+    """Median ms to score a ROI_SIDE² centre cut of ``image`` (uint8, a good part's where there
+    is one), brought first to the model's working scale (enlarged if still smaller than a ROI).
 
     The model's bank, projection and settings are used as they are, only the image size is
-    ROI_SIDE²: the cost a defect tool with a ROI of that size and a bank of that size pays.
-    Returns total_ms (backbone + features + search + map) and backbone_ms, numpy's matrix
+    ROI_SIDE²: the cost a defect tool taught on ROIs of that size, with a bank of that size,
+    pays per part. The ROI is cut at the scale the model was taught at because the search's
+    time depends on it: patches like the taught ones are found by visiting a few cells of the
+    bank (``nearest``), patches unlike any (another scale, a defect) by visiting all of them.
+    Returns total_ms (backbone + features + search + map), backbone_ms, and brute_ms (the same
+    with the bank searched by brute force, interleaved with the others), numpy's matrix
     products on one thread as on a running station.
     """
+    st = model.settings
+    h, w = image.shape[:2]
+    ch, cw = content_size(h, w, st.long_side, scale=st.scale if st.sizes == "mixed" else 0.0)
+    if (ch, cw) != (h, w):
+        image = cv2.resize(image, (cw, ch), interpolation=cv2.INTER_AREA)
     h, w = image.shape[:2]
     if min(h, w) < ROI_SIDE:  # the content does not change the cost, only the size does
         f = ROI_SIDE / min(h, w)
@@ -215,12 +229,13 @@ def roi_timing(
     y, x = (h - ROI_SIDE) // 2, (w - ROI_SIDE) // 2
     roi = np.ascontiguousarray(image[y : y + ROI_SIDE, x : x + ROI_SIDE])
     one_size = dataclasses.replace(model.settings, sizes="one")  # a ROI: one size, as on a line
-    scorer = AnomalyScorer(
-        dataclasses.replace(model, image_size=(ROI_SIDE, ROI_SIDE), settings=one_size), backbone
-    )
+    roi_model = dataclasses.replace(model, image_size=(ROI_SIDE, ROI_SIDE), settings=one_size)
+    scorer = AnomalyScorer(roi_model, backbone)
+    brute = AnomalyScorer(roi_model, backbone, cells=False)
     prepared = prepare(roi, model.settings.long_side, backbone.multiple, model.settings.border_px)
     total: list[float] = []
     net: list[float] = []
+    whole: list[float] = []
     with threadpool_limits(limits=1, user_api="blas"):  # as a running station (pipeline.priority)
         for i in range(repeats + 2):  # the first two warm caches and are not counted
             t0 = time.perf_counter()
@@ -228,12 +243,16 @@ def roi_timing(
             t1 = time.perf_counter()
             backbone.features(prepared.image)
             t2 = time.perf_counter()
+            brute.score(roi)
+            t3 = time.perf_counter()
             if i >= 2:
                 total.append((t1 - t0) * 1000.0)
                 net.append((t2 - t1) * 1000.0)
+                whole.append((t3 - t2) * 1000.0)
     return {
         "total_ms": round(statistics.median(total), 2),
         "backbone_ms": round(statistics.median(net), 2),
+        "brute_ms": round(statistics.median(whole), 2),
     }
 
 

@@ -28,7 +28,8 @@ from inspection.image_size import file_too_large
 from inspection.inference.anomaly import calibration
 from inspection.inference.anomaly.coreset import CoresetCancelled, greedy_coreset
 from inspection.inference.anomaly.features import principal_axes
-from inspection.inference.anomaly.model import AnomalyModel, NearestBank, embed, raw_image_score
+from inspection.inference.anomaly.model import AnomalyModel, embed, raw_image_score
+from inspection.inference.anomaly.nearest import NearestBank
 from inspection.inference.anomaly.settings import AnomalySettings
 from inspection.inference.anomaly.tiling import tiles
 from inspection.inference.backbone import FeatureBackbone

@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 
 from inspection.inference.anomaly.features import STRIDE, patch_features
+from inspection.inference.anomaly.nearest import NearestBank
 from inspection.inference.anomaly.preprocess import Prepared, prepare
 from inspection.inference.anomaly.scoring import PatchScores, centres, patch_count, top_mean
 from inspection.inference.anomaly.settings import AnomalySettings
@@ -80,41 +81,6 @@ def embed(
     return patch_features(f8, f16, prepared, settings, projection), prepared
 
 
-class NearestBank:
-    """Distance from patch features to their nearest memory-bank patches (float32 matmul).
-
-    ‖q − b‖² = ‖q‖² + (−2b·q + ‖b‖²): the bracket for every bank patch comes out of one matrix
-    product of [q, 1] with the stacked [−2bᵀ; ‖b‖²], so the (N, M) block is written once and read
-    once (by the minimum) instead of three times; queries go in chunks whose block stays in cache.
-    """
-
-    def __init__(self, bank: np.ndarray, knn: int = 1) -> None:
-        bank = np.asarray(bank, np.float32)
-        sq = np.einsum("ij,ij->i", bank, bank)
-        self._stacked = np.ascontiguousarray(np.vstack([-2.0 * bank.T, sq[None, :]]), np.float32)
-        self._dims = bank.shape[1]
-        self._knn = max(1, min(knn, bank.shape[0]))
-
-    def distances(self, feats: np.ndarray, chunk: int = 256) -> np.ndarray:
-        """float32 (N,) distance of each row of ``feats`` (N, D) to the bank (mean over k-NN)."""
-        n = feats.shape[0]
-        q = np.empty((n, self._dims + 1), np.float32)
-        q[:, : self._dims] = feats
-        q[:, self._dims] = 1.0
-        q_sq = np.einsum("ij,ij->i", q[:, : self._dims], q[:, : self._dims])
-        out = np.empty(n, np.float32)
-        for s in range(0, n, chunk):
-            d = q[s : s + chunk] @ self._stacked
-            if self._knn == 1:
-                best = d.min(axis=1) + q_sq[s : s + chunk]
-                out[s : s + len(d)] = np.sqrt(np.maximum(best, 0.0))
-            else:
-                part = np.partition(d, self._knn - 1, axis=1)[:, : self._knn]
-                part += q_sq[s : s + chunk, None]
-                out[s : s + len(d)] = np.sqrt(np.maximum(part, 0.0)).mean(axis=1)
-        return out
-
-
 def raw_map(
     nearest: NearestBank, grid: np.ndarray, prepared: Prepared, settings: AnomalySettings
 ) -> tuple[np.ndarray, PatchScores]:
@@ -182,7 +148,10 @@ def raw_image_score(
 class AnomalyScorer:
     """Scores images with one model on one backbone; belongs to one worker thread."""
 
-    def __init__(self, model: AnomalyModel, backbone: FeatureBackbone) -> None:
+    def __init__(
+        self, model: AnomalyModel, backbone: FeatureBackbone, *, cells: bool = True
+    ) -> None:
+        """``cells``: False searches the bank by brute force (the same answer; for timing it)."""
         if model.backbone_sha256 != backbone.sha256:
             raise ValueError(
                 f"model was taught on backbone {model.backbone_sha256[:16]}…, "
@@ -190,7 +159,7 @@ class AnomalyScorer:
             )
         self.model = model
         self.backbone = backbone
-        self._nearest = NearestBank(model.bank, model.settings.knn)
+        self._nearest = NearestBank(model.bank, model.settings.knn, cells=cells)
         self._projection = model.projection
 
     def score(self, image: np.ndarray) -> Scored:

@@ -52,7 +52,8 @@ def test_sensible_figures_with_masks(tmp_path: Path) -> None:
         "scratch": {"images": 3, "flagged": 3},
     }
     assert out["fit_s"] > 0 and out["median_ms"] > 0 and out["masks"] == 3
-    assert out["roi256_ms"] > 0 and out["roi256_backbone_ms"] > 0  # measured, not judged
+    # measured, not judged
+    assert out["roi256_ms"] > 0 and out["roi256_backbone_ms"] > 0 and out["roi256_brute_ms"] > 0
     assert any("readme.txt" in f for f in out["unreadable_files"])
     assert any("broken.png" in f for f in out["unreadable_files"])
     assert not any("test_nomask" in f for f in out["unreadable_files"])
