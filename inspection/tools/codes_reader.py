@@ -201,9 +201,7 @@ class CodeReader:
                     continue
             attempts += 1
             last = rung.name
-            for code in self._read_rung(gray, rung, prepared):
-                if any(_same_symbol(code, seen) for seen in found):
-                    continue
+            for code in self._read_rung(gray, rung, prepared, known=found):
                 if attempts == 1 or not needs_confirmation(code.format):
                     found.append(code)
                     continue
@@ -254,21 +252,31 @@ class CodeReader:
         return read
 
     def _read_rung(
-        self, gray: np.ndarray, rung: Rung, prepared: Prepared | None = None
+        self,
+        gray: np.ndarray,
+        rung: Rung,
+        prepared: Prepared | None = None,
+        *,
+        known: Sequence[DecodedCode] = (),
     ) -> list[DecodedCode]:
+        """The codes ``rung`` reads that are not ``known`` already, graded. Codes known are
+        left out before grading: while the ladder climbs for a damaged code, every rung reads
+        the good ones again, and grading each of them again cost ~10 % of the climb."""
         out = []
         for bc, corners in self._decode(gray, rung, prepared):
-            out.append(
-                DecodedCode(
-                    text=bc.text,
-                    payload=bytes(bc.bytes),
-                    format=bc.format.name,
-                    corners=corners,
-                    binary=bc.content_type in _BINARY_CONTENT,
-                    quality=round(rung.weight * symbol_grade(gray, corners), 1),
-                    attempt=rung.name,
-                )
+            code = DecodedCode(
+                text=bc.text,
+                payload=bytes(bc.bytes),
+                format=bc.format.name,
+                corners=corners,
+                binary=bc.content_type in _BINARY_CONTENT,
+                quality=0.0,
+                attempt=rung.name,
             )
+            if any(_same_symbol(code, seen) for seen in known):
+                continue
+            grade = round(rung.weight * symbol_grade(gray, corners), 1)
+            out.append(dataclasses.replace(code, quality=grade))
         return out
 
     def _decode(

@@ -153,3 +153,26 @@ def test_quality_ranks_sharp_above_blurred_above_faded() -> None:
 def test_unknown_format_is_refused_by_name() -> None:
     with pytest.raises(ValueError, match="unknown code format 'Foo'"):
         CodeReader(["DataMatrix", "Foo"])
+
+
+def test_a_code_already_read_is_not_graded_again_while_the_ladder_climbs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # one good DataMatrix and room for a second code that is not there (a damaged label):
+    # every rung reads the good code again, and only its first read is graded
+    import inspection.tools.codes_reader as reader_module
+
+    graded: list[int] = []
+    real = reader_module.symbol_grade
+
+    def counting(gray: np.ndarray, corners: object) -> float:
+        graded.append(1)
+        return real(gray, corners)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(reader_module, "symbol_grade", counting)
+    img = code_image(SERIAL, "DataMatrix")
+    outcome = CodeReader(["DataMatrix"]).read(img, min_count=2, budget_ms=10_000.0)
+    assert [c.text for c in outcome.codes] == [SERIAL]
+    assert outcome.attempts == len(RUNGS)
+    assert outcome.codes[0].quality > 0
+    assert len(graded) == 1
