@@ -81,6 +81,13 @@ class Feed:
             self.reorder.put(inspection)
             return True
 
+    def alone(self, worker: int) -> bool:
+        """Whether worker ``worker``'s part is the only one being inspected or waiting: then the
+        cores the other workers would use are spare, and its tools may run side by side."""
+        with self._hands_lock:
+            others = any(w != worker for w in self._in_hand)
+        return not others and self.jobs.empty()
+
     def give_up(self) -> tuple[list[PartJob], list[PartJob]]:
         """The stop will not wait for the workers any longer: (the parts still in their hands,
         the parts still queued), each taken away from them to be recorded by the stop."""

@@ -777,8 +777,13 @@ class Station:
                 if feed.stop_inspecting.is_set():
                     inspection = unfinished_part(job, _NOT_INSPECTED, self._recipe)
                 else:
+                    # side by side only on cores no other part needs: with parts waiting or
+                    # in other workers' hands, a part's tools would take those parts' cores,
+                    # and every part would come later (13 parts/s on the demo: p50 193 ms
+                    # side by side against 111 ms one after another)
+                    at_once = side_by_side if side_by_side is not None and feed.alone(me) else None
                     try:
-                        inspection = inspect_part(job, tools, self._recipe, side_by_side)
+                        inspection = inspect_part(job, tools, self._recipe, at_once)
                     except Exception as exc:  # never lose a part: it becomes ERROR with the cause
                         log.exception("part %d: inspection failed", job.part_seq)
                         inspection = unfinished_part(job, f"inspection failed: {exc}", self._recipe)

@@ -46,8 +46,10 @@ class PipelineSettings(Strict):
     tool_threads: int = Field(default=1, ge=1, le=16)
     """Threads each worker's inference sessions may use (keep one core for the GUI)."""
     tools_side_by_side: bool = True
-    """Run a part's tools at once (each on a thread of the worker's), so its verdict comes
-    after the slowest tool rather than after all of them in turn; false: one after another."""
+    """Run a part's tools at once (each on a thread of the worker's) when it is the only part
+    being inspected or waiting, so its verdict comes after the slowest tool rather than after
+    all of them in turn; with other parts about, one after another (the cores are theirs);
+    false: always one after another."""
 
 
 class AlarmSettings(Strict):

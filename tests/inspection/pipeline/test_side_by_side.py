@@ -1,6 +1,7 @@
 """A part's tools side by side: both run at once (a barrier only both can pass proves it), results
 keep the recipe's order, a failing tool is still an ERROR result, the helper threads end with
-the worker, and `tools_side_by_side: false` runs them one after another."""
+the worker, a part runs side by side only when it is alone in the station, and
+`tools_side_by_side: false` runs them one after another."""
 
 from __future__ import annotations
 
@@ -71,9 +72,9 @@ def _station_run(side_by_side: bool) -> list[Verdict]:
 
     recipe = make_recipe(workers=2, pipeline={"workers": 2, "tools_side_by_side": side_by_side})
     collector = Collector(want=6)
-    station = Station(
-        recipe, store_results=False, sources=[MemorySource(frames(6))], make_tools=make_tools
-    )
+    # parts far enough apart that each is alone in the station (a backlog: see below)
+    source = MemorySource(frames(6), rate_hz=10.0)
+    station = Station(recipe, store_results=False, sources=[source], make_tools=make_tools)
     station.add_listener(collector)
     station.start()
     try:
@@ -89,6 +90,56 @@ def test_the_station_runs_a_parts_tools_side_by_side_unless_the_recipe_says_not(
     # one after another the two tools never meet: each part is ERROR, none is PASS
     assert _station_run(side_by_side=False) == [Verdict.ERROR] * 6
     assert time.monotonic() - started >= 2.0  # each waited its barrier's timeout
+
+
+class SlowTool(BrightnessTool):
+    """Takes 40 ms and notes which thread ran it, part by part."""
+
+    tool_type = "slow"
+
+    def __init__(self, tool_id: str, seen: list[tuple[int, str]]) -> None:
+        super().__init__(tool_id=tool_id, minimum=0)
+        self.threads_seen = seen
+
+    def inspect(self, frame: Frame) -> ToolResult:
+        self.threads_seen.append((frame.seq, threading.current_thread().name))
+        time.sleep(0.04)
+        return super().inspect(frame)
+
+
+def _threads_per_part(rate_hz: float | None, parts: int) -> dict[int, set[str]]:
+    seen: list[tuple[int, str]] = []
+    recipe = make_recipe(workers=2, pipeline={"workers": 2, "queue_size": 16})
+    collector = Collector(want=parts)
+    source = MemorySource(frames(parts), rate_hz=rate_hz or 0.0)
+    station = Station(
+        recipe,
+        store_results=False,
+        sources=[source],
+        make_tools=lambda: [SlowTool("a", seen), SlowTool("b", seen), SlowTool("c", seen)],
+    )
+    station.add_listener(collector)
+    station.start()
+    try:
+        assert collector.done.wait(30.0)
+    finally:
+        station.stop(timeout_s=10.0)
+    assert [i.verdict for i in collector.inspections] == [Verdict.PASS] * parts
+    out: dict[int, set[str]] = {}
+    for seq, thread in seen:
+        out.setdefault(seq, set()).add(thread)
+    return out
+
+
+def test_a_part_alone_runs_its_tools_side_by_side_and_parts_with_others_about_do_not() -> None:
+    alone = _threads_per_part(rate_hz=5.0, parts=4)  # 200 ms apart, 120 ms of tools each
+    assert all(len(threads) == 3 for threads in alone.values()), alone
+    # a backlog: 12 parts at once, 2 workers; each part's tools on its worker's own thread,
+    # except perhaps the first, taken before the others were queued
+    backlog = _threads_per_part(rate_hz=None, parts=12)
+    at_once = [seq for seq, threads in backlog.items() if len(threads) > 1]
+    assert len(at_once) <= 1, backlog
+    assert all(len(threads) == 1 for seq, threads in backlog.items() if seq not in at_once)
 
 
 def test_a_paced_memory_source_keeps_the_line_rate() -> None:
