@@ -62,7 +62,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
         try:
             chosen = recipe_settings(
-                pool=args.pool, score=args.score, score_patches=args.score_patches
+                pool=args.pool,
+                score=args.score,
+                score_patches=args.score_patches,
+                position_weight=args.position_weight,
             )
         except ValueError as exc:
             sys.stderr.write(f"lineside eval anomaly: {exc}\n")

@@ -146,6 +146,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="anomaly: with --score patches, the mean of the N highest patch scores, as a "
         "recipe's `score_patches:` (default: (pool + 1)²)",
     )
+    ev.add_argument(
+        "--position-weight",
+        type=float,
+        help="anomaly: for aligned parts, compare each patch mostly with good patches from its "
+        "own place, as a recipe's `position_weight:` (default: 0, off)",
+    )
     ev.add_argument("--json", action="store_true")
     ev.set_defaults(fn=cmd_eval)
 

@@ -68,7 +68,7 @@ def auroc(scores: np.ndarray, labels: np.ndarray) -> float | None:
     return float((ranks[y].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
 
 
-def recipe_settings(**chosen: int | str | None) -> AnomalySettings:
+def recipe_settings(**chosen: float | str | None) -> AnomalySettings:
     """Model settings as a defect tool's recipe entry with these options (None: not given)
     would teach them; a value the recipe would refuse is a ValueError naming it."""
     given = {k: v for k, v in chosen.items() if v is not None}

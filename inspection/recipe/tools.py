@@ -101,6 +101,13 @@ class AnomalyToolSettings(_ToolBase):
     score_patches: int | None = Field(default=None, ge=1, le=64)
     """With ``score: patches``, how many of the highest patch scores are averaged; default
     (pool + 1)², the patches one defect smaller than a patch raises. Taught into the model."""
+    position_weight: float | None = Field(default=None, ge=0.0, le=100.0)
+    """For parts that lie in the same place in every image (fixtured, or ``align: part``):
+    compare each patch mostly with good patches from its own neighbourhood, so a mark that
+    looks like a feature found elsewhere on good parts (a crack like a busbar, a scratch like
+    an edge) is not matched there. Distance units added per 1 % of the image between the two
+    patches; 2 is a good start, 0 (default) is off. It also makes scoring faster, as far
+    places need not be searched. Taught into the model."""
 
 
 class DetectorToolSettings(_ToolBase):

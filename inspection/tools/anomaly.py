@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 MAX_REGIONS_IN_DETAILS = 20
 
 
-RECIPE_MODEL_SETTINGS = ("pool", "score", "score_patches")
+RECIPE_MODEL_SETTINGS = ("pool", "score", "score_patches", "position_weight")
 """Model settings a recipe may choose (besides tiling); left out, the defaults are taught and any
 model is accepted; given, a model taught otherwise is refused (teach it again)."""
 

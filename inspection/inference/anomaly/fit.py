@@ -27,8 +27,13 @@ from inspection.errors import LinesideError
 from inspection.image_size import file_too_large
 from inspection.inference.anomaly import calibration
 from inspection.inference.anomaly.coreset import CoresetCancelled, greedy_coreset
-from inspection.inference.anomaly.features import principal_axes
-from inspection.inference.anomaly.model import AnomalyModel, embed, raw_image_score
+from inspection.inference.anomaly.features import placed, principal_axes
+from inspection.inference.anomaly.model import (
+    AnomalyModel,
+    embed,
+    grid_centres,
+    raw_image_score,
+)
 from inspection.inference.anomaly.nearest import NearestBank
 from inspection.inference.anomaly.settings import AnomalySettings
 from inspection.inference.anomaly.tiling import tiles
@@ -146,10 +151,15 @@ def fit(
     taught = [usable[i] for i in sorted(order[n_hold:])]
 
     grids = []
+    places = []  # each patch's centre in its whole image, for position_weight
     for x in taught:
-        for y0, x0, th, tw in tiles(x.image.shape[0], x.image.shape[1], st.tile_px):
-            grid, _ = embed(backbone, x.image[y0 : y0 + th, x0 : x0 + tw], st)
+        h, w = x.image.shape[:2]
+        for y0, x0, th, tw in tiles(h, w, st.tile_px):
+            grid, prepared = embed(backbone, x.image[y0 : y0 + th, x0 : x0 + tw], st)
             grids.append(grid.reshape(-1, grid.shape[-1]))
+            if st.position_weight > 0:
+                where = grid_centres(grid, prepared) + np.asarray([y0, x0], np.int32)
+                places.append(placed(np.empty((len(where), 0), np.float32), where, (h, w), 1.0))
         step()
     feats = np.concatenate(grids)
     del grids
@@ -157,6 +167,8 @@ def fit(
     if 0 < st.feature_dims < feats.shape[1]:
         projection = principal_axes(feats, st.feature_dims)
         feats = feats @ projection
+    if st.position_weight > 0:  # appended after the projection: places are not appearance
+        feats = np.concatenate([feats, np.concatenate(places) * np.float32(st.position_weight)], 1)
     k = min(st.bank_max, max(st.bank_min, math.ceil(st.coreset_ratio * feats.shape[0])))
     try:
         idx = greedy_coreset(feats, k, seed=st.seed, cancel=cancel)

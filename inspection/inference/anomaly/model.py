@@ -10,7 +10,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from inspection.inference.anomaly.features import STRIDE, patch_features
+from inspection.inference.anomaly.features import STRIDE, patch_features, placed
 from inspection.inference.anomaly.nearest import NearestBank
 from inspection.inference.anomaly.preprocess import Prepared, prepare
 from inspection.inference.anomaly.scoring import PatchScores, centres, patch_count, top_mean
@@ -25,7 +25,9 @@ log = logging.getLogger(__name__)
 class AnomalyModel:
     """What teaching learnt; scores are in units of ``score_scale`` (typical good image ≈ 1).
 
-    bank: float32 (M, D) memory bank of good patch features (projected when ``projection`` is set).
+    bank: float32 (M, D) memory bank of good patch features (projected when ``projection`` is set;
+        with ``settings.position_weight``, each patch's weighted place in its image in the last
+        two columns).
     projection: float32 (40 + 112, D) applied to every patch feature before the search, or None.
     image_size: (height, width) of the images it was taught on (the commonest, when
         ``settings.sizes`` is "mixed"); with "one", other sizes are refused when scored.
@@ -81,20 +83,34 @@ def embed(
     return patch_features(f8, f16, prepared, settings, projection), prepared
 
 
-def raw_map(
-    nearest: NearestBank, grid: np.ndarray, prepared: Prepared, settings: AnomalySettings
-) -> tuple[np.ndarray, PatchScores]:
-    """float32 (source_h, source_w) smoothed distance map (raw units) from a patch grid, and the
-    patch scores it was made from."""
+def grid_centres(grid: np.ndarray, prepared: Prepared) -> np.ndarray:
+    """int32 (rows·cols, 2) (y, x) px of each patch centre of ``grid`` in the embedded image."""
     rows, cols = grid.shape[:2]
-    dist = nearest.distances(grid.reshape(rows * cols, -1)).reshape(rows, cols)
-    where = centres(
-        rows,
-        cols,
+    content, source = (
         (prepared.content_h, prepared.content_w),
         (prepared.source_h, prepared.source_w),
-        STRIDE,
     )
+    return centres(rows, cols, content, source, STRIDE)
+
+
+def raw_map(
+    nearest: NearestBank,
+    grid: np.ndarray,
+    prepared: Prepared,
+    settings: AnomalySettings,
+    offset: tuple[int, int] = (0, 0),
+    image_hw: tuple[int, int] | None = None,
+) -> tuple[np.ndarray, PatchScores]:
+    """float32 (source_h, source_w) smoothed distance map (raw units) from a patch grid, and the
+    patch scores it was made from. ``offset``: where the embedded image (a tile) lies in the
+    whole image of ``image_hw`` (default: it is the whole image), for the patches' places."""
+    rows, cols = grid.shape[:2]
+    where = grid_centres(grid, prepared)
+    feats = grid.reshape(rows * cols, -1)
+    if settings.position_weight > 0:
+        whole = image_hw or (prepared.source_h, prepared.source_w)
+        feats = placed(feats, where + np.asarray(offset, np.int32), whole, settings.position_weight)
+    dist = nearest.distances(feats).reshape(rows, cols)
     patches = PatchScores(values=dist.ravel(), centres=where)
     # grid cell centres sit at STRIDE·(i + 0.5): a half-pixel-aligned resize keeps them there
     up = cv2.resize(dist, (cols * STRIDE, rows * STRIDE), interpolation=cv2.INTER_LINEAR)
@@ -126,7 +142,7 @@ def image_map(
     for y, x, th, tw in parts:
         grid, prepared = embed(backbone, image[y : y + th, x : x + tw], settings, projection)
         window = out[y : y + th, x : x + tw]
-        tile_map, patches = raw_map(nearest, grid, prepared, settings)
+        tile_map, patches = raw_map(nearest, grid, prepared, settings, (y, x), (h, w))
         np.maximum(window, tile_map, out=window)
         values.append(patches.values)
         where.append(patches.centres + np.asarray([y, x], np.int32))

@@ -172,6 +172,8 @@ def _model_from(
             f"{path}: made with features projected to {settings.feature_dims} dims, but the file "
             "holds no projection"
         )
+    if settings.position_weight > 0:
+        dims += 2  # each bank patch's place in its image
     if bank.ndim != 2 or bank.shape[0] < 1 or bank.shape[1] != dims:
         raise ModelError(
             f"{path}: memory bank has shape {bank.shape}, expected (N, {dims}) for this "

@@ -10,7 +10,7 @@ PREPROCESSING_VERSION = 4
 
 SIZE_POLICIES = ("one", "mixed")
 SCORES = ("patches", "map_max")
-LEGACY: dict[str, Any] = {"score": "map_max", "score_patches": 0}
+LEGACY: dict[str, Any] = {"score": "map_max", "score_patches": 0, "position_weight": 0.0}
 """Values of settings added later, for model files written before them: what they were taught with."""
 
 
@@ -42,6 +42,11 @@ class AnomalySettings:
         pool 1: a good texture's single peaks count less than a defect's several patches).
     score_patches: with "patches", how many are averaged; 0 is (pool + 1)², the patches a
         defect smaller than one patch raises; 1 is PatchCore's plain maximum patch score.
+    position_weight: 0 (off) compares a patch with good patches from anywhere in the image; > 0,
+        for parts that are aligned (the same place of the part at the same place in the image),
+        adds this many distance units per 1 % of the image's height or width between a patch
+        and a good one, so a patch is compared mostly with good patches from its own
+        neighbourhood: a crack like a busbar elsewhere no longer finds its match there.
     tile_px: 0 scores the image whole; else an image with a side longer than this is cut into
         overlapping tiles of at most tile_px × tile_px, each taught and scored at its own
         resolution (see tiling.py): small defects in large frames.
@@ -68,6 +73,7 @@ class AnomalySettings:
     sigma_px: float = 4.0
     score: str = "map_max"
     score_patches: int = 0
+    position_weight: float = 0.0
     tile_px: int = 0
     holdout: float = 0.2
     seed: int = 0
@@ -111,6 +117,8 @@ class AnomalySettings:
             raise ValueError(
                 f"score_patches must be 0 (auto) or positive, got {self.score_patches}"
             )
+        if not self.position_weight >= 0:
+            raise ValueError(f"position_weight must be ≥ 0, got {self.position_weight}")
         if self.feature_dims < 0:
             raise ValueError(f"feature_dims must be 0 (all) or positive, got {self.feature_dims}")
 

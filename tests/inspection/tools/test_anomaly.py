@@ -199,6 +199,10 @@ def test_recipe_scoring_options_are_taught_and_a_model_taught_otherwise_is_refus
         settings(pool=2)
     with pytest.raises(ValueError, match="score_patches"):
         settings(score_patches=0)
+    assert model_settings(settings(position_weight=2.0)).position_weight == 2.0
+    assert plain.position_weight == 0.0
+    with pytest.raises(ValueError, match="position_weight"):
+        settings(position_weight=-1.0)
     # the shared model was taught with the defaults: a recipe asking for pool 1 refuses it...
     with pytest.raises(ModelError, match="taught with pool 3, the recipe asks for 1"):
         AnomalyTool(settings(pool=1), "cam1", ToolContext(models_dir=models_dir))
