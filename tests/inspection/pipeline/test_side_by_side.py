@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 import numpy as np
 from support.pipeline_tools import BrightnessTool, Collector, ExplodingTool, frames, make_recipe
@@ -14,6 +15,7 @@ from support.pipeline_tools import BrightnessTool, Collector, ExplodingTool, fra
 from inspection.pipeline.side_by_side import SideBySide
 from inspection.pipeline.station import Station
 from inspection.sources.memory import MemorySource
+from inspection.tools.base import Tool
 from inspection.types import Frame, ToolResult, Verdict
 
 
@@ -65,15 +67,15 @@ def test_a_failing_tool_is_an_error_result_beside_the_others() -> None:
     assert "sensor model diverged" in results[1].reason
 
 
-def _station_run(side_by_side: bool) -> list[Verdict]:
-    def make_tools() -> list[BrightnessTool]:
-        barrier = threading.Barrier(2)  # one per worker: its two tools meet on each part
-        return [MeetingTool("a", barrier), MeetingTool("b", barrier)]
-
-    recipe = make_recipe(workers=2, pipeline={"workers": 2, "tools_side_by_side": side_by_side})
-    collector = Collector(want=6)
-    # parts far enough apart that each is alone in the station (a backlog: see below)
-    source = MemorySource(frames(6), rate_hz=10.0)
+def _inspect(
+    pipeline: dict[str, object],
+    source: MemorySource,
+    parts: int,
+    make_tools: Callable[[], list[Tool]],
+) -> list[Verdict]:
+    """The verdicts of a 2-worker station on the ``parts`` parts of ``source``."""
+    recipe = make_recipe(workers=2, pipeline={"workers": 2, **pipeline})
+    collector = Collector(want=parts)
     station = Station(recipe, store_results=False, sources=[source], make_tools=make_tools)
     station.add_listener(collector)
     station.start()
@@ -82,6 +84,16 @@ def _station_run(side_by_side: bool) -> list[Verdict]:
     finally:
         station.stop(timeout_s=10.0)
     return [i.verdict for i in collector.inspections]
+
+
+def _station_run(side_by_side: bool) -> list[Verdict]:
+    def make_tools() -> list[Tool]:
+        barrier = threading.Barrier(2)  # one per worker: its two tools meet on each part
+        return [MeetingTool("a", barrier), MeetingTool("b", barrier)]
+
+    # parts far enough apart that each is alone in the station (a backlog: see below)
+    source = MemorySource(frames(6), rate_hz=10.0)
+    return _inspect({"tools_side_by_side": side_by_side}, source, 6, make_tools)
 
 
 def test_the_station_runs_a_parts_tools_side_by_side_unless_the_recipe_says_not() -> None:
@@ -109,22 +121,14 @@ class SlowTool(BrightnessTool):
 
 def _threads_per_part(rate_hz: float | None, parts: int) -> dict[int, set[str]]:
     seen: list[tuple[int, str]] = []
-    recipe = make_recipe(workers=2, pipeline={"workers": 2, "queue_size": 16})
-    collector = Collector(want=parts)
     source = MemorySource(frames(parts), rate_hz=rate_hz or 0.0)
-    station = Station(
-        recipe,
-        store_results=False,
-        sources=[source],
-        make_tools=lambda: [SlowTool("a", seen), SlowTool("b", seen), SlowTool("c", seen)],
+    verdicts = _inspect(
+        {"queue_size": 16},
+        source,
+        parts,
+        lambda: [SlowTool("a", seen), SlowTool("b", seen), SlowTool("c", seen)],
     )
-    station.add_listener(collector)
-    station.start()
-    try:
-        assert collector.done.wait(30.0)
-    finally:
-        station.stop(timeout_s=10.0)
-    assert [i.verdict for i in collector.inspections] == [Verdict.PASS] * parts
+    assert verdicts == [Verdict.PASS] * parts
     out: dict[int, set[str]] = {}
     for seq, thread in seen:
         out.setdefault(seq, set()).add(thread)
