@@ -187,9 +187,11 @@ class TrendStrip(QFrame):
         self._elide_reasons()
 
     def _elide_reasons(self) -> None:
+        # cut at the end: a reason says what is wrong first ("serial: code '…' does not match
+        # the…"), and a cut in the middle left its start and end without the sense between
         for label, text in zip(self.reason_labels, self._reason_texts, strict=True):
             width = max(label.width() - 2, 10)
-            label.setText(label.fontMetrics().elidedText(text, Qt.TextElideMode.ElideMiddle, width))
+            label.setText(label.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, width))
 
     # ---- what it shows -------------------------------------------------------------------------
 

@@ -66,6 +66,21 @@ def test_the_strip_shows_the_counts_of_known_parts(qtbot, make_inspection) -> No
     assert list(y) == [75.0] and list(x) == [0.0]
 
 
+def test_a_reason_too_long_for_its_place_is_cut_at_its_end(qtbot, make_inspection) -> None:
+    trend = ShiftTrend(CALENDAR)
+    long = "serial: code 'sn-2507-135037' does not match the expected format"
+    for seq in range(3):
+        trend.part_done(make_inspection(Verdict.FAIL, long, seq=seq))
+    strip = _strip_with(qtbot, trend, T0 + 3)
+    strip.resize(960, 116)  # a little narrower than on a 1080p screen: the reason is cut
+    qtbot.wait(50)
+    shown = strip.reason_labels[0].text()
+    whole = strip.reason_labels[0].toolTip()
+    assert whole == "serial: code '…' does not match the expected format"
+    assert shown != whole and shown.endswith("…")
+    assert whole.startswith(shown[:-1]) and len(shown) > len("serial: code '…' does")
+
+
 def test_the_line_follows_the_intervals_and_refreshes_without_new_items(
     qtbot, make_inspection
 ) -> None:
