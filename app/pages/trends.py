@@ -50,7 +50,7 @@ log = logging.getLogger(__name__)
 
 LIVE_MIN_MS = 2000  # a live chart reloads at most every 2 s (or twice its last load's time)
 REDRAW_MS = 100  # results are drawn at most 10 times a second
-SIDE_WIDTH_PX = 340
+SIDE_SHARE = (2, 5)  # the side panel's and the chart's shares of the page's width
 MAX_POINTS = 1500  # about a plot's width in pixels: more points would not show
 DEFAULT_SERIES = ("station.yield",)  # checked at first, with the first tool's score
 
@@ -135,10 +135,13 @@ class TrendsPage(QWidget):
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(side)
         split.addWidget(self.chart)
-        split.setStretchFactor(0, 1)
-        split.setStretchFactor(1, 4)
-        # wide enough for a series' name and a violation's time and rule
-        split.setSizes([SIDE_WIDTH_PX, 4 * SIDE_WIDTH_PX])
+        # two sevenths for the series and the violations, at any screen width: a fifth left
+        # a violation's rule cut at 1366 px ("15 in a row within 1…") and series names cut at
+        # 1920 px; the chart keeps five sevenths, well over a thousand px on a 1080p screen
+        split.setStretchFactor(0, SIDE_SHARE[0])
+        split.setStretchFactor(1, SIDE_SHARE[1])
+        split.setSizes([SIDE_SHARE[0] * 100, SIDE_SHARE[1] * 100])
+        self.split = split
         layout = QVBoxLayout(self)
         layout.addWidget(self.range_bar)
         layout.addWidget(split, 1)

@@ -368,3 +368,13 @@ def test_violations_of_one_day_show_the_date_once(qtbot, page: TrendsPage) -> No
     table.show_charts({"surface.score": two_days})
     assert table.horizontalHeaderItem(0).text() == "Time"
     assert all(len(table.item(r, 0).text()) == len("2026-12-07 20:11:53") for r in range(2))
+
+
+def test_the_side_panel_has_two_sevenths_of_the_width_on_a_small_screen(
+    qtbot, page: TrendsPage
+) -> None:
+    page.resize(1366, 700)
+    qtbot.wait(50)
+    side, chart = page.split.sizes()
+    assert side == pytest.approx(2 / 7 * (side + chart), abs=10)
+    assert side >= 370  # a violation's time and rule, and a series' name, have room
