@@ -48,10 +48,10 @@ log = logging.getLogger(__name__)
 START_LIMIT_S = 60.0
 """How long the child may take to import its libraries and open its outbox (a loaded PC)."""
 STATE_EVERY_S = 0.05
+"""How often the child sends its counts (waiting, sent) while nothing else changes."""
 RESPAWN_WAIT_S = 5.0
 """After a child died, how long before the next is started (one that dies at once is not
 started again in a tight loop)."""
-"""How often the child sends its counts (waiting, sent) while nothing else changes."""
 
 MakeRunner = Callable[..., OutputRunner]
 """Builds the output's runner, given ``on_state=``: a picklable callable (a module-level function
@@ -330,12 +330,11 @@ class OutputProcess:
         finally:
             with self._lock:
                 self._connected = False
-            if not self._started.is_set():
-                with self._lock:
+                if not self._started.is_set():
                     self._start_error = self._start_error or (
                         f"output {self.output_id}: its process ended before it started (see the log)"
                     )
-                self._started.set()
+            self._started.set()
 
     def _child_said(self, state: OutputState, taken: int) -> None:
         with self._lock:

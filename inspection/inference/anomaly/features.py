@@ -64,9 +64,14 @@ def placed(
     """float32 (N, D + 2) patch features (N, D) with each patch's place appended: its centre
     ``where`` (int (N, 2) (y, x) px of the whole image) in % of the image's height and width,
     times ``weight`` (``AnomalySettings.position_weight``)."""
-    scale = np.asarray([100.0 / max(image_hw[0], 1), 100.0 / max(image_hw[1], 1)], np.float32)
-    place = where.astype(np.float32) * (scale * np.float32(weight))
+    place = place_columns(where, image_hw, weight)
     return np.ascontiguousarray(np.concatenate([feats, place], axis=1), dtype=np.float32)
+
+
+def place_columns(where: np.ndarray, image_hw: tuple[int, int], weight: float) -> np.ndarray:
+    """float32 (N, 2): the patch centres ``where`` ((y, x) px) in % of the image, × ``weight``."""
+    scale = np.asarray([100.0 / max(image_hw[0], 1), 100.0 / max(image_hw[1], 1)], np.float32)
+    return where.astype(np.float32) * (scale * np.float32(weight))
 
 
 def principal_axes(feats: np.ndarray, dims: int, max_rows: int = 200_000) -> np.ndarray:

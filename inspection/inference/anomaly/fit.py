@@ -27,7 +27,7 @@ from inspection.errors import LinesideError
 from inspection.image_size import file_too_large
 from inspection.inference.anomaly import calibration
 from inspection.inference.anomaly.coreset import CoresetCancelled, greedy_coreset
-from inspection.inference.anomaly.features import placed, principal_axes
+from inspection.inference.anomaly.features import place_columns, principal_axes
 from inspection.inference.anomaly.model import (
     AnomalyModel,
     embed,
@@ -159,7 +159,7 @@ def fit(
             grids.append(grid.reshape(-1, grid.shape[-1]))
             if st.position_weight > 0:
                 where = grid_centres(grid, prepared) + np.asarray([y0, x0], np.int32)
-                places.append(placed(np.empty((len(where), 0), np.float32), where, (h, w), 1.0))
+                places.append(place_columns(where, (h, w), st.position_weight))
         step()
     feats = np.concatenate(grids)
     del grids
@@ -168,7 +168,7 @@ def fit(
         projection = principal_axes(feats, st.feature_dims)
         feats = feats @ projection
     if st.position_weight > 0:  # appended after the projection: places are not appearance
-        feats = np.concatenate([feats, np.concatenate(places) * np.float32(st.position_weight)], 1)
+        feats = np.concatenate([feats, np.concatenate(places)], axis=1)
     k = min(st.bank_max, max(st.bank_min, math.ceil(st.coreset_ratio * feats.shape[0])))
     try:
         idx = greedy_coreset(feats, k, seed=st.seed, cancel=cancel)

@@ -88,8 +88,7 @@ class NearestBank:
         q = np.empty((n, self._dims + 1), np.float32)
         q[:, : self._dims] = feats
         q[:, self._dims] = 1.0
-        q_sq = np.einsum("ij,ij->i", q[:, : self._dims], q[:, : self._dims])
-        return q, q_sq
+        return q, _sq(q[:, : self._dims])
 
     def _brute(self, q: np.ndarray, q_sq: np.ndarray, chunk: int) -> np.ndarray:
         # queries go in chunks whose (chunk, M) block stays in cache
@@ -109,8 +108,7 @@ class NearestBank:
 
 def _stacked(points: np.ndarray) -> np.ndarray:
     """float32 (D + 1, M) [−2pᵀ; ‖p‖²] of points (M, D): [q, 1] @ it + ‖q‖² is ‖q − p‖²."""
-    sq = np.einsum("ij,ij->i", points, points)
-    return np.ascontiguousarray(np.vstack([-2.0 * points.T, sq[None, :]]), np.float32)
+    return np.ascontiguousarray(np.vstack([-2.0 * points.T, _sq(points)[None, :]]), np.float32)
 
 
 class _Cells:
@@ -122,31 +120,26 @@ class _Cells:
         rng = np.random.default_rng(seed)
         centres = bank[np.sort(rng.choice(m, k, replace=False))].astype(np.float32)
         for _ in range(KMEANS_ROUNDS):
-            # the nearest centre of each patch (‖b‖² is the same for every centre: left out)
-            owner = np.argmin(bank @ (-2.0 * centres.T) + _sq(centres)[None, :], axis=1)
-            order = np.argsort(owner, kind="stable")
-            starts = np.searchsorted(owner[order], np.arange(k))
-            counts = np.bincount(owner, minlength=k)
-            filled = counts > 0
-            sums = np.add.reduceat(bank[order], starts[filled], axis=0, dtype=np.float64)
-            centres[filled] = (sums / counts[filled, None]).astype(np.float32)
-        owner = np.argmin(bank @ (-2.0 * centres.T) + _sq(centres)[None, :], axis=1)
+            order, bounds = _groups(_owners(bank, centres), k)
+            filled = bounds[1:] > bounds[:-1]
+            sums = np.add.reduceat(bank[order], bounds[:-1][filled], axis=0, dtype=np.float64)
+            counts = (bounds[1:] - bounds[:-1])[filled]
+            centres[filled] = (sums / counts[:, None]).astype(np.float32)
+        order, bounds = _groups(_owners(bank, centres), k)
         self.cells: list[np.ndarray] = []
         kept: list[int] = []
         radii: list[float] = []
         for j in range(k):
-            members = bank[owner == j]
+            members = bank[order[bounds[j] : bounds[j + 1]]]
             if len(members) == 0:
                 continue
             kept.append(j)
-            # the radius in float64, then widened: a patch must never lie outside its cell's ball
-            r = np.sqrt(((members.astype(np.float64) - centres[j]) ** 2).sum(axis=1).max())
-            radii.append(r)
+            # in float64: a patch must never lie outside its cell's ball (SLACK covers the rest)
+            radii.append(np.sqrt(((members.astype(np.float64) - centres[j]) ** 2).sum(1).max()))
             self.cells.append(_stacked(members))
         self.centres = _stacked(centres[kept])
         self.radii = np.asarray(radii, np.float32)
         self.sizes = np.asarray([c.shape[1] for c in self.cells], np.float64)
-        self.bank_size = m
         self.last_share = 0.0
         """Share of all query-patch pairs the last search compared (1.0: as brute force)."""
         log.debug("memory bank of %d patches cut into %d cells", m, len(self.cells))
@@ -160,8 +153,7 @@ class _Cells:
         home = np.argmin(to_centre, axis=1)
         # first each query's own cell gives a patch, and so an upper bound on its distance
         best = np.empty(n, np.float32)
-        order = np.argsort(home, kind="stable")
-        bounds = np.searchsorted(home[order], np.arange(k + 1))
+        order, bounds = _groups(home, k)
         for j in range(k):
             if bounds[j] == bounds[j + 1]:
                 continue
@@ -172,7 +164,8 @@ class _Cells:
         visit = to_centre - self.radii[None, :] <= bound[:, None] * (1.0 + SLACK) + SLACK
         visit[np.arange(n), home] = False
         own = float(self.sizes[home].sum())
-        self.last_share = (float((visit * self.sizes[None, :]).sum()) + own) / (n * self.bank_size)
+        pairs = float((visit * self.sizes[None, :]).sum()) + own
+        self.last_share = pairs / (n * float(self.sizes.sum()))
         if self.last_share > BRUTE_SHARE:
             return None
         for cell in np.flatnonzero(visit.any(axis=0)):
@@ -182,4 +175,16 @@ class _Cells:
 
 
 def _sq(points: np.ndarray) -> np.ndarray:
+    """‖p‖² of each row."""
     return np.einsum("ij,ij->i", points, points)
+
+
+def _owners(points: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """Index of each point's nearest centre (‖p‖² is the same for every centre: left out)."""
+    return np.argmin(points @ (-2.0 * centres.T) + _sq(centres)[None, :], axis=1)
+
+
+def _groups(labels: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(order, bounds): ``order[bounds[j]:bounds[j + 1]]`` are the indices labelled j, j < k."""
+    order = np.argsort(labels, kind="stable")
+    return order, np.searchsorted(labels[order], np.arange(k + 1))
